@@ -1,0 +1,278 @@
+"""Reading JSON and YAML documents leniently, with exact positions.
+
+Real connector files are messy: the Power Platform corpus has UTF-8 byte-order marks,
+``//`` comments, trailing commas and raw control characters inside strings. Microsoft's
+tools accept these, so Tether does too, but says so with a warning naming the file. A
+document that is broken beyond that raises ``DocumentSyntaxError`` with file, line,
+column and the text around the problem.
+
+Positions for JSON pointers (used by lint findings) are computed lazily, only when a
+finding asks for one, because building a source map costs far more than parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from tether.errors import DocumentSyntaxError
+
+__all__ = ["Document", "escape_pointer", "parse_document", "read_document"]
+
+Format = Literal["json", "yaml"]
+
+_YAML_SUFFIXES = {".yaml", ".yml"}
+_EXCERPT_CONTEXT_LINES = 1
+
+
+@dataclass(eq=False)
+class Document:
+    """One parsed JSON or YAML file.
+
+    ``data`` is the plain Python value (dicts keep the file's key order). ``name`` is how
+    the file is named in messages (usually the path the user gave). ``warnings`` lists
+    what the lenient reader had to forgive.
+    """
+
+    data: Any
+    name: str
+    text: str
+    format: Format
+    warnings: list[str] = field(default_factory=list)
+    _lines: dict[str, int] | None = field(default=None, repr=False)
+
+    def line_of(self, pointer: str) -> int | None:
+        """Return the 1-based line where the value at JSON ``pointer`` starts.
+
+        Falls back to the nearest ancestor that has a known position, so a finding
+        about a missing key points at the object that should hold it.
+        """
+        if self._lines is None:
+            self._lines = _line_map(self.text)
+        while True:
+            line = self._lines.get(pointer)
+            if line is not None:
+                return line
+            if not pointer:
+                return 1 if self.text else None
+            pointer = pointer.rsplit("/", 1)[0]
+
+
+def read_document(path: str | Path, *, name: str | None = None) -> Document:
+    """Read and parse the file at ``path``; YAML when its suffix says so, else JSON."""
+    path = Path(path)
+    label = name or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DocumentSyntaxError(
+            f"cannot read the file ({exc.strerror or exc})", file=label, line=1, column=1
+        ) from exc
+    fmt: Format = "yaml" if path.suffix.lower() in _YAML_SUFFIXES else "json"
+    return parse_document(raw, name=label, format=fmt)
+
+
+def parse_document(raw: bytes | str, *, name: str, format: Format | None = None) -> Document:
+    """Parse ``raw`` bytes or text as JSON (leniently) or YAML.
+
+    With no ``format``, content that starts like JSON is read as JSON and anything else
+    as YAML, which suits uploads whose file name says little.
+    """
+    warnings: list[str] = []
+    text = _decode(raw, name, warnings)
+    if format is None:
+        format = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+    if format == "yaml":
+        data = _parse_yaml(text, name)
+    else:
+        data = _parse_json(text, name, warnings)
+    return Document(data=data, name=name, text=text, format=format, warnings=warnings)
+
+
+def escape_pointer(token: str | int) -> str:
+    """Escape one JSON-pointer reference token (RFC 6901)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _decode(raw: bytes | str, name: str, warnings: list[str]) -> str:
+    if isinstance(raw, str):
+        text = raw
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Older Windows tools save Windows-1252; every byte sequence decodes as Latin-1.
+            line = raw.count(b"\n", 0, exc.start) + 1
+            text = raw.decode("cp1252", errors="replace") if _is_cp1252(raw) else raw.decode("latin-1")
+            warnings.append(f"{name}: is not UTF-8 (first bad byte on line {line}); read as Windows-1252")
+    if text.startswith("\ufeff"):
+        # Windows editors add a byte-order mark; harmless, but not JSON, so say so.
+        warnings.append(f"{name}: starts with a UTF-8 byte-order mark (ignored)")
+        text = text[1:]
+    return text
+
+
+def _is_cp1252(raw: bytes) -> bool:
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse_json(text: str, name: str, warnings: list[str]) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as strict_error:
+        first_error = strict_error
+    try:
+        data = json.loads(text, strict=False)
+        warnings.append(f"{name}: contains raw control characters inside strings (accepted)")
+        return data
+    except json.JSONDecodeError:
+        pass
+    try:
+        data = json.loads(_blank_comments_and_trailing_commas(text), strict=False)
+    except json.JSONDecodeError:
+        # Report the strict parser's error: its position is exact and its wording familiar.
+        raise _json_error(first_error, name, text) from first_error
+    warnings.append(
+        f"{name}: is not strict JSON (comments, trailing commas or similar; accepted) — "
+        f"{first_error.msg} at line {first_error.lineno} column {first_error.colno}"
+    )
+    return data
+
+
+# Strings are matched first so that "//" or "," inside them is left alone.
+_JSON_NOISE = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
+
+
+def _blank_comments_and_trailing_commas(text: str) -> str:
+    """Blank out ``//`` and ``/* */`` comments and trailing commas, keeping every position.
+
+    This is deliberately narrower than JSON5 (which also takes single quotes, hex numbers
+    and Unicode spaces): it forgives what editors and Microsoft's tools forgive, nothing
+    more, and since the replacement is the same length, error positions stay exact.
+    """
+
+    def blank(match: re.Match[str]) -> str:
+        token = match.group()
+        if token.startswith('"'):
+            return token
+        return re.sub(r"[^\n]", " ", token)
+
+    return _JSON_NOISE.sub(blank, text)
+
+
+def _json_error(error: json.JSONDecodeError, name: str, text: str) -> DocumentSyntaxError:
+    return DocumentSyntaxError(
+        f"invalid JSON: {error.msg}",
+        file=name,
+        line=error.lineno,
+        column=error.colno,
+        excerpt=_excerpt(text, error.lineno, error.colno),
+    )
+
+
+def _parse_yaml(text: str, name: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_yaml_loader())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        reason = exc.problem or exc.context or "invalid YAML"
+        raise DocumentSyntaxError(
+            f"invalid YAML: {reason}",
+            file=name,
+            line=line,
+            column=column,
+            excerpt=_excerpt(text, line, column),
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise DocumentSyntaxError(f"invalid YAML: {exc}", file=name, line=1, column=1) from exc
+
+
+def _yaml_loader() -> type[yaml.SafeLoader]:
+    """The C loader when PyYAML was built with libyaml (much faster), else the Python one."""
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _excerpt(text: str, line: int, column: int) -> str:
+    """A few lines around ``line`` with a caret under ``column``, like a compiler shows."""
+    lines = text.splitlines()
+    start = max(line - 1 - _EXCERPT_CONTEXT_LINES, 0)
+    end = min(line + _EXCERPT_CONTEXT_LINES, len(lines))
+    width = len(str(end))
+    out = []
+    for number in range(start + 1, end + 1):
+        content = lines[number - 1]
+        if len(content) > 160:
+            # Minified JSON puts everything on one line: show the part around the column.
+            lo = max(column - 80, 0) if number == line else 0
+            content = content[lo : lo + 160]
+            caret_column = column - lo
+        else:
+            caret_column = column
+        out.append(f"  {number:>{width}} | {content}")
+        if number == line:
+            out.append(f"  {' ' * width} | {' ' * max(caret_column - 1, 0)}^")
+    return "\n".join(out)
+
+
+def _line_map(text: str) -> dict[str, int]:
+    """Map every JSON pointer in ``text`` to the 1-based line where its value starts.
+
+    Walks libyaml's event stream (fast, and JSON is YAML); when libyaml rejects the text
+    (tabs, JSON5 extras), returns only the root so callers still get line 1.
+    """
+    try:
+        return dict(_walk_events(yaml.parse(text, Loader=_yaml_loader())))
+    except yaml.YAMLError:
+        return {"": 1}
+
+
+def _walk_events(events: Iterator[yaml.Event]) -> Iterator[tuple[str, int]]:
+    # A stack of containers: [pointer, is_mapping, next_index_or_pending_key].
+    stack: list[list[Any]] = []
+
+    def child_pointer(event: yaml.Event) -> str | None:
+        """The pointer of the value this event starts, or None when it is a mapping key."""
+        if not stack:
+            return ""
+        top = stack[-1]
+        if top[1]:  # mapping: alternate key, value
+            if top[2] is None:
+                return None
+            key, top[2] = top[2], None
+            return f"{top[0]}/{escape_pointer(key)}"
+        index = top[2]
+        top[2] += 1
+        return f"{top[0]}/{index}"
+
+    for event in events:
+        if isinstance(event, yaml.ScalarEvent):
+            pointer = child_pointer(event)
+            if pointer is None:
+                stack[-1][2] = event.value
+            else:
+                yield pointer, event.start_mark.line + 1
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            pointer = child_pointer(event)
+            if pointer is None:  # a complex key: give it a placeholder name
+                stack[-1][2] = "?"
+                pointer = ""
+            yield pointer, event.start_mark.line + 1
+            is_mapping = isinstance(event, yaml.MappingStartEvent)
+            stack.append([pointer, is_mapping, None if is_mapping else 0])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            stack.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            pointer = child_pointer(event)
+            if pointer is not None:
+                yield pointer, event.start_mark.line + 1
