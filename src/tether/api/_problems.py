@@ -1,0 +1,66 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Clients (the CLI, the portal, scripts) get one shape for every failure: ``type`` (a stable
+URI built from the error's ``code``), ``title``, ``status``, ``detail`` (the human message
+that says how to fix it) and any extra facts the error carries (file, line, issues...).
+Unexpected exceptions become a bare 500 without internals: their detail goes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tether.errors import TetherError
+
+__all__ = ["PROBLEM_TYPE_BASE", "install_problem_handlers", "problem"]
+
+PROBLEM_TYPE_BASE = "https://tether.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("tether.api")
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": 'Bearer realm="tether"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error, ours or the framework's, as problem+json."""
+
+    @app.exception_handler(TetherError)
+    async def tether_error(request: Request, exc: TetherError) -> JSONResponse:
+        return problem(exc.status, exc.code, exc.message, **exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        issues = [
+            {"location": "/".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{i['location']}: {i['message']}" for i in issues)
+        return problem(422, "invalid-request", f"the request is not valid: {summary}", issues=issues)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "not-found" if exc.status_code == 404 else f"http-{exc.status_code}"
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal", "an internal error occurred; the server log has the details")

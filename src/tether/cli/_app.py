@@ -1,0 +1,40 @@
+"""The root ``tether`` command and its error handling."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from tether.cli import account, connector
+from tether.cli._output import err, fail, friendly
+from tether.cli.serve import serve
+from tether.cli.validate import validate
+from tether.errors import TetherError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tether",
+    help="Tether: build, validate, share and run custom connectors (Power Platform compatible).",
+    no_args_is_help=True,
+    # Locals in tracebacks could print secrets; and users get one-line errors anyway.
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+for _command in (validate, serve, account.login, account.logout, account.whoami):
+    app.command()(friendly(_command))
+app.add_typer(connector.app, name="connector")
+
+
+def main() -> None:
+    """Entry point: run the app, turning any TetherError into one clear line and exit code."""
+    try:
+        app(standalone_mode=True)
+    except TetherError as exc:  # raised outside a command's own handling
+        fail(exc)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+

@@ -1,0 +1,74 @@
+"""How the CLI talks to people and to scripts.
+
+Human output goes through rich consoles (results on stdout, progress and problems on
+stderr); ``--json`` output is plain JSON on stdout so scripts can pipe it. Errors are one
+clear line — what, where, how to fix — never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from tether.errors import TetherError
+
+__all__ = ["EXIT_FINDINGS", "EXIT_INPUT", "EXIT_OK", "err", "fail", "friendly", "out", "print_json"]
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_json(value: Any) -> None:
+    """Write ``value`` as indented JSON on stdout (not through rich, so nothing is wrapped)."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(error: TetherError | str, *, code: int = EXIT_INPUT, hint: str | None = None) -> NoReturn:
+    """Print one error line (plus an optional next step) on stderr and exit with ``code``."""
+    message = error.message if isinstance(error, TetherError) else error
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    if hint:
+        err.print(f"[dim]hint:[/] {escape(hint)}")
+    raise typer.Exit(code)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly(command: Callable[P, R]) -> Callable[P, R]:
+    """Make a command print one clear line for a TetherError instead of a traceback.
+
+    Unexpected exceptions are bugs: they also get one line, plus how to see the traceback
+    (``TETHER_DEBUG=1``) to report it.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TetherError as exc:
+            hint = "run 'tether login' first" if exc.code == "unauthenticated" else None
+            fail(exc, hint=hint)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("TETHER_DEBUG"):
+                raise
+            fail(f"internal error ({exc.__class__.__name__}: {exc})",
+                 hint="rerun with TETHER_DEBUG=1 and report the traceback")
+
+    return wrapper

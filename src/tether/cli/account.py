@@ -1,0 +1,72 @@
+"""``tether login``, ``logout`` and ``whoami``: the CLI's identity on a server."""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from tether.cli._client import ApiClient, Credentials, forget_credentials, save_credentials
+from tether.cli._context import TokenOption, client_for, tether_home
+from tether.cli._output import out, print_json
+
+__all__ = ["login", "logout", "whoami"]
+
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+def login(
+    server: Annotated[str, typer.Option("--server", envvar="TETHER_URL", help="Tether server URL.")] = DEFAULT_SERVER,
+    username: Annotated[str, typer.Option("--username", "-u", help="Your user name.")] = "admin",
+    password: Annotated[
+        str | None,
+        typer.Option("--password", envvar="TETHER_PASSWORD", help="Your password (asked for when not given).",
+                     show_default=False),
+    ] = None,
+    token: TokenOption = None,
+) -> None:
+    """Log in to a server and store a personal access token for later commands.
+
+    With --token, stores that token after checking it; otherwise creates a new token with
+    your user name and password (the password itself is never stored).
+    """
+    if token is None:
+        password = password if password is not None else typer.prompt("Password", hide_input=True)
+        with ApiClient(server, None) as client:
+            created = client.json(
+                "POST", "/tokens", json={"name": f"tether CLI on {socket.gethostname()}"},
+                auth=(username, password),
+            )
+        token = created["token"]
+    with ApiClient(server, token) as client:
+        me = client.json("GET", "/me")
+    path = save_credentials(tether_home(), Credentials(server=server, token=token))
+    out.print(f"Logged in to {escape(server)} as {escape(me['username'])}. Token saved in {escape(str(path))}.")
+    out.print("Next: 'tether connector list' or 'tether connector create PATH'.")
+
+
+def logout() -> None:
+    """Forget the stored token (revoke it on the server with 'tether token revoke' if needed)."""
+    if forget_credentials(tether_home()):
+        out.print("Logged out.")
+    else:
+        out.print("Not logged in.")
+
+
+def whoami(
+    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    token: TokenOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show who the stored (or given) token belongs to, and its environments."""
+    with client_for(server, token) as client:
+        me = client.json("GET", "/me")
+        environments = client.json("GET", "/environments")["items"]
+    if as_json:
+        print_json({"user": me, "environments": environments})
+        return
+    out.print(f"{escape(me['username'])} on {escape(client.server)}")
+    for environment in environments:
+        out.print(f"  {escape(environment['name'])} ({environment.get('role') or 'admin'})")

@@ -1,0 +1,68 @@
+"""Process settings, read once from ``TETHER_*`` environment variables.
+
+This is the only module that looks at the environment: the CLI and server call
+:func:`load_settings` at start-up and pass the frozen :class:`Settings` down, so no layer
+changes behaviour because somebody exported a variable half-way through a run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_HOME", "DEFAULT_PUBLIC_URL", "Settings", "load_settings"]
+
+DEFAULT_HOME = Path("~/.tether")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+class Settings(BaseSettings):
+    """Where Tether keeps its state and how it is reached.
+
+    Every field can be set as ``TETHER_<FIELD>`` (``TETHER_DATABASE_URL=postgresql://...``) or passed
+    to :func:`load_settings` by a CLI flag.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TETHER_", frozen=True, extra="forbid")
+
+    home: Path = Field(
+        default=DEFAULT_HOME,
+        description="Folder for Tether's local state: the SQLite database, keys and logs.",
+    )
+    database_url: str = Field(
+        default="",
+        description=(
+            "SQLAlchemy URL of the database. Empty means a SQLite file 'tether.db' under home; "
+            "'postgresql://user:pass@host/db' selects PostgreSQL (driven by psycopg 3)."
+        ),
+    )
+    public_url: str = Field(
+        default=DEFAULT_PUBLIC_URL,
+        description="Base URL users and OAuth providers reach this server at (for links and redirect URIs).",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the 'admin' user made on first start; if unset, one is made and shown once.",
+    )
+
+    @model_validator(mode="after")
+    def _normalize(self) -> Settings:
+        # Settings are frozen, so derived defaults are filled in once here rather than computed by
+        # every reader (who might each expand '~' differently).
+        home = self.home.expanduser()
+        object.__setattr__(self, "home", home)
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{home / 'tether.db'}")
+        object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
+        return self
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment, with ``overrides`` (from CLI flags) taking precedence.
+
+    Overrides equal to ``None`` are ignored, so a CLI can pass every flag through unconditionally.
+    """
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})

@@ -1,0 +1,61 @@
+"""Persistence: SQLAlchemy 2 models, repositories, engines and Alembic migrations.
+
+SQLite (WAL) under ``TETHER_HOME`` by default; PostgreSQL when ``TETHER_DATABASE_URL`` says so.
+Only :mod:`tether.services` should use this layer; it never checks permissions.
+
+    db = Database(settings.database_url)
+    migrate(db)
+    with db.session() as s:
+        Users(s).by_username("admin")
+"""
+
+from __future__ import annotations
+
+from tether.store._accounts import Environments, Tokens, Users
+from tether.store._audit import AuditLog
+from tether.store._connectors import Connectors
+from tether.store._engine import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseUnavailable, create_engine_for
+from tether.store._migrate import MIGRATIONS_PATH, alembic_config, current_revision, head_revision, migrate
+from tether.store._models import (
+    ROLES,
+    AuditEvent,
+    Base,
+    Connector,
+    ConnectorRevision,
+    ConnectorRevisionFile,
+    Environment,
+    EnvironmentMember,
+    PersonalAccessToken,
+    User,
+    new_id,
+    utcnow,
+)
+
+__all__ = [
+    "MIGRATIONS_PATH",
+    "ROLES",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "AuditEvent",
+    "AuditLog",
+    "Base",
+    "Connector",
+    "ConnectorRevision",
+    "ConnectorRevisionFile",
+    "Connectors",
+    "Database",
+    "DatabaseUnavailable",
+    "Environment",
+    "EnvironmentMember",
+    "Environments",
+    "PersonalAccessToken",
+    "Tokens",
+    "User",
+    "Users",
+    "alembic_config",
+    "create_engine_for",
+    "current_revision",
+    "head_revision",
+    "migrate",
+    "new_id",
+    "utcnow",
+]

@@ -1,0 +1,136 @@
+"""Engines and the unit of work.
+
+SQLite is the embedded default, so its engine is tuned for a web server with concurrent
+requests: WAL lets readers run beside one writer, ``busy_timeout`` makes a writer wait instead of
+failing, and every transaction starts with ``BEGIN IMMEDIATE`` so two read-then-write transactions
+queue up rather than one of them failing on a lock upgrade (which SQLite does not retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tether.errors import ConfigurationError, Conflict, TetherError
+
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "DatabaseUnavailable", "create_engine_for"]
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg"}
+
+
+class DatabaseUnavailable(TetherError):
+    """The database could not be reached or stayed locked; trying again later may work."""
+
+    code = "database-unavailable"
+    status = 503
+    retryable = True
+
+
+def create_engine_for(url: str | URL, **engine_options: Any) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL with Tether's connection settings.
+
+    ``postgresql://`` (and ``postgres://``, as Heroku-style providers write it) is mapped to the
+    psycopg 3 driver, because SQLAlchemy would otherwise look for psycopg2, which we do not ship.
+    A SQLite file's folder is created, so a fresh ``TETHER_HOME`` just works.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(f"Cannot read the database URL {str(url)!r}: {exc}") from exc
+    if parsed.drivername in _POSTGRES_DRIVERS:
+        return create_engine(
+            parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, **engine_options
+        )
+    if parsed.get_backend_name() == "sqlite":
+        return _create_sqlite_engine(parsed, **engine_options)
+    raise ConfigurationError(
+        f"Unsupported database {parsed.drivername!r}: use a 'sqlite:///path' or 'postgresql://...' URL."
+    )
+
+
+def _create_sqlite_engine(url: URL, **engine_options: Any) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **engine_options)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module (its legacy mode skips BEGIN
+        # before SELECT and DDL); the "begin" hook below emits our own.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """An engine plus a session factory: the handle the services are given.
+
+    Use one per process and call :meth:`close` (or use it as a context manager) on shutdown.
+
+        with Database("sqlite:///tether.db") as db, db.session() as s:
+            s.add(...)
+    """
+
+    def __init__(self, url: str | URL, **engine_options: Any) -> None:
+        self.engine = create_engine_for(url, **engine_options)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def url(self) -> URL:
+        return self.engine.url
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``: for the rare query that must differ."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits when the block ends normally, rolls back when it raises.
+
+        Database errors are translated here so no SQLAlchemy exception leaves the store: a
+        unique-constraint race becomes :class:`Conflict`, a lost or locked database becomes
+        :class:`DatabaseUnavailable`.
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError as exc:
+            raise Conflict("The change clashes with data saved at the same time; try again.") from exc
+        except OperationalError as exc:
+            raise DatabaseUnavailable("The database is unavailable or busy; try again shortly.") from exc
+
+    def close(self) -> None:
+        """Close every pooled connection (SQLite then checkpoints its WAL file)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        # URL's repr hides the password.
+        return f"Database({self.engine.url!r})"

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from tether.store import Base, Database, current_revision, head_revision, migrate
+
+TABLES = {
+    "alembic_version",
+    "audit_events",
+    "connector_revision_files",
+    "connector_revisions",
+    "connectors",
+    "environment_members",
+    "environments",
+    "personal_access_tokens",
+    "users",
+}
+
+
+def test_migrate_empty_database_to_head(database_url: str) -> None:
+    with Database(database_url) as db:
+        assert current_revision(db) is None
+        migrate(db)
+        assert current_revision(db) == head_revision() == "0001"
+        assert set(inspect(db.engine).get_table_names()) == TABLES
+
+
+def test_migrate_is_idempotent(database_url: str) -> None:
+    with Database(database_url) as db:
+        migrate(db)
+        migrate(db)
+        assert current_revision(db) == head_revision()
+
+
+def test_models_match_migrations(database_url: str) -> None:
+    with Database(database_url) as db:
+        migrate(db)
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
