@@ -1,0 +1,3 @@
+"""Tether: an open platform for custom connectors."""
+
+__version__ = "0.1.0"

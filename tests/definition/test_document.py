@@ -22,8 +22,12 @@ def test_strict_json_has_no_warnings() -> None:
         pytest.param(b'{"a": /* x */ 1}', {"a": 1}, "not strict JSON", id="block-comment"),
         pytest.param(b'{"a": [1, 2,], }', {"a": [1, 2]}, "not strict JSON", id="trailing-commas"),
         pytest.param(b'{"a": "line\nbreak"}', {"a": "line\nbreak"}, "control characters", id="control-char"),
-        pytest.param(b'{"url": "http://x//y", "s": "a,]"}', {"url": "http://x//y", "s": "a,]"}, None,
-                     id="comment-like-text-inside-strings-kept"),
+        pytest.param(
+            b'{"url": "http://x//y", "s": "a,]"}',
+            {"url": "http://x//y", "s": "a,]"},
+            None,
+            id="comment-like-text-inside-strings-kept",
+        ),
         pytest.param(b'{"name": "Br\xf8nn\xf8y"}', {"name": "Brønnøy"}, "not UTF-8", id="windows-1252"),
     ],
 )
@@ -63,7 +67,7 @@ def test_yaml_errors_have_positions() -> None:
 
 
 def test_format_is_sniffed_when_not_given() -> None:
-    assert parse_document(b"  {\"a\": 1}", name="upload").format == "json"
+    assert parse_document(b'  {"a": 1}', name="upload").format == "json"
     assert parse_document(b"openapi: 3.1.0\n", name="upload").format == "yaml"
 
 

@@ -45,10 +45,17 @@ def test_settings_json_names_the_files_as_paconn_does(tmp_path: Path) -> None:
     (tmp_path / "props.json").write_bytes((EXAMPLE_CONNECTOR / PROPERTIES_FILE).read_bytes())
     (tmp_path / "Script.csx").write_text("public class Script : ScriptBase {}")
     settings = tmp_path / SETTINGS_FILE
-    settings.write_text(json.dumps({
-        "connectorId": "abc", "environment": "default", "apiDefinition": "defs/my.swagger.json",
-        "apiProperties": "props.json", "script": "Script.csx",
-    }))
+    settings.write_text(
+        json.dumps(
+            {
+                "connectorId": "abc",
+                "environment": "default",
+                "apiDefinition": "defs/my.swagger.json",
+                "apiProperties": "props.json",
+                "script": "Script.csx",
+            }
+        )
+    )
     package = load_package(settings=settings)
     assert package.title == "Sentiment Analysis"
     assert package.properties is not None
@@ -59,7 +66,7 @@ def test_settings_json_names_the_files_as_paconn_does(tmp_path: Path) -> None:
 def test_settings_naming_a_missing_definition_is_a_clear_error(tmp_path: Path) -> None:
     settings = tmp_path / SETTINGS_FILE
     settings.write_text(json.dumps({"apiDefinition": "nope.json"}))
-    with pytest.raises(PackageError, match="apiDefinition names 'nope.json', which does not exist"):
+    with pytest.raises(PackageError, match=r"apiDefinition names 'nope\.json', which does not exist"):
         load_package(settings=settings)
 
 
@@ -87,7 +94,9 @@ def test_zip_round_trip_and_nested_folder() -> None:
     ("files", "message"),
     [
         pytest.param({PROPERTIES_FILE: b"{}"}, "apiDefinition.swagger.json is missing", id="no-definition"),
-        pytest.param({DEFINITION_FILE: b"{}", "evil.sh": b""}, "unexpected file(s) evil.sh", id="unknown-file"),
+        pytest.param(
+            {DEFINITION_FILE: b"{}", "evil.sh": b""}, "unexpected file(s) evil.sh", id="unknown-file"
+        ),
     ],
 )
 def test_bad_packages_say_what_is_wrong(files: dict[str, bytes], message: str) -> None:
@@ -97,7 +106,7 @@ def test_bad_packages_say_what_is_wrong(files: dict[str, bytes], message: str) -
 
 def test_bad_json_in_a_package_names_the_file() -> None:
     with pytest.raises(DocumentSyntaxError, match=r"^upload/apiProperties.json:1:6"):
-        package_from_files({DEFINITION_FILE: b"{}", PROPERTIES_FILE: b"{\"a\" 1}"}, source="upload")
+        package_from_files({DEFINITION_FILE: b"{}", PROPERTIES_FILE: b'{"a" 1}'}, source="upload")
 
 
 def test_not_a_zip() -> None:
@@ -106,7 +115,12 @@ def test_not_a_zip() -> None:
 
 
 def test_paconn_settings_shape() -> None:
-    settings = paconn_settings(connector_id="c1", environment="default",
-                               files={DEFINITION_FILE: b"", PROPERTIES_FILE: b""})
-    assert settings == {"connectorId": "c1", "environment": "default",
-                        "apiDefinition": DEFINITION_FILE, "apiProperties": PROPERTIES_FILE}
+    settings = paconn_settings(
+        connector_id="c1", environment="default", files={DEFINITION_FILE: b"", PROPERTIES_FILE: b""}
+    )
+    assert settings == {
+        "connectorId": "c1",
+        "environment": "default",
+        "apiDefinition": DEFINITION_FILE,
+        "apiProperties": PROPERTIES_FILE,
+    }

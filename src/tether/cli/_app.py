@@ -8,6 +8,7 @@ import typer
 
 from tether.cli import account, connector
 from tether.cli._output import err, fail, friendly
+from tether.cli.demo import demo
 from tether.cli.serve import serve
 from tether.cli.validate import validate
 from tether.errors import TetherError
@@ -23,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-for _command in (validate, serve, account.login, account.logout, account.whoami):
+for _command in (demo, validate, serve, account.login, account.logout, account.whoami):
     app.command()(friendly(_command))
 app.add_typer(connector.app, name="connector")
 
@@ -37,4 +38,3 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-

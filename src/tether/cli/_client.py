@@ -75,7 +75,9 @@ def forget_credentials(home: Path) -> bool:
 class ApiClient:
     """A thin, typed wrapper over httpx that turns problem+json answers into TetherErrors."""
 
-    def __init__(self, server: str, token: str | None, *, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, server: str, token: str | None, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.server = server.rstrip("/")
         self._http = httpx.Client(
@@ -117,6 +119,9 @@ def _problem_to_error(response: httpx.Response) -> TetherError:
     message = detail or problem.get("title") if isinstance(problem, dict) else None
     message = message or f"the server answered {response.status_code} {response.reason_phrase}"
     error_class = _STATUS_ERRORS.get(response.status_code, TetherError)
-    extra = {k: v for k, v in problem.items() if k not in {"type", "title", "detail", "status"}} if isinstance(
-        problem, dict) else {}
+    extra = (
+        {k: v for k, v in problem.items() if k not in {"type", "title", "detail", "status"}}
+        if isinstance(problem, dict)
+        else {}
+    )
     return error_class(str(message), detail=extra)

@@ -15,12 +15,18 @@ __all__ = ["EnvOption", "ServerOption", "TokenOption", "client_for", "tether_hom
 
 ServerOption = Annotated[
     str | None,
-    typer.Option("--server", envvar="TETHER_URL", help="Tether server URL (default: the one you logged in to)."),
+    typer.Option(
+        "--server", envvar="TETHER_URL", help="Tether server URL (default: the one you logged in to)."
+    ),
 ]
 TokenOption = Annotated[
     str | None,
-    typer.Option("--token", envvar="TETHER_TOKEN", help="Personal access token (default: from 'tether login').",
-                 show_default=False),
+    typer.Option(
+        "--token",
+        envvar="TETHER_TOKEN",
+        help="Personal access token (default: from 'tether login').",
+        show_default=False,
+    ),
 ]
 EnvOption = Annotated[
     str, typer.Option("--env", "-e", help="Environment name or id.", envvar="TETHER_ENVIRONMENT")
@@ -37,7 +43,5 @@ def client_for(server: str | None, token: str | None) -> ApiClient:
     server = server or (saved.server if saved else None)
     token = token or (saved.token if saved and (server is None or saved.server == server) else None)
     if server is None or token is None:
-        raise AuthError(
-            "not logged in; run 'tether login --server URL' first (or pass --server and --token)"
-        )
+        raise AuthError("not logged in; run 'tether login --server URL' first (or pass --server and --token)")
     return ApiClient(server, token)

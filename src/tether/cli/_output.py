@@ -68,7 +68,9 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if os.environ.get("TETHER_DEBUG"):
                 raise
-            fail(f"internal error ({exc.__class__.__name__}: {exc})",
-                 hint="rerun with TETHER_DEBUG=1 and report the traceback")
+            fail(
+                f"internal error ({exc.__class__.__name__}: {exc})",
+                hint="rerun with TETHER_DEBUG=1 and report the traceback",
+            )
 
     return wrapper

@@ -18,12 +18,18 @@ DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
 def login(
-    server: Annotated[str, typer.Option("--server", envvar="TETHER_URL", help="Tether server URL.")] = DEFAULT_SERVER,
+    server: Annotated[
+        str, typer.Option("--server", envvar="TETHER_URL", help="Tether server URL.")
+    ] = DEFAULT_SERVER,
     username: Annotated[str, typer.Option("--username", "-u", help="Your user name.")] = "admin",
     password: Annotated[
         str | None,
-        typer.Option("--password", envvar="TETHER_PASSWORD", help="Your password (asked for when not given).",
-                     show_default=False),
+        typer.Option(
+            "--password",
+            envvar="TETHER_PASSWORD",
+            help="Your password (asked for when not given).",
+            show_default=False,
+        ),
     ] = None,
     token: TokenOption = None,
 ) -> None:
@@ -36,14 +42,18 @@ def login(
         password = password if password is not None else typer.prompt("Password", hide_input=True)
         with ApiClient(server, None) as client:
             created = client.json(
-                "POST", "/tokens", json={"name": f"tether CLI on {socket.gethostname()}"},
+                "POST",
+                "/tokens",
+                json={"name": f"tether CLI on {socket.gethostname()}"},
                 auth=(username, password),
             )
         token = created["token"]
     with ApiClient(server, token) as client:
         me = client.json("GET", "/me")
     path = save_credentials(tether_home(), Credentials(server=server, token=token))
-    out.print(f"Logged in to {escape(server)} as {escape(me['username'])}. Token saved in {escape(str(path))}.")
+    out.print(
+        f"Logged in to {escape(server)} as {escape(me['username'])}. Token saved in {escape(str(path))}."
+    )
     out.print("Next: 'tether connector list' or 'tether connector create PATH'.")
 
 

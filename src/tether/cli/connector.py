@@ -23,23 +23,28 @@ from tether.definition import (
     ConnectorPackage,
     load_package,
     package_from_files,
-    paconn_settings,
     package_from_zip,
+    paconn_settings,
     save_package,
 )
 from tether.errors import InputError
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Create, update, download, validate, list and delete connectors on a Tether server.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Create, update, download, validate, list and delete connectors on a Tether server.",
+    no_args_is_help=True,
+)
 
-ApiDefOption = Annotated[Path | None, typer.Option("--api-def", "-d", help="API definition (OpenAPI JSON/YAML).")]
+ApiDefOption = Annotated[
+    Path | None, typer.Option("--api-def", "-d", help="API definition (OpenAPI JSON/YAML).")
+]
 ApiPropOption = Annotated[Path | None, typer.Option("--api-prop", "-p", help="apiProperties.json.")]
 IconOption = Annotated[Path | None, typer.Option("--icon", "-i", help="Icon (PNG).")]
 ScriptOption = Annotated[Path | None, typer.Option("--script", "-x", help="Custom code (script.py).")]
 SettingsOption = Annotated[
-    Path | None, typer.Option("--settings", "-s", help="paconn settings.json naming the files, environment and id.")
+    Path | None,
+    typer.Option("--settings", "-s", help="paconn settings.json naming the files, environment and id."),
 ]
 CidOption = Annotated[str | None, typer.Option("--cid", "-c", help="Connector id (or name).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -68,9 +73,7 @@ def create(
     env = _settings_value(settings, "environment") or env
     data = {"name": name} if name else {}
     with client_for(server, token) as client:
-        connector = client.json(
-            "POST", f"/environments/{env}/connectors", files=_upload(package), data=data
-        )
+        connector = client.json("POST", f"/environments/{env}/connectors", files=_upload(package), data=data)
     if settings is not None:
         _update_settings(settings, connectorId=connector["id"], environment=connector["environment"])
     _report_saved(connector, as_json=as_json, verb="created")
@@ -108,7 +111,9 @@ def update(
 def download(
     cid: CidOption = None,
     env: EnvOption = "default",
-    dest: Annotated[Path, typer.Option("--dest", help="Folder to download into (a sub-folder per connector).")] = Path(),
+    dest: Annotated[
+        Path, typer.Option("--dest", help="Folder to download into (a sub-folder per connector).")
+    ] = Path(),
     revision: Annotated[int | None, typer.Option(help="Revision number (default: the current one).")] = None,
     server: ServerOption = None,
     token: TokenOption = None,
@@ -127,10 +132,14 @@ def download(
     save_package(
         package_from_files(files, source=str(folder)),
         folder,
-        settings=paconn_settings(connector_id=connector["id"], environment=connector["environment"], files=files),
+        settings=paconn_settings(
+            connector_id=connector["id"], environment=connector["environment"], files=files
+        ),
     )
-    out.print(f"Downloaded {escape(connector['display_name'])} (revision "
-              f"{revision or connector['current_revision']}) to {escape(str(folder))}")
+    out.print(
+        f"Downloaded {escape(connector['display_name'])} (revision "
+        f"{revision or connector['current_revision']}) to {escape(str(folder))}"
+    )
 
 
 @app.command("validate")
@@ -150,13 +159,19 @@ def validate_remote(
     package = _local_package(path, api_def, api_prop, None, None, settings)
     with client_for(server, token) as client:
         result = client.json(
-            "POST", f"/environments/{env}/connectors/validate", files=_upload(package), data={"profile": profile}
+            "POST",
+            f"/environments/{env}/connectors/validate",
+            files=_upload(package),
+            data={"profile": profile},
         )
     if as_json:
         print_json(result)
     else:
         for f in result["findings"]:
-            out.print(f"{escape(f['file'])}:{f.get('line') or '?'}: {f['severity']} {f['rule']} {escape(f['message'])}")
+            out.print(
+                f"{escape(f['file'])}:{f.get('line') or '?'}: {f['severity']} {f['rule']} "
+                f"{escape(f['message'])}"
+            )
         out.print(f"{len(result['findings'])} finding(s)")
     if any(f["severity"] == "error" for f in result["findings"]):
         raise typer.Exit(EXIT_FINDINGS)
@@ -165,7 +180,10 @@ def validate_remote(
 @app.command("list")
 @friendly
 def list_(
-    env: EnvOption = "default", server: ServerOption = None, token: TokenOption = None, as_json: JsonOption = False
+    env: EnvOption = "default",
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """List the connectors of an environment."""
     with client_for(server, token) as client:
@@ -176,14 +194,20 @@ def list_(
     table = Table("id", "name", "display name", "revision", "updated")
     for c in connectors:
         table.add_row(c["id"], c["name"], c["display_name"], str(c["current_revision"]), c["updated_at"])
-    out.print(table if connectors else f"No connectors in environment {escape(env)} yet; add one with "
-              "'tether connector create PATH'.")
+    out.print(
+        table
+        if connectors
+        else f"No connectors in environment {escape(env)} yet; add one with 'tether connector create PATH'."
+    )
 
 
 @app.command()
 @friendly
 def revisions(
-    cid: CidOption = None, env: EnvOption = "default", server: ServerOption = None, token: TokenOption = None,
+    cid: CidOption = None,
+    env: EnvOption = "default",
+    server: ServerOption = None,
+    token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List a connector's revisions (newest last)."""
@@ -204,23 +228,30 @@ def revisions(
 def rollback(
     cid: CidOption = None,
     revision: Annotated[int, typer.Option(help="The revision to restore.")] = 0,
-    env: EnvOption = "default", server: ServerOption = None, token: TokenOption = None, as_json: JsonOption = False,
+    env: EnvOption = "default",
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Restore an earlier revision (as a new revision: history is never rewritten)."""
     cid = _require_cid(cid)
     if revision < 1:
         raise InputError("give the revision to restore with --revision N (see 'tether connector revisions')")
     with client_for(server, token) as client:
-        connector = client.json("POST", f"/environments/{env}/connectors/{cid}/rollback", json={"revision": revision})
+        connector = client.json(
+            "POST", f"/environments/{env}/connectors/{cid}/rollback", json={"revision": revision}
+        )
     _report_saved(connector, as_json=as_json, verb=f"rolled back to revision {revision}; now")
 
 
 @app.command()
 @friendly
 def delete(
-    cid: CidOption = None, env: EnvOption = "default",
+    cid: CidOption = None,
+    env: EnvOption = "default",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    server: ServerOption = None, token: TokenOption = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Delete a connector and all its revisions."""
     cid = _require_cid(cid)
@@ -232,7 +263,11 @@ def delete(
 
 
 def _local_package(
-    path: Path | None, api_def: Path | None, api_prop: Path | None, icon: Path | None, script: Path | None,
+    path: Path | None,
+    api_def: Path | None,
+    api_prop: Path | None,
+    icon: Path | None,
+    script: Path | None,
     settings: Path | None,
 ) -> ConnectorPackage:
     if path is None and api_def is None and settings is None:

@@ -69,11 +69,15 @@ def validate(
         err.print(f"[bold red]error:[/] unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
         raise typer.Exit(EXIT_INPUT)
     targets, missing = discover(paths)
-    outcomes = [Outcome(str(p), error={"code": "not-found", "message": f"{p}: no such file or folder"})
-                for p in missing]
+    outcomes = [
+        Outcome(str(p), error={"code": "not-found", "message": f"{p}: no such file or folder"})
+        for p in missing
+    ]
     outcomes += _run(targets, profile=profile, jobs=jobs, show_progress=not as_json or len(targets) > 1)
     if as_json:
-        print_json({"profile": profile, "summary": _summary(outcomes), "results": [o.to_dict() for o in outcomes]})
+        print_json(
+            {"profile": profile, "summary": _summary(outcomes), "results": [o.to_dict() for o in outcomes]}
+        )
     else:
         _print_human(outcomes, quiet=quiet)
     raise typer.Exit(_exit_code(outcomes))
@@ -119,8 +123,13 @@ def _run(targets: list[Path], *, profile: str, jobs: int, show_progress: bool) -
     if not targets:
         return []
     progress = Progress(
-        TextColumn("validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not show_progress or len(targets) < 2,
+        TextColumn("validating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show_progress or len(targets) < 2,
     )
     results: list[Outcome] = []
     with progress:

@@ -88,10 +88,7 @@ def parse_document(raw: bytes | str, *, name: str, format: Format | None = None)
     text = _decode(raw, name, warnings)
     if format is None:
         format = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
-    if format == "yaml":
-        data = _parse_yaml(text, name)
-    else:
-        data = _parse_json(text, name, warnings)
+    data = _parse_yaml(text, name) if format == "yaml" else _parse_json(text, name, warnings)
     return Document(data=data, name=name, text=text, format=format, warnings=warnings)
 
 

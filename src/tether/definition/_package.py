@@ -123,7 +123,9 @@ class ConnectorPackage:
         theirs = other.properties.data if other.properties else None
         if mine != theirs:
             return False
-        return all(self.files.get(n) == other.files.get(n) for n in (SCRIPT_FILE, ICON_FILE, CSHARP_SCRIPT_FILE))
+        return all(
+            self.files.get(n) == other.files.get(n) for n in (SCRIPT_FILE, ICON_FILE, CSHARP_SCRIPT_FILE)
+        )
 
 
 def package_from_files(files: Mapping[str, bytes], *, source: str = "package") -> ConnectorPackage:
@@ -232,7 +234,9 @@ def package_from_zip(content: bytes, *, source: str = "upload.zip") -> Connector
     return package_from_files(files, source=source)
 
 
-def save_package(package: ConnectorPackage, folder: str | Path, *, settings: Mapping[str, Any] | None = None) -> Path:
+def save_package(
+    package: ConnectorPackage, folder: str | Path, *, settings: Mapping[str, Any] | None = None
+) -> Path:
     """Write the package's files into ``folder`` (created if needed) and return it.
 
     Files are written as they were given; ``settings`` (paconn's settings.json keys)

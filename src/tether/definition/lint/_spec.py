@@ -9,6 +9,8 @@ tolerates any shape: a ``paths`` that is a list, a parameter that is a string, a
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,8 +18,17 @@ from typing import Any
 
 from tether.definition._document import escape_pointer
 
-__all__ = ["HTTP_METHODS", "Operation", "Parameter", "SpecIndex", "resolve_pointer", "unescape_token"]
+__all__ = [
+    "HTTP_METHODS",
+    "Operation",
+    "Parameter",
+    "SpecIndex",
+    "iter_refs",
+    "resolve_pointer",
+    "unescape_token",
+]
 
+_REF_IN_TEXT = re.compile(r'"\$ref"\s*:\s*"((?:[^"\\]|\\.)*)"')
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _MISSING = object()
 
@@ -91,8 +102,27 @@ class Operation:
 class SpecIndex:
     """Operations, operationIds and references of one raw definition."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, *, json_text: str | None = None) -> None:
         self.data: dict[str, Any] = data if isinstance(data, dict) else {}
+        self._json_text = json_text
+
+    @cached_property
+    def ref_values(self) -> set[str]:
+        """Every distinct string ``$ref`` value in the document.
+
+        From JSON text a regular expression finds them ~5x faster than walking the parsed
+        data (which matters on 1 MB definitions); rules walk only when one is wrong and
+        they need its pointer.
+        """
+        if self._json_text is not None:
+            found = set()
+            for raw in _REF_IN_TEXT.findall(self._json_text):
+                try:
+                    found.add(json.loads(f'"{raw}"'))
+                except ValueError:
+                    found.add(raw)
+            return found
+        return {value for _, value in iter_refs(self.data) if isinstance(value, str)}
 
     @cached_property
     def version(self) -> str | None:
@@ -191,3 +221,23 @@ def iter_schemas(index: SpecIndex) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 MISSING = _MISSING
+_LITERAL_KEYS = frozenset({"example", "examples", "x-ms-test-value", "default", "enum"})
+
+
+def iter_refs(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
+    """Every ``$ref`` value with its pointer, iteratively (deep schemas exceed recursion)."""
+    stack: list[tuple[Any, str]] = [(node, pointer)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if key == "$ref" and not isinstance(child, (dict, list)):
+                    yield f"{where}/$ref", child
+                elif key in _LITERAL_KEYS:
+                    continue  # literal data: a "$ref" key there is a value, not a reference
+                elif isinstance(child, (dict, list)):
+                    stack.append((child, f"{where}/{escape_pointer(key)}"))
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                if isinstance(child, (dict, list)):
+                    stack.append((child, f"{where}/{index}"))

@@ -1,0 +1,155 @@
+"""Benchmark: Tether's linter against openapi-spec-validator, on the Power Platform corpus.
+
+Run: ``.venv/bin/python bench/bench_validate.py``. In one run it measures (i) linting the
+whole corpus in process with a 2-process pool (custom profile): files per second and total
+seconds; (ii) for the 5 largest definitions, Tether's ``lint_package`` (schema, semantics,
+x-ms, apiProperties, with line numbers) against ``openapi_spec_validator.validate`` alone on
+the same parsed data, best of 3 each. openapi-spec-validator stops at its first error, so on
+invalid files it does less work than Tether, which collects every finding. Results go to
+``bench/results/validate-<timestamp>.json`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import platform
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from openapi_spec_validator import validate as osv_validate
+
+from tether.definition import load_package
+from tether.definition.lint import lint_package
+from tether.errors import TetherError
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "powerplatform"
+RESULTS = REPO / "bench" / "results"
+REPEATS = 3
+
+
+def _lint_one(folder: str) -> tuple[int, Counter[str]]:
+    """Bytes linted and findings by rule for one package (0 bytes when it does not load)."""
+    try:
+        package = load_package(folder)
+    except TetherError:
+        return 0, Counter()
+    findings = lint_package(package, profile="custom")
+    size = sum(len(content) for content in package.files.values())
+    return size, Counter(f.rule for f in findings)
+
+
+def bench_corpus(folders: list[str]) -> dict[str, Any]:
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = pool.map(_lint_one, folders, chunksize=4)
+    seconds = time.perf_counter() - start
+    linted = [r for r in results if r[0]]
+    rules: Counter[str] = Counter()
+    for _, counts in linted:
+        rules.update(counts)
+    return {
+        "packages": len(folders),
+        "linted": len(linted),
+        "megabytes": round(sum(size for size, _ in linted) / 1e6, 1),
+        "seconds": round(seconds, 2),
+        "packages_per_second": round(len(linted) / seconds, 1),
+        "findings_by_rule": dict(rules.most_common()),
+    }
+
+
+def _best(function: Any) -> float:
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_largest(folders: list[str], count: int = 5) -> list[dict[str, Any]]:
+    by_size = sorted(
+        folders,
+        key=lambda f: (
+            (Path(f) / "apiDefinition.swagger.json").stat().st_size
+            if (Path(f) / "apiDefinition.swagger.json").exists()
+            else 0
+        ),
+        reverse=True,
+    )
+    rows = []
+    for folder in by_size[:count]:
+        package = load_package(folder)
+        data = package.definition.data
+
+        def run_osv(data: Any = data) -> str:
+            try:
+                osv_validate(data)
+            except Exception as exc:  # the verdict, not a failure of the benchmark
+                return type(exc).__name__
+            return "valid"
+
+        def run_tether(package: Any = package) -> int:
+            # Each call builds its own index and line locator: nothing is cached across runs.
+            return len(lint_package(package))
+
+        tether = _best(run_tether)  # both sides start from the same parsed data
+        osv = _best(run_osv)
+        rows.append(
+            {
+                "connector": Path(folder).name,
+                "megabytes": round(len(package.definition.text) / 1e6, 2),
+                "tether_seconds": round(tether, 4),
+                "validator_seconds": round(osv, 4),
+                "ratio_validator_over_tether": round(osv / tether, 1) if tether > 0 else None,
+                "tether_findings": run_tether(),
+                "validator_verdict": run_osv(),
+            }
+        )
+    return rows
+
+
+def main() -> int:
+    if not CORPUS.exists():
+        print(f"corpus not found at {CORPUS}; put shared/ beside the repository")
+        return 1
+    folders = sorted(str(p) for p in CORPUS.glob("*/*") if p.is_dir())
+    corpus = bench_corpus(folders)
+    print(
+        f"Whole corpus, custom profile, 2 processes: {corpus['linted']} packages "
+        f"({corpus['megabytes']} MB) in {corpus['seconds']} s = {corpus['packages_per_second']} packages/s"
+    )
+    largest = bench_largest(folders)
+    print()
+    print(f"{'connector':<40} {'MB':>5} {'tether s':>9} {'validator s':>12} {'ratio':>6}  validator verdict")
+    for row in largest:
+        print(
+            f"{row['connector']:<40} {row['megabytes']:>5} {row['tether_seconds']:>9.4f} "
+            f"{row['validator_seconds']:>12.4f} {row['ratio_validator_over_tether']:>5}x  "
+            f"{row['validator_verdict']} (tether: {row['tether_findings']} findings)"
+        )
+    print("ratio = validator time / Tether time (higher is better for Tether)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = RESULTS / f"validate-{stamp}.json"
+    out.write_text(
+        json.dumps(
+            {
+                "python": sys.version.split()[0],
+                "machine": platform.machine(),
+                "corpus": corpus,
+                "largest": largest,
+            },
+            indent=2,
+        )
+    )
+    print(f"\nresults written to {out.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,7 @@
+"""The HTTP API (FastAPI). Thin: it parses requests, calls :mod:`tether.services` (where
+every permission is checked) and renders answers; errors are RFC 9457 problem+json."""
+
+from tether.api._app import API_PREFIX, create_app
+from tether.api._server import free_port, serve_in_thread
+
+__all__ = ["API_PREFIX", "create_app", "free_port", "serve_in_thread"]

@@ -1,0 +1,39 @@
+"""The FastAPI application: routers under ``/api/v1``, problem+json errors, self-hosted docs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import tether
+from tether.api._docs import install_docs
+from tether.api._problems import install_problem_handlers
+from tether.api.routes import account, connectors, environments, health
+from tether.config import Settings
+from tether.store import Database
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, database: Database) -> FastAPI:
+    """Build the API around an already migrated ``database``.
+
+    The caller owns the database (``tether serve`` opens, migrates and bootstraps it), so
+    tests and embedded uses can share one without the app closing it under them.
+    """
+    app = FastAPI(
+        title="Tether",
+        version=tether.__version__,
+        summary="Custom connectors: describe, secure, share and run any REST or SOAP API.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_problem_handlers(app)
+    install_docs(app, openapi_url=app.openapi_url or "")
+    for router in (health.router, account.router, environments.router, connectors.router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

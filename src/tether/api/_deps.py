@@ -1,0 +1,63 @@
+"""Request dependencies: the database and the authenticated caller.
+
+Every route except health depends on :func:`principal`, so an unauthenticated request is
+answered 401 before any handler runs; permissions are then checked in the services layer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+
+from tether import services
+from tether.config import Settings
+from tether.errors import AuthError
+from tether.services import Principal
+from tether.store import Database
+
+__all__ = ["AppSettings", "CurrentPrincipal", "Db", "PasswordOrToken"]
+
+_bearer = HTTPBearer(auto_error=False, description="A personal access token (tth_…) from 'tether login'.")
+_basic = HTTPBasic(auto_error=False, description="User name and password; only to create a token.")
+
+
+def database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+Db = Annotated[Database, Depends(database)]
+AppSettings = Annotated[Settings, Depends(settings)]
+
+
+def principal(
+    db: Db, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """The caller named by the bearer token; 401 without a valid one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthError(
+            "authentication required: send 'Authorization: Bearer <token>' (get one with 'tether login')"
+        )
+    return services.authenticate_token(db, credentials.credentials)
+
+
+def password_or_token(
+    db: Db,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+) -> Principal:
+    """A bearer token, or a user name and password (only where a token is being created)."""
+    if bearer is not None and bearer.scheme.lower() == "bearer":
+        return services.authenticate_token(db, bearer.credentials)
+    if basic is not None:
+        return services.authenticate_password(db, basic.username, basic.password)
+    raise AuthError("authentication required: send a bearer token, or user name and password (HTTP Basic)")
+
+
+CurrentPrincipal = Annotated[Principal, Depends(principal)]
+PasswordOrToken = Annotated[Principal, Depends(password_or_token)]

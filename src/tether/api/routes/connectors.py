@@ -1,0 +1,186 @@
+"""Connectors: upload (files or a zip), update, list, get, delete, revisions, download,
+roll back and validate.
+
+Uploads are multipart: either one ``package`` zip, or the paconn files as separate parts
+named ``apiDefinition``, ``apiProperties``, ``icon`` and ``script`` (paconn's settings keys).
+Packages are read leniently and linted before they are stored. Unreadable input is refused
+(with file, line and column); lint findings do not block saving — as in Power Platform's
+editor, a connector can be saved while its author fixes it — but the answer lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from pydantic import BaseModel, Field
+
+from tether import services
+from tether.api._deps import CurrentPrincipal, Db
+from tether.definition import (
+    DEFINITION_FILE,
+    ICON_FILE,
+    PROPERTIES_FILE,
+    SCRIPT_FILE,
+    ConnectorPackage,
+    package_from_files,
+    package_from_zip,
+)
+from tether.definition.lint import PROFILES, lint_package
+from tether.errors import InputError
+
+router = APIRouter(tags=["connectors"])
+
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+_PART_NAMES = {
+    "apiDefinition": DEFINITION_FILE,
+    "apiProperties": PROPERTIES_FILE,
+    "icon": ICON_FILE,
+    "script": SCRIPT_FILE,
+}
+Upload = Annotated[UploadFile | None, File()]
+
+
+class RollbackRequest(BaseModel):
+    revision: int = Field(ge=1, description="The revision whose files become the new current revision.")
+
+
+@router.get("/environments/{env}/connectors", summary="List connectors")
+def list_connectors(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"items": [asdict(c) for c in services.list_connectors(db, principal, env)]}
+
+
+@router.post(
+    "/environments/{env}/connectors", status_code=status.HTTP_201_CREATED, summary="Create a connector"
+)
+async def create_connector(
+    env: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    package: Upload = None,
+    apiDefinition: Upload = None,
+    apiProperties: Upload = None,
+    icon: Upload = None,
+    script: Upload = None,
+    name: Annotated[str | None, Form()] = None,
+    note: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
+    loaded = _package(await _read_parts(package, parts))
+    connector = services.create_connector(db, principal, env, loaded.files, name=name, note=note)
+    return _with_findings(connector, loaded)
+
+
+@router.post("/environments/{env}/connectors/validate", summary="Validate a package without storing it")
+async def validate_connector(
+    env: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    package: Upload = None,
+    apiDefinition: Upload = None,
+    apiProperties: Upload = None,
+    profile: Annotated[str, Form()] = "custom",
+) -> dict[str, Any]:
+    services.get_environment(db, principal, env)  # membership check: validation is a maker tool too
+    if profile not in PROFILES:
+        raise InputError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    loaded = _package(
+        await _read_parts(package, {"apiDefinition": apiDefinition, "apiProperties": apiProperties})
+    )
+    findings = lint_package(loaded, profile=profile)
+    return {"profile": profile, "findings": [f.to_dict() for f in findings]}
+
+
+@router.get("/environments/{env}/connectors/{connector}", summary="Get a connector")
+def get_connector(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return asdict(services.get_connector(db, principal, env, connector))
+
+
+@router.put("/environments/{env}/connectors/{connector}", summary="Update a connector (adds a revision)")
+async def update_connector(
+    env: str,
+    connector: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    package: Upload = None,
+    apiDefinition: Upload = None,
+    apiProperties: Upload = None,
+    icon: Upload = None,
+    script: Upload = None,
+    note: Annotated[str | None, Form()] = None,
+) -> dict[str, Any]:
+    parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
+    loaded = _package(await _read_parts(package, parts))
+    updated = services.update_connector(db, principal, env, connector, loaded.files, note=note or None)
+    return _with_findings(updated, loaded)
+
+
+@router.delete(
+    "/environments/{env}/connectors/{connector}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a connector and its revisions",
+)
+def delete_connector(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> None:
+    services.delete_connector(db, principal, env, connector)
+
+
+@router.get("/environments/{env}/connectors/{connector}/revisions", summary="List a connector's revisions")
+def list_revisions(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"items": [asdict(r) for r in services.list_revisions(db, principal, env, connector)]}
+
+
+@router.get(
+    "/environments/{env}/connectors/{connector}/download",
+    summary="Download a revision as a zip (paconn layout)",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def download_connector(
+    env: str, connector: str, db: Db, principal: CurrentPrincipal, revision: int | None = None
+) -> Response:
+    info = services.get_connector(db, principal, env, connector)
+    files = services.get_revision_files(db, principal, env, connector, revision)
+    archive = package_from_files(files, source=info.name).to_zip()
+    filename = f"{info.name}-r{revision or info.current_revision}.zip"
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/environments/{env}/connectors/{connector}/rollback", summary="Restore an earlier revision")
+def rollback_connector(
+    env: str, connector: str, body: RollbackRequest, db: Db, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    return asdict(services.rollback_connector(db, principal, env, connector, body.revision))
+
+
+def _with_findings(connector: Any, package: ConnectorPackage) -> dict[str, Any]:
+    """The saved connector plus what lint says about it, so the author sees problems at once."""
+    findings = lint_package(package, profile="custom")
+    return {**asdict(connector), "findings": [f.to_dict() for f in findings]}
+
+
+async def _read_parts(package: UploadFile | None, parts: dict[str, UploadFile | None]) -> dict[str, bytes]:
+    if package is not None:
+        return dict(package_from_zip(await _read(package), source=package.filename or "package.zip").files)
+    files = {_PART_NAMES[key]: await _read(part) for key, part in parts.items() if part is not None}
+    if not files:
+        raise InputError(
+            "no files in the request; send a 'package' zip or the parts "
+            "apiDefinition, apiProperties, icon, script"
+        )
+    return files
+
+
+def _package(files: dict[str, bytes]) -> ConnectorPackage:
+    return package_from_files(files, source="upload")
+
+
+async def _read(upload: UploadFile) -> bytes:
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise InputError(f"{upload.filename}: larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
+    return content

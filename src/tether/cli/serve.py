@@ -1,0 +1,75 @@
+"""``tether serve``: the embedded server (SQLite by default, PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.markup import escape
+
+from tether.cli._output import err
+from tether.config import Settings, load_settings
+from tether.store import Database
+
+__all__ = ["INITIAL_PASSWORD_FILE", "open_database", "serve"]
+
+INITIAL_PASSWORD_FILE = "initial-admin-password"
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Database URL (default: SQLite under TETHER_HOME).")
+    ] = None,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="URL users reach this server at (behind a proxy).")
+    ] = None,
+) -> None:
+    """Start the Tether server: API under /api/v1, docs at /docs.
+
+    On first start it creates the database, the default environment and an 'admin' user
+    (password from TETHER_ADMIN_PASSWORD, or generated and printed once).
+    """
+    from tether.api import create_app
+
+    settings = load_settings(
+        database_url=database_url,
+        public_url=public_url or (f"http://{host}:{port}" if port != 8000 or host != "127.0.0.1" else None),
+    )
+    database = open_database(settings)
+    err.print(
+        f"Tether {escape(settings.public_url)} — API docs at {escape(settings.public_url)}/docs "
+        f"(database: {database.dialect})"
+    )
+    try:
+        uvicorn.run(create_app(settings, database), host=host, port=port, log_level="info")
+    finally:
+        database.close()
+
+
+def open_database(settings: Settings) -> Database:
+    """Open, migrate and bootstrap the database; print first-start instructions."""
+    from tether import services
+    from tether.store import migrate
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.database_url)
+    migrate(database)
+    result = services.bootstrap(database, settings)
+    if result.admin_created:
+        where = "TETHER_ADMIN_PASSWORD"
+        if result.admin_password is not None:
+            # Not printed: server output often ends up in log files. The file is for the owner only.
+            secret_file = settings.home / INITIAL_PASSWORD_FILE
+            descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(result.admin_password + "\n")
+            where = f"the password in {secret_file}"
+        err.print(
+            f"[bold]First start:[/] created user 'admin'. Log in with {escape(where)}:\n"
+            f"  tether login --server {escape(settings.public_url)} --username admin"
+        )
+    return database
