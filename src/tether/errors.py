@@ -23,8 +23,8 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AuthError",
-    "Conflict",
     "ConfigurationError",
+    "Conflict",
     "DocumentSyntaxError",
     "InputError",
     "NotFound",
@@ -70,9 +70,7 @@ class DocumentSyntaxError(InputError):
         message = f"{location}: {reason}"
         if excerpt:
             message += f"\n{excerpt}"
-        super().__init__(
-            message, detail={"file": file, "line": line, "column": column, "reason": reason}
-        )
+        super().__init__(message, detail={"file": file, "line": line, "column": column, "reason": reason})
         self.file, self.line, self.column, self.reason, self.excerpt = file, line, column, reason, excerpt
 
 

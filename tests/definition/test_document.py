@@ -98,3 +98,8 @@ def test_each_broken_corpus_file_fails_with_its_position(relative: str) -> None:
         read_document(path)
     assert (caught.value.line, caught.value.column) == BROKEN_CORPUS_FILES[relative]
     assert str(caught.value).startswith(f"{path}:{caught.value.line}:{caught.value.column}: invalid JSON")
+
+
+def test_yaml_dates_stay_strings_as_in_json() -> None:
+    doc = parse_document(b"info:\n  version: 2023-08-16\n  title: x\nn: 1\nb: true\n", name="a.yaml")
+    assert doc.data == {"info": {"version": "2023-08-16", "title": "x"}, "n": 1, "b": True}

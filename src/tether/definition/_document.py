@@ -195,9 +195,22 @@ def _parse_yaml(text: str, name: str) -> Any:
         raise DocumentSyntaxError(f"invalid YAML: {exc}", file=name, line=1, column=1) from exc
 
 
+class _JsonModelLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader (fast), minus YAML 1.1 timestamps.
+
+    API documents use JSON's data model: ``version: 2023-08-16`` is a string, and turning
+    it into a ``datetime.date`` would break JSON Schema checks and JSON output.
+    """
+
+
+_JsonModelLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _JsonModelLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _yaml_loader() -> type[yaml.SafeLoader]:
-    """The C loader when PyYAML was built with libyaml (much faster), else the Python one."""
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _JsonModelLoader
 
 
 def _excerpt(text: str, line: int, column: int) -> str:

@@ -13,7 +13,9 @@ read-only).
 
 The classes are frozen: a compiled API is a value that can be cached and shared between
 requests and threads. Their list and dict fields are not copied defensively (that would
-cost too much on big documents), so do not mutate them either.
+cost too much on big documents), so do not mutate them either. Classes that hold schemas
+compare by identity (``eq=False``): a recursive schema is a cyclic dict, and ``==`` on two
+cyclic dicts never ends. Compare their fields instead.
 """
 
 from __future__ import annotations
@@ -96,7 +98,11 @@ class Server:
 
 @dataclass(frozen=True, slots=True)
 class OAuthFlow:
-    """One OAuth 2.0 flow; ``kind`` uses OpenAPI 3 names (Swagger's ``accessCode`` is ``authorizationCode``)."""
+    """One OAuth 2.0 flow.
+
+    ``kind`` uses OpenAPI 3 names: Swagger's ``accessCode`` is ``authorizationCode`` and its
+    ``application`` is ``clientCredentials``.
+    """
 
     kind: str
     authorization_url: str | None = None
@@ -128,7 +134,7 @@ class SecurityScheme:
     extensions: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Parameter:
     """One input of an operation, with its wire details made explicit.
 
@@ -167,7 +173,7 @@ class Parameter:
         return self.default is not NO_DEFAULT
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RequestBody:
     """What an operation sends as its body, by media type.
 
@@ -189,7 +195,7 @@ class RequestBody:
         return next(iter(self.content.values()), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Response:
     """One declared response (``status`` is ``"200"``, ``"2XX"`` or ``"default"``).
 
@@ -211,7 +217,7 @@ class Response:
         return next(iter(self.content.values()), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Operation:
     """One action or trigger.
 
@@ -252,7 +258,7 @@ class Operation:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Api:
     """A compiled API definition.
 
@@ -274,8 +280,8 @@ class Api:
     extensions: dict[str, Any] = field(default_factory=dict)
     external_refs: list[ExternalRef] = field(default_factory=list)
     name: str = "definition"
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    _by_id: dict[str, Operation] = field(init=False, repr=False, compare=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    _by_id: dict[str, Operation] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, Operation] = {}

@@ -39,7 +39,9 @@ __all__ = [
     "extensions_of",
     "generate_operation_id",
     "parameter_common",
+    "scope_descriptions",
     "security_requirements",
+    "version_text",
     "visibility_of",
 ]
 
@@ -73,9 +75,19 @@ def as_bool(value: Any) -> bool:
     return value is True
 
 
+def version_text(value: Any) -> str:
+    """``info.version`` as text: YAML reads an unquoted ``1.0`` as a float, the author meant text."""
+    return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+
+
+def scope_descriptions(value: Any) -> dict[str, str]:
+    """OAuth ``scopes`` (name ⇒ description), tolerating a missing map or non-text descriptions."""
+    return {str(k): v if isinstance(v, str) else "" for k, v in as_dict(value).items()}
+
+
 def extensions_of(node: dict[str, Any]) -> dict[str, Any]:
     """Every ``x-*`` key of ``node``, so nothing an author wrote is lost."""
-    return {k: v for k, v in node.items() if isinstance(k, str) and k.startswith("x-")}
+    return {k: v for k, v in node.items() if type(k) is str and k[:2] == "x-"}
 
 
 def visibility_of(node: dict[str, Any]) -> str | None:
@@ -174,7 +186,12 @@ def _raw_parameters(value: Any, pointer: str, resolver: Resolver) -> list[tuple[
     out = []
     for index, item in enumerate(as_list(value)):
         param, param_pointer = resolver.follow(item, f"{pointer}/{index}")
-        if isinstance(param, dict) and isinstance(param.get("name"), str) and isinstance(param.get("in"), str):
+        # Without a name and a location a parameter cannot be sent; the linter reports it.
+        if (
+            isinstance(param, dict)
+            and isinstance(param.get("name"), str)
+            and isinstance(param.get("in"), str)
+        ):
             out.append((param, param_pointer))
     return out
 
@@ -217,7 +234,7 @@ def _operation(raw: RawOperation, operation_id: str, generated: bool, dialect: D
         visibility=visibility_of(node),
         trigger=trigger,  # type: ignore[arg-type]  # narrowed to the Literal above
         trigger_hint=as_str(node.get("x-ms-trigger-hint")),
-        annotations=node.get("x-ms-api-annotation") if isinstance(node.get("x-ms-api-annotation"), dict) else None,
+        annotations=_dict_or_none(node.get("x-ms-api-annotation")),
         next_link_name=_next_link_name(node.get("x-ms-pageable")),
         parameters=parameters,
         request_body=dialect.request_body(raw, parameters),
@@ -227,6 +244,10 @@ def _operation(raw: RawOperation, operation_id: str, generated: bool, dialect: D
         pointer=raw.pointer,
         extensions=extensions_of(node),
     )
+
+
+def _dict_or_none(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
 
 
 def _next_link_name(pageable: Any) -> str | None:

@@ -60,6 +60,11 @@ class ExternalRef:
     pointer: str
 
 
+def _escape(token: str) -> str:
+    # escape_pointer, minus the work for the common token that needs none (this is the hot path).
+    return token if "~" not in token and "/" not in token else escape_pointer(token)
+
+
 def unescape_pointer(token: str) -> str:
     """Undo RFC 6901 escaping of one reference token (``~1`` is ``/``, ``~0`` is ``~``)."""
     return token.replace("~1", "/").replace("~0", "~")
@@ -78,6 +83,7 @@ class Resolver:
         self.external: list[ExternalRef] = []
         self._seen_external: set[tuple[str, str]] = set()
         self._memo: dict[str, Any] = {}
+        self._lookups: dict[str, tuple[Any, str]] = {}
         # ids of target dicts still being filled; a use inside one is a cycle.
         self._in_progress: set[int] = set()
         # (merged, target, siblings) whose target was in progress when first met.
@@ -89,6 +95,9 @@ class Resolver:
 
         ``at`` is the pointer where the reference is written, for the error message.
         """
+        found = self._lookups.get(ref)
+        if found is not None:
+            return found
         if not ref.startswith("#"):
             raise UnresolvedReference(ref, pointer=at, document=self.name, reason="not a local reference")
         fragment = ref[1:]
@@ -102,7 +111,9 @@ class Resolver:
             token = unescape_pointer(raw_token)
             node, token = self._step(node, token, ref, at, tokens)
             tokens.append(token)
-        return node, "".join("/" + escape_pointer(t) for t in tokens)
+        found = node, "".join("/" + escape_pointer(t) for t in tokens)
+        self._lookups[ref] = found
+        return found
 
     def follow(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow ``node`` while it is a ``{"$ref": ...}`` object (parameters, responses, path items).
@@ -117,7 +128,9 @@ class Resolver:
                 self._record_external(ref, pointer)
                 return node, pointer
             if ref in seen:
-                raise UnresolvedReference(ref, pointer=pointer, document=self.name, reason="circular reference")
+                raise UnresolvedReference(
+                    ref, pointer=pointer, document=self.name, reason="circular reference"
+                )
             seen.add(ref)
             target, target_pointer = self.lookup(ref, at=pointer)
             if len(node) > 1 and isinstance(target, dict):
@@ -164,7 +177,7 @@ class Resolver:
             out: dict[str, Any] | None = None
             for key, value in node.items():
                 if type(value) is dict or type(value) is list:
-                    new = self._resolve(value, f"{pointer}/{escape_pointer(key)}")
+                    new = self._resolve(value, f"{pointer}/{_escape(key)}")
                     if new is not value:
                         if out is None:
                             out = dict(node)
@@ -190,7 +203,7 @@ class Resolver:
         if len(node) == 1:
             return target
         siblings = {
-            key: self._resolve(value, f"{pointer}/{escape_pointer(key)}")
+            key: self._resolve(value, f"{pointer}/{_escape(str(key))}")
             for key, value in node.items()
             if key != "$ref"
         }

@@ -2,8 +2,8 @@
 
 Swagger 2.0 spreads what OpenAPI 3 keeps together: the body is an ``in: body`` or
 ``formData`` parameter whose media types come from ``consumes``, non-body parameters
-carry their schema keywords inline, and the server is ``schemes`` × ``host`` ×
-``basePath``. This module gathers them so the IR reads the same for both specifications,
+carry their schema keywords inline, and the server is every ``schemes`` entry
+with ``host`` and ``basePath``. This module gathers them so the IR reads the same for both specifications,
 while keeping the Swagger-only facts (``collectionFormat``, the body parameter's name).
 """
 
@@ -31,7 +31,9 @@ from tether.definition._operations import (
     compile_operations,
     extensions_of,
     parameter_common,
+    scope_descriptions,
     security_requirements,
+    version_text,
 )
 from tether.definition._refs import Resolver
 
@@ -74,7 +76,7 @@ def compile_swagger2(data: dict[str, Any], *, name: str = "definition") -> Api:
     info = as_dict(data.get("info"))
     return Api(
         title=as_str(info.get("title")) or "",
-        version=_version_text(info.get("version")),
+        version=version_text(info.get("version")),
         spec_version="2.0",
         description=as_str(info.get("description")),
         servers=_servers(data),
@@ -87,11 +89,6 @@ def compile_swagger2(data: dict[str, Any], *, name: str = "definition") -> Api:
         name=name,
         raw=data,
     )
-
-
-def _version_text(value: Any) -> str:
-    # YAML reads `version: 1.0` as a float; the author meant the text.
-    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
 
 
 def _servers(data: dict[str, Any]) -> list[Server]:
@@ -120,7 +117,7 @@ def _security_schemes(data: dict[str, Any], resolver: Resolver) -> dict[str, Sec
                 kind=flow_kind,
                 authorization_url=as_str(raw.get("authorizationUrl")),
                 token_url=as_str(raw.get("tokenUrl")),
-                scopes={str(k): v if isinstance(v, str) else "" for k, v in as_dict(raw.get("scopes")).items()},
+                scopes=scope_descriptions(raw.get("scopes")),
             )
         out[str(key)] = SecurityScheme(
             name=str(key),
@@ -156,7 +153,9 @@ class _Swagger2:
             schema = self._inline_schema(raw, pointer)
             default = raw.get("default", NO_DEFAULT)
         is_array = schema.get("type") == "array"
-        collection = (as_str(raw.get("collectionFormat")) or "csv") if is_array and location != "body" else None
+        collection = None
+        if is_array and location != "body":
+            collection = as_str(raw.get("collectionFormat")) or "csv"
         style, explode = _style(location, collection)
         return Parameter(
             name=raw["name"],
@@ -217,7 +216,8 @@ class _Swagger2:
         headers: dict[str, dict[str, Any]] = {}
         for header, value in as_dict(raw.get("headers")).items():
             if isinstance(value, dict):
-                headers[str(header)] = self._inline_schema(value, f"{pointer}/headers/{escape_pointer(header)}")
+                header_pointer = f"{pointer}/headers/{escape_pointer(header)}"
+                headers[str(header)] = self._inline_schema(value, header_pointer)
         return Response(
             status=status,
             description=as_str(raw.get("description")),

@@ -24,6 +24,23 @@ class TokenRequest(BaseModel):
     )
 
 
+class UserRequest(BaseModel):
+    username: str = Field(description="Lower-case login name.")
+    password: str | None = Field(default=None, min_length=8, description="Omit for a token-only user.")
+    display_name: str | None = None
+    email: str | None = None
+    is_admin: bool = False
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user (platform admins)")
+def create_user(body: UserRequest, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    user = services.create_user(
+        db, principal, body.username, password=body.password, display_name=body.display_name,
+        email=body.email, is_admin=body.is_admin,
+    )
+    return asdict(user)
+
+
 @router.get("/me", summary="Who am I?")
 def me(principal: CurrentPrincipal) -> dict[str, Any]:
     return {"id": principal.user_id, "username": principal.username, "is_admin": principal.is_admin}

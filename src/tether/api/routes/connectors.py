@@ -68,7 +68,7 @@ async def create_connector(
 ) -> dict[str, Any]:
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
     loaded = _package(await _read_parts(package, parts))
-    connector = services.create_connector(db, principal, env, loaded.files, name=name, note=note)
+    connector = services.create_connector(db, principal, env, loaded, name=name, note=note)
     return _with_findings(connector, loaded)
 
 
@@ -112,7 +112,7 @@ async def update_connector(
 ) -> dict[str, Any]:
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
     loaded = _package(await _read_parts(package, parts))
-    updated = services.update_connector(db, principal, env, connector, loaded.files, note=note or None)
+    updated = services.update_connector(db, principal, env, connector, loaded, note=note or None)
     return _with_findings(updated, loaded)
 
 

@@ -13,9 +13,10 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from tether.definition._document import escape_pointer
 from tether.definition.lint._context import LintContext
 from tether.definition.lint._registry import check, define_rule
+from tether.definition.lint._walk import pointer as _pointer
+from tether.definition.lint._walk import walk, walk_of
 
 __all__ = ["KNOWN_EXTENSIONS", "iter_extensions"]
 
@@ -129,29 +130,27 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "x-ms-operation-context": (dict,),
     "x-ms-openai-data": (dict,),
 }
-_DYNAMIC = ("x-ms-dynamic-values", "x-ms-dynamic-list", "x-ms-dynamic-schema", "x-ms-dynamic-properties")
-# Keys whose children are names (of properties, definitions...), never extensions.
-_NAME_MAPS = frozenset(
-    {
-        "properties",
-        "definitions",
-        "securityDefinitions",
-        "headers",
-        "patternProperties",
-        "schemas",
-        "securitySchemes",
-        "requestBodies",
-        "links",
-        "callbacks",
-        "variables",
-        "scopes",
-        "encoding",
-        "content",
-        "mapping",
-        "parameters",
+# x-ms-* keys with no shape rule, and the allowed values of the enumerated ones.
+_QUIET = (
+    KNOWN_EXTENSIONS
+    - set(_ENUMS)
+    - set(_TYPES)
+    - {
+        "x-ms-dynamic-values",
+        "x-ms-dynamic-list",
+        "x-ms-dynamic-schema",
+        "x-ms-dynamic-properties",
+        "x-ms-dynamic-tree",
+        "x-ms-pageable",
+        "x-ms-capabilities",
+        "x-ms-notification-content",
     }
 )
-_LITERALS = frozenset({"enum", "default", "example", "examples", "const", "required"})
+_ENUM_VALUES = {
+    key: frozenset(allowed) | ({""} if key == "x-ms-visibility" else set())
+    for key, (allowed, _) in _ENUMS.items()
+}
+_DYNAMIC = ("x-ms-dynamic-values", "x-ms-dynamic-list", "x-ms-dynamic-schema", "x-ms-dynamic-properties")
 
 
 def iter_extensions(data: Any) -> Iterator[tuple[str, str, Any, dict[str, Any]]]:
@@ -159,32 +158,30 @@ def iter_extensions(data: Any) -> Iterator[tuple[str, str, Any, dict[str, Any]]]
 
     Keys of name maps (schema ``properties``, ``definitions``...) are names, not
     extensions, and literal values (``example``, ``default``, ``enum``) are never entered,
-    so a property called ``x-ms-request-id`` is not mistaken for an extension.
+    so a property called ``x-ms-request-id`` is not mistaken for an extension. The lint
+    run itself uses the shared walk (``walk_of``) instead of walking again.
     """
-    stack: list[tuple[Any, str, bool]] = [(data, "", False)]
-    while stack:
-        node, pointer, names = stack.pop()
-        if isinstance(node, dict):
-            for key, value in node.items():
-                child = f"{pointer}/{escape_pointer(key)}"
-                if not names and isinstance(key, str) and key.startswith("x-"):
-                    if key.startswith("x-ms-"):
-                        yield child, key, value, node
-                    continue  # extension values are free-form
-                if not names and key in _LITERALS:
-                    continue
-                if isinstance(value, (dict, list)):
-                    stack.append((value, child, not names and key in _NAME_MAPS and isinstance(value, dict)))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                if isinstance(value, (dict, list)):
-                    stack.append((value, f"{pointer}/{index}", False))
+    for path, key, value, holder in walk(data).extensions:
+        yield _pointer(path), key, value, holder
 
 
 @check()
 def check_extension_values(ctx: LintContext) -> None:
     operation_ids = ctx.spec.operation_ids
-    for pointer, key, value, _holder in iter_extensions(ctx.definition.data):
+    enums = _ENUM_VALUES
+    types = _TYPES
+    quiet = _QUIET
+    for path, key, value, _holder in walk_of(ctx).extensions:
+        # Fast path: most extensions are known, simple and right; build no pointer for them.
+        if key in quiet:
+            continue
+        allowed = enums.get(key)
+        if allowed is not None and type(value) is str and value in allowed:
+            continue
+        expected_type = types.get(key)
+        if expected_type is not None and isinstance(value, expected_type):
+            continue
+        pointer = _pointer(path)
         if key not in KNOWN_EXTENSIONS:
             guess = difflib.get_close_matches(key, KNOWN_EXTENSIONS, n=1, cutoff=0.8)
             hint = f"did you mean {guess[0]!r}? " if guess else ""

@@ -1,0 +1,247 @@
+"""Connector use cases: create, update, read, delete, and roll back to an earlier revision.
+
+Every change adds a numbered revision; revisions are never rewritten, so "what ran last Tuesday"
+can always be downloaded. A rollback is a *new* revision with old content, not a rewind.
+Functions take and return plain data (``dict[str, bytes]`` files, frozen dataclasses), never ORM rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from tether.definition import ConnectorPackage
+from tether.errors import Conflict, InputError, NotFound
+from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._names import check_slug, slugify
+from tether.store import AuditLog, Connector, ConnectorRevision, Connectors, Database, Environment
+
+__all__ = [
+    "ConnectorInfo",
+    "RevisionInfo",
+    "create_connector",
+    "delete_connector",
+    "get_connector",
+    "get_revision_files",
+    "list_connectors",
+    "list_revisions",
+    "rollback_connector",
+    "update_connector",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorInfo:
+    """A connector's identity and current state (its files are fetched separately)."""
+
+    id: str
+    environment_id: str
+    environment: str
+    name: str
+    display_name: str
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    current_revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionInfo:
+    """One revision of a connector: who saved it, when, why, and which files it holds."""
+
+    connector_id: str
+    number: int
+    created_by: str | None
+    created_at: datetime
+    note: str | None
+    files: tuple[str, ...]
+    size: int
+
+
+def _connector_info(connector: Connector, environment: Environment) -> ConnectorInfo:
+    return ConnectorInfo(
+        id=connector.id,
+        environment_id=environment.id,
+        environment=environment.name,
+        name=connector.name,
+        display_name=connector.display_name,
+        created_by=connector.creator.username if connector.creator else None,
+        created_at=connector.created_at,
+        updated_at=connector.updated_at,
+        current_revision=connector.current_revision,
+    )
+
+
+def _revision_info(revision: ConnectorRevision) -> RevisionInfo:
+    return RevisionInfo(
+        connector_id=revision.connector_id,
+        number=revision.number,
+        created_by=revision.creator.username if revision.creator else None,
+        created_at=revision.created_at,
+        note=revision.note,
+        files=tuple(file.name for file in revision.files),
+        size=sum(len(file.content) for file in revision.files),
+    )
+
+
+def _find(
+    session: Session, environment: Environment, connector: str, *, for_update: bool = False
+) -> Connector:
+    found = Connectors(session).find(environment.id, connector, for_update=for_update)
+    if found is None:
+        raise NotFound(f"Connector {connector!r} not found in environment {environment.name!r}.")
+    return found
+
+
+def _record(
+    session: Session, action: str, principal: Principal, connector: Connector, **detail: object
+) -> None:
+    AuditLog(session).record(
+        action,
+        actor=principal.username,
+        environment=connector.environment_id,
+        target=f"connector:{connector.id}",
+        detail={"name": connector.name, "revision": connector.current_revision, **detail},
+    )
+
+
+def create_connector(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    package: ConnectorPackage,
+    *,
+    name: str | None = None,
+    display_name: str | None = None,
+    note: str | None = None,
+) -> ConnectorInfo:
+    """Create a connector from a package's files, as revision 1 (makers and admins).
+
+    ``name`` (a slug, unique in the environment) defaults to one made from the API's title, and
+    ``display_name`` to the title itself. Raises :class:`Conflict` if the name is taken.
+    """
+    # The package was read (and can be linted) by the caller, before this transaction's write lock.
+    if name is None:
+        name = slugify(package.title)
+        if not name:
+            raise InputError(f"Cannot make a connector name from the title {package.title!r}: pass a name.")
+    check_slug(name, what="connector")
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "maker", action="create connectors")
+        connectors = Connectors(session)
+        if connectors.name_taken(env.id, name):
+            raise Conflict(
+                f"A connector named {name!r} already exists in {env.name!r}: update it, or pass another name."
+            )
+        connector = connectors.add(
+            env.id, name, display_name=display_name or package.title, created_by=principal.user_id
+        )
+        connectors.add_revision(connector, package.files, created_by=principal.user_id, note=note)
+        _record(session, "connector.create", principal, connector)
+        return _connector_info(connector, env)
+
+
+def update_connector(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    connector: str,
+    package: ConnectorPackage,
+    *,
+    note: str | None = None,
+    display_name: str | None = None,
+) -> ConnectorInfo:
+    """Save ``files`` as the connector's next revision (makers and admins); ``connector`` is an id or name."""
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "maker", action="update connectors")
+        found = _find(session, env, connector, for_update=True)
+        Connectors(session).add_revision(found, package.files, created_by=principal.user_id, note=note)
+        if display_name:
+            found.display_name = display_name
+        _record(session, "connector.update", principal, found)
+        return _connector_info(found, env)
+
+
+def rollback_connector(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    connector: str,
+    revision: int,
+    *,
+    note: str | None = None,
+) -> ConnectorInfo:
+    """Make revision ``revision``'s content current again, as a new revision (makers and admins).
+
+    The content is restored as it was, without re-validation: rollback is the way out when a
+    newer revision (or a newer validator) went wrong.
+    """
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "maker", action="roll back connectors")
+        found = _find(session, env, connector, for_update=True)
+        connectors = Connectors(session)
+        old = connectors.revision(found.id, revision)
+        if old is None:
+            raise NotFound(f"Connector {found.name!r} has no revision {revision}.")
+        connectors.add_revision(
+            found,
+            connectors.files(old),
+            created_by=principal.user_id,
+            note=note or f"Rollback to revision {revision}",
+        )
+        _record(session, "connector.rollback", principal, found, restored=revision)
+        return _connector_info(found, env)
+
+
+def get_connector(db: Database, principal: Principal, environment: str, connector: str) -> ConnectorInfo:
+    """One connector by id or name (any member)."""
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        return _connector_info(_find(session, env, connector), env)
+
+
+def list_connectors(db: Database, principal: Principal, environment: str) -> list[ConnectorInfo]:
+    """The environment's connectors by name (any member)."""
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        return [_connector_info(found, env) for found in Connectors(session).list(env.id)]
+
+
+def delete_connector(db: Database, principal: Principal, environment: str, connector: str) -> None:
+    """Delete a connector and its whole history (makers and admins); the audit log keeps a record."""
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "maker", action="delete connectors")
+        found = _find(session, env, connector, for_update=True)
+        _record(session, "connector.delete", principal, found)
+        Connectors(session).delete(found)
+
+
+def list_revisions(
+    db: Database, principal: Principal, environment: str, connector: str
+) -> list[RevisionInfo]:
+    """The connector's revisions, oldest first (any member)."""
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        found = _find(session, env, connector)
+        return [_revision_info(revision) for revision in Connectors(session).revisions(found.id)]
+
+
+def get_revision_files(
+    db: Database, principal: Principal, environment: str, connector: str, revision: int | None = None
+) -> dict[str, bytes]:
+    """The files of a revision exactly as uploaded; ``None`` means the current one (any member)."""
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        found = _find(session, env, connector)
+        connectors = Connectors(session)
+        number = found.current_revision if revision is None else revision
+        stored = connectors.revision(found.id, number)
+        if stored is None:
+            raise NotFound(f"Connector {found.name!r} has no revision {number}.")
+        return connectors.files(stored)
