@@ -128,8 +128,13 @@ class ConnectorPackage:
         )
 
 
-def package_from_files(files: Mapping[str, bytes], *, source: str = "package") -> ConnectorPackage:
+def package_from_files(
+    files: Mapping[str, bytes], *, source: str = "package", paths: Mapping[str, str] | None = None
+) -> ConnectorPackage:
     """Build a package from paconn file names and their bytes.
+
+    ``paths`` gives the real path of a file where it differs from ``source/name``, so that
+    messages name the file the user can open.
 
     Raises:
         PackageError: the definition is missing.
@@ -143,10 +148,17 @@ def package_from_files(files: Mapping[str, bytes], *, source: str = "package") -
         )
     if DEFINITION_FILE not in files:
         raise PackageError(f"{source}: {DEFINITION_FILE} is missing; every connector needs an API definition")
-    definition = parse_document(files[DEFINITION_FILE], name=f"{source}/{DEFINITION_FILE}")
+    paths = paths or {}
+    definition = parse_document(
+        files[DEFINITION_FILE], name=paths.get(DEFINITION_FILE, f"{source}/{DEFINITION_FILE}")
+    )
     properties = None
     if PROPERTIES_FILE in files:
-        properties = parse_document(files[PROPERTIES_FILE], name=f"{source}/{PROPERTIES_FILE}", format="json")
+        properties = parse_document(
+            files[PROPERTIES_FILE],
+            name=paths.get(PROPERTIES_FILE, f"{source}/{PROPERTIES_FILE}"),
+            format="json",
+        )
     warnings = [*definition.warnings, *(properties.warnings if properties else [])]
     if CSHARP_SCRIPT_FILE in files and SCRIPT_FILE not in files:
         warnings.append(
@@ -201,12 +213,8 @@ def load_package(
             f"{source}: no API definition found; expected {DEFINITION_FILE} (or give one with --api-def)"
         )
     files = {name: _read(file) for name, file in chosen.items()}
-    package = package_from_files(files, source=source)
-    # Name files by their real paths in messages, so "file:line" can be opened as printed.
-    package.definition.name = str(chosen[DEFINITION_FILE])
-    if package.properties is not None:
-        package.properties.name = str(chosen[PROPERTIES_FILE])
-    return package
+    # Messages name the real paths, so "file:line" can be opened as printed.
+    return package_from_files(files, source=source, paths={name: str(file) for name, file in chosen.items()})
 
 
 def package_from_zip(content: bytes, *, source: str = "upload.zip") -> ConnectorPackage:

@@ -1,0 +1,32 @@
+"""Each layer's public names are pinned: changing them is a decision, not an accident."""
+
+from __future__ import annotations
+
+import pytest
+
+import tether.api
+import tether.cli
+import tether.definition
+
+EXPECTED = {
+    tether.definition: [
+        "AllowedValue", "Api", "ApiProperties", "ConnectionParameter", "ConnectionParameterSet",
+        "ConnectionParameterSets", "ConnectorPackage", "ConnectorProperties", "DEFINITION_FILE", "Document",
+        "ExternalRef", "ICON_FILE", "NO_DEFAULT", "NoDefault", "OAuthFlow", "OAuthSettings", "Operation",
+        "PACKAGE_FILES", "PROPERTIES_FILE", "Parameter", "ParameterLocation", "PolicyTemplateInstance",
+        "REDIRECT_MODES", "RequestBody", "Resolver", "Response", "SCRIPT_FILE", "SETTINGS_FILE",
+        "SecurityRequirement", "SecurityScheme", "Server", "ServerVariable", "UiConstraints", "UiDefinition",
+        "UnresolvedReference", "compile_api", "escape_pointer", "load_package", "package_from_files",
+        "package_from_zip", "paconn_settings", "parse_api_properties", "parse_document", "read_document",
+        "save_package",
+    ],
+    tether.api: ["API_PREFIX", "create_app", "free_port", "serve_in_thread"],
+    tether.cli: ["app", "main"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("module", list(EXPECTED), ids=lambda m: m.__name__)
+def test_public_names_are_pinned(module) -> None:
+    assert sorted(module.__all__) == sorted(EXPECTED[module])
+    for name in module.__all__:
+        assert hasattr(module, name), name
