@@ -124,3 +124,12 @@ def test_bad_local_file_is_reported_with_its_position(logged_in: Cli, tmp_path: 
     assert result.exit_code == 2
     assert f"{bad}:3:3: invalid JSON: Expecting ',' delimiter" in result.output
     assert "Traceback" not in result.output
+
+
+def test_update_with_only_a_definition_keeps_the_properties(logged_in: Cli, tmp_path: Path) -> None:
+    created = logged_in("connector", "create", str(EXAMPLE_CONNECTOR), "--name", "keep-props", "--json")
+    cid = json.loads(created.output)["id"]
+    updated = logged_in("connector", "update", "-c", cid, "-d", str(EXAMPLE_CONNECTOR / DEFINITION_FILE))
+    assert updated.exit_code == 0, updated.output
+    revisions = json.loads(logged_in("connector", "revisions", "-c", cid, "--json").output)
+    assert sorted(revisions[-1]["files"]) == [DEFINITION_FILE, PROPERTIES_FILE]

@@ -19,6 +19,10 @@ from rich.table import Table
 from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for
 from tether.cli._output import EXIT_FINDINGS, friendly, out, print_json
 from tether.definition import (
+    DEFINITION_FILE,
+    ICON_FILE,
+    PROPERTIES_FILE,
+    SCRIPT_FILE,
     SETTINGS_FILE,
     ConnectorPackage,
     load_package,
@@ -277,11 +281,31 @@ def _local_package(
     )
 
 
+# The API's multipart part names (paconn's settings keys) for each package file.
+_PARTS = {
+    DEFINITION_FILE: "apiDefinition",
+    PROPERTIES_FILE: "apiProperties",
+    ICON_FILE: "icon",
+    SCRIPT_FILE: "script",
+}
+
+
 def _upload(package: ConnectorPackage) -> dict[str, tuple[str, bytes, str]]:
-    # settings.json is local (it names the target environment and id); the server keeps the rest.
+    """The package as multipart parts; on update the server keeps files that are not sent.
+
+    settings.json stays local (it names the target environment and id). A package with
+    files that have no part name (script.csx) goes as one zip instead.
+    """
     files = {k: v for k, v in package.files.items() if k != SETTINGS_FILE}
-    archive = package_from_files(files, source=package.source).to_zip()
-    return {"package": ("package.zip", archive, "application/zip")}
+    if set(files) - set(_PARTS):
+        return {
+            "package": (
+                "package.zip",
+                package_from_files(files, source=package.source).to_zip(),
+                "application/zip",
+            )
+        }
+    return {_PARTS[name]: (name, content, "application/octet-stream") for name, content in files.items()}
 
 
 def _settings_value(settings: Path | None, key: str) -> str | None:

@@ -3,6 +3,9 @@ roll back and validate.
 
 Uploads are multipart: either one ``package`` zip, or the paconn files as separate parts
 named ``apiDefinition``, ``apiProperties``, ``icon`` and ``script`` (paconn's settings keys).
+An update with a zip replaces the whole package; an update with parts replaces only those
+files and keeps the rest of the current revision, so sending a new definition alone never
+drops the connector's apiProperties.
 Packages are read leniently and linted before they are stored. Unreadable input is refused
 (with file, line and column); lint findings do not block saving — as in Power Platform's
 editor, a connector can be saved while its author fixes it — but the answer lists them.
@@ -111,7 +114,10 @@ async def update_connector(
     note: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
-    loaded = _package(await _read_parts(package, parts))
+    files = await _read_parts(package, parts)
+    if package is None:
+        files = {**services.get_revision_files(db, principal, env, connector), **files}
+    loaded = _package(files)
     updated = services.update_connector(db, principal, env, connector, loaded, note=note or None)
     return _with_findings(updated, loaded)
 
