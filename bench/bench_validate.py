@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import platform
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -113,6 +114,23 @@ def bench_largest(folders: list[str], count: int = 5) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_cli() -> dict[str, Any]:
+    """The user's view: ``tether validate CORPUS --json`` as a command, start-up included."""
+    tether = Path(sys.executable).with_name("tether")
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(tether), "validate", str(CORPUS), "--json"], capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - start
+    report = json.loads(done.stdout)
+    return {
+        "seconds": round(seconds, 2),
+        "exit_code": done.returncode,
+        "summary": report["summary"],
+        "traceback_in_output": "Traceback" in done.stdout + done.stderr,
+    }
+
+
 def main() -> int:
     if not CORPUS.exists():
         print(f"corpus not found at {CORPUS}; put shared/ beside the repository")
@@ -122,6 +140,12 @@ def main() -> int:
     print(
         f"Whole corpus, custom profile, 2 processes: {corpus['linted']} packages "
         f"({corpus['megabytes']} MB) in {corpus['seconds']} s = {corpus['packages_per_second']} packages/s"
+    )
+    cli = bench_cli()
+    print(
+        f"tether validate CORPUS --json (whole command): {cli['summary']['packages']} packages in "
+        f"{cli['seconds']} s, exit code {cli['exit_code']} ({cli['summary']['unreadable']} unreadable), "
+        f"traceback: {cli['traceback_in_output']}  [target < 30 s]"
     )
     largest = bench_largest(folders)
     print()
@@ -142,6 +166,7 @@ def main() -> int:
                 "python": sys.version.split()[0],
                 "machine": platform.machine(),
                 "corpus": corpus,
+                "cli": cli,
                 "largest": largest,
             },
             indent=2,

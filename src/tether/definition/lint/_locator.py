@@ -22,6 +22,8 @@ __all__ = ["Locator"]
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _NEWLINE = re.compile("\n")
+# Past this many lookups a table of newline offsets beats counting newlines each time.
+_COUNT_LINES_UP_TO = 16
 
 
 class _CannotFollow(Exception):
@@ -39,6 +41,10 @@ class Locator:
         # pointer of a container -> offsets of its members' values (dict by key, list by index)
         self._members: dict[str, dict[str, int] | list[int]] = {}
         self._newlines: list[int] | None = None
+        self._lookups = 0
+        # Lenient JSON (comments...) can hide brackets outside strings: scan it the slow way.
+        self._jump = not document.warnings
+        self._keys: dict[tuple[str, str], int] = {}
 
     def line(self, pointer: str) -> int | None:
         """The 1-based line of ``pointer`` (or of its nearest existing ancestor)."""
@@ -50,6 +56,9 @@ class Locator:
         return self._document.line_of(pointer)
 
     def _line_at(self, offset: int) -> int:
+        self._lookups += 1
+        if self._newlines is None and self._lookups <= _COUNT_LINES_UP_TO:
+            return self._text.count("\n", 0, offset) + 1
         if self._newlines is None:
             self._newlines = [m.start() for m in _NEWLINE.finditer(self._text)]
         return bisect.bisect_left(self._newlines, offset) + 1
@@ -62,11 +71,30 @@ class Locator:
         if not pointer.startswith("/"):
             raise _CannotFollow(pointer)
         current = ""
+        node = self._document.data
         for token in pointer[1:].split("/"):
             members = self._members.get(current)
+            key = token.replace("~1", "/").replace("~0", "~")
+            if (
+                members is None
+                and type(node) is dict
+                and self._text[offset : offset + 1] == "{"
+                and self._jump
+            ):
+                # Jump to the key instead of scanning (parsing) every sibling before it.
+                if key not in node:
+                    return offset  # missing key: point at the object that should hold it
+                found = self._keys.get((current, key))
+                if found is None:
+                    found = self._find_key(offset, key, node[key])
+                if found is not None:
+                    self._keys[(current, key)] = found
+                    node = node[key]
+                    offset = found
+                    current = f"{current}/{token}"
+                    continue
             if members is None:
                 members = self._members[current] = self._scan(offset)
-            key = token.replace("~1", "/").replace("~0", "~")
             if isinstance(members, dict):
                 found = members.get(key)
             else:
@@ -75,7 +103,58 @@ class Locator:
                 return offset  # missing key: point at the object that should hold it
             offset = found
             current = f"{current}/{token}"
+            node = _child(node, key)
         return offset
+
+    def _find_key(self, start: int, key: str, value: object) -> int | None:
+        """Offset of the value of ``key``, known to be a member of the object at ``start``.
+
+        Finds each textual ``"key":`` after ``start`` with the C string search and counts
+        the brackets in between: inside the object every nested member sits deeper than 1,
+        so the first match at depth 1 is the member itself. Brackets inside strings
+        (``/items/{id}``) are nearly always balanced, but an unbalanced one would skew the
+        count, so the answer must also match the parsed ``value`` (``_looks_like``); when
+        it does not, None sends the caller back to the exact scan.
+        """
+        text = self._text
+        needle = json.dumps(key, ensure_ascii=False)
+        position = start
+        depth = 0
+        while True:
+            found = text.find(needle, position)
+            if found < 0:
+                return None  # written with escapes the needle does not use: scan instead
+            span = text[position:found]
+            depth += span.count("{") + span.count("[") - span.count("}") - span.count("]")
+            after = self._skip_space(found + len(needle))
+            if depth == 1 and text[after : after + 1] == ":":
+                offset = self._skip_space(after + 1)
+                return offset if self._looks_like(offset, value) else None
+            position = found + len(needle)
+
+    def _looks_like(self, offset: int, value: object) -> bool:
+        """Whether the text at ``offset`` starts ``value``: a scalar equal to it, an object
+        whose first key is ``value``'s first key, an array whose first item starts right."""
+        text = self._text
+        first = text[offset : offset + 1]
+        if type(value) is dict:
+            if first != "{":
+                return False
+            inner = self._skip_space(offset + 1)
+            if not value:
+                return text[inner : inner + 1] == "}"
+            needle = json.dumps(next(iter(value)), ensure_ascii=False)
+            return text.startswith(needle, inner)
+        if type(value) is list:
+            if first != "[":
+                return False
+            inner = self._skip_space(offset + 1)
+            return text[inner : inner + 1] == "]" if not value else self._looks_like(inner, value[0])
+        try:
+            parsed, _ = self._decoder.raw_decode(text, offset)
+        except ValueError:
+            return False
+        return bool(parsed == value and type(parsed) is type(value))
 
     def _scan(self, start: int) -> dict[str, int] | list[int]:
         """Offsets of the member values of the container starting at ``start``."""
@@ -122,3 +201,12 @@ class Locator:
     def _skip_value(self, index: int) -> int:
         _, end = self._decoder.raw_decode(self._text, index)
         return self._skip_space(end)
+
+
+def _child(node: object, key: str) -> object:
+    """The parsed value under ``key`` (None when the parsed data has no such member)."""
+    if type(node) is dict:
+        return node.get(key)
+    if type(node) is list and key.isdigit() and int(key) < len(node):
+        return node[int(key)]
+    return None

@@ -179,11 +179,24 @@ def check_schema_values(ctx: LintContext) -> None:
                     f"{_kind(node)} type is {' or '.join(declared)}; write {_fix(default, declared)}",
                 )
         enum = node.get("enum")
-        if type(enum) is list and enum:
+        if type(enum) is list and enum and not _enum_is_fine(enum, declared):
             _check_enum(ctx, path, node, enum, declared)
         required = node.get("required")
         if type(required) is list and required:
             _check_required(ctx, spec, path, node, required)
+
+
+def _enum_is_fine(enum: list[Any], declared: tuple[str, ...] | None) -> bool:
+    """The common case decided in bulk: values of the declared type and no duplicates."""
+    if declared == ("string",):
+        if not all(type(v) is str for v in enum):
+            return False
+    elif declared is not None and not all(v is None or _matches_any(v, declared) for v in enum):
+        return False
+    try:
+        return len(set(enum)) == len(enum)  # 1 and true collide here; the slow path tells them apart
+    except TypeError:  # objects or arrays among the values
+        return False
 
 
 def _check_enum(

@@ -116,7 +116,7 @@ def walk(data: Any, *, string_keys: bool = False) -> Walk:
                 schemas.append((path, node))
             for key, value in items:
                 kind = type(value)
-                if key[:2] == "x-":
+                if key[:1] == "x" and key[:2] == "x-":  # one-character slices are cached
                     if key[:5] == "x-ms-":
                         extensions.append(((path, key), key, value, node))
                     if kind is dict or kind is list:
