@@ -56,12 +56,15 @@ def demo(
                 ]
             with ApiClient(url, token) as client:
                 _tour(client)
-                _next_steps(url, home)
                 if keep_serving:
-                    out.print("\nServer still running; press Ctrl-C to stop.")
+                    out.print(
+                        f"\nServer still running at {url}; log in with user admin, password "
+                        f"{password}. Press Ctrl-C to stop."
+                    )
                     _wait_forever()
     finally:
         database.close()
+    _next_steps(home)
     out.print(f"\n[dim]Demo finished in {time.monotonic() - started:.1f} s.[/]")
 
 
@@ -102,14 +105,16 @@ def _tour(client: ApiClient) -> None:
     out.print(f"  {len(downloaded)} bytes (a zip in paconn's layout)")
 
 
-def _next_steps(url: str, home: Path) -> None:
+def _next_steps(home: Path) -> None:
     out.print(
-        "\n[bold]Next:[/]\n"
-        "  tether serve                      # your own server, data in ~/.tether\n"
-        f"                                    # (the demo's data stayed in {home})\n"
-        f"  tether login --server {url}\n"
-        "  tether connector list             # what you just saw, from the CLI\n"
-        "  tether validate PATH --json       # lint any connector folder or OpenAPI file offline"
+        "\n[bold]Next[/] (the demo's server has stopped; its data stayed in "
+        f"{escape(str(home))}):\n"
+        "  tether serve                         # your own server, data in ~/.tether\n"
+        "  tether login --username admin        # password: ~/.tether/initial-admin-password\n"
+        "  tether connector create ./MyConnector\n"
+        "  tether connector list\n"
+        "  tether validate PATH --json          # lint any connector folder or OpenAPI file offline\n"
+        "  tether demo --keep-serving           # this tour, leaving its server running"
     )
 
 
