@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from tether.cli import account, connector
+from tether.cli import account, connector, flow, importing
 from tether.cli._output import err, fail, friendly
 from tether.cli.demo import demo
 from tether.cli.serve import serve
@@ -27,6 +27,9 @@ app = typer.Typer(
 for _command in (demo, validate, serve, account.login, account.logout, account.whoami):
     app.command()(friendly(_command))
 app.add_typer(connector.app, name="connector")
+app.add_typer(flow.app, name="flow")
+app.add_typer(importing.import_app, name="import")
+app.add_typer(importing.export_app, name="export")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._deps import CurrentPrincipal, Db
+from tether.api.routes._importing import run_importer
 from tether.definition import (
     DEFINITION_FILE,
     ICON_FILE,
@@ -73,6 +74,34 @@ async def create_connector(
     loaded = _package(await _read_parts(package, parts))
     connector = services.create_connector(db, principal, env, loaded, name=name, note=note)
     return _with_findings(connector, loaded)
+
+
+@router.post(
+    "/environments/{env}/connectors/import",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a connector from another API description",
+    description="format: openapi | postman | wsdl (file), curl (command), sample (request + optional "
+    "response files). The answer holds the connector, the import report and lint findings.",
+)
+async def import_connector(
+    env: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    format: Annotated[str, Form(description="openapi, postman, wsdl, curl or sample")],
+    file: Upload = None,
+    command: Annotated[str | None, Form(description="the cURL command, for format=curl")] = None,
+    request: Upload = None,
+    response: Upload = None,
+    name: Annotated[str | None, Form()] = None,
+    fix: Annotated[bool, Form()] = False,
+    mode: Annotated[str, Form(description="wsdl: soap-to-rest or passthrough")] = "soap-to-rest",
+) -> dict[str, Any]:
+    services.get_environment(db, principal, env)  # 404 before any work for outsiders
+    result = await run_importer(
+        format, file=file, command=command, request=request, response=response, fix=fix, mode=mode
+    )
+    connector = services.create_connector(db, principal, env, result.package, name=name)
+    return {**_with_findings(connector, result.package), "report": [i.to_dict() for i in result.report]}
 
 
 @router.post("/environments/{env}/connectors/validate", summary="Validate a package without storing it")

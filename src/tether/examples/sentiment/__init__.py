@@ -1,0 +1,1 @@
+"""The tutorial's Sentiment connector and a real service for it (see ``service.py``)."""
