@@ -35,13 +35,42 @@ __all__ = [
 ]
 
 SUPPORTED_TRIGGERS = frozenset(
-    {"Recurrence", "Request", "ApiConnection", "ApiConnectionWebhook", "HttpWebhook", "OpenApiConnection",
-     "OpenApiConnectionWebhook"}
+    {
+        "Recurrence",
+        "Request",
+        "ApiConnection",
+        "ApiConnectionWebhook",
+        "HttpWebhook",
+        "OpenApiConnection",
+        "OpenApiConnectionWebhook",
+    }
 )
 SUPPORTED_ACTIONS = frozenset(
-    {"ApiConnection", "OpenApiConnection", "Http", "Compose", "If", "Switch", "Foreach", "Until", "Scope",
-     "InitializeVariable", "SetVariable", "IncrementVariable", "DecrementVariable", "AppendToArrayVariable",
-     "AppendToStringVariable", "ParseJson", "Select", "Query", "Table", "Join", "Response", "Terminate", "Wait"}
+    {
+        "ApiConnection",
+        "OpenApiConnection",
+        "Http",
+        "Compose",
+        "If",
+        "Switch",
+        "Foreach",
+        "Until",
+        "Scope",
+        "InitializeVariable",
+        "SetVariable",
+        "IncrementVariable",
+        "DecrementVariable",
+        "AppendToArrayVariable",
+        "AppendToStringVariable",
+        "ParseJson",
+        "Select",
+        "Query",
+        "Table",
+        "Join",
+        "Response",
+        "Terminate",
+        "Wait",
+    }
 )
 RUN_AFTER_STATUSES = frozenset({"Succeeded", "Failed", "Skipped", "TimedOut"})
 # Keys of a container action that hold nested action maps, with the pointer suffix of each.
@@ -155,7 +184,9 @@ def validate_flow(flow: FlowDefinition, *, resolve: OperationResolver | None = N
     """Every problem in ``flow``; an empty list means it can run."""
     issues: list[FlowIssue] = []
     if len(flow.triggers) > 1:
-        issues.append(FlowIssue("flow/several-triggers", "a flow has one trigger; keep one", flow.pointer + "/triggers"))
+        issues.append(
+            FlowIssue("flow/several-triggers", "a flow has one trigger; keep one", flow.pointer + "/triggers")
+        )
     for trigger in flow.triggers.values():
         if trigger.type not in SUPPORTED_TRIGGERS:
             issues.append(_unsupported("trigger", trigger.type, trigger.pointer, SUPPORTED_TRIGGERS))
@@ -167,7 +198,9 @@ def validate_flow(flow: FlowDefinition, *, resolve: OperationResolver | None = N
     return issues
 
 
-def ensure_valid(flow: FlowDefinition, *, name: str, resolve: OperationResolver | None = None) -> FlowDefinition:
+def ensure_valid(
+    flow: FlowDefinition, *, name: str, resolve: OperationResolver | None = None
+) -> FlowDefinition:
     """Return ``flow`` or raise one ValidationFailed listing every issue."""
     issues = validate_flow(flow, resolve=resolve)
     if issues:
@@ -218,9 +251,7 @@ def _actions(raw: Mapping[str, Any], pointer: str) -> dict[str, ActionSpec]:
             type=kind,
             raw=value,
             pointer=here,
-            run_after={
-                k: tuple(v) if isinstance(v, list) else () for k, v in (run_after or {}).items()
-            },
+            run_after={k: tuple(v) if isinstance(v, list) else () for k, v in (run_after or {}).items()},
             branches=_branches(kind, value, here),
         )
     return built
@@ -246,26 +277,36 @@ def _branches(kind: str, raw: Mapping[str, Any], pointer: str) -> dict[str, dict
     return branches
 
 
-def _check_scope(actions: dict[str, ActionSpec], issues: list[FlowIssue], resolve: OperationResolver | None) -> None:
+def _check_scope(
+    actions: dict[str, ActionSpec], issues: list[FlowIssue], resolve: OperationResolver | None
+) -> None:
     """runAfter targets exist among siblings, statuses are known, no cycles; then recurse."""
     for action in actions.values():
         for target, statuses in action.run_after.items():
             where = f"{action.pointer}/runAfter/{escape_pointer(target)}"
             if target not in actions:
                 siblings = ", ".join(sorted(n for n in actions if n != action.name)) or "none"
-                issues.append(FlowIssue(
-                    "flow/unknown-run-after",
-                    f"action '{action.name}' runs after '{target}', which is not an action in the same scope "
-                    f"(siblings: {siblings})",
-                    where,
-                ))
-            for status in statuses:
-                if status not in RUN_AFTER_STATUSES:
-                    issues.append(FlowIssue(
-                        "flow/invalid-run-after-status",
-                        f"'{status}' is not a runAfter status; use {', '.join(sorted(RUN_AFTER_STATUSES))}",
+                issues.append(
+                    FlowIssue(
+                        "flow/unknown-run-after",
+                        f"action '{action.name}' runs after '{target}', which is not an action in the same scope "
+                        f"(siblings: {siblings})",
                         where,
-                    ))
+                    )
+                )
+            for status in statuses:
+                # Logic Apps reads statuses case-insensitively (templates write 'SUCCEEDED').
+                if (
+                    not isinstance(status, str)
+                    or status.title().replace("Timedout", "TimedOut") not in RUN_AFTER_STATUSES
+                ):
+                    issues.append(
+                        FlowIssue(
+                            "flow/invalid-run-after-status",
+                            f"'{status}' is not a runAfter status; use {', '.join(sorted(RUN_AFTER_STATUSES))}",
+                            where,
+                        )
+                    )
         if action.type not in SUPPORTED_ACTIONS:
             issues.append(_unsupported("action", action.type, action.pointer, SUPPORTED_ACTIONS))
         elif resolve is not None and action.type in {"ApiConnection", "OpenApiConnection"}:
@@ -276,11 +317,15 @@ def _check_scope(actions: dict[str, ActionSpec], issues: list[FlowIssue], resolv
     cycle = _find_cycle(actions)
     if cycle:
         first = actions[cycle[0]]
-        issues.append(FlowIssue(
-            "flow/run-after-cycle",
-            "runAfter forms a cycle: " + " → ".join([*cycle, cycle[0]]) + "; remove one of these dependencies",
-            first.pointer + "/runAfter",
-        ))
+        issues.append(
+            FlowIssue(
+                "flow/run-after-cycle",
+                "runAfter forms a cycle: "
+                + " → ".join([*cycle, cycle[0]])
+                + "; remove one of these dependencies",
+                first.pointer + "/runAfter",
+            )
+        )
 
 
 def _find_cycle(actions: dict[str, ActionSpec]) -> list[str] | None:
@@ -294,7 +339,7 @@ def _find_cycle(actions: dict[str, ActionSpec]) -> list[str] | None:
             if target not in actions:
                 continue
             if state.get(target) == 1:
-                return path[path.index(target):]
+                return path[path.index(target) :]
             if state.get(target) is None and (found := visit(target)):
                 return found
         path.pop()

@@ -1,0 +1,84 @@
+"""What the engine needs from the outside world, injected per run: clock, HTTP, connectors.
+
+:class:`ConnectorCaller` is the seam to Tether's connector runtime: the engine only knows a
+connection name and a request. :class:`NoConnectorRuntime` is the null object used until a
+runtime is wired in; it fails the action with a message that says so.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from tether.flows.engine._clock import SYSTEM_CLOCK, Clock
+from tether.flows.engine._errors import ActionFailure
+
+__all__ = ["ConnectorCaller", "ConnectorReply", "EngineServices", "NoConnectorRuntime"]
+
+ConnectorReply = tuple[int, Mapping[str, str], Any]
+
+
+class ConnectorCaller(Protocol):
+    """Calls one operation of a connector through a connection; answers (status, headers, body).
+
+    For ``ApiConnection`` actions ``method``/``path`` are the request's; for ``OpenApiConnection``
+    (Power Automate's shape) ``method`` is ``"OPERATION"``, ``path`` the operationId and ``body``
+    the action's ``parameters``. Connection failures raise :class:`ConnectionError` (retried).
+    """
+
+    async def call(
+        self,
+        connection_name: str,
+        method: str,
+        path: str,
+        queries: Mapping[str, Any],
+        headers: Mapping[str, str],
+        body: Any,
+        idempotency_key: str,
+    ) -> ConnectorReply: ...
+
+
+class NoConnectorRuntime:
+    """The default ConnectorCaller: no connector runtime is configured, so connector actions fail."""
+
+    async def call(
+        self,
+        connection_name: str,
+        method: str,
+        path: str,
+        queries: Mapping[str, Any],
+        headers: Mapping[str, str],
+        body: Any,
+        idempotency_key: str,
+    ) -> ConnectorReply:
+        raise ActionFailure(
+            "NoConnectorRuntime",
+            f"no connector runtime configured: cannot call connection '{connection_name}'. Start the server with "
+            "the connector runtime enabled, or pass a ConnectorCaller to the engine.",
+        )
+
+
+@dataclass
+class EngineServices:
+    """Shared by every run of one process; ``http`` is created on first use when not given."""
+
+    clock: Clock = SYSTEM_CLOCK
+    http: httpx.AsyncClient | None = None
+    connectors: ConnectorCaller = field(default_factory=NoConnectorRuntime)
+    rng: random.Random = field(default_factory=random.Random)
+    http_timeout: float = 120.0  # REFERENCE.md §7: outbound synchronous requests
+    async_poll_interval: float = 5.0  # between polls of a 202 Location without Retry-After
+
+    def http_client(self) -> httpx.AsyncClient:
+        if self.http is None:
+            self.http = httpx.AsyncClient(timeout=self.http_timeout, follow_redirects=False)
+        return self.http
+
+    async def aclose(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+            self.http = None
