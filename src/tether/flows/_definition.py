@@ -289,8 +289,8 @@ def _check_scope(
                 issues.append(
                     FlowIssue(
                         "flow/unknown-run-after",
-                        f"action '{action.name}' runs after '{target}', which is not an action in the same scope "
-                        f"(siblings: {siblings})",
+                        f"action '{action.name}' runs after '{target}', which is not an action in the same "
+                        f"scope (siblings: {siblings})",
                         where,
                     )
                 )
@@ -303,7 +303,8 @@ def _check_scope(
                     issues.append(
                         FlowIssue(
                             "flow/invalid-run-after-status",
-                            f"'{status}' is not a runAfter status; use {', '.join(sorted(RUN_AFTER_STATUSES))}",
+                            f"'{status}' is not a runAfter status; use "
+                            + ", ".join(sorted(RUN_AFTER_STATUSES)),
                             where,
                         )
                     )
@@ -375,7 +376,8 @@ def _expression_issues(value: Any, pointer: str) -> Iterator[FlowIssue]:
 def _unsupported(what: str, kind: str, pointer: str, supported: frozenset[str]) -> FlowIssue:
     return FlowIssue(
         f"flow/unsupported-{what}",
-        f"{what} type '{kind or '(missing)'}' is not supported by Tether; supported: {', '.join(sorted(supported))}",
+        f"{what} type '{kind or '(missing)'}' is not supported by Tether; supported: "
+        + ", ".join(sorted(supported)),
         pointer + "/type",
     )
 
