@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from tether.cli import account, connector, flow, importing
+from tether.cli import account, connector, expression, flow, importing
 from tether.cli._output import err, fail, friendly
 from tether.cli.demo import demo
 from tether.cli.serve import serve
@@ -28,6 +28,7 @@ for _command in (demo, validate, serve, account.login, account.logout, account.w
     app.command()(friendly(_command))
 app.add_typer(connector.app, name="connector")
 app.add_typer(flow.app, name="flow")
+app.add_typer(expression.app, name="expression")
 app.add_typer(importing.import_app, name="import")
 app.add_typer(importing.export_app, name="export")
 

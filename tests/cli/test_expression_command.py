@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tether.cli import app
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, ["expression", "eval", *args])
+
+
+def test_prints_the_typed_result_as_json(tmp_path: Path) -> None:
+    context = tmp_path / "context.json"
+    context.write_text(json.dumps({"variables": {"items": [3, 1, 2]}, "utcNow": "2024-03-30T12:00:00Z"}))
+    result = _run("@sort(variables('items'))", "--context", str(context))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [1, 2, 3]
+    dated = _run("@formatDateTime(addDays(utcNow(), 1), 'yyyy-MM-dd')", "-c", str(context))
+    assert json.loads(dated.output) == "2024-03-31"
+
+
+def test_syntax_error_shows_the_column() -> None:
+    result = _run("@concat('a', ")
+    assert result.exit_code == 2
+    assert "column 14" in result.output and "^" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_context_file_is_one_line(tmp_path: Path) -> None:
+    context = tmp_path / "context.json"
+    context.write_text("{nope")
+    result = _run("@1", "-c", str(context))
+    assert result.exit_code == 2
+    assert f"{context}:1:2: invalid JSON" in result.output
