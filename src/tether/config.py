@@ -47,6 +47,29 @@ class Settings(BaseSettings):
         default=None,
         description="Password of the 'admin' user made on first start; if unset, one is made and shown once.",
     )
+    master_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key(s) that encrypt connection secrets at rest, comma-separated, newest first. "
+            "If unset, a key file 'master.key' (mode 0600) under home is created on first use."
+        ),
+    )
+    broker_url: str = Field(
+        default="",
+        description=(
+            "Celery broker URL ('redis://127.0.0.1:6379/0') of the distributed mode: 'tether serve' submits "
+            "runs to 'tether worker' processes through it. Empty means embedded mode (runs execute inside "
+            "'tether serve')."
+        ),
+    )
+    broker_visibility_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "Seconds after which a run task taken by a worker that died (never acknowledged) is delivered "
+            "to another worker. A run lease in the database keeps a late duplicate from running twice."
+        ),
+    )
 
     @model_validator(mode="after")
     def _normalize(self) -> Settings:

@@ -1,0 +1,45 @@
+"""Django settings of the test authorization server (django-oauth-toolkit), configured by environment.
+
+Only the subprocess started by ``fixtures.py`` imports this. ``OAUTH_TEST_DIR`` holds the SQLite
+database; ``OAUTH_TEST_ACCESS_TOKEN_SECONDS`` sets the access token lifetime.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR = Path(os.environ.get("OAUTH_TEST_DIR", "."))
+
+SECRET_KEY = "test-only-not-a-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+ROOT_URLCONF = "tests.oauth_server.urls"
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "oauth2_provider",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tests.oauth_server.app.TestUserMiddleware",
+    "tests.oauth_server.app.TokenRequestCounter",
+]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "oauth.sqlite3")}}
+# Fast password hashing: the client secrets are hashed on save and checked on every token request.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+LOGGING_CONFIG = None
+
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("OAUTH_TEST_ACCESS_TOKEN_SECONDS", "3600")),
+    "SCOPES": {"read": "Read", "write": "Write"},
+    "DEFAULT_SCOPES": ["read"],
+}

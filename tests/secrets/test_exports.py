@@ -1,0 +1,13 @@
+"""tether.secrets' public names are pinned (the connections service codes against them)."""
+
+from __future__ import annotations
+
+import tether.secrets
+
+EXPECTED = ["KEY_FILE_NAME", "REDACTED", "DecryptionFailed", "KeyRing", "RedactingFilter", "redact"]
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(tether.secrets.__all__) == sorted(EXPECTED)
+    for name in tether.secrets.__all__:
+        assert hasattr(tether.secrets, name), name
