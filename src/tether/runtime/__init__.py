@@ -1,6 +1,63 @@
 """Executing one operation: IR + arguments + connection ⇒ HTTP request ⇒ policies ⇒ custom
 code ⇒ transport ⇒ response. A library: needs no server and no database."""
 
+from tether.runtime._arguments import prepare_arguments
+from tether.runtime._async_pattern import DEFAULT_ASYNC_PATTERN, AsyncPattern
+from tether.runtime._errors import (
+    ArgumentError,
+    DestinationRefused,
+    RateLimited,
+    UpstreamError,
+    UpstreamProtocolError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from tether.runtime._invoke import InvokeResult, Runtime, invoke_sync
+from tether.runtime._paging import DEFAULT_PAGING, Paging
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
+from tether.runtime._ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter, TokenBucketLimiter
+from tether.runtime._redact import Redactor
+from tether.runtime._request import build_request
+from tether.runtime._response import StreamedBody
+from tether.runtime._retry import DEFAULT_RETRY, Resolution, ResponseAction, RetryPolicy
+from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, HostResolver, NetworkPolicy
+from tether.runtime._transport import DEFAULT_TIMEOUT, Transport
 
-__all__ = ["ConnectionContext", "Exchange", "Send", "Stage", "build_pipeline"]
+__all__ = [
+    "DEFAULT_ASYNC_PATTERN",
+    "DEFAULT_NETWORK_POLICY",
+    "DEFAULT_PAGING",
+    "DEFAULT_RATE_LIMIT",
+    "DEFAULT_RETRY",
+    "DEFAULT_TIMEOUT",
+    "ArgumentError",
+    "AsyncPattern",
+    "ConnectionContext",
+    "DestinationRefused",
+    "Exchange",
+    "HostResolver",
+    "InvokeResult",
+    "NetworkPolicy",
+    "Paging",
+    "RateLimit",
+    "RateLimited",
+    "RateLimiter",
+    "Redactor",
+    "Resolution",
+    "ResponseAction",
+    "RetryPolicy",
+    "Runtime",
+    "Send",
+    "Stage",
+    "StreamedBody",
+    "TokenBucketLimiter",
+    "Transport",
+    "UpstreamError",
+    "UpstreamProtocolError",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+    "build_pipeline",
+    "build_request",
+    "invoke_sync",
+    "prepare_arguments",
+]

@@ -1,0 +1,229 @@
+"""The SSRF guard: which network addresses a connector may reach.
+
+A connector's host comes from its author, its user or an upstream answer (a redirect, a
+``nextLink``, an async ``Location``), so any of them can point Tether at the machine it runs
+on, the private network behind it or the cloud metadata service holding its credentials.
+The guard refuses those by default and lets an environment opt in (``NetworkPolicy``).
+
+Checking a URL's host name is not enough: a name can resolve to a private address, and a
+name the attacker controls can resolve to a public address when checked and a private one
+when connected (DNS rebinding). So the check happens where the socket is opened:
+``GuardedBackend`` resolves the name once, checks **every** address, and connects to a
+checked address only. Each redirect hop and each new pooled connection goes through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpcore
+
+from tether.runtime._errors import DestinationRefused, UpstreamUnavailable
+
+__all__ = [
+    "DEFAULT_NETWORK_POLICY",
+    "GuardedBackend",
+    "HostResolver",
+    "NetworkPolicy",
+    "SystemResolver",
+]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Cloud instance metadata endpoints (AWS/GCP/Azure/OpenStack, AWS IPv6, AWS ECS, Alibaba).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2", "100.100.100.200")
+)
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data"})
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+
+@dataclass(frozen=True)
+class NetworkPolicy:
+    """Which destinations the runtime may connect to.
+
+    By default only public (globally routable) addresses are allowed. ``allow_hosts``
+    (exact names or ``*.suffix``) and ``allow_cidrs`` open specific destinations;
+    ``allow_loopback`` and ``allow_private`` open whole classes (tests and the tutorial use
+    ``NetworkPolicy(allow_loopback=True)``). Cloud metadata addresses stay refused unless a
+    CIDR lists them explicitly. Hashable, so the runtime keeps one connection pool per policy
+    (a connection opened under a permissive policy is never reused under a strict one).
+    """
+
+    allow_hosts: frozenset[str] = field(default_factory=frozenset)
+    allow_cidrs: tuple[IPNetwork, ...] = ()
+    allow_loopback: bool = False
+    allow_private: bool = False
+
+    def __init__(
+        self,
+        *,
+        allow_hosts: Iterable[str] = (),
+        allow_cidrs: Iterable[str | IPNetwork] = (),
+        allow_loopback: bool = False,
+        allow_private: bool = False,
+    ) -> None:
+        # Accept loose input (lists, strings), store normalized immutable values.
+        object.__setattr__(self, "allow_hosts", frozenset(h.strip().lower().rstrip(".") for h in allow_hosts))
+        object.__setattr__(
+            self, "allow_cidrs", tuple(ipaddress.ip_network(c, strict=False) for c in allow_cidrs)
+        )
+        object.__setattr__(self, "allow_loopback", allow_loopback)
+        object.__setattr__(self, "allow_private", allow_private)
+
+    def host_allowed(self, host: str) -> bool:
+        """Whether ``host`` is on the allow list (then any address it resolves to is accepted)."""
+        host = host.lower().rstrip(".")
+        return any(host == h or (h.startswith("*.") and host.endswith(h[1:])) for h in self.allow_hosts)
+
+    def refusal(self, address: str) -> str | None:
+        """Why ``address`` is refused (``"loopback"``, ``"cloud metadata"``...), or None if allowed."""
+        ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        if any(ip in net for net in self.allow_cidrs):
+            return None
+        if ip in METADATA_ADDRESSES:
+            return "cloud metadata"
+        if ip.is_unspecified:
+            return "unspecified"
+        if ip.is_multicast:
+            return "multicast"
+        if ip.is_loopback:
+            return None if self.allow_loopback else "loopback"
+        if ip.is_link_local:
+            return "link-local"
+        if not ip.is_global or ip.is_private or ip.is_reserved:
+            return None if self.allow_private else "private"
+        return None
+
+    def check_url(self, scheme: str, host: str) -> None:
+        """Refuse what can be refused without DNS: other schemes, metadata names, literal addresses."""
+        if scheme not in ALLOWED_SCHEMES:
+            raise DestinationRefused(
+                f"refusing to call a {scheme}:// URL: only http and https are allowed",
+                host=host,
+                reason="scheme",
+            )
+        if self.host_allowed(host):
+            return
+        if host.lower().rstrip(".") in METADATA_HOSTS:
+            raise _refused(host, None, "cloud metadata")
+        if _is_ip(host):
+            reason = self.refusal(host)
+            if reason:
+                raise _refused(host, host, reason)
+
+    def check_addresses(self, host: str, addresses: list[str]) -> None:
+        """Refuse ``host`` when ANY of its resolved addresses is refused (a mixed answer is an attack)."""
+        if self.host_allowed(host):
+            return
+        for address in addresses:
+            reason = self.refusal(address)
+            if reason:
+                raise _refused(host, address, reason)
+
+
+DEFAULT_NETWORK_POLICY = NetworkPolicy()
+
+
+def _refused(host: str, address: str | None, reason: str) -> DestinationRefused:
+    where = host if address in (None, host) else f"{host} ({address})"
+    return DestinationRefused(
+        f"refusing to connect to {where}: {reason} addresses are blocked by the network policy; "
+        "to allow it, use NetworkPolicy(allow_hosts=..., allow_cidrs=..., allow_loopback/allow_private=True)",
+        host=host,
+        address=address,
+        reason=reason,
+    )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+class HostResolver(Protocol):
+    """Turns a host name into addresses; swapped in tests (DNS rebinding) and by the gateway."""
+
+    async def resolve(self, host: str, port: int) -> list[str]: ...
+
+
+class SystemResolver:
+    """The operating system's resolver (``getaddrinfo``), run off the event loop."""
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise UpstreamUnavailable(f"cannot resolve host {host!r}: {exc.strerror or exc}") from exc
+        addresses: list[str] = []
+        for _family, _type, _proto, _name, sockaddr in infos:
+            address = str(sockaddr[0])
+            if address not in addresses:
+                addresses.append(address)
+        return addresses
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend with the policy applied where sockets are opened.
+
+    Resolves once, checks every address, then connects to those very addresses (pinning),
+    so the answer that was checked is the answer that is used.
+    """
+
+    def __init__(
+        self,
+        policy: NetworkPolicy,
+        *,
+        resolver: HostResolver | None = None,
+        backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.policy = policy
+        self.resolver = resolver or SystemResolver()
+        self.backend = backend or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        host = host.strip("[]")
+        addresses = [host] if _is_ip(host) else await self.resolver.resolve(host, port)
+        if not addresses:
+            raise UpstreamUnavailable(f"host {host!r} has no addresses")
+        self.policy.check_addresses(host, addresses)
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self.backend.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc  # try the next checked address, as happy-eyeballs would
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise DestinationRefused("refusing to connect to a Unix socket", host=path, reason="unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.backend.sleep(seconds)

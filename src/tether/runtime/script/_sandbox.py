@@ -1,0 +1,131 @@
+"""The walls around custom code inside its worker process.
+
+Three layers, installed once when a worker starts, after it imported what it needs:
+
+* **Limits**: ``RLIMIT_AS`` caps the worker's memory (what it uses at start plus the
+  script's allowance), ``RLIMIT_NPROC``-free; the parent enforces wall-clock time by killing.
+* **Audit hook** (``sys.addaudithook``, which cannot be removed): sockets, opening files
+  (except reading Python's own library, which lazy standard imports need), running
+  programs, ``os.system``, ``ctypes``, changing files or the environment are refused with
+  :class:`Forbidden`. This is what holds even if a script escapes the import allow-list
+  through introspection.
+* **Import allow-list**: the script's ``__import__`` admits only harmless standard modules
+  (:data:`ALLOWED_MODULES`), so a forbidden import fails at its own line with a clear message.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import resource
+import sys
+import sysconfig
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["ALLOWED_MODULES", "Forbidden", "install", "restricted_builtins"]
+
+ALLOWED_MODULES = frozenset(
+    {
+        "asyncio", "base64", "binascii", "bisect", "calendar", "collections", "copy", "dataclasses",
+        "datetime", "decimal", "enum", "fractions", "functools", "hashlib", "heapq", "hmac", "html",
+        "itertools", "json", "logging", "math", "operator", "random", "re", "statistics", "string",
+        "struct", "textwrap", "time", "typing", "unicodedata", "urllib.parse", "uuid", "zoneinfo",
+        "xml.etree.ElementTree",
+        "tether.runtime.script",
+    }
+)  # fmt: skip
+# Modules imported up front, so that allowed imports never need the file system later.
+_PRELOAD = [*ALLOWED_MODULES - {"tether.runtime.script"}, "_strptime", "encodings.idna", "encodings.utf_8"]
+
+_FORBIDDEN_EVENTS = ("socket.", "subprocess.", "ctypes.", "os.exec", "os.spawn", "os.posix_spawn", "shutil.")
+_FORBIDDEN_EXACT = frozenset(
+    {
+        "os.system", "os.fork", "os.forkpty", "os.kill", "os.killpg", "os.remove", "os.rename", "os.rmdir",
+        "os.mkdir", "os.chmod", "os.chown", "os.link", "os.symlink", "os.truncate", "os.utime", "os.listdir",
+        "os.scandir", "os.chdir", "os.putenv", "os.unsetenv", "os.startfile", "pty.spawn", "mmap.__new__",
+        "resource.setrlimit", "resource.prlimit", "urllib.Request", "ftplib.connect", "smtplib.connect",
+        "webbrowser.open", "sqlite3.connect", "signal.pthread_kill", "_posixsubprocess.fork_exec",
+    }
+)  # fmt: skip
+
+
+class Forbidden(PermissionError):
+    """Raised inside the worker when a script tries something custom code may not do."""
+
+
+def install(memory_bytes: int) -> None:
+    """Lock the current (worker) process down: preload, memory limit, audit hook."""
+    for name in _PRELOAD:
+        __import__(name)
+    limit = _address_space() + memory_bytes
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    roots = tuple(
+        {
+            os.path.realpath(p) + os.sep
+            for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+        }
+    )
+    sys.addaudithook(_hook(roots))
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 256 * 1024 * 1024
+
+
+def _hook(stdlib_roots: tuple[str, ...]) -> Callable[[str, tuple[Any, ...]], None]:
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path, mode = args[0], args[1]
+            writing = isinstance(mode, str) and any(c in mode for c in "wax+")
+            if isinstance(mode, int):
+                writing = bool(mode & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC))
+            if isinstance(path, int):  # an already open descriptor (the pipe to the server)
+                return
+            real = os.path.realpath(os.fsdecode(path))
+            if writing or not real.startswith(stdlib_roots):
+                raise Forbidden(f"custom code may not open files ({os.fsdecode(path)!r})")
+        elif event.startswith(_FORBIDDEN_EVENTS) or event in _FORBIDDEN_EXACT:
+            what = "network access" if event.startswith("socket.") else f"'{event}'"
+            raise Forbidden(f"custom code may not use {what}; call the API with context.send")
+
+    return audit
+
+
+def restricted_builtins() -> dict[str, Any]:
+    """The builtins a script runs with: ``__import__`` checks the allow-list.
+
+    ``open`` stays, so that trying it fails with the audit hook's clear message rather
+    than a puzzling ``NameError``.
+    """
+    real_import = builtins.__import__
+
+    def guarded_import(
+        name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0
+    ) -> Any:
+        if level == 0 and not _allowed(name, fromlist):
+            raise Forbidden(
+                f"custom code may not import '{name}'; allowed: {', '.join(sorted(ALLOWED_MODULES))}"
+            )
+        return real_import(name, globals, locals, fromlist, level)
+
+    safe = dict(vars(builtins))
+    safe["__import__"] = guarded_import
+    for name in ("breakpoint", "input", "exit", "quit", "help"):
+        safe.pop(name, None)
+    return safe
+
+
+def _allowed(name: str, fromlist: Any) -> bool:
+    if name in ALLOWED_MODULES or any(
+        name.startswith(m + ".") for m in ALLOWED_MODULES if m != "tether.runtime.script"
+    ):
+        return True
+    # "from urllib import parse" / "import xml.etree.ElementTree" name a parent package.
+    return bool(fromlist) and all(f"{name}.{item}" in ALLOWED_MODULES for item in fromlist)
