@@ -24,6 +24,9 @@ import pytest
 from tether.config import Settings, load_settings
 from tether.store import Base, Database, migrate
 
+# The real OAuth 2.0 authorization server (django-oauth-toolkit), started once per test session.
+pytest_plugins = ["tests.oauth_server.fixtures"]
+
 PG_BIN = Path(os.environ.get("TETHER_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
 

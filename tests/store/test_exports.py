@@ -7,11 +7,15 @@ import tether.store
 def test_store_exports() -> None:
     assert sorted(tether.store.__all__) == sorted(
         [
-            "MIGRATIONS_PATH", "ROLES", "SQLITE_BUSY_TIMEOUT_MS", "AuditEvent", "AuditLog", "Base",
+            "CONNECTION_STATUSES", "Connection", "Connections", "EnvironmentSetting", "InstallSecret",
+            "PendingConsent", "MIGRATIONS_PATH", "ROLES", "SQLITE_BUSY_TIMEOUT_MS", "AuditEvent",
+            "AuditLog", "Base",
             "Connector", "ConnectorRevision", "ConnectorRevisionFile", "Connectors", "Database",
             "DatabaseUnavailable", "Environment", "EnvironmentMember", "Environments",
             "PersonalAccessToken", "Tokens", "User", "Users", "alembic_config", "create_engine_for",
             "current_revision", "head_revision", "migrate", "new_id", "utcnow",
+            # Flows and runs (issue "Triggers and flows")
+            "Flow", "FlowRun", "FlowRuns", "FlowTick", "Flows", "RunAction",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -30,6 +34,20 @@ def test_services_exports() -> None:
             "get_user", "list_connectors", "list_environments", "list_members", "list_revisions",
             "list_tokens", "remove_member", "revoke_token", "rollback_connector", "slugify",
             "update_connector",
+            # Connections (issue "Connections and authentication")
+            "CONSENT_COOKIE", "ConnectionForm", "ConnectionInfo", "ConnectionTest", "ConnectionTokenSource",
+            "ConnectorOAuth", "ConsentRedirect", "ConsentRefused", "ConsentResult", "ConsentStart",
+            "DEFAULT_REFRESH_SKEW", "EnvironmentSettingsInfo", "FormField", "KeyRotation", "ParameterSetForm",
+            "RedirectMigrationRequired", "RedirectSwitch", "begin_consent", "build_connection_form",
+            "check_values", "complete_consent", "connection_form", "connector_oauth", "create_connection",
+            "delete_connection", "get_connection", "get_environment_settings", "list_connections",
+            "open_consent", "read_consent_cookie", "rotate_keys", "set_environment_settings",
+            "set_redirect_mode", "test_connection", "update_connection",
+            # Flows and runs (issue "Triggers and flows")
+            "DEFAULT_RUN_RETENTION", "ActionInfo", "FlowInfo", "FlowRuntime", "RecurrenceScheduler",
+            "RunDetail", "RunInfo", "advance_run", "callback_url", "cancel_run", "create_flow", "delete_flow",
+            "get_flow", "get_run", "invoke_trigger", "list_flows", "list_runs", "purge_runs", "resubmit_run",
+            "set_flow_enabled", "start_run", "update_flow",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

@@ -12,6 +12,14 @@ TABLES = {
     "connector_revision_files",
     "connector_revisions",
     "connectors",
+    "connections",
+    "environment_settings",
+    "flow_runs",
+    "flow_ticks",
+    "flows",
+    "run_actions",
+    "install_secrets",
+    "pending_consents",
     "environment_members",
     "environments",
     "personal_access_tokens",
@@ -23,7 +31,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0001"
+        assert current_revision(db) == head_revision() == "0003"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

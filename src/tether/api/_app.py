@@ -6,8 +6,9 @@ from fastapi import FastAPI
 
 import tether
 from tether.api._docs import install_docs
+from tether.api._flow_runtime import flow_lifespan
 from tether.api._problems import install_problem_handlers
-from tether.api.routes import account, connectors, environments, health
+from tether.api.routes import account, connections, connectors, consent, environments, flows, health
 from tether.config import Settings
 from tether.store import Database
 
@@ -29,11 +30,14 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=flow_lifespan,
     )
     app.state.settings = settings
     app.state.database = database
     install_problem_handlers(app)
     install_docs(app, openapi_url=app.openapi_url or "")
-    for router in (health.router, account.router, environments.router, connectors.router):
+    for router in (health.router, account.router, environments.router, connectors.router, connections.router,
+                   flows.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app

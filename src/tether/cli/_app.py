@@ -6,11 +6,12 @@ import sys
 
 import typer
 
-from tether.cli import account, connector, expression, flow, importing
+from tether.cli import account, admin, connection, connector, expression, flow, importing
 from tether.cli._output import err, fail, friendly
 from tether.cli.demo import demo
 from tether.cli.serve import serve
 from tether.cli.validate import validate
+from tether.cli.worker import worker
 from tether.errors import TetherError
 
 __all__ = ["app", "main"]
@@ -24,9 +25,11 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-for _command in (demo, validate, serve, account.login, account.logout, account.whoami):
+for _command in (demo, validate, serve, worker, account.login, account.logout, account.whoami):
     app.command()(friendly(_command))
 app.add_typer(connector.app, name="connector")
+app.add_typer(connection.app, name="connection")
+app.add_typer(admin.app, name="admin")
 app.add_typer(flow.app, name="flow")
 app.add_typer(expression.app, name="expression")
 app.add_typer(importing.import_app, name="import")

@@ -95,19 +95,43 @@ def update(
     env: EnvOption = "default",
     cid: CidOption = None,
     note: Annotated[str | None, typer.Option(help="A note stored with the new revision.")] = None,
+    redirect_mode: Annotated[
+        str | None,
+        typer.Option(help="Switch the OAuth redirect mode (GlobalPerConnector gives a unique redirect URL)."),
+    ] = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Upload a new revision of an existing connector (every update is kept and can be rolled back)."""
-    package = _local_package(path, api_def, api_prop, icon, script, settings)
     env = _settings_value(settings, "environment") or env
     cid = _require_cid(cid or _settings_value(settings, "connectorId"))
     with client_for(server, token) as client:
-        connector = client.json(
-            "PUT", f"/environments/{env}/connectors/{cid}", files=_upload(package), data={"note": note or ""}
+        if path is not None or api_def is not None or settings is not None or redirect_mode is None:
+            package = _local_package(path, api_def, api_prop, icon, script, settings)
+            connector = client.json(
+                "PUT",
+                f"/environments/{env}/connectors/{cid}",
+                files=_upload(package),
+                data={"note": note or ""},
+            )
+            if redirect_mode is None:
+                _report_saved(connector, as_json=as_json, verb="updated")
+                return
+        switch = client.json(
+            "PUT",
+            f"/environments/{env}/connectors/{cid}/redirect-mode",
+            json={"redirect_mode": redirect_mode},
         )
-    _report_saved(connector, as_json=as_json, verb="updated")
+    if as_json:
+        print_json(switch)
+        return
+    out.print(
+        f"Connector {escape(switch['connector'])} now uses redirect mode {switch['redirect_mode']} "
+        f"(revision {switch['revision']}).\n  redirect URL: {switch['redirect_url']}"
+    )
+    for number, step in enumerate(switch["steps"], start=1):
+        out.print(f"  {number}. {escape(step)}")
 
 
 @app.command()
@@ -341,3 +365,9 @@ def _report_saved(connector: dict[str, Any], *, as_json: bool, verb: str) -> Non
         f"Connector {escape(connector['display_name'])} {verb} revision {connector['current_revision']}.\n"
         f"  id: {connector['id']}\n  environment: {escape(connector['environment'])}"
     )
+    oauth = connector.get("oauth")
+    if oauth:
+        # The URL the OAuth app must register, after every save (REFERENCE.md §1, redirect URIs).
+        out.print(f"  OAuth redirect URL ({oauth['redirect_mode']}): {oauth['redirect_url']}")
+        for step in oauth.get("steps") or []:
+            out.print(f"  next: {escape(step)}")

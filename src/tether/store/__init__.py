@@ -13,8 +13,17 @@ from __future__ import annotations
 
 from tether.store._accounts import Environments, Tokens, Users
 from tether.store._audit import AuditLog
+from tether.store._connections import (
+    CONNECTION_STATUSES,
+    Connection,
+    Connections,
+    EnvironmentSetting,
+    InstallSecret,
+    PendingConsent,
+)
 from tether.store._connectors import Connectors
 from tether.store._engine import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseUnavailable, create_engine_for
+from tether.store._flows import Flow, FlowRun, FlowRuns, Flows, FlowTick, RunAction
 from tether.store._migrate import MIGRATIONS_PATH, alembic_config, current_revision, head_revision, migrate
 from tether.store._models import (
     ROLES,
@@ -32,12 +41,15 @@ from tether.store._models import (
 )
 
 __all__ = [
+    "CONNECTION_STATUSES",
     "MIGRATIONS_PATH",
     "ROLES",
     "SQLITE_BUSY_TIMEOUT_MS",
     "AuditEvent",
     "AuditLog",
     "Base",
+    "Connection",
+    "Connections",
     "Connector",
     "ConnectorRevision",
     "ConnectorRevisionFile",
@@ -46,8 +58,17 @@ __all__ = [
     "DatabaseUnavailable",
     "Environment",
     "EnvironmentMember",
+    "EnvironmentSetting",
     "Environments",
+    "Flow",
+    "FlowRun",
+    "FlowRuns",
+    "FlowTick",
+    "Flows",
+    "InstallSecret",
+    "PendingConsent",
     "PersonalAccessToken",
+    "RunAction",
     "Tokens",
     "User",
     "Users",

@@ -35,8 +35,13 @@ class UserRequest(BaseModel):
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user (platform admins)")
 def create_user(body: UserRequest, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
     user = services.create_user(
-        db, principal, body.username, password=body.password, display_name=body.display_name,
-        email=body.email, is_admin=body.is_admin,
+        db,
+        principal,
+        body.username,
+        password=body.password,
+        display_name=body.display_name,
+        email=body.email,
+        is_admin=body.is_admin,
     )
     return asdict(user)
 

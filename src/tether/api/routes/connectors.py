@@ -20,8 +20,9 @@ from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from tether import services
-from tether.api._deps import CurrentPrincipal, Db
+from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.api.routes._importing import run_importer
+from tether.config import Settings
 from tether.definition import (
     DEFINITION_FILE,
     ICON_FILE,
@@ -33,6 +34,8 @@ from tether.definition import (
 )
 from tether.definition.lint import PROFILES, lint_package
 from tether.errors import InputError
+from tether.services import Principal
+from tether.store import Database
 
 router = APIRouter(tags=["connectors"])
 
@@ -62,6 +65,7 @@ async def create_connector(
     env: str,
     db: Db,
     principal: CurrentPrincipal,
+    settings: AppSettings,
     package: Upload = None,
     apiDefinition: Upload = None,
     apiProperties: Upload = None,
@@ -73,7 +77,7 @@ async def create_connector(
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
     loaded = _package(await _read_parts(package, parts))
     connector = services.create_connector(db, principal, env, loaded, name=name, note=note)
-    return _with_findings(connector, loaded)
+    return {**_with_findings(connector, loaded), "oauth": _oauth(db, principal, env, connector.id, settings)}
 
 
 @router.post(
@@ -125,8 +129,11 @@ async def validate_connector(
 
 
 @router.get("/environments/{env}/connectors/{connector}", summary="Get a connector")
-def get_connector(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return asdict(services.get_connector(db, principal, env, connector))
+def get_connector(
+    env: str, connector: str, db: Db, principal: CurrentPrincipal, settings: AppSettings
+) -> dict[str, Any]:
+    info = services.get_connector(db, principal, env, connector)
+    return {**asdict(info), "oauth": _oauth(db, principal, env, info.id, settings)}
 
 
 @router.put("/environments/{env}/connectors/{connector}", summary="Update a connector (adds a revision)")
@@ -135,6 +142,7 @@ async def update_connector(
     connector: str,
     db: Db,
     principal: CurrentPrincipal,
+    settings: AppSettings,
     package: Upload = None,
     apiDefinition: Upload = None,
     apiProperties: Upload = None,
@@ -148,7 +156,7 @@ async def update_connector(
         files = {**services.get_revision_files(db, principal, env, connector), **files}
     loaded = _package(files)
     updated = services.update_connector(db, principal, env, connector, loaded, note=note or None)
-    return _with_findings(updated, loaded)
+    return {**_with_findings(updated, loaded), "oauth": _oauth(db, principal, env, updated.id, settings)}
 
 
 @router.delete(
@@ -190,6 +198,14 @@ def rollback_connector(
     env: str, connector: str, body: RollbackRequest, db: Db, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     return asdict(services.rollback_connector(db, principal, env, connector, body.revision))
+
+
+def _oauth(
+    db: Database, principal: Principal, env: str, connector: str, settings: Settings
+) -> dict[str, Any] | None:
+    """The redirect URL an OAuth connector's app must register, shown after every save."""
+    found = services.connector_oauth(db, principal, env, connector, public_url=settings.public_url)
+    return asdict(found) if found is not None else None
 
 
 def _with_findings(connector: Any, package: ConnectorPackage) -> dict[str, Any]:

@@ -1,0 +1,41 @@
+"""The flow runtime's place in the app's lifespan: started with the server, stopped with it.
+
+Code embedding the API (tests, a deployment wiring the connector runtime or a Celery executor)
+may put its own :class:`~tether.services.FlowRuntime` in ``app.state.flow_runtime`` before the
+app starts; otherwise a default embedded one is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from tether.errors import ConfigurationError
+from tether.secrets import KeyRing
+from tether.services import FlowRuntime
+
+__all__ = ["flow_lifespan", "flow_runtime"]
+
+
+@asynccontextmanager
+async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: FlowRuntime | None = getattr(app.state, "flow_runtime", None)
+    if runtime is None:
+        runtime = FlowRuntime(app.state.database, keyring=KeyRing.from_settings(app.state.settings))
+        app.state.flow_runtime = runtime
+    await runtime.start()
+    try:
+        yield
+    finally:
+        await runtime.stop()
+
+
+def flow_runtime(request: Request) -> FlowRuntime:
+    runtime: FlowRuntime | None = getattr(request.app.state, "flow_runtime", None)
+    if runtime is None:
+        raise ConfigurationError(
+            "flows are not running in this server (the app was started without its lifespan)"
+        )
+    return runtime

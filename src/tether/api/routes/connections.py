@@ -1,0 +1,188 @@
+"""Connections: the form to fill, create, list, show, update, delete and test; environment
+settings (the OAuth redirect enforcement date); a connector's redirect mode; key rotation.
+
+Answers never hold a secret: a connection says which parameters are set, not their values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, Field
+
+from tether import services
+from tether.api._deps import AppSettings, CurrentPrincipal, Db
+from tether.secrets import KeyRing
+
+__all__ = ["Keys", "keyring", "router"]
+
+router = APIRouter(tags=["connections"])
+
+
+def keyring(request: Request) -> KeyRing:
+    """The process's key ring, made once from the settings (keys load on first use)."""
+    state = request.app.state
+    if getattr(state, "keyring", None) is None:
+        state.keyring = KeyRing.from_settings(state.settings)
+    ring: KeyRing = state.keyring
+    return ring
+
+
+Keys = Annotated[KeyRing, Depends(keyring)]
+
+
+class ConnectionRequest(BaseModel):
+    connector: str = Field(description="The connector's id or name.")
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Values by parameter name.")
+    parameter_set: str | None = Field(default=None, description="Multi-auth: which way to connect.")
+    display_name: str | None = None
+
+
+class ConnectionUpdate(BaseModel):
+    parameters: dict[str, Any] | None = Field(default=None, description="Values to replace.")
+    display_name: str | None = None
+    reconsent: bool = Field(default=False, description="Start a new OAuth sign-in.")
+
+
+class TestRequest(BaseModel):
+    operation: str | None = Field(default=None, description="A GET operationId to call.")
+    path: str | None = Field(default=None, description="A path (under the API's base URL) to GET.")
+
+
+class SettingsRequest(BaseModel):
+    oauth_global_redirect_enforcement: date | None = Field(
+        description="From this day (UTC) on, connectors on the Global redirect URI refuse new connections."
+    )
+
+
+class RedirectModeRequest(BaseModel):
+    redirect_mode: str = Field(description="Global, GlobalPerConnector or Direct.")
+
+
+@router.get(
+    "/environments/{env}/connectors/{connector}/connection-form",
+    summary="The parameters a connection to this connector needs",
+)
+def connection_form(
+    env: str, connector: str, db: Db, principal: CurrentPrincipal, settings: AppSettings
+) -> dict[str, Any]:
+    form = services.connection_form(db, principal, env, connector, public_url=settings.public_url)
+    return asdict(form)
+
+
+@router.post(
+    "/environments/{env}/connections", status_code=status.HTTP_201_CREATED, summary="Create a connection"
+)
+def create_connection(
+    env: str, body: ConnectionRequest, db: Db, principal: CurrentPrincipal, settings: AppSettings, keys: Keys
+) -> dict[str, Any]:
+    info = services.create_connection(
+        db,
+        principal,
+        env,
+        body.connector,
+        body.parameters,
+        keyring=keys,
+        public_url=settings.public_url,
+        parameter_set=body.parameter_set,
+        display_name=body.display_name,
+    )
+    return asdict(info)
+
+
+@router.get("/environments/{env}/connections", summary="List your connections (admins: everyone's)")
+def list_connections(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"items": [asdict(c) for c in services.list_connections(db, principal, env)]}
+
+
+@router.get("/environments/{env}/connections/{connection}", summary="Get a connection")
+def get_connection(env: str, connection: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return asdict(services.get_connection(db, principal, env, connection))
+
+
+@router.patch("/environments/{env}/connections/{connection}", summary="Update a connection")
+def update_connection(
+    env: str,
+    connection: str,
+    body: ConnectionUpdate,
+    db: Db,
+    principal: CurrentPrincipal,
+    settings: AppSettings,
+    keys: Keys,
+) -> dict[str, Any]:
+    info = services.update_connection(
+        db,
+        principal,
+        env,
+        connection,
+        keyring=keys,
+        public_url=settings.public_url,
+        values=body.parameters,
+        display_name=body.display_name,
+        reconsent=body.reconsent,
+    )
+    return asdict(info)
+
+
+@router.delete(
+    "/environments/{env}/connections/{connection}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a connection",
+)
+def delete_connection(env: str, connection: str, db: Db, principal: CurrentPrincipal) -> None:
+    services.delete_connection(db, principal, env, connection)
+
+
+@router.post("/environments/{env}/connections/{connection}/test", summary="Test a connection with one GET")
+async def test_connection(
+    env: str,
+    connection: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    keys: Keys,
+    body: TestRequest | None = None,
+) -> dict[str, Any]:
+    body = body or TestRequest()
+    result = await services.test_connection(
+        db, principal, env, connection, keyring=keys, operation=body.operation, path=body.path
+    )
+    return asdict(result)
+
+
+@router.get("/environments/{env}/settings", summary="Get an environment's settings")
+def get_settings(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return asdict(services.get_environment_settings(db, principal, env))
+
+
+@router.put("/environments/{env}/settings", summary="Change an environment's settings (environment admins)")
+def put_settings(env: str, body: SettingsRequest, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    info = services.set_environment_settings(
+        db, principal, env, oauth_global_redirect_enforcement=body.oauth_global_redirect_enforcement
+    )
+    return asdict(info)
+
+
+@router.put(
+    "/environments/{env}/connectors/{connector}/redirect-mode",
+    summary="Switch a connector's OAuth redirect mode (adds a revision)",
+)
+def put_redirect_mode(
+    env: str,
+    connector: str,
+    body: RedirectModeRequest,
+    db: Db,
+    principal: CurrentPrincipal,
+    settings: AppSettings,
+) -> dict[str, Any]:
+    switch = services.set_redirect_mode(
+        db, principal, env, connector, body.redirect_mode, public_url=settings.public_url
+    )
+    return asdict(switch)
+
+
+@router.post("/admin/rotate-key", summary="Rotate the encryption key and re-encrypt every secret (admins)")
+def rotate_key(db: Db, principal: CurrentPrincipal, keys: Keys) -> dict[str, Any]:
+    return asdict(services.rotate_keys(db, principal, keys))

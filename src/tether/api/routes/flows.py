@@ -1,0 +1,252 @@
+"""Flows and runs: ``/environments/{env}/flows…`` (authenticated) and the Request trigger's
+signed callback endpoint ``/flows/{id}/triggers/{name}/invoke?sig=…`` (no token: the signature is
+the credential, as in Logic Apps' callback URLs).
+
+Creating a run answers 202 with the run; the run itself proceeds in the executor. A Request
+trigger whose flow has a Response action holds the caller until that action answers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from tether import services
+from tether.api._deps import AppSettings, CurrentPrincipal, Db
+from tether.api._flow_runtime import flow_runtime
+from tether.services import FlowRuntime
+
+router = APIRouter(tags=["flows"])
+Runtime = Annotated[FlowRuntime, Depends(flow_runtime)]
+_INVOKE_METHODS = ["POST", "GET", "PUT", "PATCH", "DELETE"]
+
+
+class FlowRequest(BaseModel):
+    name: str = Field(description="Slug, unique in the environment.")
+    display_name: str | None = None
+    definition: dict[str, Any] = Field(description="Workflow definition (bare, resource or ARM template).")
+    connections: dict[str, str] = Field(
+        default_factory=dict, description="$connections name -> connection id."
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="Values of the definition's parameters."
+    )
+    enabled: bool = True
+
+
+class FlowUpdate(BaseModel):
+    display_name: str | None = None
+    definition: dict[str, Any] | None = None
+    connections: dict[str, str] | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class RunRequest(BaseModel):
+    body: Any = Field(default=None, description="The trigger body the run starts with.")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+def _flow(info: services.FlowInfo, *, definition: bool = False) -> dict[str, Any]:
+    data = asdict(info)
+    if not definition:
+        data.pop("definition")
+    return data
+
+
+@router.get("/environments/{env}/flows", summary="List flows")
+def list_flows(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"items": [_flow(f) for f in services.list_flows(db, principal, env)]}
+
+
+@router.post(
+    "/environments/{env}/flows", status_code=status.HTTP_201_CREATED, summary="Create a flow (makers)"
+)
+def create_flow(env: str, body: FlowRequest, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    info = services.create_flow(
+        db,
+        principal,
+        env,
+        body.definition,
+        name=body.name,
+        display_name=body.display_name,
+        connections=body.connections,
+        parameters=body.parameters,
+        enabled=body.enabled,
+    )
+    return _flow(info, definition=True)
+
+
+@router.get("/environments/{env}/flows/{flow}", summary="Show a flow with its definition")
+def get_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return _flow(services.get_flow(db, principal, env, flow), definition=True)
+
+
+@router.patch("/environments/{env}/flows/{flow}", summary="Update a flow (makers)")
+def update_flow(env: str, flow: str, body: FlowUpdate, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    info = services.update_flow(
+        db,
+        principal,
+        env,
+        flow,
+        definition=body.definition,
+        display_name=body.display_name,
+        connections=body.connections,
+        parameters=body.parameters,
+    )
+    return _flow(info, definition=True)
+
+
+@router.post("/environments/{env}/flows/{flow}/enable", summary="Enable a flow (makers)")
+def enable_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return _flow(services.set_flow_enabled(db, principal, env, flow, True))
+
+
+@router.post("/environments/{env}/flows/{flow}/disable", summary="Disable a flow (makers)")
+def disable_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return _flow(services.set_flow_enabled(db, principal, env, flow, False))
+
+
+@router.delete(
+    "/environments/{env}/flows/{flow}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a flow and its runs (makers)",
+)
+def delete_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> None:
+    services.delete_flow(db, principal, env, flow)
+
+
+@router.post(
+    "/environments/{env}/flows/{flow}/callback-url", summary="The Request trigger's signed URL (makers)"
+)
+def callback_url(
+    env: str, flow: str, db: Db, principal: CurrentPrincipal, settings: AppSettings, runtime: Runtime
+) -> dict[str, Any]:
+    url = services.callback_url(
+        db, principal, env, flow, key=runtime.signing_key, public_url=settings.public_url
+    )
+    return {"value": url}
+
+
+@router.post(
+    "/environments/{env}/flows/{flow}/runs", status_code=status.HTTP_202_ACCEPTED, summary="Run a flow"
+)
+def run_flow(
+    env: str, flow: str, db: Db, principal: CurrentPrincipal, runtime: Runtime, body: RunRequest | None = None
+) -> dict[str, Any]:
+    request = body or RunRequest()
+    run = services.start_run(db, principal, env, flow, body=request.body, headers=request.headers)
+    runtime.submit(run.id)
+    return asdict(run)
+
+
+@router.get("/environments/{env}/flows/{flow}/runs", summary="List a flow's runs, newest first")
+def list_runs(
+    env: str,
+    flow: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    return {
+        "items": [asdict(r) for r in services.list_runs(db, principal, env, flow, status=status, limit=limit)]
+    }
+
+
+@router.get(
+    "/environments/{env}/flows/{flow}/runs/{run_id}", summary="A run with its trigger and action history"
+)
+def get_run(env: str, flow: str, run_id: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return asdict(services.get_run(db, principal, env, flow, run_id))
+
+
+@router.post(
+    "/environments/{env}/flows/{flow}/runs/{run_id}/resubmit",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Run again with the same trigger outputs",
+)
+def resubmit_run(
+    env: str, flow: str, run_id: str, db: Db, principal: CurrentPrincipal, runtime: Runtime
+) -> dict[str, Any]:
+    run = services.resubmit_run(db, principal, env, flow, run_id)
+    runtime.submit(run.id)
+    return asdict(run)
+
+
+@router.post(
+    "/environments/{env}/flows/{flow}/runs/{run_id}/cancel", summary="Cancel a waiting or running run"
+)
+def cancel_run(
+    env: str, flow: str, run_id: str, db: Db, principal: CurrentPrincipal, runtime: Runtime
+) -> dict[str, Any]:
+    run = services.cancel_run(db, principal, env, flow, run_id)
+    runtime.cancel(run_id)
+    return asdict(run)
+
+
+def _parse_body(raw: bytes, content_type: str) -> Any:
+    if not raw:
+        return None
+    if "json" in content_type or not content_type:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        import base64
+
+        return {"$content-type": content_type, "$content": base64.b64encode(raw).decode()}
+
+
+@router.api_route(
+    "/flows/{flow_id}/triggers/{trigger}/invoke",
+    methods=_INVOKE_METHODS,
+    summary="Fire a Request trigger (signed URL, no token)",
+    response_model=None,
+)
+async def invoke_trigger(
+    flow_id: str, trigger: str, request: Request, runtime: Runtime, sig: str | None = None
+) -> Response:
+    body = _parse_body(await request.body(), request.headers.get("content-type", ""))
+    queries = {k: v for k, v in request.query_params.items() if k != "sig"}
+    run, answers = await run_in_threadpool(
+        services.invoke_trigger,
+        request.app.state.database,
+        flow_id,
+        trigger,
+        sig=sig,
+        key=runtime.signing_key,
+        method=request.method,
+        headers=dict(request.headers),
+        queries=queries,
+        body=body,
+    )
+    headers = {"x-ms-workflow-run-id": run.id}
+    future = runtime.expect_response(run.id) if answers else None
+    runtime.submit(run.id)
+    if future is not None:
+        answer = await runtime.wait_response(run.id, future)
+        if answer is not None:
+            return _answer(answer, headers)
+    return JSONResponse({"runId": run.id, "status": "Accepted"}, status_code=202, headers=headers)
+
+
+def _answer(answer: dict[str, Any], headers: dict[str, str]) -> Response:
+    extra = {str(k): str(v) for k, v in (answer.get("headers") or {}).items()}
+    body = answer.get("body")
+    code = int(answer.get("statusCode", 200))
+    if body is None:
+        return Response(status_code=code, headers={**extra, **headers})
+    if isinstance(body, str) and "content-type" not in {k.lower() for k in extra}:
+        return Response(body, status_code=code, headers={**extra, **headers}, media_type="text/plain")
+    if isinstance(body, str):
+        return Response(body, status_code=code, headers={**extra, **headers})
+    return JSONResponse(body, status_code=code, headers={**extra, **headers})

@@ -1,0 +1,258 @@
+"""``tether connection …``: create, list, show, test, update and delete connections on a server.
+
+``create`` asks for each parameter of the connector's form (secure strings with hidden input) unless
+given with ``--param name=value``; for OAuth it prints the consent URL and waits, polling the
+connection, until the user has signed in (or it failed, or ``--timeout`` passed). Secret values are
+never printed: the server only ever says which parameters are set.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from tether.cli._client import ApiClient
+from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for
+from tether.cli._output import err, friendly, out, print_json
+from tether.errors import InputError, TetherError
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Create, list, show, test, update and delete connections.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ParamOption = Annotated[
+    list[str] | None, typer.Option("--param", "-P", help="A parameter value, name=value (repeatable).")
+]
+POLL_SECONDS = 1.0
+
+
+def _params(pairs: list[str] | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"--param expects name=value, got {name or pair!r}")
+        values[name.strip()] = value
+    return values
+
+
+def _ask(form_set: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """Prompt for every fillable field not given (hidden input for secure strings)."""
+    values = dict(given)
+    for field in form_set["fields"]:
+        if field["kind"] == "oauthSetting" or field["name"] in values or field["hidden"]:
+            continue
+        label = field["label"] + ("" if field["required"] else " (optional)")
+        if field["allowed_values"]:
+            label += f" [{', '.join(value for _text, value in field['allowed_values'])}]"
+        answer = typer.prompt(
+            label, default="" if not field["required"] else None, hide_input=field["secret"]
+        )
+        if answer != "":
+            values[field["name"]] = answer
+    return values
+
+
+@app.command()
+@friendly
+def create(
+    connector: Annotated[str, typer.Argument(help="Connector id or name.")],
+    env: EnvOption = "default",
+    param: ParamOption = None,
+    parameter_set: Annotated[
+        str | None, typer.Option("--set", help="Multi-auth: which way to connect.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Display name of the connection.")] = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; use --param only.")] = False,
+    wait: Annotated[bool, typer.Option(help="For OAuth, wait until the sign-in is done.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the OAuth sign-in.")] = 600.0,
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a connection; for OAuth, open the printed URL in a browser and sign in."""
+    values = _params(param)
+    with client_for(server, token) as client:
+        if not no_input and not as_json:
+            form = client.json("GET", f"/environments/{env}/connectors/{connector}/connection-form")
+            chosen = _choose(form["sets"], parameter_set)
+            parameter_set = chosen["name"]
+            values = _ask(chosen, values)
+        body = {
+            "connector": connector,
+            "parameters": values,
+            "parameter_set": parameter_set,
+            "display_name": name,
+        }
+        created = client.json("POST", f"/environments/{env}/connections", json=body)
+        if created.get("consent_url"):
+            err.print(f"Open this URL in a browser and sign in:\n  {created['consent_url']}")
+            if wait:
+                created = _wait(client, env, created["id"], timeout)
+    _report(created, as_json=as_json)
+    if created["status"] == "error":
+        raise typer.Exit(1)
+
+
+def _choose(sets: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
+    if wanted is not None or len(sets) == 1:
+        return next((s for s in sets if s["name"] == wanted), sets[0])
+    for number, entry in enumerate(sets, start=1):
+        err.print(f"  {number}. {escape(entry['label'])} ({escape(str(entry['name']))})")
+    index = typer.prompt("Way to connect", type=int, default=1)
+    if not 1 <= index <= len(sets):
+        raise InputError(f"choose a number from 1 to {len(sets)}")
+    return sets[index - 1]
+
+
+def _wait(client: ApiClient, env: str, connection_id: str, timeout: float) -> dict[str, Any]:
+    """Poll until the connection leaves ``needs-consent`` (bounded by ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        current: dict[str, Any] = client.json("GET", f"/environments/{env}/connections/{connection_id}")
+        if current["status"] != "needs-consent":
+            return current
+        if time.monotonic() >= deadline:
+            raise TetherError(
+                f"the sign-in did not finish within {timeout:g} s; connection {connection_id} still waits "
+                "for it (see 'tether connection show')"
+            )
+        time.sleep(POLL_SECONDS)
+
+
+@app.command("list")
+@friendly
+def list_(
+    env: EnvOption = "default",
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List your connections (environment admins: everyone's)."""
+    with client_for(server, token) as client:
+        items = client.json("GET", f"/environments/{env}/connections")["items"]
+    if as_json:
+        print_json(items)
+        return
+    table = Table("id", "name", "connector", "owner", "status")
+    for c in items:
+        table.add_row(c["id"], c["display_name"], c["connector"], c["owner"], c["status"])
+    out.print(table if items else f"No connections in environment {escape(env)}.")
+
+
+@app.command()
+@friendly
+def show(
+    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    env: EnvOption = "default",
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a connection: its status and which parameters are set (never their values)."""
+    with client_for(server, token) as client:
+        found = client.json("GET", f"/environments/{env}/connections/{connection}")
+    _report(found, as_json=as_json)
+
+
+@app.command()
+@friendly
+def test(
+    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    env: EnvOption = "default",
+    operation: Annotated[str | None, typer.Option(help="A GET operationId to call.")] = None,
+    path: Annotated[str | None, typer.Option(help="A path to GET under the API's base URL.")] = None,
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Call the API once with the connection's credentials (the connector's test operation by default)."""
+    with client_for(server, token) as client:
+        result = client.json(
+            "POST",
+            f"/environments/{env}/connections/{connection}/test",
+            json={"operation": operation, "path": path},
+        )
+    if as_json:
+        print_json(result)
+    else:
+        out.print(
+            f"{'ok' if result['ok'] else 'failed'}: {escape(result['message'])} (GET {escape(result['url'])})"
+        )
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def update(
+    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    env: EnvOption = "default",
+    param: ParamOption = None,
+    name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    reconsent: Annotated[bool, typer.Option("--reconsent", help="Sign in at the provider again.")] = False,
+    wait: Annotated[bool, typer.Option(help="With --reconsent, wait until the sign-in is done.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the OAuth sign-in.")] = 600.0,
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a connection's name or parameter values, or sign in again."""
+    body = {"parameters": _params(param) or None, "display_name": name, "reconsent": reconsent}
+    with client_for(server, token) as client:
+        updated = client.json("PATCH", f"/environments/{env}/connections/{connection}", json=body)
+        if updated.get("consent_url"):
+            err.print(f"Open this URL in a browser and sign in:\n  {updated['consent_url']}")
+            if wait:
+                before = updated
+                updated = _wait_for_new_tokens(client, env, connection, before, timeout)
+    _report(updated, as_json=as_json)
+
+
+def _wait_for_new_tokens(
+    client: ApiClient, env: str, connection: str, before: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    if before["status"] == "needs-consent":
+        return _wait(client, env, connection, timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current: dict[str, Any] = client.json("GET", f"/environments/{env}/connections/{connection}")
+        if current["updated_at"] != before["updated_at"]:
+            return current
+        time.sleep(POLL_SECONDS)
+    raise TetherError(f"the sign-in did not finish within {timeout:g} s")
+
+
+@app.command()
+@friendly
+def delete(
+    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    env: EnvOption = "default",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    server: ServerOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Delete a connection."""
+    if not yes:
+        typer.confirm(f"Delete connection {connection}?", abort=True)
+    with client_for(server, token) as client:
+        client.request("DELETE", f"/environments/{env}/connections/{connection}")
+    out.print(f"Deleted connection {escape(connection)}.")
+
+
+def _report(connection: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print_json(connection)
+        return
+    out.print(
+        f"Connection {escape(connection['display_name'])} ({connection['id']}): {connection['status']}"
+        + (f" — {escape(connection['status_reason'])}" if connection.get("status_reason") else "")
+    )
+    out.print(f"  connector: {escape(connection['connector'])}  owner: {escape(connection['owner'])}")
+    set_names = ", ".join(connection["parameters"]) or "none"
+    out.print(f"  parameters set: {escape(set_names)}")

@@ -1,0 +1,181 @@
+"""Test a connection: one safe call to the API with the connection's credentials.
+
+The connector says how (``x-ms-capabilities.testConnection``: an operationId and fixed
+parameters); otherwise the user names a GET operation or path. The runtime is not used here on
+purpose: this is one GET against the definition's host/basePath through an ``httpx.AsyncClient``
+carrying the connection's auth scheme, with a transport tests can swap. Nothing the call returns
+is echoed beyond the status, and the URL shown carries no query string (an API key may be there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import quote
+
+import httpx
+
+from tether.auth import ApiKeyAuth, BasicAuth, NoAuth, OAuth2Auth
+from tether.definition import Api, ConnectionParameter
+from tether.errors import InputError
+from tether.secrets import KeyRing
+from tether.services._access import Principal, resolve_environment
+from tether.services._connection_parts import (
+    connector_definition,
+    connector_properties,
+    find_connection,
+)
+from tether.services._connection_tokens import ConnectionTokenSource
+from tether.store import Database
+
+__all__ = ["ConnectionTest", "test_connection"]
+
+_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionTest:
+    """The outcome of a test call: ``ok`` for a 2xx answer, else ``message`` says what went wrong."""
+
+    ok: bool
+    status_code: int | None
+    method: str
+    url: str
+    operation: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    url: str
+    query: dict[str, Any]
+    operation: str | None
+    auth: httpx.Auth
+
+
+async def test_connection(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    connection: str,
+    *,
+    keyring: KeyRing,
+    operation: str | None = None,
+    path: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ConnectionTest:
+    """Call the connector's test operation (or ``operation``/``path``, a GET) as the connection's owner."""
+    plan = await asyncio.to_thread(_plan, db, principal, environment, connection, keyring, operation, path)
+    shown = plan.url
+    try:
+        async with httpx.AsyncClient(transport=transport, auth=plan.auth, timeout=_TIMEOUT) as client:
+            response = await client.get(plan.url, params=plan.query)
+    except httpx.HTTPError as exc:
+        return ConnectionTest(
+            False, None, "GET", shown, plan.operation, f"cannot reach the API ({type(exc).__name__})"
+        )
+    ok = response.is_success
+    if ok:
+        message = "the API accepted the connection's credentials"
+    elif response.status_code in (401, 403):
+        message = f"the API refused the connection's credentials ({response.status_code})"
+    else:
+        message = f"the API answered {response.status_code} {response.reason_phrase}"
+    return ConnectionTest(ok, response.status_code, "GET", shown, plan.operation, message)
+
+
+# pytest would collect a module-level function named test_*; this one is a service, not a test.
+test_connection.__test__ = False  # type: ignore[attr-defined]
+
+
+def _plan(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    connection: str,
+    keyring: KeyRing,
+    operation: str | None,
+    path: str | None,
+) -> _Plan:
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        row = find_connection(session, principal, env, role, connection, owner_only=True)
+        api = connector_definition(session, row.connector)
+        props = connector_properties(session, row.connector)
+        values: dict[str, Any] = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
+        parameters = (
+            props.properties.connection_parameters_for(row.parameter_set)
+            if row.parameter_set
+            else (props.properties.connection_parameters or {})
+        )
+        auth: httpx.Auth
+        if row.grant is not None:
+            auth = OAuth2Auth(ConnectionTokenSource(db, row.id, keyring=keyring))
+        else:
+            auth = _static_auth(api, parameters, values)
+        base = _base_url(api)
+        target, query, op_id = _target(api, operation, path)
+        return _Plan(base + target, query, op_id, auth)
+
+
+def _base_url(api: Api) -> str:
+    server = next((s.url for s in api.servers if s.url.startswith(("http://", "https://"))), None)
+    if server is None:
+        raise InputError(
+            "The connector's definition has no absolute host (it is set per connection by a policy); "
+            "test it by calling an action instead."
+        )
+    return server.rstrip("/")
+
+
+def _target(api: Api, operation: str | None, path: str | None) -> tuple[str, dict[str, Any], str | None]:
+    if path is not None:
+        return "/" + path.lstrip("/"), {}, None
+    capability = (api.extensions.get("x-ms-capabilities") or {}).get("testConnection")
+    fixed: dict[str, Any] = {}
+    if operation is None and isinstance(capability, dict) and capability.get("operationId"):
+        operation = str(capability["operationId"])
+        fixed = dict(capability.get("parameters") or {})
+    if operation is None:
+        candidates = [
+            op.operation_id
+            for op in api.operations
+            if op.method.lower() == "get" and not any(p.required for p in op.parameters)
+        ]
+        raise InputError(
+            "The connector declares no test operation; pick a safe GET with --operation "
+            f"(candidates: {', '.join(candidates[:10]) or 'none'}) or --path.",
+            detail={"candidates": candidates},
+        )
+    op = api.operation(operation)
+    if op.method.lower() != "get":
+        raise InputError(f"Operation {operation!r} is a {op.method.upper()}; a test must be a safe GET.")
+    url, query = op.path, {}
+    for parameter in op.parameters:
+        value = fixed.get(parameter.name)
+        if value is None:
+            continue
+        if parameter.location == "path":
+            url = url.replace("{" + parameter.name + "}", quote(str(value), safe=""))
+        elif parameter.location == "query":
+            query[parameter.name] = value
+    return url, query, operation
+
+
+def _static_auth(api: Api, parameters: dict[str, ConnectionParameter], values: dict[str, Any]) -> httpx.Auth:
+    """The auth scheme for a non-OAuth connection, from the definition's security schemes.
+
+    Power Platform's conventions: Basic uses the ``username``/``password`` parameters, an API key
+    the ``api_key`` parameter (else the connection's only secure string).
+    """
+    secrets = [name for name, parameter in parameters.items() if parameter.is_secret and values.get(name)]
+    for scheme in api.security_schemes.values():
+        basic = scheme.kind == "basic" or (scheme.kind == "http" and (scheme.scheme or "").lower() == "basic")
+        if basic and values.get("username") is not None and values.get("password") is not None:
+            return BasicAuth(str(values["username"]), str(values["password"]))
+        if scheme.kind == "apiKey" and scheme.param_name and scheme.location in ("header", "query"):
+            value = values.get("api_key") or (values.get(secrets[0]) if len(secrets) == 1 else None)
+            if value:
+                return ApiKeyAuth(scheme.param_name, scheme.location, str(value))
+    return NoAuth()

@@ -1,0 +1,359 @@
+"""Run use cases: start by hand, list, show with action history, resubmit, cancel, purge; and the
+Request trigger's signed callback URL.
+
+These only write rows: the caller hands the new run id to an executor (``FlowRuntime.submit``),
+so the same functions serve the embedded server and a distributed deployment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tether.errors import AuthError, Conflict, InputError, NotFound
+from tether.flows import TriggerSpec, load_flow
+from tether.flows.engine import (
+    FINAL_RUN_STATUSES,
+    manual_trigger_result,
+    redact_headers,
+    request_trigger_result,
+    validate_trigger_body,
+)
+from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._flows import find_flow
+from tether.store import Database, Environment, Flow, FlowRun, FlowRuns, Flows, new_id, utcnow
+
+__all__ = [
+    "DEFAULT_RUN_RETENTION",
+    "ActionInfo",
+    "RunDetail",
+    "RunInfo",
+    "callback_url",
+    "cancel_run",
+    "create_run",
+    "get_run",
+    "invoke_trigger",
+    "list_runs",
+    "purge_runs",
+    "resubmit_run",
+    "run_parameters",
+    "start_run",
+    "trigger_signature",
+]
+
+DEFAULT_RUN_RETENTION = timedelta(days=30)  # REFERENCE.md §7
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """A run's summary."""
+
+    id: str
+    flow_id: str
+    status: str
+    trigger_name: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    error: dict[str, Any] | None
+    outputs: dict[str, Any] | None
+    response: dict[str, Any] | None
+    resubmitted_from: str | None
+    started_by: str | None
+    cancel_requested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ActionInfo:
+    """One action instance in run history (secrets already redacted)."""
+
+    path: str
+    name: str
+    type: str
+    status: str
+    start: str | None
+    end: str | None
+    code: str | None
+    inputs: Any
+    outputs: Any
+    error: dict[str, Any] | None
+    retries: list[dict[str, Any]]
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """A run with its trigger and every action instance, in execution order."""
+
+    run: RunInfo
+    trigger: dict[str, Any]
+    actions: list[ActionInfo]
+
+
+def run_info(run: FlowRun) -> RunInfo:
+    return RunInfo(
+        id=run.id,
+        flow_id=run.flow_id,
+        status=run.status,
+        trigger_name=run.trigger_name,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        error=run.error,
+        outputs=run.outputs,
+        response=run.response,
+        resubmitted_from=run.resubmitted_from,
+        started_by=run.started_by,
+        cancel_requested=run.cancel_requested,
+    )
+
+
+def run_parameters(flow: Flow) -> dict[str, Any]:
+    """Parameter values for a run: definition defaults, the flow's values, and ``$connections``
+    built from the flow's connections mapping (reference name -> Tether connection id)."""
+    declared = (
+        flow.definition.get("parameters") if isinstance(flow.definition.get("parameters"), dict) else {}
+    )
+    values = {
+        name: spec.get("defaultValue") for name, spec in (declared or {}).items() if isinstance(spec, dict)
+    }
+    values.update(flow.parameters)
+    connections = (
+        dict(values.get("$connections") or {}) if isinstance(values.get("$connections"), dict) else {}
+    )
+    for reference, connection_id in flow.connections.items():
+        connections[reference] = {
+            "connectionId": connection_id,
+            "connectionName": reference,
+            "id": connection_id,
+        }
+    if connections or "$connections" in values:
+        values["$connections"] = connections
+    return values
+
+
+def create_run(
+    session: Session,
+    flow: Flow,
+    trigger: Mapping[str, Any],
+    *,
+    started_by: str | None,
+    resubmitted_from: str | None = None,
+    run_id: str | None = None,
+) -> FlowRun:
+    """Insert a Waiting run with the flow's current definition; the caller submits it."""
+    run = FlowRun(
+        id=run_id or new_id(),
+        flow_id=flow.id,
+        environment_id=flow.environment_id,
+        status="Waiting",
+        trigger_name=str(trigger.get("name", "")),
+        trigger=dict(trigger),
+        definition=dict(flow.definition),
+        parameters=run_parameters(flow),
+        state={},
+        cancel_requested=False,
+        resubmitted_from=resubmitted_from,
+        started_by=started_by,
+    )
+    return FlowRuns(session).add(run)
+
+
+def _trigger(flow: Flow) -> TriggerSpec:
+    trigger = load_flow(flow.definition).trigger
+    if trigger is None:
+        raise InputError(f"flow {flow.name!r} has no trigger")
+    return trigger
+
+
+def _run(session: Session, env: Environment, flow: str, run_id: str) -> tuple[Flow, FlowRun]:
+    row = find_flow(session, env, flow)
+    run = FlowRuns(session).get(run_id)
+    if run is None or run.flow_id != row.id:
+        raise NotFound(f"Run {run_id!r} not found for flow {row.name!r}.")
+    return row, run
+
+
+def start_run(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    flow: str,
+    *,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> RunInfo:
+    """Start a run by hand with ``body`` as the trigger's body (any member may run a flow)."""
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "user", action="run flows")
+        row = find_flow(session, env, flow)
+        trigger = _trigger(row)
+        if trigger.type == "Request":
+            validate_trigger_body(trigger, body)
+        result = manual_trigger_result(
+            trigger.name, body, utcnow(), headers=redact_headers({"headers": headers or {}})["headers"]
+        )
+        return run_info(create_run(session, row, result, started_by=principal.username))
+
+
+def list_runs(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    flow: str,
+    *,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[RunInfo]:
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        row = find_flow(session, env, flow)
+        return [
+            run_info(r) for r in FlowRuns(session).list(row.id, status=status, limit=min(max(limit, 1), 500))
+        ]
+
+
+def get_run(db: Database, principal: Principal, environment: str, flow: str, run_id: str) -> RunDetail:
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        _flow, run = _run(session, env, flow, run_id)
+        actions = []
+        for row in FlowRuns(session).actions(run.id):
+            r = row.record
+            actions.append(
+                ActionInfo(
+                    path=r["path"],
+                    name=r["name"],
+                    type=r["type"],
+                    status=r["status"],
+                    start=r.get("start"),
+                    end=r.get("end"),
+                    code=r.get("code"),
+                    inputs=r.get("inputs"),
+                    outputs=r.get("outputs"),
+                    error=r.get("error"),
+                    retries=r.get("retries") or [],
+                    idempotency_key=r.get("idempotency_key"),
+                )
+            )
+        return RunDetail(run=run_info(run), trigger=dict(run.trigger), actions=actions)
+
+
+def resubmit_run(db: Database, principal: Principal, environment: str, flow: str, run_id: str) -> RunInfo:
+    """A new run of the flow's current definition with the same trigger outputs as ``run_id``."""
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "user", action="resubmit runs")
+        row, run = _run(session, env, flow, run_id)
+        trigger = {**run.trigger, "startTime": run.trigger.get("startTime")}
+        return run_info(
+            create_run(session, row, trigger, started_by=principal.username, resubmitted_from=run.id)
+        )
+
+
+def cancel_run(db: Database, principal: Principal, environment: str, flow: str, run_id: str) -> RunInfo:
+    """Ask a run to stop: it ends Cancelled after the action in flight (at once if not started)."""
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "user", action="cancel runs")
+        _row, run = _run(session, env, flow, run_id)
+        if run.status in FINAL_RUN_STATUSES:
+            raise Conflict(
+                f"Run {run_id!r} already ended ({run.status}); only waiting or running runs can be cancelled."
+            )
+        run.cancel_requested = True
+        if run.status == "Waiting" and run.claimed_by is None:
+            run.status, run.ended_at = "Cancelled", utcnow()
+            run.error = {"code": "Cancelled", "message": "The run was cancelled."}
+        return run_info(run)
+
+
+def purge_runs(
+    db: Database, *, older_than: timedelta = DEFAULT_RUN_RETENTION, now: datetime | None = None
+) -> int:
+    """Delete runs that ended more than ``older_than`` ago (the retention period); returns how many.
+
+    Called by the scheduler loop (system housekeeping, no principal) and by admins on demand.
+    """
+    with db.session() as session:
+        return FlowRuns(session).purge((now or utcnow()) - older_than)
+
+
+def trigger_signature(key: bytes, flow_id: str, trigger: str) -> str:
+    """The ``sig`` of a Request trigger's callback URL: HMAC-SHA256 of flow id and trigger name."""
+    digest = hmac.new(key, f"{flow_id}/triggers/{trigger}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def callback_url(
+    db: Database, principal: Principal, environment: str, flow: str, *, key: bytes, public_url: str
+) -> str:
+    """The signed URL that fires the flow's Request trigger (anyone holding it can; keep it secret)."""
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "maker", action="read a flow's callback URL")
+        row = find_flow(session, env, flow)
+        trigger = _trigger(row)
+        if trigger.type != "Request":
+            raise InputError(
+                f"flow {row.name!r} has a {trigger.type} trigger; only Request triggers have a URL"
+            )
+        signature = trigger_signature(key, row.id, trigger.name)
+        return f"{public_url}/api/v1/flows/{row.id}/triggers/{trigger.name}/invoke?sig={signature}"
+
+
+def invoke_trigger(
+    db: Database,
+    flow_id: str,
+    trigger_name: str,
+    *,
+    sig: str | None,
+    key: bytes,
+    method: str,
+    headers: Mapping[str, str],
+    queries: Mapping[str, str],
+    body: Any,
+    path_parameters: Mapping[str, str] | None = None,
+) -> tuple[RunInfo, bool]:
+    """Fire a Request trigger from its signed URL; returns the run and whether the flow answers
+    synchronously (it has a Response action). No principal: the signature is the credential."""
+    expected = trigger_signature(key, flow_id, trigger_name)
+    if not sig or not hmac.compare_digest(sig, expected):
+        raise AuthError("the callback URL's signature is missing or wrong; get the URL again from the flow")
+    with db.session() as session:
+        row = Flows(session).get(flow_id)
+        if row is None:
+            raise NotFound("flow not found")
+        trigger = _trigger(row)
+        if trigger.name != trigger_name or trigger.type != "Request":
+            raise NotFound(f"flow has no Request trigger named {trigger_name!r}")
+        if not row.enabled:
+            raise Conflict("the flow is disabled; enable it to accept requests")
+        wanted = (
+            trigger.raw.get("inputs", {}).get("method")
+            if isinstance(trigger.raw.get("inputs"), dict)
+            else None
+        )
+        if wanted and str(wanted).upper() != method.upper():
+            raise InputError(f"this trigger accepts {str(wanted).upper()} requests, not {method.upper()}")
+        validate_trigger_body(trigger, body)
+        safe = redact_headers({"headers": dict(headers)})["headers"]
+        result = request_trigger_result(
+            trigger.name,
+            headers=safe,
+            queries=queries,
+            body=body,
+            now=utcnow(),
+            path_parameters=path_parameters,
+        )
+        run = create_run(session, row, result, started_by=None)
+        answers = any(a.type == "Response" for a in load_flow(row.definition).all_actions())
+        return run_info(run), answers

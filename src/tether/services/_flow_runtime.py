@@ -1,0 +1,162 @@
+"""Flows in a serving process: the executor, the Recurrence scheduler, sync responses, the URL key.
+
+``tether serve`` makes one :class:`FlowRuntime` and starts it in the app's lifespan. Runs are
+advanced by an :class:`~tether.flows.engine.Executor` (the embedded one by default; a Celery one
+plugs in through the ``executor`` argument), and callers of a Request trigger whose flow has a
+Response action wait here for that answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from tether.errors import TetherError
+from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor
+from tether.secrets import KeyRing
+from tether.services._flow_journal import CLAIM_SECONDS, advance_run
+from tether.services._flow_runs import DEFAULT_RUN_RETENTION
+from tether.services._flow_scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
+from tether.store import Connections, Database, FlowRuns, utcnow
+
+__all__ = ["SIGNING_SECRET", "SYNC_RESPONSE_TIMEOUT", "FlowRuntime", "trigger_signing_key"]
+
+SIGNING_SECRET = "flow-trigger-signing-key"
+SYNC_RESPONSE_TIMEOUT = 120.0  # REFERENCE.md §7: synchronous requests
+
+
+def trigger_signing_key(db: Database, keyring: KeyRing) -> bytes:
+    """The installation's key for callback URL signatures (made on first use, stored encrypted)."""
+    with db.session() as session:
+        stored = Connections(session).install_secret_or_add(
+            SIGNING_SECRET, lambda: keyring.encrypt(secrets.token_urlsafe(48))
+        )
+        return keyring.decrypt(stored.value)
+
+
+class FlowRuntime:
+    """Runs, schedules and answers flows in this process; ``await start()``, ``await stop()``."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        keyring: KeyRing | None = None,
+        services: EngineServices | None = None,
+        executor: Callable[[Callable[[str], Any]], Executor] | None = None,
+        scheduler: bool = True,
+        tick_seconds: float = DEFAULT_TICK_SECONDS,
+        retention: timedelta = DEFAULT_RUN_RETENTION,
+        instance: str | None = None,
+    ) -> None:
+        self.db = db
+        self.keyring = keyring
+        self.services = services or EngineServices()
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.executor: Executor = (executor or EmbeddedExecutor)(self.advance)
+        self.scheduler = (
+            RecurrenceScheduler(
+                db, instance=self.instance, submit=self.submit, interval=tick_seconds, retention=retention
+            )
+            if scheduler
+            else None
+        )
+        self._waiters: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
+        self._cancelled: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._key: bytes | None = None
+
+    @property
+    def signing_key(self) -> bytes:
+        if self._key is None:
+            if self.keyring is None:
+                raise RuntimeError("FlowRuntime needs a keyring to sign callback URLs")
+            self._key = trigger_signing_key(self.db, self.keyring)
+        return self._key
+
+    async def start(self) -> None:
+        await self.executor.start()
+        if self.scheduler is not None:
+            self._tasks.append(asyncio.create_task(self.scheduler.run(), name="tether-scheduler"))
+        self._tasks.append(asyncio.create_task(self._recover(), name="tether-run-recovery"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.executor.stop()
+        await self.services.aclose()
+
+    def submit(self, run_id: str) -> None:
+        self.executor.submit(run_id)
+
+    def cancel(self, run_id: str) -> None:
+        """Tell a run advanced here to stop after its action in flight (the DB flag tells others)."""
+        self._cancelled.add(run_id)
+
+    def expect_response(self, run_id: str) -> asyncio.Future[dict[str, Any] | None]:
+        """Register before submitting: resolves with the Response action's answer, or None."""
+        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._waiters[run_id] = future
+        return future
+
+    async def wait_response(
+        self,
+        run_id: str,
+        future: asyncio.Future[dict[str, Any] | None],
+        timeout: float = SYNC_RESPONSE_TIMEOUT,
+    ) -> dict[str, Any] | None:
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            self._waiters.pop(run_id, None)
+
+    def _respond(self, run_id: str, response: dict[str, Any] | None) -> None:
+        future = self._waiters.get(run_id)
+        if future is not None and not future.done():
+            future.get_loop().call_soon_threadsafe(_settle, future, response)
+
+    async def advance(self, run_id: str) -> None:
+        """Advance one run here (the embedded executor's job; Celery tasks call advance_run too)."""
+        try:
+            await advance_run(
+                self.db,
+                run_id,
+                self.services,
+                instance=self.instance,
+                on_response=self._respond,
+                cancelled=self._cancelled.__contains__,
+            )
+        finally:
+            self._respond(run_id, None)
+            self._cancelled.discard(run_id)
+
+    async def _recover(self) -> None:
+        """Resume runs whose process died (claim expired), now and every claim period."""
+        while True:
+
+            def stale() -> list[str]:
+                with self.db.session() as session:
+                    return [r.id for r in FlowRuns(session).unfinished(stale_before=utcnow())]
+
+            with contextlib.suppress(TetherError):
+                for run_id in await asyncio.to_thread(stale):
+                    self.submit(run_id)
+            await asyncio.sleep(CLAIM_SECONDS / 2)
+
+
+def _settle(future: asyncio.Future[dict[str, Any] | None], value: dict[str, Any] | None) -> None:
+    if not future.done():
+        future.set_result(value)

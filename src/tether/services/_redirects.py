@@ -1,0 +1,216 @@
+"""The OAuth redirect-URI migration: per-connector URLs, the enforcement date, and the switch.
+
+REFERENCE.md §1: connectors on the ``Global`` redirect URI share one URL; from an environment's
+enforcement date on, such a connector refuses *new* connections (existing ones, refresh included,
+keep working) until its owner switches it to ``GlobalPerConnector``, registers the new URL with
+the OAuth app and removes the global one. The date is inclusive: on that day (UTC) it applies.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tether.auth import normalize_redirect_mode, redirect_uri
+from tether.definition import PROPERTIES_FILE, ApiProperties, package_from_files, parse_document
+from tether.errors import Conflict, InputError
+from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._connection_parts import (
+    connector_properties,
+    find_connector,
+    redirect_mode_of,
+    redirect_url_for,
+)
+from tether.services._connectors import get_revision_files, update_connector
+from tether.store import AuditLog, Connections, Connector, Database, Environment, utcnow
+
+__all__ = [
+    "ConnectorOAuth",
+    "EnvironmentSettingsInfo",
+    "RedirectMigrationRequired",
+    "RedirectSwitch",
+    "connector_oauth",
+    "enforce_redirect_migration",
+    "get_environment_settings",
+    "set_environment_settings",
+    "set_redirect_mode",
+]
+
+
+class RedirectMigrationRequired(Conflict):
+    """A connector still on the Global redirect URI refuses new connections after the enforcement date."""
+
+    code = "redirect-migration-required"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentSettingsInfo:
+    """An environment's settings; ``oauth_global_redirect_enforcement`` is ``None`` when not set."""
+
+    environment: str
+    oauth_global_redirect_enforcement: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorOAuth:
+    """A connector's OAuth redirect: the URL to register, and what to do when still on Global."""
+
+    redirect_mode: str
+    redirect_url: str
+    steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectSwitch:
+    """The result of :func:`set_redirect_mode`: the new revision, the new URL and the steps left."""
+
+    connector_id: str
+    connector: str
+    revision: int
+    previous_mode: str | None
+    redirect_mode: str
+    redirect_url: str
+    steps: tuple[str, ...]
+
+
+def get_environment_settings(db: Database, principal: Principal, environment: str) -> EnvironmentSettingsInfo:
+    """The environment's settings (any member may read them)."""
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        found = Connections(session).settings(env.id)
+        return EnvironmentSettingsInfo(env.name, found.oauth_global_redirect_enforcement if found else None)
+
+
+def set_environment_settings(
+    db: Database, principal: Principal, environment: str, *, oauth_global_redirect_enforcement: date | None
+) -> EnvironmentSettingsInfo:
+    """Set (or clear, with ``None``) the day from which Global-redirect connectors refuse new connections.
+
+    Environment admins only.
+    """
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "admin", action="change environment settings")
+        found = Connections(session).settings_for_update(env.id)
+        found.oauth_global_redirect_enforcement = oauth_global_redirect_enforcement
+        found.updated_at, found.updated_by = utcnow(), principal.username
+        day = oauth_global_redirect_enforcement.isoformat() if oauth_global_redirect_enforcement else None
+        AuditLog(session).record(
+            "environment.settings",
+            actor=principal.username,
+            environment=env.id,
+            target=f"environment:{env.id}",
+            detail={"oauth_global_redirect_enforcement": day},
+        )
+        return EnvironmentSettingsInfo(env.name, oauth_global_redirect_enforcement)
+
+
+def enforce_redirect_migration(
+    session: Session,
+    environment: Environment,
+    connector: Connector,
+    properties: ApiProperties,
+    public_url: str,
+) -> None:
+    """Refuse a new connection to a Global-redirect connector once the enforcement day has come."""
+    if redirect_mode_of(properties) != "Global":
+        return
+    found = Connections(session).settings(environment.id)
+    day = found.oauth_global_redirect_enforcement if found else None
+    if day is None or utcnow().date() < day:
+        return
+    new_url = redirect_uri(public_url, "GlobalPerConnector", connector.id)
+    raise RedirectMigrationRequired(
+        f"Connector '{connector.name}' still uses the global OAuth redirect URI, which environment "
+        f"'{environment.name}' stopped accepting for new connections on {day.isoformat()}. Fix: run "
+        f"'tether connector update --env {environment.name} --cid {connector.name} --redirect-mode "
+        f"GlobalPerConnector', register the new redirect URL {new_url} in the OAuth app, and remove the "
+        f"global one ({public_url.rstrip('/')}/redirect). Existing connections keep working.",
+        detail={"connector": connector.name, "redirect_url": new_url, "enforced_since": day.isoformat()},
+    )
+
+
+def connector_oauth(
+    db: Database, principal: Principal, environment: str, connector: str, *, public_url: str
+) -> ConnectorOAuth | None:
+    """The redirect URL a connector's OAuth app must register (``None`` for a connector without OAuth)."""
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        found = find_connector(session, env, connector)
+        props = connector_properties(session, found)
+        mode, url = redirect_mode_of(props), redirect_url_for(public_url, props, found.id)
+        if mode is None or url is None:
+            return None
+        steps = _global_steps(env, found, public_url) if mode == "Global" else ()
+        return ConnectorOAuth(redirect_mode=mode, redirect_url=url, steps=steps)
+
+
+def set_redirect_mode(
+    db: Database, principal: Principal, environment: str, connector: str, mode: str, *, public_url: str
+) -> RedirectSwitch:
+    """Write a new connector revision whose OAuth settings use redirect ``mode`` (makers and admins).
+
+    Every ``oAuthSettings`` of the connector (top level and every parameter set) is changed, so a
+    multi-auth connector moves as a whole. Returns the new URL and the steps left to the owner.
+    """
+    canonical = normalize_redirect_mode(mode)
+    files = get_revision_files(db, principal, environment, connector)
+    raw = files.get(PROPERTIES_FILE)
+    data = parse_document(raw, name=PROPERTIES_FILE, format="json").data if raw else None
+    if not isinstance(data, dict) or not _set_mode(data, canonical):
+        raise InputError(
+            f"Connector {connector!r} has no OAuth settings, so it has no redirect URL to change."
+        )
+    with db.session() as session:
+        env, _role = resolve_environment(session, principal, environment)
+        previous = redirect_mode_of(connector_properties(session, find_connector(session, env, connector)))
+    package = package_from_files({**files, PROPERTIES_FILE: json.dumps(data, indent=2).encode()})
+    info = update_connector(
+        db, principal, environment, connector, package, note=f"OAuth redirect mode {previous} -> {canonical}"
+    )
+    url = redirect_uri(public_url, canonical, info.id)
+    steps = (
+        f"Register {url} as a redirect URI of the connector's OAuth app at the provider.",
+        f"Remove the global redirect URI {public_url.rstrip('/')}/redirect from the app once no other "
+        "connector relies on it.",
+        "Existing connections keep working; new connections sign in through the new URL.",
+    )
+    if canonical == "Global":
+        steps = (
+            f"Register {url} at the provider; new connections will be refused after the enforcement date.",
+        )
+    return RedirectSwitch(info.id, info.name, info.current_revision, previous, canonical, url, steps)
+
+
+def _global_steps(environment: Environment, connector: Connector, public_url: str) -> tuple[str, ...]:
+    new_url = redirect_uri(public_url, "GlobalPerConnector", connector.id)
+    return (
+        f"Switch to a unique redirect URL: tether connector update --env {environment.name} "
+        f"--cid {connector.name} --redirect-mode GlobalPerConnector",
+        f"Register {new_url} in the OAuth app, then remove {public_url.rstrip('/')}/redirect.",
+    )
+
+
+def _set_mode(data: dict[str, Any], mode: str) -> bool:
+    """Set ``redirectMode`` on every OAuth settings object in apiProperties; whether any was found."""
+    properties = data.get("properties")
+    if not isinstance(properties, dict):
+        return False
+    groups: list[Any] = [properties.get("connectionParameters")]
+    sets = properties.get("connectionParameterSets")
+    if isinstance(sets, dict) and isinstance(sets.get("values"), list):
+        groups += [entry.get("parameters") for entry in sets["values"] if isinstance(entry, dict)]
+    found = False
+    for group in groups:
+        for parameter in (group or {}).values() if isinstance(group, dict) else ():
+            if not isinstance(parameter, dict):
+                continue
+            for key in ("oAuthSettings", "oauthSettings"):
+                if isinstance(parameter.get(key), dict):
+                    parameter[key]["redirectMode"] = mode
+                    found = True
+    return found

@@ -1,0 +1,62 @@
+"""``tether flow …`` against a real server: create from a file, run and follow, history, resubmit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.conftest import Cli
+
+DEFINITION = {
+    "definition": {  # a Logic Apps Standard workflow.json: the CLI finds the definition inside
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Greet": {"type": "Compose", "inputs": "Hello @{triggerBody()?['name']}"},
+            "Reply": {"type": "Response", "runAfter": {"Greet": []}, "inputs": {"body": "@outputs('Greet')"}},
+        },
+    }
+}
+
+
+def test_flow_lifecycle(logged_in: Cli, tmp_path: Path) -> None:
+    file = tmp_path / "workflow.json"
+    file.write_text(json.dumps(DEFINITION))
+    created = logged_in("flow", "create", str(file), "--name", "greeter")
+    assert created.exit_code == 0, created.output
+    assert "greeter" in created.output and "enabled" in created.output
+    listed = logged_in("flow", "list", "--json")
+    assert [f["name"] for f in json.loads(listed.output)] == ["greeter"]
+    shown = logged_in("flow", "show", "greeter", "--callback-url")
+    assert "/api/v1/flows/" in shown.output and "sig=" in shown.output
+
+    ran = logged_in("flow", "run", "greeter", "--body", '{"name": "Ada"}', "--wait", "--json")
+    assert ran.exit_code == 0, ran.output
+    run = json.loads(ran.output)
+    assert run["status"] == "Succeeded" and run["response"]["body"] == "Hello Ada"
+
+    history = logged_in("flow", "run-show", "greeter", run["id"])
+    assert "Greet" in history.output and "Succeeded" in history.output
+    again = logged_in("flow", "resubmit", "greeter", run["id"], "--json")
+    assert json.loads(again.output)["resubmitted_from"] == run["id"]
+    runs = logged_in("flow", "runs", "greeter", "--json")
+    assert len(json.loads(runs.output)) == 2
+
+    cancelled = logged_in("flow", "cancel", "greeter", run["id"])
+    assert cancelled.exit_code == 2 and "already ended" in cancelled.output
+
+    assert "disabled" in logged_in("flow", "disable", "greeter").output
+    assert logged_in("flow", "enable", "greeter", "--json").exit_code == 0
+    updated = logged_in("flow", "update", "greeter", "--file", str(file), "--display-name", "Greeter")
+    assert "version 2" in updated.output
+    assert logged_in("flow", "delete", "greeter", "--yes").exit_code == 0
+    assert logged_in("flow", "show", "greeter").exit_code == 2
+
+
+def test_flow_create_reports_problems(logged_in: Cli, tmp_path: Path) -> None:
+    file = tmp_path / "bad.json"
+    file.write_text(json.dumps({"triggers": {"t": {"type": "Request"}}, "actions": {"A": {"type": "Nope"}}}))
+    result = logged_in("flow", "create", str(file), "--name", "bad")
+    assert result.exit_code == 2
+    assert "not supported" in result.output
+    mapping = logged_in("flow", "create", str(file), "--name", "bad", "--connection", "novalue")
+    assert mapping.exit_code == 2 and "NAME=VALUE" in mapping.output
