@@ -37,7 +37,8 @@ ALLOWED: dict[str, set[str]] = {
     "portal": {"services", *SERVICE_DEPS},
     "mcp": {"services", *SERVICE_DEPS},
     "gateway": {"services", *SERVICE_DEPS},
-    "cli": {"services", "api", *SERVICE_DEPS},
+    "executors": {"services", *SERVICE_DEPS},
+    "cli": {"services", "api", "executors", *SERVICE_DEPS},
     "config": set(),
     "errors": set(),
 }

@@ -1,0 +1,85 @@
+"""``CeleryExecutor``: the distributed Executor, which hands run ids to ``tether worker`` processes.
+
+It implements the flows engine's ``Executor`` interface (``submit``/``start``/``stop``), so the
+server does not care where runs execute. ``submit`` publishes a small JSON message naming the run;
+the run's state is already committed in the database, which workers share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from celery import Celery
+from kombu.exceptions import OperationalError as BrokerError
+
+from tether.config import Settings
+from tether.errors import TetherError
+from tether.executors._app import ADVANCE_RUN_TASK, RUN_QUEUE, create_celery_app
+from tether.executors._responses import Deliver, ResponseListener
+
+__all__ = ["BrokerUnavailable", "CeleryExecutor"]
+
+#: Publishing retries when the broker connection blips (kombu's retry policy).
+PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.0, "interval_step": 0.2, "interval_max": 1.0}
+_log = logging.getLogger("tether.executors")
+
+
+class BrokerUnavailable(TetherError):
+    """The Celery broker (Redis) could not be reached to submit a run."""
+
+    code = "broker-unavailable"
+    status = 503
+    retryable = True
+
+
+class CeleryExecutor:
+    """Submits runs to Celery workers over the broker in ``settings.broker_url``.
+
+        executor = CeleryExecutor(settings)
+        await executor.start()
+        executor.submit(run_id)   # a worker picks it up
+    """
+
+    def __init__(
+        self, settings: Settings, *, app: Celery | None = None, on_response: Deliver | None = None
+    ) -> None:
+        self.settings = settings
+        self.app = app or create_celery_app(settings)
+        #: Called with (run_id, response or None) when a worker's run answers; set before start().
+        self.on_response = on_response
+        self._listener: ResponseListener | None = None
+
+    async def start(self) -> None:
+        """Check the broker answers (a wrong TETHER_BROKER_URL fails at start-up), listen for answers."""
+        await asyncio.to_thread(self._check)
+        if self.on_response is not None:
+            self._listener = ResponseListener(self.settings.broker_url, self.on_response)
+            await asyncio.to_thread(self._listener.start)
+
+    def _check(self) -> None:
+        try:
+            with self.app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=2, interval_start=0.2)
+        except BrokerError as exc:
+            raise BrokerUnavailable(f"Cannot reach the Celery broker: {exc}") from exc
+
+    def submit(self, run_id: str) -> None:
+        """Queue ``run_id`` for a worker; thread-safe; raises :class:`BrokerUnavailable` when it cannot.
+
+        A publish to a local Redis takes well under a millisecond, so it is done inline rather
+        than deferred: when ``submit`` returns, the run is durably queued.
+        """
+        try:
+            self.app.send_task(ADVANCE_RUN_TASK, args=(run_id,), queue=RUN_QUEUE, retry=True,
+                               retry_policy=PUBLISH_RETRY_POLICY)
+        except BrokerError as exc:
+            message = f"Cannot queue run {run_id}: the Celery broker is unreachable ({exc})."
+            raise BrokerUnavailable(message) from exc
+
+    async def stop(self) -> None:
+        """Close the pooled broker connections (runs already queued stay queued)."""
+        if self._listener is not None:
+            await asyncio.to_thread(self._listener.stop)
+            self._listener = None
+        await asyncio.to_thread(self.app.close)

@@ -1,0 +1,76 @@
+"""Wiring the services' flow code into both ends of the distributed mode.
+
+Worker side, :func:`services_advance` gives a worker process its ``advance(run_id)``: the very
+``services.advance_run`` the embedded executor calls, with the database journal. Server side,
+:func:`distributed_flow_runtime` builds the ``FlowRuntime`` that ``tether serve`` uses when a
+broker is configured: same scheduler, same recovery of stale runs, but runs go to the workers.
+
+Every worker claims runs under one name, :data:`FLEET_INSTANCE`. The run's ``claimed_by`` column
+then says "the worker fleet has it", and the PostgreSQL lease (:class:`RunLease`) is what keeps
+two workers apart; so a worker killed mid-run is replaced as soon as its task is redelivered,
+instead of after the claim's expiry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tether import services
+from tether.config import Settings
+from tether.errors import ConfigurationError
+from tether.executors._executor import CeleryExecutor
+from tether.executors._responses import ResponsePublisher
+from tether.executors._tasks import Advance
+from tether.flows.engine import EngineServices
+from tether.secrets import KeyRing
+from tether.store import Database
+
+__all__ = ["FLEET_INSTANCE", "distributed_flow_runtime", "engine_services", "services_advance"]
+
+FLEET_INSTANCE = "tether-workers"
+
+
+def engine_services(settings: Settings) -> EngineServices:
+    """The engine's outside world in a worker: the same defaults as the embedded server's."""
+    return EngineServices()
+
+
+def services_advance(database: Database, settings: Settings) -> tuple[Advance, Callable[[], Awaitable[None]]]:
+    """A worker process's ``advance(run_id)`` and the coroutine that closes what it opened."""
+    engine = engine_services(settings)
+    publisher = ResponsePublisher(settings.broker_url)
+
+    async def advance(run_id: str) -> None:
+        await services.advance_run(database, run_id, engine, instance=FLEET_INSTANCE,
+                                   on_response=publisher.publish)
+        # The run ended (or was already over): a caller still waiting gets "no response" now rather
+        # than at its timeout. Not on errors: then the run is resumed elsewhere and may still answer.
+        publisher.publish(run_id, None)
+
+    async def close() -> None:
+        publisher.close()
+        await engine.aclose()
+
+    return advance, close
+
+
+def distributed_flow_runtime(database: Database, settings: Settings, *, keyring: KeyRing | None = None,
+                             **options: Any) -> services.FlowRuntime:
+    """The ``FlowRuntime`` of a ``tether serve`` replica in distributed mode (``TETHER_BROKER_URL`` set).
+
+    Put it in ``app.state.flow_runtime`` before the app starts; the app's lifespan starts it.
+    ``options`` are passed to ``FlowRuntime`` (``scheduler``, ``tick_seconds``...).
+    """
+    if database.dialect != "postgresql":
+        raise ConfigurationError(
+            "TETHER_BROKER_URL is set, so runs go to 'tether worker' processes, which share the server's "
+            "database: set TETHER_DATABASE_URL to a PostgreSQL URL (or unset TETHER_BROKER_URL for the "
+            "embedded mode)."
+        )
+    executor = CeleryExecutor(settings)
+    keyring = keyring or KeyRing.from_settings(settings)
+    runtime = services.FlowRuntime(database, keyring=keyring, executor=lambda _advance: executor, **options)
+    # Answers of Response actions come back from the workers over Redis.
+    executor.on_response = runtime._respond
+    return runtime

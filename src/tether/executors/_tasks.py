@@ -1,0 +1,141 @@
+"""The ``tether.advance_run`` task: take the run's lease, then advance it with the services' coroutine.
+
+The task body is the same coroutine the embedded executor awaits (load the run, execute or resume
+it, commit every action through the database journal); this module only adds what a fleet of
+workers needs around it: the lease, a watch on the lease while the run goes on, and one event
+loop and one database per worker process (prefork children each make their own after the fork).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+
+from celery import Celery, Task
+from celery.exceptions import Reject
+
+from tether.config import Settings
+from tether.errors import TetherError
+from tether.executors._app import ADVANCE_RUN_TASK
+from tether.executors._lease import RunLease
+from tether.store import Database
+
+__all__ = [
+    "LEASE_CHECK_INTERVAL",
+    "Advance",
+    "AdvanceFactory",
+    "LeaseLost",
+    "WorkerRuntime",
+    "advance_leased",
+    "register_tasks",
+]
+
+#: Seconds between checks that a long-running run's lease is still held.
+LEASE_CHECK_INTERVAL = 5.0
+#: Retries (with growing pauses) of a run whose advance hit a transient error such as a busy database.
+MAX_TRANSIENT_RETRIES = 5
+
+Advance = Callable[[str], Awaitable[None]]
+#: Builds a worker process's ``advance(run_id)`` coroutine from its database and settings; returns it
+#: with a close function for shutdown.
+AdvanceFactory = Callable[[Database, Settings], tuple[Advance, Callable[[], Awaitable[None]]]]
+_log = logging.getLogger("tether.executors")
+
+
+class LeaseLost(TetherError):
+    """This worker lost a run's lease while advancing it (its database connection went away)."""
+
+    code = "lease-lost"
+    retryable = True
+
+
+async def advance_leased(database: Database, advance: Advance, run_id: str, *,
+                         check_interval: float = LEASE_CHECK_INTERVAL) -> bool:
+    """Advance ``run_id`` under its lease; ``False`` if another worker holds the lease right now.
+
+    While the run goes on the lease is checked every ``check_interval`` seconds; if it is lost the
+    run is cancelled here (its journal keeps what was done) and :class:`LeaseLost` is raised.
+    """
+    lease = RunLease(database, run_id)
+    if not await asyncio.to_thread(lease.acquire):
+        return False
+    try:
+        work = asyncio.ensure_future(advance(run_id))
+        while True:
+            done, _pending = await asyncio.wait({work}, timeout=check_interval)
+            if done:
+                work.result()
+                return True
+            if not await asyncio.to_thread(lease.alive):
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+                raise LeaseLost(f"lost the lease of run {run_id} while advancing it")
+    finally:
+        await asyncio.to_thread(lease.release)
+
+
+class WorkerRuntime:
+    """What one worker process keeps between tasks: an event loop, a database, the advance coroutine."""
+
+    def __init__(self, settings: Settings, factory: AdvanceFactory) -> None:
+        self.settings = settings
+        self.factory = factory
+        self._pid: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._database: Database | None = None
+        self._advance: Advance | None = None
+        self._close: Callable[[], Awaitable[None]] | None = None
+
+    def _ensure(self) -> tuple[asyncio.AbstractEventLoop, Database, Advance]:
+        if self._pid != os.getpid():  # first task, or first task of a forked child
+            self._loop = asyncio.new_event_loop()
+            self._database = Database(self.settings.database_url)
+            self._advance, self._close = self.factory(self._database, self.settings)
+            self._pid = os.getpid()
+        assert self._loop is not None and self._database is not None and self._advance is not None
+        return self._loop, self._database, self._advance
+
+    def run(self, run_id: str) -> bool:
+        """Advance one run to its end (or until it waits); see :func:`advance_leased`."""
+        loop, database, advance = self._ensure()
+        return loop.run_until_complete(advance_leased(database, advance, run_id))
+
+    def close(self) -> None:
+        """Release this process's connections (worker shutdown)."""
+        if self._pid != os.getpid() or self._loop is None:
+            return
+        try:
+            if self._close is not None:
+                self._loop.run_until_complete(self._close())
+        finally:
+            self._loop.close()
+            if self._database is not None:
+                self._database.close()
+            self._pid = self._loop = self._database = self._advance = self._close = None
+
+
+def register_tasks(app: Celery, runtime: WorkerRuntime) -> Task:
+    """Register ``tether.advance_run`` on ``app``, executed by ``runtime``; returns the task."""
+
+    @app.task(name=ADVANCE_RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+    def advance_run(self: Task, run_id: str) -> None:
+        """Advance one run. Duplicate deliveries find the run leased (or finished) and do nothing."""
+        try:
+            advanced = runtime.run(run_id)
+        except LeaseLost as exc:
+            # Whoever can take the lease now should finish the run: put the task back.
+            _log.warning("run %s: %s; requeued", run_id, exc)
+            raise Reject(str(exc), requeue=True) from exc
+        except TetherError as exc:
+            if not exc.retryable:
+                raise
+            retries = self.request.retries
+            _log.warning("run %s: %s; retry %d of %d", run_id, exc, retries + 1, MAX_TRANSIENT_RETRIES)
+            pause = min(2**retries, 30)
+            raise self.retry(exc=exc, countdown=pause, max_retries=MAX_TRANSIENT_RETRIES) from exc
+        if not advanced:
+            _log.info("run %s is being advanced by another worker; this delivery is dropped", run_id)
+
+    return advance_run
