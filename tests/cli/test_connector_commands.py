@@ -133,3 +133,15 @@ def test_update_with_only_a_definition_keeps_the_properties(logged_in: Cli, tmp_
     assert updated.exit_code == 0, updated.output
     revisions = json.loads(logged_in("connector", "revisions", "-c", cid, "--json").output)
     assert sorted(revisions[-1]["files"]) == [DEFINITION_FILE, PROPERTIES_FILE]
+
+
+def test_token_create_list_revoke(logged_in: Cli) -> None:
+    created = logged_in("token", "create", "ci-bot", "--expires-in-days", "7")
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[0]
+    assert token.startswith("tth_")
+    listed = json.loads(logged_in("token", "list", "--json").output)
+    mine = next(t for t in listed if t["name"] == "ci-bot")
+    assert token not in json.dumps(listed)
+    assert logged_in("token", "revoke", mine["id"]).exit_code == 0
+    assert logged_in("whoami", "--token", token).exit_code == 2

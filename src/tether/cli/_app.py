@@ -9,6 +9,7 @@ import typer
 from tether.cli import account, admin, connection, connector, expression, flow, importing
 from tether.cli._output import err, fail, friendly
 from tether.cli.demo import demo
+from tether.cli.invoke import invoke
 from tether.cli.serve import serve
 from tether.cli.validate import validate
 from tether.cli.worker import worker
@@ -25,9 +26,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-for _command in (demo, validate, serve, worker, account.login, account.logout, account.whoami):
+for _command in (demo, validate, serve, worker, invoke, account.login, account.logout, account.whoami):
     app.command()(friendly(_command))
 app.add_typer(connector.app, name="connector")
+app.add_typer(account.token_app, name="token")
 app.add_typer(connection.app, name="connection")
 app.add_typer(admin.app, name="admin")
 app.add_typer(flow.app, name="flow")

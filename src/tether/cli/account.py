@@ -10,9 +10,9 @@ from rich.markup import escape
 
 from tether.cli._client import ApiClient, Credentials, forget_credentials, save_credentials
 from tether.cli._context import TokenOption, client_for, tether_home
-from tether.cli._output import out, print_json
+from tether.cli._output import err, friendly, out, print_json
 
-__all__ = ["login", "logout", "whoami"]
+__all__ = ["login", "logout", "token_app", "whoami"]
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
@@ -80,3 +80,56 @@ def whoami(
     out.print(f"{escape(me['username'])} on {escape(client.server)}")
     for environment in environments:
         out.print(f"  {escape(environment['name'])} ({environment.get('role') or 'admin'})")
+
+
+token_app = typer.Typer(help="Your personal access tokens (for scripts and CI).", no_args_is_help=True)
+
+
+@token_app.command("create")
+@friendly
+def token_create(
+    name: Annotated[str, typer.Argument(help="What the token is for, e.g. 'CI on build01'.")],
+    expires_in_days: Annotated[
+        int | None, typer.Option(help="Lifetime in days (default: no expiry).")
+    ] = None,
+    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    token: TokenOption = None,
+) -> None:
+    """Create a token and print it once (it is stored hashed and cannot be shown again)."""
+    with client_for(server, token) as client:
+        created = client.json("POST", "/tokens", json={"name": name, "expires_in_days": expires_in_days})
+    out.print(created["token"])
+    err.print(f"Token {escape(created['name'])} ({created['prefix']}…): copy it now, it is not shown again.")
+
+
+@token_app.command("list")
+@friendly
+def token_list(
+    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    token: TokenOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List your tokens (their prefixes, never their values)."""
+    with client_for(server, token) as client:
+        items = client.json("GET", "/tokens")["items"]
+    if as_json:
+        print_json(items)
+        return
+    for item in items:
+        state = (
+            "revoked" if item["revoked_at"] else f"expires {item['expires_at']}" if item["expires_at"] else ""
+        )
+        out.print(f"{item['id']}  {item['prefix']}…  {escape(item['name'])}  {state}")
+
+
+@token_app.command("revoke")
+@friendly
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (see 'tether token list').")],
+    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    token: TokenOption = None,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    with client_for(server, token) as client:
+        client.request("DELETE", f"/tokens/{token_id}")
+    out.print(f"Revoked token {escape(token_id)}.")
