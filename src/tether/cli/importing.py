@@ -49,7 +49,7 @@ def import_openapi(
     as_json: JsonOption = False,
 ) -> None:
     """Import an OpenAPI document (kept as written; Tether runs OpenAPI 3 natively)."""
-    from tether.importers.openapi import import_openapi as run
+    from tether.importers import import_openapi as run
 
     result = run(
         source,
@@ -71,7 +71,7 @@ def import_postman(
     as_json: JsonOption = False,
 ) -> None:
     """Import a Postman collection: one operation per request, auth, examples and folders as tags."""
-    from tether.importers.postman import import_postman as run
+    from tether.importers import import_postman as run
 
     _finish(run(_read(source), name=str(source)), out_dir, overwrite=overwrite, as_json=as_json)
 
@@ -88,7 +88,7 @@ def import_wsdl(
     as_json: JsonOption = False,
 ) -> None:
     """Import a SOAP service: each operation becomes an action with JSON schemas from the XSD."""
-    from tether.importers.wsdl import import_wsdl as run
+    from tether.importers import import_wsdl as run
 
     if mode not in ("soap-to-rest", "passthrough"):
         raise InputError(f"unknown --mode {mode!r}; use 'soap-to-rest' or 'passthrough'")
@@ -108,7 +108,7 @@ def import_curl(
     as_json: JsonOption = False,
 ) -> None:
     """Make an operation from a cURL command (a new package, or --into an existing one)."""
-    from tether.importers.curl import import_curl as run
+    from tether.importers import import_curl as run
 
     target, existing = _target(out_dir, into)
     _finish(run(command, into=existing), target, overwrite=overwrite or into is not None, as_json=as_json)
@@ -125,7 +125,7 @@ def import_sample(
     as_json: JsonOption = False,
 ) -> None:
     """Power Platform's "import from sample": an operation with schemas inferred from examples."""
-    from tether.importers.sample import import_sample as run
+    from tether.importers import import_sample as run
 
     target, existing = _target(out_dir, into)
     result = run(_read(request), _read(response) if response else None, into=existing)

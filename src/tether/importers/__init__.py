@@ -5,6 +5,25 @@ document into an in-memory :class:`~tether.definition.ConnectorPackage` plus a r
 nothing is written until the caller asks (:func:`write_package`, atomic).
 """
 
+from tether.importers._export import export_powerplatform, lost
+from tether.importers._openapi import import_openapi
 from tether.importers._result import ImportResult, ReportItem, dump_json, write_package
+from tether.importers.curl import import_curl
+from tether.importers.postman import import_postman
+from tether.importers.sample import import_sample
+from tether.importers.wsdl import WSDL_MODES, import_wsdl
 
-__all__ = ["ImportResult", "ReportItem", "dump_json", "write_package"]
+__all__ = [
+    "WSDL_MODES",
+    "ImportResult",
+    "ReportItem",
+    "dump_json",
+    "export_powerplatform",
+    "import_curl",
+    "import_openapi",
+    "import_postman",
+    "import_sample",
+    "import_wsdl",
+    "lost",
+    "write_package",
+]
