@@ -71,6 +71,13 @@ class Settings(BaseSettings):
         ),
     )
 
+    run_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days a flow run's history (every action's inputs and outputs) is kept before purging.",
+    )
+
     @model_validator(mode="after")
     def _normalize(self) -> Settings:
         # Settings are frozen, so derived defaults are filled in once here rather than computed by

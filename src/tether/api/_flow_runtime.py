@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 
@@ -23,7 +24,12 @@ __all__ = ["flow_lifespan", "flow_runtime"]
 async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: FlowRuntime | None = getattr(app.state, "flow_runtime", None)
     if runtime is None:
-        runtime = FlowRuntime(app.state.database, keyring=KeyRing.from_settings(app.state.settings))
+        settings = app.state.settings
+        runtime = FlowRuntime(
+            app.state.database,
+            keyring=KeyRing.from_settings(settings),
+            retention=timedelta(days=settings.run_retention_days),
+        )
         app.state.flow_runtime = runtime
     await runtime.start()
     try:

@@ -44,8 +44,17 @@ def serve(
         f"Tether {escape(settings.public_url)} — API docs at {escape(settings.public_url)}/docs "
         f"(database: {database.dialect})"
     )
+    app = create_app(settings, database)
+    if settings.broker_url:
+        # Distributed mode: runs go to 'tether worker' processes through the broker.
+        from kombu.utils.url import maybe_sanitize_url
+
+        from tether.executors import distributed_flow_runtime
+
+        app.state.flow_runtime = distributed_flow_runtime(database, settings)
+        err.print(f"Flow runs go to Celery workers through {escape(maybe_sanitize_url(settings.broker_url))}")
     try:
-        uvicorn.run(create_app(settings, database), host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         database.close()
 
@@ -73,3 +82,4 @@ def open_database(settings: Settings) -> Database:
             f"  tether login --server {escape(settings.public_url)} --username admin"
         )
     return database
+

@@ -24,14 +24,17 @@ def check_condition(condition: Any, context: ExpressionContext) -> bool:
         verdict = verdict.lower() == "true"
     if not isinstance(verdict, bool):
         raise ActionFailure(
-            "InvalidTemplate", f"The condition must evaluate to a boolean, not {type(verdict).__name__}: {verdict!r}"
+            "InvalidTemplate",
+            f"The condition must evaluate to a boolean, not {type(verdict).__name__}: {verdict!r}",
         )
     return verdict
 
 
 def _object_form(node: Mapping[str, Any], context: ExpressionContext) -> bool:
     if len(node) != 1:
-        raise ActionFailure("InvalidTemplate", f"A condition object has exactly one operator, not {list(node)}")
+        raise ActionFailure(
+            "InvalidTemplate", f"A condition object has exactly one operator, not {list(node)}"
+        )
     operator, arguments = next(iter(node.items()))
     name = operator.lower()
     if name in ("and", "or"):

@@ -29,8 +29,12 @@ class Frame:
     iteration_indexes: dict[str, int] = field(default_factory=dict)
 
     def child(self, *, loop: str, item: Any = NO_ITEM, index: int | None = None) -> Frame:
-        frame = Frame(parent=self, item=self.item, items=dict(self.items),
-                      iteration_indexes=dict(self.iteration_indexes))
+        frame = Frame(
+            parent=self,
+            item=self.item,
+            items=dict(self.items),
+            iteration_indexes=dict(self.iteration_indexes),
+        )
         if item is not NO_ITEM:
             frame.item = item
             frame.items[loop] = item

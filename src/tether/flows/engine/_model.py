@@ -92,11 +92,23 @@ class ActionRecord:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "path": self.path, "name": self.name, "type": self.type, "parent": self.parent,
-            "status": self.status, "seq": self.seq, "start": isoformat(self.start), "end": isoformat(self.end),
-            "inputs": self.inputs, "outputs": self.outputs, "error": self.error, "code": self.code,
-            "retries": self.retries, "idempotency_key": self.idempotency_key, "iteration": self.iteration,
-            "secure_inputs": self.secure_inputs, "secure_outputs": self.secure_outputs,
+            "path": self.path,
+            "name": self.name,
+            "type": self.type,
+            "parent": self.parent,
+            "status": self.status,
+            "seq": self.seq,
+            "start": isoformat(self.start),
+            "end": isoformat(self.end),
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "error": self.error,
+            "code": self.code,
+            "retries": self.retries,
+            "idempotency_key": self.idempotency_key,
+            "iteration": self.iteration,
+            "secure_inputs": self.secure_inputs,
+            "secure_outputs": self.secure_outputs,
         }
 
     @classmethod

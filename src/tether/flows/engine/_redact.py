@@ -15,10 +15,19 @@ from tether.flows.engine._model import ActionRecord
 __all__ = ["REDACTED", "SECRET_HEADERS", "history_view", "redact_headers", "secure_sides"]
 
 REDACTED = "*** redacted ***"
-SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key",
-    "ocp-apim-subscription-key", "x-functions-key", "x-ms-client-secret",
-})
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "ocp-apim-subscription-key",
+        "x-functions-key",
+        "x-ms-client-secret",
+    }
+)
 
 
 def redact_headers(value: Any) -> Any:
@@ -51,7 +60,9 @@ def secure_sides(raw: Mapping[str, Any]) -> tuple[bool, bool]:
 def history_view(record: ActionRecord) -> ActionRecord:
     """A copy of ``record`` fit for run history: secure sides hidden, secret headers masked."""
     view = ActionRecord(**{**record.__dict__})
-    view.inputs = REDACTED if record.secure_inputs and record.inputs is not None else redact_headers(record.inputs)
+    view.inputs = (
+        REDACTED if record.secure_inputs and record.inputs is not None else redact_headers(record.inputs)
+    )
     view.outputs = (
         REDACTED if record.secure_outputs and record.outputs is not None else redact_headers(record.outputs)
     )

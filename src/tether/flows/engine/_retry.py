@@ -1,7 +1,7 @@
 """Retry policies of the workflow language, as a small value that computes waits.
 
-``default`` is 4 retries, exponential from 7.5 s, each wait kept within 5–45 s; ``none``;
-``fixed`` (count, interval); ``exponential`` (count 1–90, interval, minimumInterval,
+``default`` is 4 retries, exponential from 7.5 s, each wait kept within 5-45 s; ``none``;
+``fixed`` (count, interval); ``exponential`` (count 1-90, interval, minimumInterval,
 maximumInterval). A ``Retry-After`` header wins over the computed wait. Statuses worth
 retrying are 408, 429 and 5xx, plus connection failures (status ``None``).
 """
@@ -64,7 +64,9 @@ class RetryPolicy:
             minimum = _seconds(raw.get("minimumInterval"), 5.0)
             maximum = _seconds(raw.get("maximumInterval"), 3600.0)
             return cls("exponential", count, interval, minimum, maximum)
-        raise InputError(f"retryPolicy type {raw.get('type')!r} is not one of default, none, fixed, exponential")
+        raise InputError(
+            f"retryPolicy type {raw.get('type')!r} is not one of default, none, fixed, exponential"
+        )
 
 
 def _seconds(value: Any, default: float) -> float:

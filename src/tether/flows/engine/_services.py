@@ -57,8 +57,8 @@ class NoConnectorRuntime:
     ) -> ConnectorReply:
         raise ActionFailure(
             "NoConnectorRuntime",
-            f"no connector runtime configured: cannot call connection '{connection_name}'. Start the server with "
-            "the connector runtime enabled, or pass a ConnectorCaller to the engine.",
+            f"no connector runtime configured: cannot call connection '{connection_name}'. Start the server "
+            "with the connector runtime enabled, or pass a ConnectorCaller to the engine.",
         )
 
 

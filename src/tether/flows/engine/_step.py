@@ -41,8 +41,9 @@ class Outcome:
 class Step:
     """The running action: its spec, record, frame and the run it belongs to."""
 
-    def __init__(self, run: Run, spec: ActionSpec, record: ActionRecord, frame: Frame,
-                 deadline: datetime | None) -> None:
+    def __init__(
+        self, run: Run, spec: ActionSpec, record: ActionRecord, frame: Frame, deadline: datetime | None
+    ) -> None:
         self.run, self.spec, self.record, self.frame, self.deadline = run, spec, record, frame, deadline
 
     @property
@@ -85,6 +86,8 @@ class Step:
         if self.deadline is not None and self.services.clock.now() >= self.deadline:
             raise ActionTimedOut()
 
-    async def run_actions(self, actions: Mapping[str, ActionSpec], *, prefix: str, frame: Frame | None = None) -> str:
+    async def run_actions(
+        self, actions: Mapping[str, ActionSpec], *, prefix: str, frame: Frame | None = None
+    ) -> str:
         """Run nested actions (a branch or one loop iteration); returns the branch's status."""
         return await self.run.run_scope(actions, frame or self.frame, prefix)
