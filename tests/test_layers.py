@@ -38,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
     "mcp": {"services", *SERVICE_DEPS},
     "gateway": {"services", *SERVICE_DEPS},
     "executors": {"services", *SERVICE_DEPS},
-    "cli": {"services", "api", "executors", *SERVICE_DEPS},
+    "cli": {"services", "api", "executors", "examples", *SERVICE_DEPS},  # the demo runs the example service
     "config": set(),
     "errors": set(),
 }

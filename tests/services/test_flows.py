@@ -10,12 +10,16 @@ from typing import Any
 import pytest
 
 from tests.flows.engine._support import Backend
+from tests.services._connections_kit import api_key_package
 from tether.errors import AuthError, Conflict, InputError, NotFound, PermissionDenied, ValidationFailed
 from tether.flows.engine import REDACTED, EngineServices, SimulatedCrash, VirtualClock
+from tether.secrets import KeyRing
 from tether.services import (
     advance_run,
     callback_url,
     cancel_run,
+    create_connection,
+    create_connector,
     create_flow,
     delete_flow,
     get_flow,
@@ -136,8 +140,23 @@ def test_create_refuses_bad_definitions(db, team, admin, definition: dict[str, A
 
 
 def test_connections_must_exist_in_the_environment(db, team, admin) -> None:
-    with pytest.raises(InputError, match="not a connection of environment"):
+    with pytest.raises(InputError, match="not one of your connections in environment"):
         create_flow(db, admin, team, _flow(), name="f", connections={"sql": str(uuid.uuid4())})
+
+
+def test_a_flow_cannot_borrow_a_colleagues_connection(db, team, make_user, tmp_path) -> None:
+    """A flow acts with its connections' credentials: only their owner may put them in a flow."""
+    owner = make_user("owner", environment=team, role="maker")
+    other = make_user("other", environment=team, role="maker")
+    ring = KeyRing.from_keys(KeyRing.generate_key())
+    create_connector(db, owner, team, api_key_package(), name="keyed")
+    connection = create_connection(
+        db, owner, team, "keyed", {"api_key": "owner-secret"}, keyring=ring, public_url="http://127.0.0.1:1"
+    )
+    with pytest.raises(InputError, match="a flow can use only connections you own"):
+        create_flow(db, other, team, _flow(), name="borrowed", connections={"api": connection.id})
+    created = create_flow(db, owner, team, _flow(), name="mine", connections={"api": connection.id})
+    assert created.connections == {"api": connection.id}
 
 
 def test_a_run_is_journaled_with_secrets_redacted(db, team, admin, web: Backend) -> None:

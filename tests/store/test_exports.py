@@ -48,6 +48,9 @@ def test_services_exports() -> None:
             "RunDetail", "RunInfo", "advance_run", "callback_url", "cancel_run", "create_flow", "delete_flow",
             "get_flow", "get_run", "invoke_trigger", "list_flows", "list_runs", "purge_runs", "resubmit_run",
             "set_flow_enabled", "start_run", "update_flow",
+            # Invoking operations (issue "Runtime")
+            "ConnectionNeedsAttention", "ConnectorCache", "ConnectorRuntime", "FlowConnectorCaller",
+            "InvokeAnswer", "PassThrough", "invoke_operation", "pass_through",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

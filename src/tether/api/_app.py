@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import tether
+from tether.api._connector_runtime import with_connector_runtime
 from tether.api._docs import install_docs
 from tether.api._flow_runtime import flow_lifespan
 from tether.api._problems import install_problem_handlers
-from tether.api.routes import account, connections, connectors, consent, environments, flows, health
+from tether.api.routes import account, connections, connectors, consent, environments, flows, health, invoke
 from tether.config import Settings
 from tether.store import Database
 
@@ -30,14 +31,15 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=flow_lifespan,
+        lifespan=with_connector_runtime(flow_lifespan),
     )
     app.state.settings = settings
     app.state.database = database
     install_problem_handlers(app)
     install_docs(app, openapi_url=app.openapi_url or "")
     for router in (health.router, account.router, environments.router, connectors.router, connections.router,
-                   flows.router):
+                   flows.router, invoke.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
+    app.include_router(invoke.apim_router)  # Power Platform's pass-through: /apim/{connector}/{connection}/…
     return app

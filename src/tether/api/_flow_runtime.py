@@ -13,9 +13,11 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 
+from tether.api._connector_runtime import app_connector_runtime
 from tether.errors import ConfigurationError
+from tether.flows.engine import EngineServices
 from tether.secrets import KeyRing
-from tether.services import FlowRuntime
+from tether.services import FlowConnectorCaller, FlowRuntime
 
 __all__ = ["flow_lifespan", "flow_runtime"]
 
@@ -25,9 +27,15 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: FlowRuntime | None = getattr(app.state, "flow_runtime", None)
     if runtime is None:
         settings = app.state.settings
+        keyring = KeyRing.from_settings(settings)
+        # ApiConnection actions run through the same connector runtime as the invoke endpoint.
+        connectors = FlowConnectorCaller(
+            app.state.database, runtime=app_connector_runtime(app), keyring=keyring
+        )
         runtime = FlowRuntime(
             app.state.database,
-            keyring=KeyRing.from_settings(settings),
+            keyring=keyring,
+            services=EngineServices(connectors=connectors),
             retention=timedelta(days=settings.run_retention_days),
         )
         app.state.flow_runtime = runtime

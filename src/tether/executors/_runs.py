@@ -31,19 +31,27 @@ __all__ = ["FLEET_INSTANCE", "distributed_flow_runtime", "engine_services", "ser
 FLEET_INSTANCE = "tether-workers"
 
 
-def engine_services(settings: Settings) -> EngineServices:
-    """The engine's outside world in a worker: the same defaults as the embedded server's."""
-    return EngineServices()
+def engine_services(
+    database: Database, settings: Settings
+) -> tuple[EngineServices, services.ConnectorRuntime]:
+    """The engine's outside world in a worker, as in the embedded server: connector actions run
+    through a connector runtime of the worker's own (closed with the worker)."""
+    connectors = services.ConnectorRuntime()
+    caller = services.FlowConnectorCaller(
+        database, runtime=connectors, keyring=KeyRing.from_settings(settings)
+    )
+    return EngineServices(connectors=caller), connectors
 
 
 def services_advance(database: Database, settings: Settings) -> tuple[Advance, Callable[[], Awaitable[None]]]:
     """A worker process's ``advance(run_id)`` and the coroutine that closes what it opened."""
-    engine = engine_services(settings)
+    engine, connectors = engine_services(database, settings)
     publisher = ResponsePublisher(settings.broker_url)
 
     async def advance(run_id: str) -> None:
-        await services.advance_run(database, run_id, engine, instance=FLEET_INSTANCE,
-                                   on_response=publisher.publish)
+        await services.advance_run(
+            database, run_id, engine, instance=FLEET_INSTANCE, on_response=publisher.publish
+        )
         # The run ended (or was already over): a caller still waiting gets "no response" now rather
         # than at its timeout. Not on errors: then the run is resumed elsewhere and may still answer.
         publisher.publish(run_id, None)
@@ -51,12 +59,14 @@ def services_advance(database: Database, settings: Settings) -> tuple[Advance, C
     async def close() -> None:
         publisher.close()
         await engine.aclose()
+        await connectors.aclose()
 
     return advance, close
 
 
-def distributed_flow_runtime(database: Database, settings: Settings, *, keyring: KeyRing | None = None,
-                             **options: Any) -> services.FlowRuntime:
+def distributed_flow_runtime(
+    database: Database, settings: Settings, *, keyring: KeyRing | None = None, **options: Any
+) -> services.FlowRuntime:
     """The ``FlowRuntime`` of a ``tether serve`` replica in distributed mode (``TETHER_BROKER_URL`` set).
 
     Put it in ``app.state.flow_runtime`` before the app starts; the app's lifespan starts it.

@@ -12,6 +12,7 @@ A caller who is not a member of an environment is told it does not exist (:class
 from __future__ import annotations
 
 from tether.services._access import ROLES, Principal
+from tether.services._connection_call import ConnectionNeedsAttention
 from tether.services._connection_check import ConnectionTest, test_connection
 from tether.services._connection_forms import FormField, ParameterSetForm, build_connection_form, check_values
 from tether.services._connection_parts import ConnectionInfo
@@ -25,6 +26,8 @@ from tether.services._connections import (
     list_connections,
     update_connection,
 )
+from tether.services._connector_cache import ConnectorCache
+from tether.services._connector_runtime import ConnectorRuntime
 from tether.services._connectors import (
     ConnectorInfo,
     RevisionInfo,
@@ -59,6 +62,7 @@ from tether.services._environments import (
     list_members,
     remove_member,
 )
+from tether.services._flow_connector import FlowConnectorCaller
 from tether.services._flow_journal import advance_run
 from tether.services._flow_runs import (
     DEFAULT_RUN_RETENTION,
@@ -100,8 +104,10 @@ from tether.services._identity import (
     list_tokens,
     revoke_token,
 )
+from tether.services._invoke import InvokeAnswer, invoke_operation
 from tether.services._keys import KeyRotation, rotate_keys
 from tether.services._names import slugify
+from tether.services._passthrough import PassThrough, pass_through
 from tether.services._redirects import (
     ConnectorOAuth,
     EnvironmentSettingsInfo,
@@ -125,22 +131,28 @@ __all__ = [
     "BootstrapResult",
     "ConnectionForm",
     "ConnectionInfo",
+    "ConnectionNeedsAttention",
     "ConnectionTest",
     "ConnectionTokenSource",
+    "ConnectorCache",
     "ConnectorInfo",
     "ConnectorOAuth",
+    "ConnectorRuntime",
     "ConsentRedirect",
     "ConsentRefused",
     "ConsentResult",
     "ConsentStart",
     "EnvironmentInfo",
     "EnvironmentSettingsInfo",
+    "FlowConnectorCaller",
     "FlowInfo",
     "FlowRuntime",
     "FormField",
+    "InvokeAnswer",
     "KeyRotation",
     "MemberInfo",
     "ParameterSetForm",
+    "PassThrough",
     "Principal",
     "RecurrenceScheduler",
     "RedirectMigrationRequired",
@@ -180,6 +192,7 @@ __all__ = [
     "get_revision_files",
     "get_run",
     "get_user",
+    "invoke_operation",
     "invoke_trigger",
     "list_connections",
     "list_connectors",
@@ -190,6 +203,7 @@ __all__ = [
     "list_runs",
     "list_tokens",
     "open_consent",
+    "pass_through",
     "purge_runs",
     "read_consent_cookie",
     "remove_member",

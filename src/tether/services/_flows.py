@@ -92,13 +92,22 @@ def _checked_definition(definition: Any, name: str) -> dict[str, Any]:
     return dict(loaded.raw)
 
 
-def _check_connections(session: Session, environment: Environment, connections: Mapping[str, str]) -> None:
+def _check_connections(
+    session: Session, environment: Environment, connections: Mapping[str, str], principal: Principal
+) -> None:
+    """Each mapped connection exists here and belongs to the caller.
+
+    A flow acts with its connections' credentials, so putting a colleague's connection in your
+    flow would borrow their identity: only the connection's owner may (sharing comes later).
+    """
     repository = Connections(session)
     for reference, connection_id in connections.items():
-        if repository.find(environment.id, str(connection_id)) is None:
+        found = repository.find(environment.id, str(connection_id))
+        if found is None or found.owner_id != principal.user_id:
             raise InputError(
-                f"connection {connection_id!r} (for '{reference}') is not a connection of "
-                f"environment {environment.name!r}; list them with 'tether connection list'"
+                f"connection {connection_id!r} (for '{reference}') is not one of your connections in "
+                f"environment {environment.name!r}; a flow can use only connections you own "
+                "(list them with 'tether connection list')"
             )
 
 
@@ -144,7 +153,7 @@ def create_flow(
         require_role(role, "maker", action="create flows")
         if Flows(session).find(env.id, name) is not None:
             raise Conflict(f"A flow named {name!r} already exists in environment {env.name!r}.")
-        _check_connections(session, env, connections or {})
+        _check_connections(session, env, connections or {}, principal)
         flow = Flow(
             environment_id=env.id,
             name=name,
@@ -182,7 +191,7 @@ def update_flow(
         if raw is not None:
             row.definition = raw
         if connections is not None:
-            _check_connections(session, env, connections)
+            _check_connections(session, env, connections, principal)
             row.connections = {**row.connections, **connections}
         if parameters is not None:
             row.parameters = dict(parameters)

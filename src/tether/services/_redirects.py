@@ -9,9 +9,10 @@ the OAuth app and removes the global one. The date is inclusive: on that day (UT
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ from tether.services._connection_parts import (
     redirect_url_for,
 )
 from tether.services._connectors import get_revision_files, update_connector
+from tether.services._network import check_network_allow
 from tether.store import AuditLog, Connections, Connector, Database, Environment, utcnow
 
 __all__ = [
@@ -47,12 +49,27 @@ class RedirectMigrationRequired(Conflict):
     code = "redirect-migration-required"
 
 
+class _Unset:
+    """Marks a setting the caller did not give (``None`` means "clear it")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+
 @dataclass(frozen=True, slots=True)
 class EnvironmentSettingsInfo:
-    """An environment's settings; ``oauth_global_redirect_enforcement`` is ``None`` when not set."""
+    """An environment's settings; ``oauth_global_redirect_enforcement`` is ``None`` when not set.
+
+    ``network_allow`` lists the hosts and CIDRs its connectors may reach although the runtime's
+    network policy refuses them by default (loopback, private networks); empty means none.
+    """
 
     environment: str
     oauth_global_redirect_enforcement: date | None
+    network_allow: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,31 +99,53 @@ def get_environment_settings(db: Database, principal: Principal, environment: st
     with db.session() as session:
         env, _role = resolve_environment(session, principal, environment)
         found = Connections(session).settings(env.id)
-        return EnvironmentSettingsInfo(env.name, found.oauth_global_redirect_enforcement if found else None)
+        if found is None:
+            return EnvironmentSettingsInfo(env.name, None)
+        return EnvironmentSettingsInfo(
+            env.name, found.oauth_global_redirect_enforcement, tuple(found.network_allow or ())
+        )
 
 
 def set_environment_settings(
-    db: Database, principal: Principal, environment: str, *, oauth_global_redirect_enforcement: date | None
+    db: Database,
+    principal: Principal,
+    environment: str,
+    *,
+    oauth_global_redirect_enforcement: date | _Unset | None = UNSET,
+    network_allow: Sequence[str] | _Unset | None = UNSET,
 ) -> EnvironmentSettingsInfo:
-    """Set (or clear, with ``None``) the day from which Global-redirect connectors refuse new connections.
+    """Change the settings given; the others keep their values (environment admins only).
 
-    Environment admins only.
+    ``oauth_global_redirect_enforcement``: the day from which Global-redirect connectors refuse
+    new connections (``None`` clears it). ``network_allow``: hosts (``api.local``, ``*.corp``)
+    and addresses or CIDRs (``127.0.0.1``, ``10.0.0.0/8``) the environment's connectors may reach
+    although the network policy refuses them by default (``None`` or ``[]`` clears it); every bad
+    entry is reported at once.
     """
+    allow = None if isinstance(network_allow, _Unset) else check_network_allow(network_allow or ())
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "admin", action="change environment settings")
         found = Connections(session).settings_for_update(env.id)
-        found.oauth_global_redirect_enforcement = oauth_global_redirect_enforcement
+        detail: dict[str, Any] = {}
+        if not isinstance(oauth_global_redirect_enforcement, _Unset):
+            found.oauth_global_redirect_enforcement = oauth_global_redirect_enforcement
+            day = oauth_global_redirect_enforcement
+            detail["oauth_global_redirect_enforcement"] = day.isoformat() if day else None
+        if allow is not None:
+            found.network_allow = list(allow) or None
+            detail["network_allow"] = list(allow)
         found.updated_at, found.updated_by = utcnow(), principal.username
-        day = oauth_global_redirect_enforcement.isoformat() if oauth_global_redirect_enforcement else None
         AuditLog(session).record(
             "environment.settings",
             actor=principal.username,
             environment=env.id,
             target=f"environment:{env.id}",
-            detail={"oauth_global_redirect_enforcement": day},
+            detail=detail,
         )
-        return EnvironmentSettingsInfo(env.name, oauth_global_redirect_enforcement)
+        return EnvironmentSettingsInfo(
+            env.name, found.oauth_global_redirect_enforcement, tuple(found.network_allow or ())
+        )
 
 
 def enforce_redirect_migration(

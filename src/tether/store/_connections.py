@@ -91,6 +91,8 @@ class EnvironmentSetting(Base):
     )
     # From this day (UTC) on, connectors still on the Global redirect URI refuse new connections.
     oauth_global_redirect_enforcement: Mapped[date | None] = mapped_column(Date)
+    # Hosts and CIDRs the environment's connectors may reach beyond the public internet (SSRF opt-in).
+    network_allow: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))
 

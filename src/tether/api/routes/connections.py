@@ -53,8 +53,16 @@ class TestRequest(BaseModel):
 
 
 class SettingsRequest(BaseModel):
+    """Settings to change; those left out keep their values."""
+
     oauth_global_redirect_enforcement: date | None = Field(
-        description="From this day (UTC) on, connectors on the Global redirect URI refuse new connections."
+        default=None,
+        description="From this day (UTC) on, connectors on the Global redirect URI refuse new connections.",
+    )
+    network_allow: list[str] | None = Field(
+        default=None,
+        description="Hosts ('api.corp', '*.corp') and addresses or CIDRs ('127.0.0.1', '10.0.0.0/8') the "
+        "environment's connectors may reach although the network policy refuses them by default.",
     )
 
 
@@ -159,10 +167,8 @@ def get_settings(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any
 
 @router.put("/environments/{env}/settings", summary="Change an environment's settings (environment admins)")
 def put_settings(env: str, body: SettingsRequest, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    info = services.set_environment_settings(
-        db, principal, env, oauth_global_redirect_enforcement=body.oauth_global_redirect_enforcement
-    )
-    return asdict(info)
+    given = {name: getattr(body, name) for name in body.model_fields_set}
+    return asdict(services.set_environment_settings(db, principal, env, **given))
 
 
 @router.put(

@@ -206,12 +206,6 @@ def _parse_body(raw: bytes, content_type: str) -> Any:
         return {"$content-type": content_type, "$content": base64.b64encode(raw).decode()}
 
 
-@router.api_route(
-    "/flows/{flow_id}/triggers/{trigger}/invoke",
-    methods=_INVOKE_METHODS,
-    summary="Fire a Request trigger (signed URL, no token)",
-    response_model=None,
-)
 async def invoke_trigger(
     flow_id: str, trigger: str, request: Request, runtime: Runtime, sig: str | None = None
 ) -> Response:
@@ -237,6 +231,19 @@ async def invoke_trigger(
         if answer is not None:
             return _answer(answer, headers)
     return JSONResponse({"runId": run.id, "status": "Accepted"}, status_code=202, headers=headers)
+
+
+# POST is documented; a trigger declaring another method is reached the same way (one OpenAPI entry,
+# since FastAPI would otherwise give every method the same operation id).
+for _method in _INVOKE_METHODS:
+    router.add_api_route(
+        "/flows/{flow_id}/triggers/{trigger}/invoke",
+        invoke_trigger,
+        methods=[_method],
+        summary="Fire a Request trigger (signed URL, no token)",
+        response_model=None,
+        include_in_schema=_method == "POST",
+    )
 
 
 def _answer(answer: dict[str, Any], headers: dict[str, str]) -> Response:

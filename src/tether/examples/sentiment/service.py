@@ -52,9 +52,13 @@ def create_service(api_key: str) -> Starlette:
             doc_id = str(document.get("id", "")) if isinstance(document, dict) else ""
             text = document.get("text") if isinstance(document, dict) else None
             if not doc_id or not isinstance(text, str) or not text.strip():
-                errors.append({"id": doc_id, "message": "Each document needs an 'id' and a non-empty 'text'."})
+                errors.append(
+                    {"id": doc_id, "message": "Each document needs an 'id' and a non-empty 'text'."}
+                )
             elif len(text) > MAX_TEXT_CHARACTERS:
-                errors.append({"id": doc_id, "message": f"Text longer than {MAX_TEXT_CHARACTERS} characters."})
+                errors.append(
+                    {"id": doc_id, "message": f"Text longer than {MAX_TEXT_CHARACTERS} characters."}
+                )
             else:
                 scored.append({"id": doc_id, "score": score(text)})
         return JSONResponse({"documents": scored, "errors": errors})

@@ -1,0 +1,177 @@
+"""A connection made ready for one call: its connector compiled, its credentials decrypted, its policy.
+
+Shared by the invoke endpoint, the pass-through route and flows' connector actions, so all three
+decide the same way who may use a connection, how its credentials become an ``httpx.Auth`` (the
+connection test's own code, reused), which network the call may reach, and what happens when the
+API says the credentials no longer work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy.orm import Session
+
+from tether.auth import OAuth2Auth
+from tether.errors import Conflict, NotFound
+from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy
+from tether.runtime.policies import ConnectionUnauthenticated
+from tether.secrets import KeyRing
+from tether.services._access import Principal, resolve_environment
+from tether.services._connection_check import _static_auth
+from tether.services._connection_parts import AUTHORIZATION_CODE, find_connection, record
+from tether.services._connection_tokens import ConnectionTokenSource
+from tether.services._connector_cache import CompiledConnector, ConnectorCache
+from tether.services._network import network_policy
+from tether.store import Connection, Connections, Connectors, Database, Environment, utcnow
+
+__all__ = ["ConnectionNeedsAttention", "PreparedCall", "guarded", "prepare_by_id", "prepare_for"]
+
+T = TypeVar("T")
+
+
+class ConnectionNeedsAttention(Conflict):
+    """The connection cannot be used until its owner fixes it (signs in again, or new values).
+
+    A 409, not a 401: the caller's own Tether credentials are fine; the connection's are not.
+    """
+
+    code = "connection-needs-attention"
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """Everything one call needs that came from the database; secrets live only in ``connection``."""
+
+    compiled: CompiledConnector
+    connection: ConnectionContext
+    network: NetworkPolicy
+    environment: str
+    connection_id: str
+
+
+def prepare_for(
+    db: Database,
+    principal: Principal,
+    environment: str | None,
+    connection: str,
+    *,
+    keyring: KeyRing,
+    cache: ConnectorCache,
+    connector: str | None = None,
+) -> PreparedCall:
+    """The call as ``principal``: only the connection's owner may use it (others: not found/forbidden).
+
+    Without ``environment`` the connection is found by id in whichever environment holds it
+    (the ``/apim`` route has none); ``connector`` (id or name), when given, must be its connector.
+    """
+    with db.session() as session:
+        if environment is None:
+            row = Connections(session).get(connection)
+            if row is None:
+                raise NotFound(f"Connection {connection!r} not found.")
+            environment = row.environment_id
+        env, role = resolve_environment(session, principal, environment)
+        row = find_connection(session, principal, env, role, connection, owner_only=True)
+        if connector is not None and connector not in (row.connector_id, row.connector.name):
+            raise NotFound(f"Connection {connection!r} is not a connection to connector {connector!r}.")
+        return _prepare(session, db, row, env, keyring, cache)
+
+
+def prepare_by_id(
+    db: Database, connection_id: str, *, keyring: KeyRing, cache: ConnectorCache
+) -> PreparedCall:
+    """The call on behalf of the connection's owner (a flow run; who may map it was decided then)."""
+    with db.session() as session:
+        row = Connections(session).get(connection_id)
+        if row is None:
+            raise NotFound(f"Connection {connection_id!r} no longer exists.")
+        env = session.get(Environment, row.environment_id)
+        if env is None:
+            raise NotFound(f"Connection {connection_id!r} no longer exists.")
+        return _prepare(session, db, row, env, keyring, cache)
+
+
+def _prepare(
+    session: Session, db: Database, row: Connection, env: Environment, keyring: KeyRing, cache: ConnectorCache
+) -> PreparedCall:
+    if row.grant == AUTHORIZATION_CODE and row.tokens is None:
+        raise ConnectionNeedsAttention(
+            f"Connection {row.id!r} is waiting for its owner to sign in at the provider: run "
+            f"'tether connection update {row.id} --env {env.name} --reconsent' and open the URL."
+        )
+    connector = row.connector
+    repository = Connectors(session)
+
+    def files() -> dict[str, bytes]:
+        revision = repository.revision(connector.id, connector.current_revision)
+        if revision is None:
+            raise NotFound(f"Connector {connector.name!r} has no revision {connector.current_revision}.")
+        return repository.files(revision)
+
+    compiled = cache.get(connector.id, connector.current_revision, files)
+    values: dict[str, Any] = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
+    properties = compiled.properties.properties
+    parameters = (
+        properties.connection_parameters_for(row.parameter_set)
+        if row.parameter_set
+        else (properties.connection_parameters or {})
+    )
+    auth: httpx.Auth
+    if row.grant is not None:
+        auth = OAuth2Auth(ConnectionTokenSource(db, row.id, keyring=keyring))
+    else:
+        auth = _static_auth(compiled.api, parameters, values)
+    settings = Connections(session).settings(env.id)
+    return PreparedCall(
+        compiled=compiled,
+        connection=ConnectionContext(connection_id=row.id, parameters=values, auth=auth),
+        network=network_policy(settings.network_allow if settings else None),
+        environment=env.name,
+        connection_id=row.id,
+    )
+
+
+async def guarded(db: Database, call: PreparedCall, send: Callable[[], Awaitable[T]]) -> T:
+    """Run ``send()``, turning the runtime's connection-level refusals into what the user must do.
+
+    ``ConnectionUnauthenticated`` (a policy saw the API reject the credentials) marks the
+    connection (``needs-consent`` for OAuth sign-ins, else ``error``) before answering;
+    ``DestinationRefused`` says which environment setting opens the destination.
+    """
+    try:
+        return await send()
+    except ConnectionUnauthenticated as exc:
+        status = await asyncio.to_thread(_mark_unauthenticated, db, call.connection_id, exc.message)
+        raise ConnectionNeedsAttention(
+            f"{exc.message} (the connection is now marked '{status}')",
+            detail={"connection_id": call.connection_id, "status": status},
+        ) from exc
+    except DestinationRefused as exc:
+        target = exc.address or exc.host
+        raise DestinationRefused(
+            f"refusing to connect to {exc.host}"
+            + (f" ({exc.address})" if exc.address and exc.address != exc.host else "")
+            + f": {exc.reason} addresses are blocked by environment '{call.environment}''s network policy. "
+            f"An environment admin can allow it: PUT /api/v1/environments/{call.environment}/settings "
+            f'with {{"network_allow": ["{target}"]}}',
+            host=exc.host,
+            address=exc.address,
+            reason=exc.reason,
+        ) from exc
+
+
+def _mark_unauthenticated(db: Database, connection_id: str, reason: str) -> str:
+    with db.session() as session:
+        row = Connections(session).get(connection_id, for_update=True)
+        if row is None:
+            return "deleted"
+        row.status = "needs-consent" if row.grant == AUTHORIZATION_CODE else "error"
+        row.status_reason = f"The API rejected the connection's credentials: {reason}"
+        row.updated_at = utcnow()
+        record(session, "connection.unauthenticated", None, row)
+        return row.status

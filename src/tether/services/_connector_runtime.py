@@ -1,0 +1,74 @@
+"""What a serving process shares to run connector operations: the runtime, script workers, compiled revisions.
+
+One :class:`ConnectorRuntime` per process (the API makes it on first use; a flow worker makes its
+own), because each part is costly to make and cheap to share: the runtime's connection pool, the
+custom-code worker processes, and the compiled connectors.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from tether.runtime import DEFAULT_RATE_LIMIT, RateLimit, Runtime, Stage
+from tether.runtime.script import ScriptPool, build_script_stage
+from tether.services._connector_cache import DEFAULT_CACHE_SIZE, CompiledConnector, ConnectorCache
+
+__all__ = ["ConnectorRuntime"]
+
+
+class ConnectorRuntime:
+    """The process's :class:`~tether.runtime.Runtime`, :class:`ScriptPool` and :class:`ConnectorCache`.
+
+    Parts given are borrowed (the caller closes them); parts made here are closed by ``aclose``.
+    ``rate_limit`` is the per-connection budget of the runtime made here (None: no limit).
+
+        async with ConnectorRuntime() as connectors:
+            answer = await invoke_operation(db, me, "default", cid, "Sentiment", args,
+                                            runtime=connectors, keyring=ring)
+    """
+
+    def __init__(
+        self,
+        runtime: Runtime | None = None,
+        *,
+        scripts: ScriptPool | None = None,
+        cache: ConnectorCache | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+    ) -> None:
+        self.runtime = runtime or Runtime(rate_limit=rate_limit)
+        self.cache = cache or ConnectorCache(cache_size)
+        self._owns_runtime = runtime is None
+        self._owns_scripts = scripts is None
+        self._scripts = scripts
+
+    @property
+    def scripts(self) -> ScriptPool:
+        """The custom-code worker pool, made on first use (a connector without script.py never needs it)."""
+        if self._scripts is None:
+            self._scripts = ScriptPool()
+        return self._scripts
+
+    def stages(self, compiled: CompiledConnector) -> list[Stage]:
+        """The pipeline for ``compiled`` in Tether's order: policies, custom code, SOAP (then transport)."""
+        stages: list[Stage] = [compiled.policies]
+        if compiled.script is not None:
+            stages.append(build_script_stage(compiled.script, compiled.script_operations, pool=self.scripts))
+        if compiled.soap is not None:
+            stages.append(compiled.soap)
+        return stages
+
+    async def __aenter__(self) -> ConnectorRuntime:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pool and stop the workers made here."""
+        if self._owns_scripts and self._scripts is not None:
+            await self._scripts.aclose()
+        if self._owns_runtime:
+            await self.runtime.aclose()

@@ -1,0 +1,159 @@
+"""Invoke one operation of a connector through a connection: the use case behind the invoke endpoint.
+
+    invoke_operation ─ prepare (thread: permission, compiled revision, credentials, network policy)
+                     └ Runtime.invoke with policies → custom code → SOAP → transport
+                     ⇒ InvokeAnswer (status, headers, body, warnings)
+
+Credentials are decrypted for the call only and never leave it: the answer holds what the API
+returned, and errors carry the runtime's redacted messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx
+
+from tether.runtime import Exchange, Send, StreamedBody
+from tether.secrets import KeyRing
+from tether.services._access import Principal
+from tether.services._connection_call import PreparedCall, guarded, prepare_for
+from tether.services._connector_runtime import ConnectorRuntime
+from tether.store import Database
+
+__all__ = [
+    "HOP_BY_HOP",
+    "InvokeAnswer",
+    "RequestExtras",
+    "answer_headers",
+    "invoke_operation",
+    "run_operation",
+]
+
+# Headers that describe one hop, not the message (RFC 9110 7.6.1), plus what the body's re-encoding changes.
+HOP_BY_HOP: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_REWRITTEN: Final = frozenset({"content-length", "content-encoding"})
+
+
+@dataclass(frozen=True)
+class InvokeAnswer:
+    """What the API answered: ``body`` is parsed JSON, text, or ``bytes`` for binary content.
+
+    ``headers`` are the upstream's, without hop-by-hop headers and those that described the
+    wire encoding of the body (it was decoded). ``warnings`` say what was odd but not fatal.
+    """
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+    content_type: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RequestExtras:
+    """Headers and query values that are not parameters of the operation (an Idempotency-Key...)."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, Any] = field(default_factory=dict)
+
+    async def __call__(self, exchange: Exchange, send: Send) -> httpx.Response:
+        request = exchange.request
+        query = {k: _text(v) for k, v in self.query.items()}
+        url = request.url.copy_merge_params(query) if query else None
+        headers = httpx.Headers(request.headers)
+        for name, value in self.headers.items():
+            headers.setdefault(name, value)  # a declared parameter (already set) wins
+        changed = httpx.Request(
+            request.method, url or request.url, headers=headers, content=request.content,
+            extensions=request.extensions,
+        )  # fmt: skip
+        return await send(exchange.replace(request=changed))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def invoke_operation(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    connection: str,
+    operation_id: str,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    runtime: ConnectorRuntime,
+    keyring: KeyRing,
+    public_url: str = "",
+) -> InvokeAnswer:
+    """Call ``operation_id`` through ``connection`` (its owner only) with ``arguments`` by parameter name.
+
+    The connector's current revision runs, with its policies, ``script.py`` and SOAP facts; the
+    environment's network policy applies. Raises the runtime's errors (``ArgumentError``,
+    ``RateLimited``, ``DestinationRefused``, ``UpstreamError``...) and ``ConnectionNeedsAttention``.
+    ``public_url`` is accepted for symmetry with the connection services (OAuth re-consent links).
+    """
+    call = await asyncio.to_thread(
+        prepare_for, db, principal, environment, connection, keyring=keyring, cache=runtime.cache
+    )
+    return await run_operation(db, call, operation_id, arguments or {}, runtime=runtime)
+
+
+async def run_operation(
+    db: Database,
+    call: PreparedCall,
+    operation_id: str,
+    arguments: Mapping[str, Any],
+    *,
+    runtime: ConnectorRuntime,
+    extras: RequestExtras | None = None,
+) -> InvokeAnswer:
+    """Run a prepared call through the runtime and read its answer (also used by flows)."""
+    stages = runtime.stages(call.compiled)
+    if extras is not None and (extras.headers or extras.query):
+        stages.insert(0, extras)
+
+    async def send() -> InvokeAnswer:
+        result = await runtime.runtime.invoke(
+            call.compiled.api,
+            operation_id,
+            arguments,
+            connection=call.connection,
+            stages=stages,
+            network_policy=call.network,
+        )
+        body = result.body
+        if isinstance(body, StreamedBody):
+            body = await body.aread()  # the JSON answer needs it whole; the /apim route streams instead
+        return InvokeAnswer(
+            status=result.status,
+            headers=answer_headers(result.headers),
+            body=body,
+            content_type=result.content_type,
+            warnings=list(result.warnings),
+        )
+
+    return await guarded(db, call, send)
+
+
+def answer_headers(headers: httpx.Headers) -> dict[str, str]:
+    """Upstream headers fit to hand on: no hop-by-hop headers, none describing the wire encoding."""
+    return {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP and k.lower() not in _REWRITTEN}

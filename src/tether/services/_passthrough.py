@@ -1,0 +1,90 @@
+"""The ``/apim/{connector}/{connection}/{path}`` pass-through: the API's own paths, through a connection.
+
+Power Platform lets apps call a connector as if it were the API (paths relative to the
+connector's base path): the request is matched to an operation by method and path template, so
+the operation's policies and custom code apply, the connection adds its credentials, and the
+upstream answer comes back as it is (status, headers less hop-by-hop ones, body streamed).
+Arguments are not checked against the definition here: the caller speaks the API's own
+language; only the path must be one of its operations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import parse_qsl
+
+import httpx
+
+from tether.runtime import Exchange, build_pipeline
+from tether.secrets import KeyRing
+from tether.services._access import Principal
+from tether.services._connection_call import guarded, prepare_for
+from tether.services._connection_check import _base_url
+from tether.services._connector_runtime import ConnectorRuntime
+from tether.services._invoke import HOP_BY_HOP, answer_headers
+from tether.store import Database
+
+__all__ = ["PassThrough", "pass_through"]
+
+# The caller's own credentials and connection details must not travel to the API.
+_NOT_FORWARDED: Final = HOP_BY_HOP | {"host", "authorization", "cookie", "content-length", "accept-encoding"}
+
+
+@dataclass
+class PassThrough:
+    """The upstream answer: iterate ``response.aiter_bytes()`` then ``await response.aclose()``."""
+
+    status: int
+    headers: dict[str, str]
+    response: httpx.Response
+
+
+async def pass_through(
+    db: Database,
+    principal: Principal,
+    connector: str,
+    connection: str,
+    method: str,
+    path: str,
+    *,
+    query: str = "",
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    runtime: ConnectorRuntime,
+    keyring: KeyRing,
+) -> PassThrough:
+    """Send ``method path?query`` with ``headers`` and ``body`` through ``connection`` (its owner only).
+
+    Raises ``NotFound`` for a path that is no operation of the connector (with the methods it
+    allows, when only the method is wrong), and the runtime's errors as ``invoke_operation`` does.
+    """
+    call = await asyncio.to_thread(
+        prepare_for,
+        db,
+        principal,
+        None,
+        connection,
+        keyring=keyring,
+        cache=runtime.cache,
+        connector=connector,
+    )
+    operation, path_values = call.compiled.match(method, path)
+    url = _base_url(call.compiled.api) + "/" + path.lstrip("/") + (f"?{query}" if query else "")
+    forwarded = {k: v for k, v in (headers or {}).items() if k.lower() not in _NOT_FORWARDED}
+    request = httpx.Request(method.upper(), url, headers=forwarded, content=body)
+    arguments = {**dict(parse_qsl(query, keep_blank_values=True)), **path_values}
+    send = build_pipeline(runtime.stages(call.compiled), runtime.runtime.transport(call.network))
+    exchange = Exchange(
+        api=call.compiled.api,
+        operation=operation,
+        connection=call.connection,
+        request=request,
+        arguments=arguments,
+        correlation_id=uuid.uuid4().hex,
+    )
+    response = await guarded(db, call, lambda: send(exchange))
+    return PassThrough(response.status_code, answer_headers(response.headers), response)
