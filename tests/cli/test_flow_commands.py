@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from tests._paths import SAMPLES, need
 from tests.cli.conftest import Cli
+from tether.cli import app
 
 DEFINITION = {
     "definition": {  # a Logic Apps Standard workflow.json: the CLI finds the definition inside
@@ -60,3 +64,21 @@ def test_flow_create_reports_problems(logged_in: Cli, tmp_path: Path) -> None:
     assert "not supported" in result.output
     mapping = logged_in("flow", "create", str(file), "--name", "bad", "--connection", "novalue")
     assert mapping.exit_code == 2 and "NAME=VALUE" in mapping.output
+
+
+def test_flow_validate_offline_exit_codes(tmp_path) -> None:
+    runner = CliRunner()
+    good = need(SAMPLES / "flows" / "lat-try-catch.json")
+    ok = runner.invoke(app, ["flow", "validate", str(good)])
+    assert ok.exit_code == 0, ok.output
+    unsupported = runner.invoke(
+        app, ["flow", "validate", str(SAMPLES / "flows" / "ux-UnicodeKeys.json"), "--json"]
+    )
+    assert unsupported.exit_code == 1
+    [result] = json.loads(unsupported.output)["results"]
+    assert [i["code"] for i in result["issues"]] == ["flow/unsupported-trigger"]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"triggers": {}, "actions": {')
+    unreadable = runner.invoke(app, ["flow", "validate", str(broken)])
+    assert unreadable.exit_code == 2
+    assert f"{broken}:1:" in unreadable.output and "Traceback" not in unreadable.output
