@@ -158,7 +158,7 @@ PUBLIC_ROUTES = {
     "/api/v1/health",  # load balancers
     "/api/v1/openapi.json",  # the API's own description
     "/api/v1/flows/{flow_id}/triggers/{trigger}/invoke",  # signed callback URL (sig=HMAC)
-    "/api/v1/flows/{flow_id}/triggers/{trigger}/callback",  # signed webhook callback URL
+    "/api/v1/flows/{flow_id}/triggers/{trigger}/events",  # signed webhook callback URL (sig=HMAC)
     "/redirect",  # OAuth providers send the browser back here: signed, single-use state
     "/redirect/{connector_id}",
 }

@@ -15,7 +15,7 @@ def test_store_exports() -> None:
             "PersonalAccessToken", "Tokens", "User", "Users", "alembic_config", "create_engine_for",
             "current_revision", "head_revision", "migrate", "new_id", "utcnow",
             # Flows and runs (issue "Triggers and flows")
-            "Flow", "FlowRun", "FlowRuns", "FlowTick", "Flows", "RunAction",
+            "Flow", "FlowRun", "FlowRuns", "FlowTick", "FlowTrigger", "FlowTriggers", "Flows", "RunAction",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -49,7 +49,8 @@ def test_services_exports() -> None:
             "get_flow", "get_run", "invoke_trigger", "list_flows", "list_runs", "purge_runs", "resubmit_run",
             "set_flow_enabled", "start_run", "update_flow",
             # Invoking operations (issue "Runtime")
-            "ConnectionNeedsAttention", "ConnectorCache", "ConnectorRuntime", "FlowConnectorCaller",
+            "ConnectionNeedsAttention", "ConnectorCache", "ConnectorRuntime",
+            "ConnectorTriggers", "FlowConnectorCaller",
             "InvokeAnswer", "PassThrough", "invoke_operation", "pass_through",
         ]
     )  # fmt: skip

@@ -16,6 +16,7 @@ TABLES = {
     "environment_settings",
     "flow_runs",
     "flow_ticks",
+    "flow_triggers",
     "flows",
     "run_actions",
     "install_secrets",
@@ -31,7 +32,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0004"
+        assert current_revision(db) == head_revision() == "0005"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

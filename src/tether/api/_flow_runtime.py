@@ -37,6 +37,7 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
             keyring=keyring,
             services=EngineServices(connectors=connectors),
             retention=timedelta(days=settings.run_retention_days),
+            public_url=settings.public_url,
         )
         app.state.flow_runtime = runtime
     await runtime.start()

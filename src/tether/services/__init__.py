@@ -80,6 +80,7 @@ from tether.services._flow_runs import (
 )
 from tether.services._flow_runtime import FlowRuntime
 from tether.services._flow_scheduler import RecurrenceScheduler
+from tether.services._flow_triggers import ConnectorTriggers
 from tether.services._flows import (
     FlowInfo,
     create_flow,
@@ -138,6 +139,7 @@ __all__ = [
     "ConnectorInfo",
     "ConnectorOAuth",
     "ConnectorRuntime",
+    "ConnectorTriggers",
     "ConsentRedirect",
     "ConsentRefused",
     "ConsentResult",

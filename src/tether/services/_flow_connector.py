@@ -59,6 +59,8 @@ class FlowConnectorCaller:
         headers: Mapping[str, str],
         body: Any,
         idempotency_key: str,
+        *,
+        async_pattern: bool = True,
     ) -> ConnectorReply:
         connection_id = self.connections.get(connection_name, connection_name)
         try:
@@ -96,7 +98,7 @@ class FlowConnectorCaller:
                 operation_id,
                 arguments,
                 runtime=self.runtime,
-                extras=RequestExtras(headers=extra_headers, query=extra_query),
+                extras=RequestExtras(headers=extra_headers, query=extra_query, async_pattern=async_pattern),
             )
         except RateLimited as exc:
             # An answer, not a failure: the action's retry policy waits Retry-After and tries again.

@@ -21,9 +21,11 @@ from typing import Any
 from tether.errors import TetherError
 from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor
 from tether.secrets import KeyRing
+from tether.services._flow_connector import FlowConnectorCaller
 from tether.services._flow_journal import CLAIM_SECONDS, advance_run
 from tether.services._flow_runs import DEFAULT_RUN_RETENTION
 from tether.services._flow_scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
+from tether.services._flow_triggers import ConnectorTriggers
 from tether.store import Connections, Database, FlowRuns, utcnow
 
 __all__ = ["SIGNING_SECRET", "SYNC_RESPONSE_TIMEOUT", "FlowRuntime", "trigger_signing_key"]
@@ -55,6 +57,7 @@ class FlowRuntime:
         tick_seconds: float = DEFAULT_TICK_SECONDS,
         retention: timedelta = DEFAULT_RUN_RETENTION,
         instance: str | None = None,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -68,6 +71,21 @@ class FlowRuntime:
             if scheduler
             else None
         )
+        # Connector triggers (polling, webhooks) need the connector runtime: a FlowConnectorCaller.
+        connectors = self.services.connectors
+        self.triggers = (
+            ConnectorTriggers(
+                db,
+                connectors,
+                instance=self.instance,
+                submit=self.submit,
+                signing_key=lambda: self.signing_key,
+                public_url=public_url,
+            )
+            if isinstance(connectors, FlowConnectorCaller)
+            else None
+        )
+        self._tick_seconds = tick_seconds
         self._waiters: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
         self._cancelled: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -85,6 +103,9 @@ class FlowRuntime:
         await self.executor.start()
         if self.scheduler is not None:
             self._tasks.append(asyncio.create_task(self.scheduler.run(), name="tether-scheduler"))
+            if self.triggers is not None:
+                task = asyncio.create_task(self.triggers.run(self._tick_seconds), name="tether-triggers")
+                self._tasks.append(task)
         self._tasks.append(asyncio.create_task(self._recover(), name="tether-run-recovery"))
 
     async def stop(self) -> None:

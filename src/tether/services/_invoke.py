@@ -71,6 +71,8 @@ class RequestExtras:
 
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, Any] = field(default_factory=dict)
+    # False: a 202 answer is returned as is (polling triggers read 202/Location themselves).
+    async_pattern: bool = True
 
     async def __call__(self, exchange: Exchange, send: Send) -> httpx.Response:
         request = exchange.request
@@ -139,6 +141,7 @@ async def run_operation(
             connection=call.connection,
             stages=stages,
             network_policy=call.network,
+            async_pattern=extras.async_pattern if extras is not None else True,
         )
         body = result.body
         if isinstance(body, StreamedBody):

@@ -23,6 +23,7 @@ from tether.store._connections import (
 )
 from tether.store._connectors import Connectors
 from tether.store._engine import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseUnavailable, create_engine_for
+from tether.store._flow_triggers import FlowTrigger, FlowTriggers
 from tether.store._flows import Flow, FlowRun, FlowRuns, Flows, FlowTick, RunAction
 from tether.store._migrate import MIGRATIONS_PATH, alembic_config, current_revision, head_revision, migrate
 from tether.store._models import (
@@ -64,6 +65,8 @@ __all__ = [
     "FlowRun",
     "FlowRuns",
     "FlowTick",
+    "FlowTrigger",
+    "FlowTriggers",
     "Flows",
     "InstallSecret",
     "PendingConsent",

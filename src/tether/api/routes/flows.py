@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.api._flow_runtime import flow_runtime
+from tether.errors import NotFound
 from tether.services import FlowRuntime
 
 router = APIRouter(tags=["flows"])
@@ -232,6 +233,28 @@ async def invoke_trigger(
             return _answer(answer, headers)
     return JSONResponse({"runId": run.id, "status": "Accepted"}, status_code=202, headers=headers)
 
+
+async def webhook_event(
+    flow_id: str, trigger: str, request: Request, runtime: Runtime, sig: str | None = None
+) -> Response:
+    """An event from a subscribed webhook trigger's API: 202 and a run with the payload as trigger body."""
+    if runtime.triggers is None:
+        raise NotFound("connector triggers are not running in this server")
+    body = _parse_body(await request.body(), request.headers.get("content-type", ""))
+    run = await runtime.triggers.accept_event(
+        flow_id, trigger, sig=sig, headers=dict(request.headers), body=body
+    )
+    runtime.submit(run.id)
+    return JSONResponse({"runId": run.id, "status": "Accepted"}, status_code=202)
+
+
+router.add_api_route(
+    "/flows/{flow_id}/triggers/{trigger}/events",
+    webhook_event,
+    methods=["POST"],
+    summary="An event for a webhook trigger (signed callback URL, no token)",
+    response_model=None,
+)
 
 # POST is documented; a trigger declaring another method is reached the same way (one OpenAPI entry,
 # since FastAPI would otherwise give every method the same operation id).

@@ -1,0 +1,273 @@
+"""Connector triggers end to end against real local services: polling (202/Location/Retry-After),
+the ``pollingtrigger`` cursor template, and webhooks (subscribe, event, unsubscribe on delete)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tether.api import serve_in_thread
+from tether.definition import package_from_files
+from tether.secrets import KeyRing
+from tether.services import (
+    ConnectorRuntime,
+    ConnectorTriggers,
+    FlowConnectorCaller,
+    Principal,
+    create_connection,
+    create_connector,
+    create_flow,
+    delete_flow,
+    list_runs,
+    set_environment_settings,
+    set_flow_enabled,
+)
+from tether.services._flow_runtime import trigger_signing_key
+from tether.store import Database, FlowRuns, utcnow
+
+
+class Api:
+    """A tiny API with a polling trigger, a cursor trigger and a webhook; it records what it saw."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []  # new items since the last 200 answer
+        self.polls: list[dict[str, str]] = []
+        self.trips: list[dict[str, Any]] = [{"TripId": 1}, {"TripId": 2}]
+        self.filters: list[str | None] = []
+        self.callbacks: list[str] = []
+        self.deleted: list[str] = []
+
+    def app(self) -> Starlette:
+        async def poll(request: Request) -> Response:
+            query = dict(request.query_params)
+            self.polls.append(query)
+            state = int(query.get("triggerState", "0"))
+            if "triggerState" not in query or not self.items:
+                location = str(request.url.include_query_params(triggerState=state))
+                return Response(status_code=202, headers={"Location": location, "Retry-After": "15"})
+            batch, self.items = self.items, []
+            location = str(request.url.include_query_params(triggerState=state + len(batch)))
+            return JSONResponse({"value": batch}, headers={"Location": location, "Retry-After": "15"})
+
+        async def trips(request: Request) -> Response:
+            wanted = request.query_params.get("$filter")
+            self.filters.append(wanted)
+            above = int(wanted.split(" gt ")[1]) if wanted else 0
+            found = sorted((t for t in self.trips if t["TripId"] > above), key=lambda t: -t["TripId"])
+            return JSONResponse({"value": found})
+
+        async def subscribe(request: Request) -> Response:
+            self.callbacks.append((await request.json())["callbackUrl"])
+            return Response(status_code=201, headers={"Location": f"{request.base_url}api/hooks/s1"})
+
+        async def unsubscribe(request: Request) -> Response:
+            self.deleted.append(request.url.path)
+            return Response(status_code=200)
+
+        return Starlette(
+            routes=[
+                Route("/api/items", poll),
+                Route("/api/trips", trips),
+                Route("/api/hooks", subscribe, methods=["POST"]),
+                Route("/api/hooks/{id}", unsubscribe, methods=["DELETE"]),
+            ]
+        )
+
+
+def _package(host: str) -> Any:
+    def op(operation_id: str, **extra: Any) -> dict[str, Any]:
+        return {"operationId": operation_id, "responses": {"200": {"description": "ok"}}, **extra}
+
+    filter_param = {"name": "$filter", "in": "query", "type": "string"}
+    definition = {
+        "swagger": "2.0",
+        "info": {"title": "Events", "version": "1"},
+        "host": host,
+        "basePath": "/api",
+        "schemes": ["http"],
+        "paths": {
+            "/items": {"get": op("NewItems", **{"x-ms-trigger": "batch"})},
+            "/trips": {"get": op("NewTrips", parameters=[filter_param], **{"x-ms-trigger": "single"})},
+            "/hooks": {
+                "x-ms-notification-content": {
+                    "schema": {"type": "object", "required": ["event"], "properties": {"event": {}}}
+                },
+                "post": op(
+                    "OnEvent",
+                    parameters=[{"name": "body", "in": "body", "schema": {"type": "object"}}],
+                    **{"x-ms-trigger": "single"},
+                ),
+            },
+            "/hooks/{id}": {
+                "delete": op("DeleteHook", parameters=[{"name": "id", "in": "path", "required": True,
+                                                        "type": "string"}])
+            },
+        },
+    }  # fmt: skip
+    cursor = {
+        "templateId": "pollingtrigger",
+        "title": "Trips cursor",
+        "parameters": {
+            "x-ms-apimTemplateParameter.triggerConfig": {
+                "$filter": "TripId gt @{triggerBody().value[0].TripId}"
+            },
+            "x-ms-apimTemplateParameter.triggerDataPath": "@triggerBody().value",
+        },
+        "operationName": ["NewTrips"],
+    }
+    properties = {"properties": {"connectionParameters": {}, "policyTemplateInstances": [cursor]}}
+    return package_from_files(
+        {
+            "apiDefinition.swagger.json": json.dumps(definition).encode(),
+            "apiProperties.json": json.dumps(properties).encode(),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[tuple[Api, str]]:
+    api = Api()
+    with serve_in_thread(api.app()) as url:  # type: ignore[arg-type]
+        yield api, url.removeprefix("http://")
+
+
+@pytest.fixture
+def ring() -> KeyRing:
+    return KeyRing.from_keys(KeyRing.generate_key())
+
+
+def _flow(trigger: dict[str, Any]) -> dict[str, Any]:
+    return {"triggers": {"t": trigger}, "actions": {"A": {"type": "Compose", "inputs": "@triggerBody()"}}}
+
+
+def _host() -> dict[str, Any]:
+    return {"connection": {"name": "@parameters('$connections')['events']['connectionId']"}}
+
+
+def _setup(db: Database, admin: Principal, team: str, host: str, ring: KeyRing) -> str:
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    connector = create_connector(db, admin, team, _package(host))
+    return create_connection(db, admin, team, connector.id, {}, keyring=ring, public_url="http://x").id
+
+
+def _drive(db: Database, ring: KeyRing, steps: Callable[[ConnectorTriggers], Any]) -> Any:
+    submitted: list[str] = []
+
+    async def go() -> Any:
+        async with ConnectorRuntime() as connectors:
+            caller = FlowConnectorCaller(db, runtime=connectors, keyring=ring)
+            triggers = ConnectorTriggers(
+                db,
+                caller,
+                instance="one",
+                submit=submitted.append,
+                signing_key=lambda: trigger_signing_key(db, ring),
+                public_url="http://tether.test",
+            )
+            return await steps(triggers)
+
+    return asyncio.run(go())
+
+
+def _bodies(db: Database, admin: Principal, team: str, flow: str) -> list[Any]:
+    runs = sorted(list_runs(db, admin, team, flow, limit=100), key=lambda r: (r.created_at, r.id))
+    with db.session() as session:
+        return [FlowRuns(session).get(r.id).trigger["outputs"]["body"] for r in runs]  # type: ignore[union-attr]
+
+
+def test_polling_fires_each_item_once_and_keeps_state(db, admin, team, service, ring) -> None:
+    api, host = service
+    connection = _setup(db, admin, team, host, ring)
+    trigger = {
+        "type": "ApiConnection",
+        "recurrence": {"frequency": "Minute", "interval": 1},
+        "inputs": {"host": _host(), "method": "get", "path": "/items"},
+        "splitOn": "@triggerBody()?['value']",
+    }
+    create_flow(db, admin, team, _flow(trigger), name="poller", connections={"events": connection})
+    now = utcnow()
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        assert await triggers.tick(now) == []  # the first poll establishes state: 202 + Location
+        assert await triggers.tick(now + timedelta(seconds=5)) == []  # Retry-After 15 s not yet over
+        assert len(await triggers.tick(now + timedelta(seconds=16))) == 0  # no data: 202
+        api.items = [{"n": 1}, {"n": 2}]
+        assert len(await triggers.tick(now + timedelta(seconds=32))) == 2  # one run per item
+        assert await triggers.tick(now + timedelta(seconds=48)) == []  # nothing new, nothing twice
+        set_flow_enabled(db, admin, team, "poller", False)
+        api.items = [{"n": 3}]
+        assert await triggers.tick(now + timedelta(seconds=64)) == []  # disabled: no poll
+        set_flow_enabled(db, admin, team, "poller", True)
+        assert len(await triggers.tick(now + timedelta(seconds=80))) == 1  # state kept: item 3 only
+
+    _drive(db, ring, steps)
+    assert _bodies(db, admin, team, "poller") == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert api.polls[-1] == {"triggerState": "2"}  # the Location from the last 200 answer
+
+
+def test_polling_trigger_template_sends_the_cursor(db, admin, team, service, ring) -> None:
+    api, host = service
+    connection = _setup(db, admin, team, host, ring)
+    trigger = {
+        "type": "ApiConnection",
+        "recurrence": {"frequency": "Second", "interval": 30},
+        "inputs": {"host": _host(), "method": "get", "path": "/trips"},
+    }
+    create_flow(db, admin, team, _flow(trigger), name="trips", connections={"events": connection})
+    now = utcnow()
+    api.filters.clear()
+    api.trips = [{"TripId": 1}, {"TripId": 2}]
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        assert len(await triggers.tick(now)) == 1  # trips 2 and 1 in one body
+        assert await triggers.tick(now + timedelta(seconds=31)) == []  # none above 2
+        api.trips.append({"TripId": 3})
+        assert len(await triggers.tick(now + timedelta(seconds=62))) == 1
+
+    _drive(db, ring, steps)
+    assert api.filters == [None, "TripId gt 2", "TripId gt 2"]
+    bodies = _bodies(db, admin, team, "trips")
+    assert bodies == [{"value": [{"TripId": 2}, {"TripId": 1}]}, {"value": [{"TripId": 3}]}]
+
+
+def test_webhook_subscribes_fires_and_unsubscribes_on_delete(db, admin, team, service, ring) -> None:
+    api, host = service
+    connection = _setup(db, admin, team, host, ring)
+    trigger = {
+        "type": "ApiConnectionWebhook",
+        "inputs": {"host": _host(), "path": "/hooks", "body": {"callbackUrl": "@{listCallbackUrl()}"}},
+    }
+    flow = create_flow(db, admin, team, _flow(trigger), name="hooked", connections={"events": connection})
+    api.callbacks.clear()
+    api.deleted.clear()
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick()
+        await triggers.tick()  # already subscribed: no second subscription
+        assert len(api.callbacks) == 1
+        url = urlsplit(api.callbacks[0])
+        assert url.path == f"/api/v1/flows/{flow.id}/triggers/t/events"
+        sig = parse_qs(url.query)["sig"][0]
+        from tether.errors import AuthError, ValidationFailed
+
+        with pytest.raises(ValidationFailed):
+            await triggers.accept_event(flow.id, "t", sig=sig, headers={}, body={"other": 1})
+        with pytest.raises(AuthError):
+            await triggers.accept_event(flow.id, "t", sig="forged", headers={}, body={"event": 1})
+        run = await triggers.accept_event(flow.id, "t", sig=sig, headers={}, body={"event": "created"})
+        assert _bodies(db, admin, team, "hooked") == [{"event": "created"}] and run.status == "Waiting"
+        delete_flow(db, admin, team, "hooked")
+        await triggers.tick()
+
+    _drive(db, ring, steps)
+    assert api.deleted == ["/api/hooks/s1"]
