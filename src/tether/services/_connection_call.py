@@ -11,20 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import httpx
 from sqlalchemy.orm import Session
 
-from tether.auth import OAuth2Auth
 from tether.errors import Conflict, NotFound
 from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy
 from tether.runtime.policies import ConnectionUnauthenticated
 from tether.secrets import KeyRing
 from tether.services._access import Principal, resolve_environment
-from tether.services._connection_check import _static_auth
+from tether.services._connection_check import connection_credentials
 from tether.services._connection_parts import AUTHORIZATION_CODE, find_connection, record
-from tether.services._connection_tokens import ConnectionTokenSource
 from tether.services._connector_cache import CompiledConnector, ConnectorCache
 from tether.services._network import network_policy
 from tether.store import Connection, Connections, Connectors, Database, Environment, utcnow
@@ -114,18 +111,7 @@ def _prepare(
         return repository.files(revision)
 
     compiled = cache.get(connector.id, connector.current_revision, files)
-    values: dict[str, Any] = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
-    properties = compiled.properties.properties
-    parameters = (
-        properties.connection_parameters_for(row.parameter_set)
-        if row.parameter_set
-        else (properties.connection_parameters or {})
-    )
-    auth: httpx.Auth
-    if row.grant is not None:
-        auth = OAuth2Auth(ConnectionTokenSource(db, row.id, keyring=keyring))
-    else:
-        auth = _static_auth(compiled.api, parameters, values)
+    values, auth = connection_credentials(db, row, compiled.api, compiled.properties, keyring)
     settings = Connections(session).settings(env.id)
     return PreparedCall(
         compiled=compiled,

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from tether.auth import ApiKeyAuth, BasicAuth, NoAuth, OAuth2Auth
-from tether.definition import Api, ConnectionParameter
+from tether.definition import Api, ApiProperties, ConnectionParameter
 from tether.errors import InputError
 from tether.secrets import KeyRing
 from tether.services._access import Principal, resolve_environment
@@ -27,7 +27,7 @@ from tether.services._connection_parts import (
     find_connection,
 )
 from tether.services._connection_tokens import ConnectionTokenSource
-from tether.store import Database
+from tether.store import Connection, Database
 
 __all__ = ["ConnectionTest", "test_connection"]
 
@@ -103,17 +103,7 @@ def _plan(
         row = find_connection(session, principal, env, role, connection, owner_only=True)
         api = connector_definition(session, row.connector)
         props = connector_properties(session, row.connector)
-        values: dict[str, Any] = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
-        parameters = (
-            props.properties.connection_parameters_for(row.parameter_set)
-            if row.parameter_set
-            else (props.properties.connection_parameters or {})
-        )
-        auth: httpx.Auth
-        if row.grant is not None:
-            auth = OAuth2Auth(ConnectionTokenSource(db, row.id, keyring=keyring))
-        else:
-            auth = _static_auth(api, parameters, values)
+        _values, auth = connection_credentials(db, row, api, props, keyring)
         base = _base_url(api)
         target, query, op_id = _target(api, operation, path)
         return _Plan(base + target, query, op_id, auth)
@@ -161,6 +151,25 @@ def _target(api: Api, operation: str | None, path: str | None) -> tuple[str, dic
         elif parameter.location == "query":
             query[parameter.name] = value
     return url, query, operation
+
+
+def connection_credentials(
+    db: Database, row: Connection, api: Api, properties: ApiProperties, keyring: KeyRing
+) -> tuple[dict[str, Any], httpx.Auth]:
+    """A connection's parameter values, decrypted for this call only, and the auth that applies them.
+
+    Shared by the connection test, the invoke endpoint, the pass-through and flows, so every way
+    of calling a connector authenticates the same way.
+    """
+    values: dict[str, Any] = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
+    if row.grant is not None:
+        return values, OAuth2Auth(ConnectionTokenSource(db, row.id, keyring=keyring))
+    parameters = (
+        properties.properties.connection_parameters_for(row.parameter_set)
+        if row.parameter_set
+        else (properties.properties.connection_parameters or {})
+    )
+    return values, _static_auth(api, parameters, values)
 
 
 def _static_auth(api: Api, parameters: dict[str, ConnectionParameter], values: dict[str, Any]) -> httpx.Auth:
