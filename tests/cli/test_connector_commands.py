@@ -142,6 +142,7 @@ def test_token_create_list_revoke(logged_in: Cli) -> None:
     assert token.startswith("tth_")
     listed = json.loads(logged_in("token", "list", "--json").output)
     mine = next(t for t in listed if t["name"] == "ci-bot")
+    assert f"{mine['id']}  {mine['prefix']}…  ci-bot  expires " in logged_in("token", "list").output
     assert token not in json.dumps(listed)
     assert logged_in("token", "revoke", mine["id"]).exit_code == 0
     assert logged_in("whoami", "--token", token).exit_code == 2

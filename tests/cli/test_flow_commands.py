@@ -30,6 +30,7 @@ def test_flow_lifecycle(logged_in: Cli, tmp_path: Path) -> None:
     assert "greeter" in created.output and "enabled" in created.output
     listed = logged_in("flow", "list", "--json")
     assert [f["name"] for f in json.loads(listed.output)] == ["greeter"]
+    assert "manual (Request)" in logged_in("flow", "list").output
     shown = logged_in("flow", "show", "greeter", "--callback-url")
     assert "/api/v1/flows/" in shown.output and "sig=" in shown.output
 
@@ -44,6 +45,7 @@ def test_flow_lifecycle(logged_in: Cli, tmp_path: Path) -> None:
     assert json.loads(again.output)["resubmitted_from"] == run["id"]
     runs = logged_in("flow", "runs", "greeter", "--json")
     assert len(json.loads(runs.output)) == 2
+    assert logged_in("flow", "runs", "greeter").output.count("Succeeded") == 2
 
     cancelled = logged_in("flow", "cancel", "greeter", run["id"])
     assert cancelled.exit_code == 2 and "already ended" in cancelled.output

@@ -1,9 +1,9 @@
-"""Shared options for commands that talk to a server: where it is and who is calling."""
+"""Shared options for commands that talk to a server: where it is, who is calling, what they name."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,7 +11,15 @@ from tether.cli._client import ApiClient, load_credentials
 from tether.config import load_settings
 from tether.errors import AuthError
 
-__all__ = ["EnvOption", "ServerOption", "TokenOption", "client_for", "tether_home"]
+__all__ = [
+    "EnvOption",
+    "FlowArgument",
+    "ServerOption",
+    "TokenOption",
+    "client_for",
+    "fetch_items",
+    "tether_home",
+]
 
 ServerOption = Annotated[
     str | None,
@@ -31,6 +39,7 @@ TokenOption = Annotated[
 EnvOption = Annotated[
     str, typer.Option("--env", "-e", help="Environment name or id.", envvar="TETHER_ENVIRONMENT")
 ]
+FlowArgument = Annotated[str, typer.Argument(help="Flow name or id.")]
 
 
 def tether_home() -> Path:
@@ -45,3 +54,12 @@ def client_for(server: str | None, token: str | None) -> ApiClient:
     if server is None or token is None:
         raise AuthError("not logged in; run 'tether login --server URL' first (or pass --server and --token)")
     return ApiClient(server, token)
+
+
+def fetch_items(
+    server: str | None, token: str | None, path: str, *, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The ``items`` of one GET of a collection endpoint (what every ``list`` command shows)."""
+    with client_for(server, token) as client:
+        items: list[dict[str, Any]] = client.json("GET", path, params=params)["items"]
+    return items

@@ -11,16 +11,28 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from tether.errors import TetherError
 
-__all__ = ["EXIT_FINDINGS", "EXIT_INPUT", "EXIT_OK", "err", "fail", "friendly", "out", "print_json"]
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_INPUT",
+    "EXIT_OK",
+    "JsonOption",
+    "err",
+    "fail",
+    "friendly",
+    "out",
+    "print_items",
+    "print_json",
+]
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -29,11 +41,41 @@ EXIT_INPUT = 2
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
 
 def print_json(value: Any) -> None:
     """Write ``value`` as indented JSON on stdout (not through rich, so nothing is wrapped)."""
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def print_items(
+    items: Sequence[dict[str, Any]],
+    *,
+    as_json: bool,
+    row: Callable[[dict[str, Any]], Sequence[str]],
+    columns: Sequence[str] = (),
+    empty: str | None = None,
+) -> None:
+    """Print what a ``list`` command fetched: JSON with ``--json``, else one row per item.
+
+    ``row`` gives an item's cells (rich markup). With ``columns`` the rows form a table;
+    without, each is one line, cells two spaces apart. ``empty``, when given, is said instead
+    of an empty table (else the bare header shows there is nothing).
+    """
+    if as_json:
+        print_json(items)
+    elif not items and empty is not None:
+        out.print(empty)
+    elif columns:
+        table = Table(*columns)
+        for item in items:
+            table.add_row(*row(item))
+        out.print(table)
+    else:
+        for item in items:
+            out.print("  ".join(row(item)))
 
 
 def fail(error: TetherError | str, *, code: int = EXIT_INPUT, hint: str | None = None) -> NoReturn:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import socket
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from tether.cli._client import ApiClient, Credentials, forget_credentials, save_credentials
-from tether.cli._context import TokenOption, client_for, tether_home
-from tether.cli._output import err, friendly, out, print_json
+from tether.cli._context import TokenOption, client_for, fetch_items, tether_home
+from tether.cli._output import err, friendly, out, print_items, print_json
 
 __all__ = ["login", "logout", "token_app", "whoami"]
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+# Unlike the shared ServerOption and JsonOption, these carry no help text (so --help reads as it always has).
+AccountServerOption = Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")]
+AccountJsonOption = Annotated[bool, typer.Option("--json")]
 
 
 def login(
@@ -66,9 +69,9 @@ def logout() -> None:
 
 
 def whoami(
-    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    server: AccountServerOption = None,
     token: TokenOption = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: AccountJsonOption = False,
 ) -> None:
     """Show who the stored (or given) token belongs to, and its environments."""
     with client_for(server, token) as client:
@@ -92,7 +95,7 @@ def token_create(
     expires_in_days: Annotated[
         int | None, typer.Option(help="Lifetime in days (default: no expiry).")
     ] = None,
-    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    server: AccountServerOption = None,
     token: TokenOption = None,
 ) -> None:
     """Create a token and print it once (it is stored hashed and cannot be shown again)."""
@@ -105,28 +108,29 @@ def token_create(
 @token_app.command("list")
 @friendly
 def token_list(
-    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    server: AccountServerOption = None,
     token: TokenOption = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: AccountJsonOption = False,
 ) -> None:
     """List your tokens (their prefixes, never their values)."""
-    with client_for(server, token) as client:
-        items = client.json("GET", "/tokens")["items"]
-    if as_json:
-        print_json(items)
-        return
-    for item in items:
-        state = (
-            "revoked" if item["revoked_at"] else f"expires {item['expires_at']}" if item["expires_at"] else ""
-        )
-        out.print(f"{item['id']}  {item['prefix']}…  {escape(item['name'])}  {state}")
+    print_items(
+        fetch_items(server, token, "/tokens"),
+        as_json=as_json,
+        row=lambda t: (t["id"], f"{t['prefix']}…", escape(t["name"]), _token_state(t)),
+    )
+
+
+def _token_state(item: dict[str, Any]) -> str:
+    if item["revoked_at"]:
+        return "revoked"
+    return f"expires {item['expires_at']}" if item["expires_at"] else ""
 
 
 @token_app.command("revoke")
 @friendly
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (see 'tether token list').")],
-    server: Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")] = None,
+    server: AccountServerOption = None,
     token: TokenOption = None,
 ) -> None:
     """Revoke a token: it stops working at once."""

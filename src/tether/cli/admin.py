@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from tether.cli._context import ServerOption, TokenOption, client_for
-from tether.cli._output import friendly, out, print_json
+from tether.cli._output import JsonOption, friendly, out, print_json
 
 __all__ = ["app"]
 
@@ -19,7 +17,7 @@ app = typer.Typer(help="Platform administration (platform admins only).", no_arg
 def rotate_key(
     server: ServerOption = None,
     token: TokenOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Add a new encryption key and re-encrypt every stored secret with it, while the server runs.
 

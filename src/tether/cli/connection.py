@@ -13,21 +13,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from tether.cli._client import ApiClient
-from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for
-from tether.cli._output import err, friendly, out, print_json
+from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._output import JsonOption, err, friendly, out, print_items, print_json
 from tether.errors import InputError, TetherError
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Create, list, show, test, update and delete connections.", no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-P", help="A parameter value, name=value (repeatable).")
 ]
+ConnectionArgument = Annotated[str, typer.Argument(help="Connection id.")]
+SignInTimeoutOption = Annotated[float, typer.Option(help="Seconds to wait for the OAuth sign-in.")]
 POLL_SECONDS = 1.0
 
 
@@ -70,7 +70,7 @@ def create(
     name: Annotated[str | None, typer.Option(help="Display name of the connection.")] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never prompt; use --param only.")] = False,
     wait: Annotated[bool, typer.Option(help="For OAuth, wait until the sign-in is done.")] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the OAuth sign-in.")] = 600.0,
+    timeout: SignInTimeoutOption = 600.0,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -90,13 +90,19 @@ def create(
             "display_name": name,
         }
         created = client.json("POST", f"/environments/{env}/connections", json=body)
-        if created.get("consent_url"):
-            err.print(f"Open this URL in a browser and sign in:\n  {created['consent_url']}")
-            if wait:
-                created = _wait(client, env, created["id"], timeout)
+        if _announce_sign_in(created) and wait:
+            created = _wait(client, env, created["id"], timeout)
     _report(created, as_json=as_json)
     if created["status"] == "error":
         raise typer.Exit(1)
+
+
+def _announce_sign_in(connection: dict[str, Any]) -> bool:
+    """If the server asks for an OAuth sign-in, say where (on stderr) and return True."""
+    if not connection.get("consent_url"):
+        return False
+    err.print(f"Open this URL in a browser and sign in:\n  {connection['consent_url']}")
+    return True
 
 
 def _choose(sets: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
@@ -134,21 +140,19 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List your connections (environment admins: everyone's)."""
-    with client_for(server, token) as client:
-        items = client.json("GET", f"/environments/{env}/connections")["items"]
-    if as_json:
-        print_json(items)
-        return
-    table = Table("id", "name", "connector", "owner", "status")
-    for c in items:
-        table.add_row(c["id"], c["display_name"], c["connector"], c["owner"], c["status"])
-    out.print(table if items else f"No connections in environment {escape(env)}.")
+    print_items(
+        fetch_items(server, token, f"/environments/{env}/connections"),
+        as_json=as_json,
+        columns=("id", "name", "connector", "owner", "status"),
+        row=lambda c: (c["id"], c["display_name"], c["connector"], c["owner"], c["status"]),
+        empty=f"No connections in environment {escape(env)}.",
+    )
 
 
 @app.command()
 @friendly
 def show(
-    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    connection: ConnectionArgument,
     env: EnvOption = "default",
     server: ServerOption = None,
     token: TokenOption = None,
@@ -163,7 +167,7 @@ def show(
 @app.command()
 @friendly
 def test(
-    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    connection: ConnectionArgument,
     env: EnvOption = "default",
     operation: Annotated[str | None, typer.Option(help="A GET operationId to call.")] = None,
     path: Annotated[str | None, typer.Option(help="A path to GET under the API's base URL.")] = None,
@@ -191,13 +195,13 @@ def test(
 @app.command()
 @friendly
 def update(
-    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    connection: ConnectionArgument,
     env: EnvOption = "default",
     param: ParamOption = None,
     name: Annotated[str | None, typer.Option(help="New display name.")] = None,
     reconsent: Annotated[bool, typer.Option("--reconsent", help="Sign in at the provider again.")] = False,
     wait: Annotated[bool, typer.Option(help="With --reconsent, wait until the sign-in is done.")] = True,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the OAuth sign-in.")] = 600.0,
+    timeout: SignInTimeoutOption = 600.0,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -206,11 +210,8 @@ def update(
     body = {"parameters": _params(param) or None, "display_name": name, "reconsent": reconsent}
     with client_for(server, token) as client:
         updated = client.json("PATCH", f"/environments/{env}/connections/{connection}", json=body)
-        if updated.get("consent_url"):
-            err.print(f"Open this URL in a browser and sign in:\n  {updated['consent_url']}")
-            if wait:
-                before = updated
-                updated = _wait_for_new_tokens(client, env, connection, before, timeout)
+        if _announce_sign_in(updated) and wait:
+            updated = _wait_for_new_tokens(client, env, connection, updated, timeout)
     _report(updated, as_json=as_json)
 
 
@@ -231,7 +232,7 @@ def _wait_for_new_tokens(
 @app.command()
 @friendly
 def delete(
-    connection: Annotated[str, typer.Argument(help="Connection id.")],
+    connection: ConnectionArgument,
     env: EnvOption = "default",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     server: ServerOption = None,

@@ -14,10 +14,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for
-from tether.cli._output import EXIT_FINDINGS, friendly, out, print_json
+from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._output import EXIT_FINDINGS, JsonOption, friendly, out, print_items, print_json
 from tether.definition import (
     DEFINITION_FILE,
     ICON_FILE,
@@ -51,7 +50,6 @@ SettingsOption = Annotated[
     typer.Option("--settings", "-s", help="paconn settings.json naming the files, environment and id."),
 ]
 CidOption = Annotated[str | None, typer.Option("--cid", "-c", help="Connector id (or name).")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 PathArgument = Annotated[
     Path | None, typer.Argument(help="A connector folder, zip or definition file (instead of -d/-p/…).")
 ]
@@ -214,18 +212,12 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List the connectors of an environment."""
-    with client_for(server, token) as client:
-        connectors = client.json("GET", f"/environments/{env}/connectors")["items"]
-    if as_json:
-        print_json(connectors)
-        return
-    table = Table("id", "name", "display name", "revision", "updated")
-    for c in connectors:
-        table.add_row(c["id"], c["name"], c["display_name"], str(c["current_revision"]), c["updated_at"])
-    out.print(
-        table
-        if connectors
-        else f"No connectors in environment {escape(env)} yet; add one with 'tether connector create PATH'."
+    print_items(
+        fetch_items(server, token, f"/environments/{env}/connectors"),
+        as_json=as_json,
+        columns=("id", "name", "display name", "revision", "updated"),
+        row=lambda c: (c["id"], c["name"], c["display_name"], str(c["current_revision"]), c["updated_at"]),
+        empty=f"No connectors in environment {escape(env)} yet; add one with 'tether connector create PATH'.",
     )
 
 
@@ -240,15 +232,12 @@ def revisions(
 ) -> None:
     """List a connector's revisions (newest last)."""
     cid = _require_cid(cid)
-    with client_for(server, token) as client:
-        items = client.json("GET", f"/environments/{env}/connectors/{cid}/revisions")["items"]
-    if as_json:
-        print_json(items)
-        return
-    table = Table("revision", "created", "by", "note")
-    for r in items:
-        table.add_row(str(r["number"]), r["created_at"], r.get("created_by") or "", r.get("note") or "")
-    out.print(table)
+    print_items(
+        fetch_items(server, token, f"/environments/{env}/connectors/{cid}/revisions"),
+        as_json=as_json,
+        columns=("revision", "created", "by", "note"),
+        row=lambda r: (str(r["number"]), r["created_at"], r.get("created_by") or "", r.get("note") or ""),
+    )
 
 
 @app.command()

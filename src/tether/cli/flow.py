@@ -1,24 +1,23 @@
-"""``tether flow …``: workflow definitions and their runs on a server; ``validate`` works offline.
+"""``tether flow …``: workflow definitions on a server; ``validate`` works offline.
 
 ``create``/``update`` read a definition file (bare, Logic Apps resource or ARM template) and map the
-definition's ``$connections`` names to Tether connections with ``--connection name=id``. ``run``
-starts a run with a body (``--wait`` follows it to the end); ``runs``, ``run-show``, ``resubmit``
-and ``cancel`` work on run history.
+definition's ``$connections`` names to Tether connections with ``--connection name=id``. The run
+commands (``run``, ``runs``, ``run-show``, ``resubmit``, ``cancel``) live in ``flow_runs`` and join
+this group.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for
-from tether.cli._output import EXIT_FINDINGS, EXIT_INPUT, friendly, out, print_json
+from tether.cli import flow_runs
+from tether.cli._context import EnvOption, FlowArgument, ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._output import EXIT_FINDINGS, EXIT_INPUT, JsonOption, friendly, out, print_items, print_json
 from tether.definition import read_document
 from tether.errors import InputError, TetherError
 
@@ -35,7 +34,7 @@ def validate(
     files: Annotated[
         list[Path], typer.Argument(help="Definition files: bare, Logic Apps resource or ARM template.")
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check definitions offline: runAfter targets, cycles, expressions (with positions), supported types.
 
@@ -69,9 +68,6 @@ def validate(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-FlowArgument = Annotated[str, typer.Argument(help="Flow name or id.")]
-RunArgument = Annotated[str, typer.Argument(help="Run id.")]
 ConnectionOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -82,14 +78,6 @@ ParameterOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="A definition parameter value: NAME=JSON (repeatable)."),
 ]
-_FINAL = {"Succeeded", "Failed", "Cancelled"}
-_STATUS_STYLE = {
-    "Succeeded": "green",
-    "Failed": "red",
-    "Cancelled": "yellow",
-    "Skipped": "dim",
-    "TimedOut": "red",
-}
 
 
 def _pairs(values: list[str] | None, *, what: str, parse: bool = False) -> dict[str, Any]:
@@ -112,22 +100,6 @@ def _definition(file: Path) -> dict[str, Any]:
     from tether.flows import load_flow  # finds the definition inside resources and ARM templates
 
     return dict(load_flow(read_document(file).data, name=str(file)).raw)
-
-
-def _body(body: str | None, body_file: Path | None) -> Any:
-    if body is not None and body_file is not None:
-        raise InputError("give --body or --body-file, not both")
-    text = body_file.read_text() if body_file is not None else body
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _styled(status: str) -> str:
-    return f"[{_STATUS_STYLE.get(status, 'cyan')}]{status}[/]"
 
 
 def _show_flow(flow: dict[str, Any], as_json: bool) -> None:
@@ -255,21 +227,18 @@ def list_flows(
     as_json: JsonOption = False,
 ) -> None:
     """List the environment's flows."""
-    with client_for(server, token) as client:
-        items = client.json("GET", f"/environments/{env}/flows")["items"]
-    if as_json:
-        print_json(items)
-        return
-    table = Table("name", "trigger", "state", "version", "id")
-    for f in items:
-        table.add_row(
+    print_items(
+        fetch_items(server, token, f"/environments/{env}/flows"),
+        as_json=as_json,
+        columns=("name", "trigger", "state", "version", "id"),
+        row=lambda f: (
             f["name"],
             f"{f['trigger_name']} ({f['trigger_type']})",
             "enabled" if f["enabled"] else "disabled",
             str(f["version"]),
             f["id"],
-        )
-    out.print(table)
+        ),
+    )
 
 
 @app.command()
@@ -303,136 +272,4 @@ def show(
             out.print(f"  callback URL: {escape(url)}")
 
 
-@app.command()
-@friendly
-def run(
-    flow: FlowArgument,
-    body: Annotated[str | None, typer.Option("--body", "-b", help="Trigger body (JSON, or text).")] = None,
-    body_file: Annotated[
-        Path | None, typer.Option("--body-file", help="Read the trigger body from a file.")
-    ] = None,
-    wait: Annotated[
-        bool, typer.Option("--wait", "-w", help="Wait for the run to end; exit 1 unless it succeeds.")
-    ] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 300.0,
-    env: EnvOption = "default",
-    server: ServerOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Start a run by hand with a trigger body; prints the run id."""
-    with client_for(server, token) as client:
-        started = client.json(
-            "POST", f"/environments/{env}/flows/{flow}/runs", json={"body": _body(body, body_file)}
-        )
-        result = started
-        if wait:
-            deadline = time.monotonic() + timeout
-            while result["status"] not in _FINAL and time.monotonic() < deadline:
-                time.sleep(0.2)
-                result = client.json("GET", f"/environments/{env}/flows/{flow}/runs/{started['id']}")["run"]
-    if as_json:
-        print_json(result)
-    else:
-        out.print(f"run {escape(result['id'])}: {_styled(result['status'])}")
-        if result.get("error"):
-            out.print(f"  {escape(str(result['error'].get('message', result['error'])))}")
-    if wait and result["status"] != "Succeeded":
-        raise typer.Exit(EXIT_FINDINGS)
-
-
-@app.command()
-@friendly
-def runs(
-    flow: FlowArgument,
-    status: Annotated[str | None, typer.Option(help="Only runs with this status.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many (newest first).")] = 20,
-    env: EnvOption = "default",
-    server: ServerOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """List a flow's runs, newest first."""
-    params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
-    with client_for(server, token) as client:
-        items = client.json("GET", f"/environments/{env}/flows/{flow}/runs", params=params)["items"]
-    if as_json:
-        print_json(items)
-        return
-    table = Table("run", "status", "trigger", "started", "ended")
-    for r in items:
-        table.add_row(
-            r["id"],
-            _styled(r["status"]),
-            r["trigger_name"],
-            str(r["started_at"] or ""),
-            str(r["ended_at"] or ""),
-        )
-    out.print(table)
-
-
-@app.command("run-show")
-@friendly
-def run_show(
-    flow: FlowArgument,
-    run_id: RunArgument,
-    env: EnvOption = "default",
-    server: ServerOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Show a run: status, error, and every action with its status, code and retries."""
-    with client_for(server, token) as client:
-        detail = client.json("GET", f"/environments/{env}/flows/{flow}/runs/{run_id}")
-    if as_json:
-        print_json(detail)
-        return
-    run_info = detail["run"]
-    out.print(f"run {escape(run_info['id'])}: {_styled(run_info['status'])}")
-    if run_info.get("error"):
-        out.print(f"  error: {escape(json.dumps(run_info['error']))}")
-    for action in detail["actions"]:
-        retries = f", {len(action['retries'])} retries" if action["retries"] else ""
-        out.print(
-            f"  {escape(action['path'])} [dim]({action['type']})[/] {_styled(action['status'])} "
-            f"{escape(str(action['code'] or ''))}{retries}"
-        )
-        if action.get("error") and action["status"] != "Skipped":
-            out.print(f"    {escape(str(action['error'].get('message', '')))}")
-
-
-@app.command()
-@friendly
-def resubmit(
-    flow: FlowArgument,
-    run_id: RunArgument,
-    env: EnvOption = "default",
-    server: ServerOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Run the flow again with the trigger outputs of an earlier run."""
-    with client_for(server, token) as client:
-        result = client.json("POST", f"/environments/{env}/flows/{flow}/runs/{run_id}/resubmit")
-    if as_json:
-        print_json(result)
-    else:
-        out.print(f"run {escape(result['id'])}: {_styled(result['status'])}")
-
-
-@app.command()
-@friendly
-def cancel(
-    flow: FlowArgument,
-    run_id: RunArgument,
-    env: EnvOption = "default",
-    server: ServerOption = None,
-    token: TokenOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Cancel a waiting or running run: it stops after the action in flight."""
-    with client_for(server, token) as client:
-        result = client.json("POST", f"/environments/{env}/flows/{flow}/runs/{run_id}/cancel")
-    print_json(result) if as_json else out.print(
-        f"run {escape(result['id'])}: cancel requested ({result['status']})"
-    )
+app.add_typer(flow_runs.app)  # after the commands above, so help lists them first

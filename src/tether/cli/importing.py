@@ -29,6 +29,9 @@ export_app = typer.Typer(help="Write a connector package in another platform's f
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder to write the connector package into.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 OverwriteOption = Annotated[bool, typer.Option("--overwrite", help="Replace a non-empty --out folder.")]
+# For commands that make a new package (--out) or add to an existing one (--into).
+NewOutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Folder for a new package.")]
+IntoOption = Annotated[Path | None, typer.Option("--into", help="Add the operation to this package.")]
 
 
 @import_app.command("openapi")
@@ -102,8 +105,8 @@ def import_wsdl(
 @friendly
 def import_curl(
     command: Annotated[str, typer.Argument(help='A cURL command line, quoted: "curl -X POST https://…".')],
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for a new package.")] = None,
-    into: Annotated[Path | None, typer.Option("--into", help="Add the operation to this package.")] = None,
+    out_dir: NewOutOption = None,
+    into: IntoOption = None,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -119,8 +122,8 @@ def import_curl(
 def import_sample(
     request: Annotated[Path, typer.Option("--request", help="Sample HTTP request (text or JSON).")],
     response: Annotated[Path | None, typer.Option("--response", help="Sample HTTP response.")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for a new package.")] = None,
-    into: Annotated[Path | None, typer.Option("--into", help="Add the operation to this package.")] = None,
+    out_dir: NewOutOption = None,
+    into: IntoOption = None,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:

@@ -82,4 +82,3 @@ def open_database(settings: Settings) -> Database:
             f"  tether login --server {escape(settings.public_url)} --username admin"
         )
     return database
-
