@@ -150,3 +150,35 @@ def test_pass_through_returns_the_upstream_answer(
     assert wrong.status_code == 404 and wrong.json()["allowed"] == ["GET", "POST"]
     assert api.client.get(f"{base}/echo/latest").status_code == 401
     assert api.client.get(f"/apim/other/{connection}/echo/latest", headers=admin_headers).status_code == 404
+
+
+def test_changes_apply_to_the_very_next_call_despite_the_caches(
+    api: Api, admin_headers: dict[str, str], echo_host: str
+) -> None:
+    """Token and prepared-call caches (services/_read_cache.py): each change below, made through the
+    API, must apply to the next request even though the previous identical one was answered from memory."""
+    _allow_loopback(api, admin_headers)
+    name, connection = _connect(api, admin_headers, echo_package(echo_host, "header"), values_for("header"))
+    url = f"{ENV}/connections/{connection}/invoke/GetLatest"
+    created = api.client.post("/api/v1/tokens", json={"name": "cached"}, headers=admin_headers).json()
+    me = api.as_user(created["token"])
+    for _ in range(2):  # the second call is the cached one
+        assert api.client.post(url, headers=me).json()["status"] == 200
+    # A tightened network policy refuses the next call.
+    assert api.client.put(f"{ENV}/settings", json={"network_allow": []}, headers=me).status_code == 200
+    assert api.client.post(url, headers=me).status_code == 403
+    assert api.client.get(f"/apim/{name}/{connection}/echo/latest", headers=me).status_code == 403
+    _allow_loopback(api, admin_headers)
+    assert api.client.post(url, headers=me).json()["status"] == 200
+    # New connection values are used at once (the echo service reports whether it saw the right key).
+    changed = api.client.patch(
+        f"{ENV}/connections/{connection}", json={"parameters": {"api_key": "another-key"}}, headers=me
+    )
+    assert changed.status_code == 200, changed.text
+    assert api.client.post(url, headers=me).json()["body"]["saw_key"] is False
+    # A revoked token is refused on the next request.
+    assert api.client.delete(f"/api/v1/tokens/{created['id']}", headers=admin_headers).status_code == 204
+    assert api.client.post(url, headers=me).status_code == 401
+    # A deleted connection is gone for the next call.
+    assert api.client.delete(f"{ENV}/connections/{connection}", headers=admin_headers).status_code == 204
+    assert api.client.post(url, headers=admin_headers).status_code == 404

@@ -27,7 +27,7 @@ def test_services_exports() -> None:
         [
             "ADMIN_USERNAME", "DEFAULT_ENVIRONMENT", "ROLES",
             "TOKEN_PREFIX", "BootstrapResult", "ConnectorInfo", "EnvironmentInfo", "MemberInfo",
-            "Principal", "RevisionInfo", "TokenInfo", "UserInfo",
+            "Principal", "RevisionInfo", "TokenAuthenticator", "TokenInfo", "UserInfo",
             "add_member", "authenticate_password", "authenticate_token", "bootstrap",
             "create_connector", "create_environment", "create_token",
             "create_user", "delete_connector", "get_connector", "get_environment", "get_revision_files",

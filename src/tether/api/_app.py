@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import tether
+from tether import services
 from tether.api._connector_runtime import with_connector_runtime
 from tether.api._docs import install_docs
 from tether.api._flow_runtime import flow_lifespan
@@ -35,11 +36,15 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.tokens = services.TokenAuthenticator(database)
     install_problem_handlers(app)
     install_docs(app, openapi_url=app.openapi_url or "")
-    for router in (health.router, account.router, environments.router, connectors.router, connections.router,
-                   flows.router, invoke.router):
+    # The calls that carry traffic first: routes are matched in order, and no other route's path
+    # can match theirs, so the busiest requests stop searching soonest.
+    app.include_router(invoke.router, prefix=API_PREFIX)
+    app.include_router(invoke.apim_router)  # Power Platform's pass-through: /apim/{connector}/{connection}/…
+    app.include_router(flows.router, prefix=API_PREFIX)
+    for router in (health.router, account.router, environments.router, connectors.router, connections.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
-    app.include_router(invoke.apim_router)  # Power Platform's pass-through: /apim/{connector}/{connection}/…
     return app

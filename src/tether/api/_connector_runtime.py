@@ -22,7 +22,7 @@ _lock = threading.Lock()
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def connector_runtime(request: Request) -> ConnectorRuntime:
+async def connector_runtime(request: Request) -> ConnectorRuntime:
     """The app's runtime for connector calls (one per app)."""
     return app_connector_runtime(request.app)
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from tether import services
 from tether.config import Settings
@@ -23,11 +24,13 @@ _bearer = HTTPBearer(auto_error=False, description="A personal access token (tth
 _basic = HTTPBasic(auto_error=False, description="User name and password; only to create a token.")
 
 
-def database(request: Request) -> Database:
+# The dependencies below only read app state: async, so FastAPI calls them in the event loop
+# instead of sending each to a worker thread (a hop per dependency per request).
+async def database(request: Request) -> Database:
     return request.app.state.database
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -35,15 +38,21 @@ Db = Annotated[Database, Depends(database)]
 AppSettings = Annotated[Settings, Depends(settings)]
 
 
-def principal(
-    db: Db, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+async def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    """The caller named by the bearer token; 401 without a valid one."""
+    """The caller named by the bearer token; 401 without a valid one.
+
+    Async so that a token seen moments ago is answered from memory without a thread hop; a
+    token not in the cache is looked up in a worker thread.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError(
             "authentication required: send 'Authorization: Bearer <token>' (get one with 'tether login')"
         )
-    return services.authenticate_token(db, credentials.credentials)
+    tokens: services.TokenAuthenticator = request.app.state.tokens
+    token = credentials.credentials
+    return tokens.cached(token) or await run_in_threadpool(tokens.authenticate, token)
 
 
 def password_or_token(

@@ -23,10 +23,29 @@ from tether.services._access import Principal, resolve_environment
 from tether.services._connection_check import connection_credentials
 from tether.services._connection_parts import AUTHORIZATION_CODE, find_connection, record
 from tether.services._connector_cache import CompiledConnector, ConnectorCache
+from tether.services._connector_runtime import ConnectorRuntime
 from tether.services._network import network_policy
-from tether.store import Connection, Connections, Connectors, Database, Environment, utcnow
+from tether.store import (
+    Connection,
+    Connections,
+    Connector,
+    Connectors,
+    Database,
+    Environment,
+    EnvironmentMember,
+    EnvironmentSetting,
+    User,
+    utcnow,
+)
 
-__all__ = ["ConnectionNeedsAttention", "PreparedCall", "guarded", "prepare_by_id", "prepare_for"]
+__all__ = [
+    "ConnectionNeedsAttention",
+    "PreparedCall",
+    "guarded",
+    "prepare_by_id",
+    "prepare_call",
+    "prepare_for",
+]
 
 T = TypeVar("T")
 
@@ -77,6 +96,47 @@ def prepare_for(
         if connector is not None and connector not in (row.connector_id, row.connector.name):
             raise NotFound(f"Connection {connection!r} is not a connection to connector {connector!r}.")
         return _prepare(session, db, row, env, keyring, cache)
+
+
+async def prepare_call(
+    db: Database,
+    principal: Principal,
+    environment: str | None,
+    connection: str,
+    *,
+    keyring: KeyRing,
+    runtime: ConnectorRuntime,
+    connector: str | None = None,
+) -> PreparedCall:
+    """:func:`prepare_for`, answered from ``runtime``'s memory while nothing it read has changed.
+
+    What a call needs (permission, compiled revision, decrypted credentials, network policy)
+    changes rarely and costs several queries to read, so it is kept per caller and connection in
+    a :class:`ReadCache` over the tables it came from: any change to them made in this process
+    applies to the next call, a change made elsewhere within the cache's time to live.
+    """
+    cache = runtime.prepared_calls(db, CALL_TABLES)
+    key = (principal, environment, connection, connector)
+    call = cache.get(key)
+    if call is None:
+        stamp = cache.stamp()
+        call = await asyncio.to_thread(
+            prepare_for, db, principal, environment, connection,
+            keyring=keyring, cache=runtime.cache, connector=connector,
+        )  # fmt: skip
+        cache.put(key, call, stamp)
+    return call
+
+
+# Every table prepare_for reads: a write to any of them makes its cached answers stale.
+CALL_TABLES = (
+    Connection.__tablename__,
+    EnvironmentSetting.__tablename__,
+    Environment.__tablename__,
+    EnvironmentMember.__tablename__,
+    Connector.__tablename__,
+    User.__tablename__,
+)
 
 
 def prepare_by_id(

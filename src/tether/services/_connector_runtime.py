@@ -7,11 +7,15 @@ custom-code worker processes, and the compiled connectors.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from types import TracebackType
+from typing import Any
 
 from tether.runtime import DEFAULT_RATE_LIMIT, RateLimit, Runtime, Stage
 from tether.runtime.script import ScriptPool, build_script_stage
 from tether.services._connector_cache import DEFAULT_CACHE_SIZE, CompiledConnector, ConnectorCache
+from tether.services._read_cache import ReadCache
+from tether.store import Database
 
 __all__ = ["ConnectorRuntime"]
 
@@ -41,6 +45,14 @@ class ConnectorRuntime:
         self._owns_runtime = runtime is None
         self._owns_scripts = scripts is None
         self._scripts = scripts
+        self._prepared: dict[Database, ReadCache[Any]] = {}
+
+    def prepared_calls(self, db: Database, tables: Iterable[str]) -> ReadCache[Any]:
+        """Connections made ready for calls through ``db`` (see ``prepare_call``), kept in this process."""
+        cache = self._prepared.get(db)
+        if cache is None:
+            cache = self._prepared.setdefault(db, ReadCache(db, tables))
+        return cache
 
     @property
     def scripts(self) -> ScriptPool:

@@ -20,6 +20,7 @@ from tether.errors import AuthError, ConfigurationError, Conflict, InputError, N
 from tether.services._access import Principal
 from tether.services._environments import DEFAULT_ENVIRONMENT
 from tether.services._names import check_username
+from tether.services._read_cache import DEFAULT_READ_TTL, ReadCache
 from tether.store import AuditLog, Database, Environments, PersonalAccessToken, Tokens, User, Users, utcnow
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "TOKEN_PREFIX",
     "BootstrapResult",
+    "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
     "authenticate_password",
@@ -284,6 +286,36 @@ def revoke_token(db: Database, principal: Principal, token_id: str) -> TokenInfo
 
 def authenticate_token(db: Database, token: str) -> Principal:
     """The principal a bearer token belongs to; :class:`AuthError` if unknown, revoked or expired."""
+    return _authenticate_token(db, token)[0]
+
+
+class TokenAuthenticator:
+    """:func:`authenticate_token` behind a :class:`ReadCache`: the API's check on every request.
+
+    :meth:`cached` answers from memory (no I/O, so it may run on the event loop); a miss goes to
+    :meth:`authenticate`. A revoked token is refused on the next request handled by the process
+    that revoked it, and within ``ttl`` seconds by the others.
+    """
+
+    def __init__(self, db: Database, *, ttl: float = DEFAULT_READ_TTL) -> None:
+        self.db = db
+        self._principals: ReadCache[Principal] = ReadCache(db, _TOKEN_TABLES, ttl=ttl)
+
+    def cached(self, token: str) -> Principal | None:
+        return self._principals.get(hash_token(token)) if token.startswith(TOKEN_PREFIX) else None
+
+    def authenticate(self, token: str) -> Principal:
+        stamp = self._principals.stamp()
+        principal, expires_at = _authenticate_token(self.db, token)
+        lifetime = None if expires_at is None else (expires_at - utcnow()).total_seconds()
+        self._principals.put(hash_token(token), principal, stamp, ttl=lifetime)
+        return principal
+
+
+_TOKEN_TABLES = (PersonalAccessToken.__tablename__, User.__tablename__)
+
+
+def _authenticate_token(db: Database, token: str) -> tuple[Principal, datetime | None]:
     if not token.startswith(TOKEN_PREFIX):
         raise AuthError("Not a Tether token: personal access tokens start with 'tth_'.")
     digest = hash_token(token)
@@ -300,7 +332,8 @@ def authenticate_token(db: Database, token: str) -> Principal:
             raise AuthError("This account is disabled.")
         if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
             row.last_used_at = now
-        return Principal(user_id=row.user.id, username=row.user.username, is_admin=row.user.is_admin)
+        principal = Principal(user_id=row.user.id, username=row.user.username, is_admin=row.user.is_admin)
+        return principal, row.expires_at
 
 
 def get_user(db: Database, principal: Principal, username: str) -> UserInfo:

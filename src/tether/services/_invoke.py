@@ -10,7 +10,6 @@ returned, and errors carry the runtime's redacted messages.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -20,7 +19,7 @@ import httpx
 from tether.runtime import Exchange, Send, StreamedBody
 from tether.secrets import KeyRing
 from tether.services._access import Principal
-from tether.services._connection_call import PreparedCall, guarded, prepare_for
+from tether.services._connection_call import PreparedCall, guarded, prepare_call
 from tether.services._connector_runtime import ConnectorRuntime
 from tether.store import Database
 
@@ -113,9 +112,7 @@ async def invoke_operation(
     ``RateLimited``, ``DestinationRefused``, ``UpstreamError``...) and ``ConnectionNeedsAttention``.
     ``public_url`` is accepted for symmetry with the connection services (OAuth re-consent links).
     """
-    call = await asyncio.to_thread(
-        prepare_for, db, principal, environment, connection, keyring=keyring, cache=runtime.cache
-    )
+    call = await prepare_call(db, principal, environment, connection, keyring=keyring, runtime=runtime)
     return await run_operation(db, call, operation_id, arguments or {}, runtime=runtime)
 
 

@@ -10,7 +10,6 @@ language; only the path must be one of its operations.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import httpx
 from tether.runtime import Exchange, build_pipeline
 from tether.secrets import KeyRing
 from tether.services._access import Principal
-from tether.services._connection_call import guarded, prepare_for
+from tether.services._connection_call import guarded, prepare_call
 from tether.services._connection_check import _base_url
 from tether.services._connector_runtime import ConnectorRuntime
 from tether.services._invoke import HOP_BY_HOP, answer_headers
@@ -62,15 +61,8 @@ async def pass_through(
     Raises ``NotFound`` for a path that is no operation of the connector (with the methods it
     allows, when only the method is wrong), and the runtime's errors as ``invoke_operation`` does.
     """
-    call = await asyncio.to_thread(
-        prepare_for,
-        db,
-        principal,
-        None,
-        connection,
-        keyring=keyring,
-        cache=runtime.cache,
-        connector=connector,
+    call = await prepare_call(
+        db, principal, None, connection, keyring=keyring, runtime=runtime, connector=connector
     )
     operation, path_values = call.compiled.match(method, path)
     url = _base_url(call.compiled.api) + "/" + path.lstrip("/") + (f"?{query}" if query else "")

@@ -8,7 +8,9 @@ queue up rather than one of them failing on a lock upgrade (which SQLite does no
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from tether.errors import ConfigurationError, Conflict, TetherError
 
@@ -85,6 +87,29 @@ def _create_sqlite_engine(url: URL, **engine_options: Any) -> Engine:
     return engine
 
 
+_CHANGED_TABLES = "tether.changed_tables"
+
+
+def _note_flushed_tables(session: Session, _context: Any, _instances: Any) -> None:
+    changed = session.info.setdefault(_CHANGED_TABLES, set())
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(instance, "__tablename__", None)
+        if table is not None:
+            changed.add(table)
+
+
+def _note_statement_table(state: ORMExecuteState) -> None:
+    """Bulk ``update()``/``delete()``/``insert()`` statements change rows without flushing objects."""
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if table is not None and getattr(table, "name", None):
+            state.session.info.setdefault(_CHANGED_TABLES, set()).add(table.name)
+
+
+def _forget_tables(session: Session) -> None:
+    session.info.pop(_CHANGED_TABLES, None)
+
+
 class Database:
     """An engine plus a session factory: the handle the services are given.
 
@@ -97,6 +122,28 @@ class Database:
     def __init__(self, url: str | URL, **engine_options: Any) -> None:
         self.engine = create_engine_for(url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writes: Counter[str] = Counter()
+        self._writes_lock = threading.Lock()
+        event.listen(self._sessions, "before_flush", _note_flushed_tables)
+        event.listen(self._sessions, "do_orm_execute", _note_statement_table)
+        event.listen(self._sessions, "after_commit", self._count_committed_writes)
+        event.listen(self._sessions, "after_rollback", _forget_tables)
+
+    def writes(self, tables: Iterable[str]) -> int:
+        """How many transactions committed through this object changed any of ``tables``.
+
+        A read-through cache remembers this number with what it read and trusts its copy while
+        the number is unchanged: changes made here show at once. Changes made by another
+        process are not counted, so such caches also bound an entry's age.
+        """
+        with self._writes_lock:
+            return sum(self._writes[table] for table in tables)
+
+    def _count_committed_writes(self, session: Session) -> None:
+        tables = session.info.pop(_CHANGED_TABLES, None)
+        if tables:
+            with self._writes_lock:
+                self._writes.update(tables)
 
     @property
     def url(self) -> URL:

@@ -22,7 +22,7 @@ __all__ = ["Keys", "keyring", "router"]
 router = APIRouter(tags=["connections"])
 
 
-def keyring(request: Request) -> KeyRing:
+async def keyring(request: Request) -> KeyRing:
     """The process's key ring, made once from the settings (keys load on first use)."""
     state = request.app.state
     if getattr(state, "keyring", None) is None:

@@ -67,7 +67,7 @@ async def invoke(
     keys: Keys,
     connectors: Connectors,
     arguments: Annotated[dict[str, Any] | None, Body()] = None,
-) -> dict[str, Any] | JSONResponse:
+) -> JSONResponse:
     try:
         answer = await services.invoke_operation(
             db,
@@ -82,7 +82,7 @@ async def invoke(
         )
     except RateLimited as exc:
         return _rate_limited(exc)
-    return _json_body(answer)
+    return JSONResponse(_json_body(answer))  # already JSON-safe: skips FastAPI's re-encoding walk
 
 
 async def apim(
