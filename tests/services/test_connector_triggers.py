@@ -1,23 +1,19 @@
-"""Connector triggers end to end against real local services: polling (202/Location/Retry-After),
-the ``pollingtrigger`` cursor template, and webhooks (subscribe, event, unsubscribe on delete)."""
+"""Connector triggers end to end against real local services: polling (202/Location/Retry-After) in
+the ApiConnection and Power Automate OpenApiConnection shapes, the ``pollingtrigger`` cursor
+template, and webhooks (subscribe, event, unsubscribe on delete, a refused subscribe)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from tests.services._triggers_kit import EventsApi, events_package
 from tether.api import serve_in_thread
-from tether.definition import package_from_files
 from tether.secrets import KeyRing
 from tether.services import (
     ConnectorRuntime,
@@ -33,110 +29,12 @@ from tether.services import (
     set_flow_enabled,
 )
 from tether.services._flow_runtime import trigger_signing_key
-from tether.store import Database, FlowRuns, utcnow
-
-
-class Api:
-    """A tiny API with a polling trigger, a cursor trigger and a webhook; it records what it saw."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []  # new items since the last 200 answer
-        self.polls: list[dict[str, str]] = []
-        self.trips: list[dict[str, Any]] = [{"TripId": 1}, {"TripId": 2}]
-        self.filters: list[str | None] = []
-        self.callbacks: list[str] = []
-        self.deleted: list[str] = []
-
-    def app(self) -> Starlette:
-        async def poll(request: Request) -> Response:
-            query = dict(request.query_params)
-            self.polls.append(query)
-            state = int(query.get("triggerState", "0"))
-            if "triggerState" not in query or not self.items:
-                location = str(request.url.include_query_params(triggerState=state))
-                return Response(status_code=202, headers={"Location": location, "Retry-After": "15"})
-            batch, self.items = self.items, []
-            location = str(request.url.include_query_params(triggerState=state + len(batch)))
-            return JSONResponse({"value": batch}, headers={"Location": location, "Retry-After": "15"})
-
-        async def trips(request: Request) -> Response:
-            wanted = request.query_params.get("$filter")
-            self.filters.append(wanted)
-            above = int(wanted.split(" gt ")[1]) if wanted else 0
-            found = sorted((t for t in self.trips if t["TripId"] > above), key=lambda t: -t["TripId"])
-            return JSONResponse({"value": found})
-
-        async def subscribe(request: Request) -> Response:
-            self.callbacks.append((await request.json())["callbackUrl"])
-            return Response(status_code=201, headers={"Location": f"{request.base_url}api/hooks/s1"})
-
-        async def unsubscribe(request: Request) -> Response:
-            self.deleted.append(request.url.path)
-            return Response(status_code=200)
-
-        return Starlette(
-            routes=[
-                Route("/api/items", poll),
-                Route("/api/trips", trips),
-                Route("/api/hooks", subscribe, methods=["POST"]),
-                Route("/api/hooks/{id}", unsubscribe, methods=["DELETE"]),
-            ]
-        )
-
-
-def _package(host: str) -> Any:
-    def op(operation_id: str, **extra: Any) -> dict[str, Any]:
-        return {"operationId": operation_id, "responses": {"200": {"description": "ok"}}, **extra}
-
-    filter_param = {"name": "$filter", "in": "query", "type": "string"}
-    definition = {
-        "swagger": "2.0",
-        "info": {"title": "Events", "version": "1"},
-        "host": host,
-        "basePath": "/api",
-        "schemes": ["http"],
-        "paths": {
-            "/items": {"get": op("NewItems", **{"x-ms-trigger": "batch"})},
-            "/trips": {"get": op("NewTrips", parameters=[filter_param], **{"x-ms-trigger": "single"})},
-            "/hooks": {
-                "x-ms-notification-content": {
-                    "schema": {"type": "object", "required": ["event"], "properties": {"event": {}}}
-                },
-                "post": op(
-                    "OnEvent",
-                    parameters=[{"name": "body", "in": "body", "schema": {"type": "object"}}],
-                    **{"x-ms-trigger": "single"},
-                ),
-            },
-            "/hooks/{id}": {
-                "delete": op("DeleteHook", parameters=[{"name": "id", "in": "path", "required": True,
-                                                        "type": "string"}])
-            },
-        },
-    }  # fmt: skip
-    cursor = {
-        "templateId": "pollingtrigger",
-        "title": "Trips cursor",
-        "parameters": {
-            "x-ms-apimTemplateParameter.triggerConfig": {
-                "$filter": "TripId gt @{triggerBody().value[0].TripId}"
-            },
-            "x-ms-apimTemplateParameter.triggerDataPath": "@triggerBody().value",
-        },
-        "operationName": ["NewTrips"],
-    }
-    properties = {"properties": {"connectionParameters": {}, "policyTemplateInstances": [cursor]}}
-    return package_from_files(
-        {
-            "apiDefinition.swagger.json": json.dumps(definition).encode(),
-            "apiProperties.json": json.dumps(properties).encode(),
-        }
-    )
+from tether.store import Database, FlowRuns, FlowTriggers, utcnow
 
 
 @pytest.fixture(scope="module")
-def service() -> Iterator[tuple[Api, str]]:
-    api = Api()
+def service() -> Iterator[tuple[EventsApi, str]]:
+    api = EventsApi()
     with serve_in_thread(api.app()) as url:  # type: ignore[arg-type]
         yield api, url.removeprefix("http://")
 
@@ -156,7 +54,7 @@ def _host() -> dict[str, Any]:
 
 def _setup(db: Database, admin: Principal, team: str, host: str, ring: KeyRing) -> str:
     set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
-    connector = create_connector(db, admin, team, _package(host))
+    connector = create_connector(db, admin, team, events_package(host))
     return create_connection(db, admin, team, connector.id, {}, keyring=ring, public_url="http://x").id
 
 
@@ -271,3 +169,56 @@ def test_webhook_subscribes_fires_and_unsubscribes_on_delete(db, admin, team, se
 
     _drive(db, ring, steps)
     assert api.deleted == ["/api/hooks/s1"]
+
+
+def test_open_api_connection_polling_fires_each_item_once(db, admin, team, service, ring) -> None:
+    """Power Automate's shape: the operation by id, the connection by reference name, no path."""
+    api, host = service
+    connection = _setup(db, admin, team, host, ring)
+    trigger = {
+        "type": "OpenApiConnection",
+        "recurrence": {"frequency": "Minute", "interval": 1},
+        "inputs": {
+            "host": {
+                "connectionName": "shared_events",
+                "operationId": "NewItems",
+                "apiId": "/providers/Microsoft.PowerApps/apis/shared_events",
+            },
+            "parameters": {},
+        },
+    }
+    flow = _flow(trigger)
+    create_flow(db, admin, team, flow, name="pa-poller", connections={"shared_events": connection})
+    api.items, now = [], utcnow()
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        assert await triggers.tick(now) == []  # 202 + Location: state established
+        api.items = [{"n": 1}, {"n": 2}]
+        assert len(await triggers.tick(now + timedelta(seconds=16))) == 2  # x-ms-trigger batch: one run each
+        assert await triggers.tick(now + timedelta(seconds=32)) == []
+
+    _drive(db, ring, steps)
+    assert _bodies(db, admin, team, "pa-poller") == [{"n": 1}, {"n": 2}]
+    assert api.polls[-1] == {"triggerState": "2"}
+
+
+def test_a_refused_connector_subscribe_is_recorded_not_fatal(db, admin, team, service, ring) -> None:
+    api, host = service
+    connection = _setup(db, admin, team, host, ring)
+    set_environment_settings(db, admin, team, network_allow=[])  # loopback refused again
+    trigger = {
+        "type": "ApiConnectionWebhook",
+        "inputs": {"host": _host(), "path": "/hooks", "body": {"callbackUrl": "@{listCallbackUrl()}"}},
+    }
+    flow = create_flow(db, admin, team, _flow(trigger), name="refused", connections={"events": connection})
+    api.callbacks.clear()
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick()  # the pass goes on: the failure is the trigger's state
+        await triggers.tick()  # and is not retried at once
+
+    _drive(db, ring, steps)
+    with db.session() as session:
+        state = FlowTriggers(session).get(flow.id).state  # type: ignore[union-attr]
+    assert "network_allow" in state["error"] and "retry_at" in state
+    assert api.callbacks == []

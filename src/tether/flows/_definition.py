@@ -192,6 +192,8 @@ def validate_flow(flow: FlowDefinition, *, resolve: OperationResolver | None = N
             issues.append(_unsupported("trigger", trigger.type, trigger.pointer, SUPPORTED_TRIGGERS))
         elif resolve is not None and trigger.type.startswith(("ApiConnection", "OpenApiConnection")):
             _resolved(resolve, trigger, issues)
+        elif trigger.type == "HttpWebhook":
+            issues.extend(_http_webhook_issues(trigger))
         issues.extend(_expression_issues(trigger.raw, trigger.pointer))
     _check_scope(flow.actions, issues, resolve)
     issues.extend(_expression_issues(flow.outputs, flow.pointer + "/outputs"))
@@ -371,6 +373,24 @@ def _expression_issues(value: Any, pointer: str) -> Iterator[FlowIssue]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _expression_issues(item, f"{pointer}/{index}")
+
+
+def _http_webhook_issues(trigger: TriggerSpec) -> Iterator[FlowIssue]:
+    """An HttpWebhook declares its subscribe call, and may declare unsubscribe: each needs method and uri."""
+    inputs = trigger.raw.get("inputs")
+    for part in ("subscribe", "unsubscribe"):
+        call = inputs.get(part) if isinstance(inputs, dict) else None
+        if part == "unsubscribe" and call is None:
+            continue  # optional: the subscription is then just forgotten
+        missing = [key for key in ("method", "uri") if not (isinstance(call, dict) and call.get(key))]
+        if missing:
+            yield FlowIssue(
+                "flow/bad-trigger-inputs",
+                f"the HttpWebhook trigger's '{part}' needs "
+                + " and ".join(f"'{k}'" for k in missing)
+                + ', e.g. {"method": "POST", "uri": "https://…"}',
+                f"{trigger.pointer}/inputs/{part}",
+            )
 
 
 def _unsupported(what: str, kind: str, pointer: str, supported: frozenset[str]) -> FlowIssue:

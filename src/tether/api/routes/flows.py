@@ -237,7 +237,8 @@ async def invoke_trigger(
 async def webhook_event(
     flow_id: str, trigger: str, request: Request, runtime: Runtime, sig: str | None = None
 ) -> Response:
-    """An event from a subscribed webhook trigger's API: 202 and a run with the payload as trigger body."""
+    """An event for a subscribed webhook trigger (connector webhooks and HttpWebhook alike): 202 and
+    a run whose trigger outputs are the event's headers and body. A wrong signature is a 401."""
     if runtime.triggers is None:
         raise NotFound("connector triggers are not running in this server")
     body = _parse_body(await request.body(), request.headers.get("content-type", ""))

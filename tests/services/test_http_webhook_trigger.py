@@ -1,0 +1,173 @@
+"""The HttpWebhook trigger against a real local service: subscribe with the signed callback URL,
+events become runs, the declared unsubscribe on update/disable/delete, and the SSRF guard."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.services._triggers_kit import EventsApi, http_webhook
+from tether.api import serve_in_thread
+from tether.errors import AuthError, Conflict
+from tether.secrets import KeyRing
+from tether.services import (
+    ConnectorRuntime,
+    ConnectorTriggers,
+    FlowConnectorCaller,
+    create_flow,
+    delete_flow,
+    list_runs,
+    set_environment_settings,
+    set_flow_enabled,
+    update_flow,
+)
+from tether.services._flow_runtime import trigger_signing_key
+from tether.store import Database, FlowRuns, FlowTriggers, utcnow
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[tuple[EventsApi, str]]:
+    api = EventsApi()
+    with serve_in_thread(api.app()) as url:  # type: ignore[arg-type]
+        yield api, url
+
+
+@pytest.fixture
+def events(service: tuple[EventsApi, str]) -> tuple[EventsApi, str]:
+    api, url = service
+    api.plain.clear()
+    api.unsubscribe_status = 200
+    return api, url
+
+
+@pytest.fixture
+def ring() -> KeyRing:
+    return KeyRing.from_keys(KeyRing.generate_key())
+
+
+def _flow(trigger: dict[str, Any]) -> dict[str, Any]:
+    return {"triggers": {"hook": trigger}, "actions": {"A": {"type": "Compose", "inputs": "@triggerBody()"}}}
+
+
+def _drive(db: Database, ring: KeyRing, steps: Callable[[ConnectorTriggers], Any]) -> Any:
+    async def go() -> Any:
+        async with ConnectorRuntime() as connectors:
+            triggers = ConnectorTriggers(
+                db,
+                FlowConnectorCaller(db, runtime=connectors, keyring=ring),
+                instance="one",
+                submit=lambda _run: None,
+                signing_key=lambda: trigger_signing_key(db, ring),
+                public_url="http://tether.test",
+            )
+            return await steps(triggers)
+
+    return asyncio.run(go())
+
+
+def _state(db: Database, flow_id: str) -> dict[str, Any] | None:
+    with db.session() as session:
+        row = FlowTriggers(session).get(flow_id)
+        return dict(row.state) if row is not None else None
+
+
+def test_http_webhook_subscribes_fires_and_unsubscribes(db, admin, team, events, ring) -> None:
+    api, url = events
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    flow = create_flow(db, admin, team, _flow(http_webhook(url)), name="hooked")
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick()
+        await triggers.tick()  # subscribed: not again
+        assert api.plain_calls() == [("subscribe", "orders")]
+        sent = api.plain[0]
+        assert sent["query"] == {"v": "1"} and sent["authorization"].startswith("Basic ")
+        callback = urlsplit(sent["body"]["callbackUrl"])
+        assert callback.path == f"/api/v1/flows/{flow.id}/triggers/hook/events"
+        sig = parse_qs(callback.query)["sig"][0]
+        with pytest.raises(AuthError):
+            await triggers.accept_event(flow.id, "hook", sig=sig[:-2], headers={}, body={"n": 1})
+        headers = {"X-Event": "created", "Authorization": "Bearer not-for-the-run"}
+        run = await triggers.accept_event(flow.id, "hook", sig=sig, headers=headers, body={"n": 1})
+        assert run.status == "Waiting" and len(list_runs(db, admin, team, "hooked")) == 1
+        with db.session() as session:
+            outputs = FlowRuns(session).get(run.id).trigger["outputs"]  # type: ignore[union-attr]
+        assert outputs["body"] == {"n": 1} and outputs["headers"] == {"X-Event": "created"}
+
+        # Changed inputs: the old subscription's own unsubscribe, then a new subscription.
+        update_flow(db, admin, team, "hooked", definition=_flow(http_webhook(url, topic="invoices")))
+        await triggers.tick()
+        assert api.plain_calls()[1:] == [("unsubscribe", "orders"), ("subscribe", "invoices")]
+        set_flow_enabled(db, admin, team, "hooked", False)
+        await triggers.tick()
+        with pytest.raises(Conflict):  # disabled: unsubscribed, events refused
+            await triggers.accept_event(flow.id, "hook", sig=sig, headers={}, body={"n": 2})
+        set_flow_enabled(db, admin, team, "hooked", True)
+        await triggers.tick()
+        delete_flow(db, admin, team, "hooked")
+        await triggers.tick()
+
+    _drive(db, ring, steps)
+    assert api.plain_calls()[3:] == [
+        ("unsubscribe", "invoices"),  # disabled
+        ("subscribe", "invoices"),  # enabled again
+        ("unsubscribe", "invoices"),  # deleted
+    ]
+    assert _state(db, flow.id) is None
+
+
+def test_http_webhook_without_unsubscribe_is_forgotten(db, admin, team, events, ring) -> None:
+    api, url = events
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    flow = create_flow(db, admin, team, _flow(http_webhook(url, unsubscribe=False)), name="once")
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick()
+        assert _state(db, flow.id) == {"subscribed": True, "unsubscribe": None}
+        delete_flow(db, admin, team, "once")
+        await triggers.tick()
+
+    _drive(db, ring, steps)
+    assert api.plain_calls() == [("subscribe", "orders")]
+    assert _state(db, flow.id) is None
+
+
+def test_failed_unsubscribe_is_retried_then_given_up(db, admin, team, events, ring) -> None:
+    api, url = events
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    flow = create_flow(db, admin, team, _flow(http_webhook(url)), name="stubborn")
+    api.unsubscribe_status = 400  # not retried by the transport; the trigger tries again next pass
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick()
+        delete_flow(db, admin, team, "stubborn")
+        for _attempt in range(7):
+            await triggers.tick()
+
+    _drive(db, ring, steps)
+    assert [action for action, _topic in api.plain_calls()] == ["subscribe"] + ["unsubscribe"] * 6
+    assert _state(db, flow.id) is None
+
+
+def test_http_webhook_obeys_the_environment_network_policy(db, admin, team, events, ring) -> None:
+    api, url = events
+    flow = create_flow(db, admin, team, _flow(http_webhook(url)), name="guarded")
+    now = utcnow()
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick(now)
+        state = _state(db, flow.id) or {}
+        assert "refusing to connect to 127.0.0.1: loopback" in state["error"]
+        await triggers.tick(now + timedelta(seconds=5))  # waits before trying again
+        assert _state(db, flow.id) == state
+        set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+        await triggers.tick(now + timedelta(minutes=2))
+
+    _drive(db, ring, steps)
+    assert api.plain_calls() == [("subscribe", "orders")]  # nothing reached the service while refused
+    assert (_state(db, flow.id) or {}).get("subscribed") is True
