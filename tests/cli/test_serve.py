@@ -37,3 +37,40 @@ def test_admin_password_from_the_environment_is_not_written(
     assert not (tmp_path / "home" / INITIAL_PASSWORD_FILE).exists()
     printed = capsys.readouterr().err
     assert "TETHER_ADMIN_PASSWORD" in printed and "from-the-environment" not in printed
+
+
+def test_several_worker_processes_serve_one_database(tmp_path: Path) -> None:
+    """``tether serve --workers 2``: a real server; a token made through one process works in every one."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tether.api import free_port
+
+    port = free_port()
+    env = {**os.environ, "TETHER_HOME": str(tmp_path / "home"), "TETHER_ADMIN_PASSWORD": "workers-pass-1"}
+    command = [str(Path(sys.executable).parent / "tether"), "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.2)
+        created = httpx.post(f"{base}/api/v1/tokens", json={"name": "w"}, auth=("admin", "workers-pass-1"))
+        headers = {"Authorization": f"Bearer {created.json()['token']}"}
+        for _ in range(20):  # new connections, spread over both processes by the kernel
+            assert httpx.get(f"{base}/api/v1/me", headers=headers).json()["username"] == "admin"
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert "2 processes" in output
+    assert len({line for line in output.splitlines() if "Started server process" in line}) == 2

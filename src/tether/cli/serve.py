@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -13,7 +13,10 @@ from tether.cli._output import err
 from tether.config import Settings, load_settings
 from tether.store import Database
 
-__all__ = ["INITIAL_PASSWORD_FILE", "open_database", "serve"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["INITIAL_PASSWORD_FILE", "open_database", "serve", "serving_app", "worker_app"]
 
 INITIAL_PASSWORD_FILE = "initial-admin-password"
 
@@ -27,14 +30,20 @@ def serve(
     public_url: Annotated[
         str | None, typer.Option("--public-url", help="URL users reach this server at (behind a proxy).")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes sharing the port: one per CPU core serves the most calls. Each runs "
+            "flows too; the scheduler's database leases keep every tick firing once.",
+        ),
+    ] = 1,
 ) -> None:
     """Start the Tether server: API under /api/v1, docs at /docs.
 
     On first start it creates the database, the default environment and an 'admin' user
     (password from TETHER_ADMIN_PASSWORD, or generated and printed once).
     """
-    from tether.api import create_app
-
     settings = load_settings(
         database_url=database_url,
         public_url=public_url or (f"http://{host}:{port}" if port != 8000 or host != "127.0.0.1" else None),
@@ -42,8 +51,24 @@ def serve(
     database = open_database(settings)
     err.print(
         f"Tether {escape(settings.public_url)} — API docs at {escape(settings.public_url)}/docs "
-        f"(database: {database.dialect})"
+        f"(database: {database.dialect}" + (f", {workers} processes)" if workers > 1 else ")")
     )
+    if workers > 1:
+        # Each process builds its app from TETHER_* variables, so hand it the settings resolved here.
+        database.close()
+        os.environ.update(settings_environment(settings))
+        uvicorn.run(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers)
+        return
+    try:
+        uvicorn.run(serving_app(settings, database), host=host, port=port, log_level="info")
+    finally:
+        database.close()
+
+
+def serving_app(settings: Settings, database: Database) -> FastAPI:
+    """The API as ``tether serve`` runs it: embedded flow runs, or Celery's when a broker is set."""
+    from tether.api import create_app
+
     app = create_app(settings, database)
     if settings.broker_url:
         # Distributed mode: runs go to 'tether worker' processes through the broker.
@@ -53,10 +78,22 @@ def serve(
 
         app.state.flow_runtime = distributed_flow_runtime(database, settings)
         err.print(f"Flow runs go to Celery workers through {escape(maybe_sanitize_url(settings.broker_url))}")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
-    finally:
-        database.close()
+    return app
+
+
+def worker_app() -> FastAPI:
+    """One process of ``tether serve --workers N`` (the parent already migrated the database)."""
+    settings = load_settings()
+    return serving_app(settings, Database(settings.database_url))
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``TETHER_*`` variables that make :func:`load_settings` in a child process give ``settings``."""
+    return {
+        "TETHER_HOME": str(settings.home),
+        "TETHER_DATABASE_URL": settings.database_url,
+        "TETHER_PUBLIC_URL": settings.public_url,
+    }
 
 
 def open_database(settings: Settings) -> Database:

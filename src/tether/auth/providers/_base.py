@@ -8,12 +8,18 @@ quirks*. Errors leave as :class:`OAuthError` with the provider's own words and n
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import httpx
 from authlib.integrations.base_client import OAuthError as AuthlibOAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+with warnings.catch_warnings():
+    # authlib 1.9 nudges towards the httpx2 fork when its httpx client is imported; Tether
+    # standardises on httpx, and the nudge would otherwise reach every server's log.
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.client import DEFAULT_HEADERS
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 

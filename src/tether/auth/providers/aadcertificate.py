@@ -16,13 +16,15 @@ import binascii
 import dataclasses
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tether.auth.providers._base import OAuthProvider
+from tether.auth.providers._base import (
+    AsyncOAuth2Client,  # imported there without authlib's nudge
+    OAuthProvider,
+)
 from tether.auth.providers._inputs import ProviderInputs
 from tether.auth.providers.aad import aad_settings
 from tether.errors import InputError
