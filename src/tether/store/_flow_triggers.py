@@ -1,8 +1,9 @@
 """Connector trigger state: one row per flow with a polling or webhook connector trigger.
 
 The platform, not the API, keeps a polling trigger's state (the ``Location`` to poll next, the last
-trigger body for ``pollingtrigger`` cursors) and a webhook's subscription ``Location``. There is no
-foreign key to ``flows``: a deleted flow's row stays until its subscription is DELETEd. A lease
+trigger body for ``pollingtrigger`` cursors) and a webhook's subscription (the connector's
+``Location``, or an HttpWebhook's unsubscribe call). There is no foreign key to ``flows``: a deleted
+flow's row stays until its subscription is DELETEd. A lease
 (``leased_by``/``leased_until``, taken with a conditional UPDATE) lets one process at a time poll or
 (un)subscribe; an expired lease means that process died and another may take over.
 """
@@ -31,7 +32,12 @@ class FlowTrigger(Base):
     # sha256 of what resets the state: the trigger's type and inputs (and, for webhooks, the connection).
     inputs_hash: Mapped[str] = mapped_column(String(64))
     connection_id: Mapped[str | None] = mapped_column(String(64))
-    # Polling: {"location", "last_body", "error"}; webhook: {"location", "error", "attempts"}.
+    # Polling: {"location", "last_body", "error"}.
+    # Webhook, subscribed: a connector webhook keeps {"location"} (the subscription to DELETE); an
+    # HttpWebhook keeps {"subscribed": true, "unsubscribe"}, the evaluated unsubscribe call (method,
+    # uri, headers, queries, body, authentication) or null when none was declared.
+    # Webhook, subscribe failed: {"error", "retry_at"}; no new attempt before that ISO time unless the
+    # trigger's inputs change. A failed unsubscribe adds "attempts" (given up after a few).
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
     leased_by: Mapped[str | None] = mapped_column(String(64))

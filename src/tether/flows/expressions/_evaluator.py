@@ -23,6 +23,10 @@ __all__ = ["evaluate", "evaluate_expression", "evaluate_parsed"]
 _UNEXPECTED = (ValueError, TypeError, ArithmeticError, KeyError, IndexError, OverflowError, UnicodeError)
 
 
+# Marks "no such property", distinct from a property whose value is null.
+_MISSING: Any = object()
+
+
 class _Evaluator:
     def __init__(self, text: str, context: ExpressionContext) -> None:
         self.text, self.context = text, context
@@ -67,20 +71,14 @@ class _Evaluator:
         if isinstance(target, dict):
             if not isinstance(key, str):
                 raise self.fail(f"an object's property name must be a string, not {type_name(key)}", at)
-            if key in target:
-                return target[key]
-            folded = key.lower()
-            for name, value in target.items():
-                if name.lower() == folded:
-                    return value
+            value = _property(target, key)
+            if value is not _MISSING:
+                return value
+            if "/" in key:
+                return self.walk(target, key, node.optional, at)
             if node.optional:
                 return None
-            available = ", ".join(f"'{name}'" for name in list(target)[:20])
-            raise self.fail(
-                f"property '{key}' doesn't exist; available properties are {available or 'none'} "
-                f"(use ?['{key}'] to get null when it is missing)",
-                at,
-            )
+            raise self.missing(target, key, key, at)
         if isinstance(target, list):
             index = key
             if isinstance(key, str) and key.strip().lstrip("-").isdigit():
@@ -98,6 +96,43 @@ class _Evaluator:
             return None
         raise self.fail(f"cannot select {_describe_key(key)} from a value of type {type_name(target)}", at)
 
+    def walk(self, target: dict[str, Any], path: str, optional: bool, at: int) -> Any:
+        """Power Automate's property path: ``x?['body/value']`` reads as ``x?['body']?['value']``.
+
+        The designer writes these for connector outputs (``triggerOutputs()?['body/value']``,
+        ``outputs('X')?['headers/Content-Type']``). Only called when no property is literally named
+        ``path``; every segment is an object property, and ``?`` covers them all.
+        """
+        value: Any = target
+        for segment in path.split("/"):
+            if isinstance(value, dict):
+                found = _property(value, segment)
+                if found is not _MISSING:
+                    value = found
+                    continue
+                if optional:
+                    return None
+                raise self.missing(value, segment, path, at)
+            if optional:
+                return None
+            reason = "the value is null" if value is None else f"it is of type {type_name(value)}"
+            raise self.fail(
+                f"cannot select property '{segment}' of '{path}' because {reason}: use '?' (as in "
+                f"?['{path}']) to get null instead of an error",
+                at,
+            )
+        return value
+
+    def missing(self, target: dict[str, Any], name: str, key: str, at: int) -> ExpressionEvaluationError:
+        """Logic Apps' "property doesn't exist" error for ``name``, looked up as (part of) ``key``."""
+        available = ", ".join(f"'{item}'" for item in list(target)[:20])
+        where = "" if name == key else f" (in '{key}')"
+        return self.fail(
+            f"property '{name}'{where} doesn't exist; available properties are {available or 'none'} "
+            f"(use ?['{key}'] to get null when it is missing)",
+            at,
+        )
+
     def body(self, body: Node | Interpolation | str) -> Any:
         if isinstance(body, str):
             return body
@@ -113,6 +148,17 @@ def _leftmost(node: Node) -> int:
     while isinstance(node, Access):
         node = node.target
     return node.start
+
+
+def _property(target: dict[str, Any], name: str) -> Any:
+    """``target``'s property ``name``, exact match first, then ignoring case; :data:`_MISSING` if none."""
+    if name in target:
+        return target[name]
+    folded = name.lower()
+    for candidate, value in target.items():
+        if candidate.lower() == folded:
+            return value
+    return _MISSING
 
 
 def _describe_key(key: Any) -> str:
