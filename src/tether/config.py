@@ -71,6 +71,14 @@ class Settings(BaseSettings):
         ),
     )
 
+    connection_rate_limit: int = Field(
+        default=500,
+        ge=0,
+        description=(
+            "Calls per minute each connection may make through one server process (then 429 with "
+            "Retry-After); 0 turns the limit off."
+        ),
+    )
     run_retention_days: int = Field(
         default=30,
         ge=1,

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
 from tests.services._invoke_kit import KEY, echo_app, echo_package, values_for
-from tether.api import serve_in_thread
-from tether.runtime import RateLimit
-from tether.services import ConnectorRuntime
+from tether.api import create_app, serve_in_thread
 
 ENV = "/api/v1/environments/default"
 PROBLEM = "application/problem+json"
@@ -95,15 +94,18 @@ def test_loopback_needs_the_environment_setting(
 def test_rate_limit_answers_429_with_retry_after(
     api: Api, admin_headers: dict[str, str], echo_host: str
 ) -> None:
-    api.client.app.state.connector_runtime = ConnectorRuntime(rate_limit=RateLimit(limit=2, period=60))  # type: ignore[attr-defined]
-    api.client.app.state.connector_runtime_owned = True  # type: ignore[attr-defined]
-    _allow_loopback(api, admin_headers)
-    _name, connection = _connect(api, admin_headers, echo_package(echo_host, "none"), {})
-    url = f"{ENV}/connections/{connection}/invoke/GetLatest"
-    assert [api.client.post(url, headers=admin_headers).status_code for _ in range(2)] == [200, 200]
-    limited = api.client.post(url, headers=admin_headers)
+    settings = api.settings.model_copy(update={"connection_rate_limit": 2})  # TETHER_CONNECTION_RATE_LIMIT=2
+    with TestClient(create_app(settings, api.db)) as client:
+        limited_api = Api(client=client, db=api.db, settings=settings)
+        _allow_loopback(limited_api, admin_headers)
+        _name, connection = _connect(limited_api, admin_headers, echo_package(echo_host, "none"), {})
+        url = f"{ENV}/connections/{connection}/invoke/GetLatest"
+        assert [client.post(url, headers=admin_headers).status_code for _ in range(2)] == [200, 200]
+        limited = client.post(url, headers=admin_headers)
     assert limited.status_code == 429 and limited.headers["content-type"] == PROBLEM
     assert int(limited.headers["retry-after"]) >= 1 and limited.json()["retry_after"] > 0
+    # The default app (500 per minute) lets a third call through.
+    assert [api.client.post(url, headers=admin_headers).status_code for _ in range(3)] == [200] * 3
 
 
 def test_bad_arguments_are_listed(api: Api, admin_headers: dict[str, str], echo_host: str) -> None:

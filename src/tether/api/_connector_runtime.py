@@ -14,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
+from tether.runtime import RateLimit
 from tether.services import ConnectorRuntime
 
 __all__ = ["Connectors", "app_connector_runtime", "connector_runtime", "with_connector_runtime"]
@@ -35,7 +36,8 @@ def app_connector_runtime(app: FastAPI) -> ConnectorRuntime:
         with _lock:
             found = getattr(state, "connector_runtime", None)
             if found is None:
-                found = ConnectorRuntime()
+                per_minute = state.settings.connection_rate_limit
+                found = ConnectorRuntime(rate_limit=RateLimit(per_minute) if per_minute else None)
                 state.connector_runtime = found
                 state.connector_runtime_owned = True
     return found
