@@ -244,3 +244,16 @@ async def test_timeout_becomes_upstream_timeout(httpbin, api) -> None:
     async with Runtime(network_policy=LOOPBACK, timeout=0.3, retry=RetryPolicy(max_attempts=1)) as runtime:
         with pytest.raises(UpstreamTimeout, match="no answer in time"):
             await runtime.invoke(api, "get_delay_delay", {"delay": 2}, connection=conn)
+
+
+async def test_cookies_one_connection_gets_are_never_kept_or_sent_to_another(runtime, httpbin, api) -> None:
+    """The runtime's client is shared by every connection: a Set-Cookie must not be remembered."""
+    ada = ConnectionContext(connection_id="ada", base_url=httpbin.url)
+    bob = ConnectionContext(connection_id="bob", base_url=httpbin.url)
+    sets = await runtime.invoke(
+        api, "get_cookies_set_name_value", {"name": "session", "value": "ada-s3cret"}, connection=ada
+    )
+    assert sets.status == 200  # httpbin set the cookie, then redirected to /cookies
+    assert len(runtime.client.cookies.jar) == 0
+    seen = await runtime.invoke(api, "get_cookies", connection=bob)
+    assert seen.body == {"cookies": {}}

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
 from typing import Any
 
@@ -133,6 +134,9 @@ class Runtime:
             trust_env=False,  # an environment proxy would bypass the network policy
             timeout=self.timeout,
         )
+        # One client serves every connection, so it must remember nothing between calls: a cookie
+        # an API sets would otherwise pile up in its jar for the life of the process.
+        self.client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self._transports: dict[NetworkPolicy, Transport] = {}
         self._checkers = {False: SchemaChecker(), True: SchemaChecker(openapi31=True)}
 
