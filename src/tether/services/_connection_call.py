@@ -100,7 +100,7 @@ def prepare_for(
 
 async def prepare_call(
     db: Database,
-    principal: Principal,
+    principal: Principal | None,
     environment: str | None,
     connection: str,
     *,
@@ -108,7 +108,8 @@ async def prepare_call(
     runtime: ConnectorRuntime,
     connector: str | None = None,
 ) -> PreparedCall:
-    """:func:`prepare_for`, answered from ``runtime``'s memory while nothing it read has changed.
+    """:func:`prepare_for` (or, without a ``principal``, :func:`prepare_by_id` for a flow run), answered
+    from ``runtime``'s memory while nothing it read has changed.
 
     What a call needs (permission, compiled revision, decrypted credentials, network policy)
     changes rarely and costs several queries to read, so it is kept per caller and connection in
@@ -120,10 +121,15 @@ async def prepare_call(
     call = cache.get(key)
     if call is None:
         stamp = cache.stamp()
-        call = await asyncio.to_thread(
-            prepare_for, db, principal, environment, connection,
-            keyring=keyring, cache=runtime.cache, connector=connector,
-        )  # fmt: skip
+        if principal is None:
+            call = await asyncio.to_thread(
+                prepare_by_id, db, connection, keyring=keyring, cache=runtime.cache
+            )
+        else:
+            call = await asyncio.to_thread(
+                prepare_for, db, principal, environment, connection,
+                keyring=keyring, cache=runtime.cache, connector=connector,
+            )  # fmt: skip
         cache.put(key, call, stamp)
     return call
 

@@ -11,7 +11,6 @@ honours it never repeats an action a crashed worker had already sent.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from tether.errors import TetherError
 from tether.flows.engine import ActionFailure, ConnectorReply
 from tether.runtime import RateLimited, UpstreamUnavailable
 from tether.secrets import KeyRing
-from tether.services._connection_call import prepare_by_id
+from tether.services._connection_call import prepare_call
 from tether.services._connector_runtime import ConnectorRuntime
 from tether.services._invoke import RequestExtras, run_operation
 from tether.store import Database
@@ -64,8 +63,8 @@ class FlowConnectorCaller:
     ) -> ConnectorReply:
         connection_id = self.connections.get(connection_name, connection_name)
         try:
-            call = await asyncio.to_thread(
-                prepare_by_id, self.db, connection_id, keyring=self.keyring, cache=self.runtime.cache
+            call = await prepare_call(
+                self.db, None, None, connection_id, keyring=self.keyring, runtime=self.runtime
             )
             if method.upper() == "OPERATION":  # OpenApiConnection: path is the operationId
                 operation_id, arguments = path, dict(body or {})
