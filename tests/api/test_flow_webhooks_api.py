@@ -3,6 +3,7 @@ as in production), a local event service, and events POSTed to the signed callba
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -94,7 +95,8 @@ def _post_event(callback: str, event: Any) -> httpx.Response:
 def test_http_webhook_over_http(server: Server, events: tuple[EventsApi, str]) -> None:
     api, events_url = events
     api.plain.clear()
-    created = server.client.post(f"{ENV}/flows", json=_flow("orders", http_webhook(events_url)))
+    trigger = http_webhook(events_url, authentication={"type": "Raw", "value": "Token unsub-5e6f"})
+    created = server.client.post(f"{ENV}/flows", json=_flow("orders", trigger))
     assert created.status_code == 201, created.text
     subscribe = _eventually(
         lambda: [c for c in api.plain if c["action"] == "subscribe"], "the subscribe call"
@@ -109,10 +111,15 @@ def test_http_webhook_over_http(server: Server, events: tuple[EventsApi, str]) -
     assert detail["trigger"]["outputs"]["body"] == {"order": 7}
     assert detail["trigger"]["outputs"]["headers"]["x-event"] == "created"
     assert detail["actions"][0]["outputs"] == {"order": 7}
+    # The run history holds the event, not the subscription's credentials.
+    history = json.dumps(detail) + server.client.get(f"{ENV}/flows/orders/runs").text
+    assert "s3cret" not in history and "unsub-5e6f" not in history
 
     assert server.client.delete(f"{ENV}/flows/orders").status_code == 204
     _eventually(lambda: [c for c in api.plain if c["action"] == "unsubscribe"], "the unsubscribe call")
     assert api.plain_calls() == [("subscribe", "orders"), ("unsubscribe", "orders")]
+    # Decrypted with the server's own key ring to be sent.
+    assert api.plain[1]["authorization"] == "Token unsub-5e6f"
 
 
 def test_api_connection_webhook_over_http(server: Server, events: tuple[EventsApi, str]) -> None:

@@ -67,6 +67,7 @@ class EventsApi:
                     "method": request.method,
                     "body": json.loads(raw) if raw else None,
                     "authorization": request.headers.get("authorization"),
+                    "key": request.headers.get("x-hook-key"),
                     "query": dict(request.query_params),
                 }
             )
@@ -141,8 +142,11 @@ def events_package(host: str) -> ConnectorPackage:
     )
 
 
-def http_webhook(base_url: str, *, topic: str = "orders", unsubscribe: bool = True) -> dict[str, Any]:
-    """An HttpWebhook trigger subscribing to ``EventsApi``'s ``/plain`` endpoints at ``base_url``."""
+def http_webhook(
+    base_url: str, *, topic: str = "orders", unsubscribe: bool = True, **unsubscribe_extra: Any
+) -> dict[str, Any]:
+    """An HttpWebhook trigger subscribing to ``EventsApi``'s ``/plain`` endpoints at ``base_url``;
+    ``unsubscribe_extra`` adds to its unsubscribe call (``authentication``, ``headers``)."""
     inputs: dict[str, Any] = {
         "subscribe": {
             "method": "POST",
@@ -157,5 +161,6 @@ def http_webhook(base_url: str, *, topic: str = "orders", unsubscribe: bool = Tr
             "method": "POST",
             "uri": f"{base_url}/plain/unsubscribe",
             "body": {"callbackUrl": "@{listCallbackUrl()}", "topic": topic},
+            **unsubscribe_extra,
         }
     return {"type": "HttpWebhook", "inputs": inputs}

@@ -4,12 +4,15 @@ events become runs, the declared unsubscribe on update/disable/delete, and the S
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import text
 
 from tests.services._triggers_kit import EventsApi, http_webhook
 from tether.api import serve_in_thread
@@ -22,6 +25,7 @@ from tether.services import (
     create_flow,
     delete_flow,
     list_runs,
+    rotate_keys,
     set_environment_settings,
     set_flow_enabled,
     update_flow,
@@ -119,6 +123,88 @@ def test_http_webhook_subscribes_fires_and_unsubscribes(db, admin, team, events,
         ("unsubscribe", "invoices"),  # deleted
     ]
     assert _state(db, flow.id) is None
+
+
+def _stored(db: Database, flow_id: str) -> str:
+    """The row's ``state`` column as the database holds it (no ORM in between)."""
+    with db.session() as session:
+        query = text("SELECT state FROM flow_triggers WHERE flow_id = :id")
+        return str(session.execute(query, {"id": flow_id}).scalar_one())
+
+
+_HEADER_KEY = "hook-key-0f9e8d"
+
+
+@pytest.mark.parametrize(
+    ("authentication", "expected"),
+    [
+        pytest.param(
+            {"type": "Basic", "username": "hook", "password": "unsub-pa55word"},
+            "Basic " + base64.b64encode(b"hook:unsub-pa55word").decode(),
+            id="basic",
+        ),
+        pytest.param({"type": "Raw", "value": "Token raw-v4lue-7c1d"}, "Token raw-v4lue-7c1d", id="raw"),
+    ],
+)
+def test_stored_unsubscribe_is_encrypted_and_still_sent(
+    db, admin, team, events, ring, caplog, authentication, expected
+) -> None:
+    api, url = events
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    trigger = http_webhook(url, authentication=authentication, headers={"X-Hook-Key": _HEADER_KEY})
+    flow = create_flow(db, admin, team, _flow(trigger), name="sealed")
+    secret = authentication.get("password") or authentication["value"]
+    caplog.set_level(logging.DEBUG)
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick()
+        stored = _stored(db, flow.id)
+        assert "subscribed" in stored
+        assert secret not in stored and _HEADER_KEY not in stored and "s3cret" not in stored
+        call = ring.decrypt_json((_state(db, flow.id) or {})["unsubscribe"])
+        assert call["authentication"] == authentication and call["headers"] == {"X-Hook-Key": _HEADER_KEY}
+        delete_flow(db, admin, team, "sealed")
+        await triggers.tick()
+
+    _drive(db, ring, steps)
+    assert api.plain_calls() == [("subscribe", "orders"), ("unsubscribe", "orders")]
+    assert (api.plain[1]["authorization"], api.plain[1]["key"]) == (expected, _HEADER_KEY)
+    assert _state(db, flow.id) is None
+    # The transport logged both calls (headers at DEBUG), with every credential masked.
+    assert "/plain/unsubscribe" in caplog.text
+    assert not [s for s in (secret, _HEADER_KEY, "s3cret") if s in caplog.text]
+
+
+def test_key_rotation_reencrypts_stored_unsubscribe_calls(db, admin, team, events, ring) -> None:
+    api, url = events
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    raw = {"type": "Raw", "value": "Token rotated-9a8b"}
+    flows = [
+        create_flow(
+            db, admin, team, _flow(http_webhook(url, topic=f"t{n}", authentication=raw)), name=f"f{n}"
+        )
+        for n in range(3)
+    ]
+    _drive(db, ring, lambda triggers: triggers.tick())
+    with db.session() as session:
+        # A row from before the unsubscribe call was encrypted: rotation encrypts it too.
+        legacy = FlowTriggers(session).get(flows[0].id)
+        legacy.state = {**legacy.state, "unsubscribe": ring.decrypt_json(legacy.state["unsubscribe"])}
+    assert "rotated-9a8b" in _stored(db, flows[0].id)
+
+    result = rotate_keys(db, admin, ring, batch_size=2)
+    assert (result.keys, result.reencrypted) == (2, 3)  # the callback signing key, two calls
+    for flow in flows:
+        token = (_state(db, flow.id) or {})["unsubscribe"]
+        assert ring.is_current(token) and ring.decrypt_json(token)["authentication"] == raw
+        assert "rotated-9a8b" not in _stored(db, flow.id)
+
+    for flow in flows:
+        delete_flow(db, admin, team, flow.name)
+    _drive(db, ring, lambda triggers: triggers.tick())
+    unsubscribes = [c for c in api.plain if c["action"] == "unsubscribe"]
+    assert sorted(c["body"]["topic"] for c in unsubscribes) == ["t0", "t1", "t2"]
+    assert {c["authorization"] for c in unsubscribes} == {"Token rotated-9a8b"}
 
 
 def test_http_webhook_without_unsubscribe_is_forgotten(db, admin, team, events, ring) -> None:

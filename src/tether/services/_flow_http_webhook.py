@@ -6,24 +6,37 @@ body, authentication}``. They name no connector, so they go straight to the runt
 :class:`~tether.runtime.Transport` under the flow environment's network policy: the SSRF guard
 refuses loopback, private and metadata addresses unless the environment's ``network_allow``
 opens them, and the transport's retries, redirect rules and rate limit apply as for connectors.
+
+The unsubscribe call is kept with the subscription until it is sent, and it carries credentials
+(``authentication``, headers): the trigger row holds it as a key ring token, like a connection's
+secrets, and key rotation re-encrypts it (:func:`reencrypt_unsubscribe_calls`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from tether.definition import Api, Operation
 from tether.errors import InputError
 from tether.runtime import ConnectionContext, Exchange, NetworkPolicy, Runtime
+from tether.secrets import KeyRing
+from tether.services._flow_trigger_parts import HTTP_WEBHOOK
 from tether.services._network import network_policy
-from tether.store import Connections, Database
+from tether.store import Connections, Database, FlowTrigger
 
-__all__ = ["SUPPORTED_AUTHENTICATION", "WebhookCall", "environment_policy", "send_call"]
+__all__ = [
+    "SUPPORTED_AUTHENTICATION",
+    "WebhookCall",
+    "environment_policy",
+    "reencrypt_unsubscribe_calls",
+    "send_call",
+]
 
 SUPPORTED_AUTHENTICATION = frozenset({"none", "basic", "raw"})
 # The transport carries operations of an API; these calls belong to none, so they travel as this one.
@@ -47,15 +60,16 @@ class _RawAuthorization(httpx.Auth):
 
 @dataclass(frozen=True)
 class WebhookCall:
-    """One evaluated ``subscribe`` or ``unsubscribe`` call; kept as JSON with the subscription
-    (``asdict``), so the unsubscribe sent is the one declared when the subscription began."""
+    """One evaluated ``subscribe`` or ``unsubscribe`` call; an unsubscribe is kept encrypted with the
+    subscription (:meth:`encrypted`), so the one sent is the one declared when the subscription began."""
 
     method: str
     uri: str
-    headers: dict[str, str]
-    queries: dict[str, str]
-    body: Any
-    authentication: dict[str, Any] | None
+    # Credentials (and a body carrying the signed callback URL) never reach a repr.
+    headers: dict[str, str] = field(repr=False)
+    queries: dict[str, str] = field(repr=False)
+    body: Any = field(repr=False)
+    authentication: dict[str, Any] | None = field(repr=False)
 
     @classmethod
     def from_inputs(cls, inputs: Any, part: str) -> WebhookCall:
@@ -80,11 +94,21 @@ class WebhookCall:
         )
 
     @classmethod
-    def from_state(cls, stored: Mapping[str, Any]) -> WebhookCall:
-        return cls(**{name: stored.get(name) for name in cls.__dataclass_fields__})
+    def from_stored(cls, stored: str | Mapping[str, Any], keyring: KeyRing) -> WebhookCall:
+        """The call a trigger row keeps: a key ring token (or the plain JSON of rows written before
+        the call was encrypted). Raises ``DecryptionFailed`` when no key on the ring fits."""
+        found = keyring.decrypt_json(stored) if isinstance(stored, str) else stored
+        return cls(**{name: found.get(name) for name in cls.__dataclass_fields__})
 
-    def to_state(self) -> dict[str, Any]:
-        return asdict(self)
+    def encrypted(self, keyring: KeyRing) -> str:
+        """The call as a key ring token: what the trigger row keeps, decrypted only to send it."""
+        return keyring.encrypt_json(asdict(self))
+
+    def secrets(self) -> dict[str, str]:
+        """The call's credentials and header values, named so the transport masks them in log lines."""
+        found = self.authentication or {}
+        values = [found.get("password"), found.get("value"), *(self.headers or {}).values()]
+        return {f"secret{n}": str(v) for n, v in enumerate(values) if v}
 
     def request(self) -> httpx.Request:
         headers = dict(self.headers)
@@ -130,7 +154,8 @@ async def send_call(
     exchange = Exchange(
         api=_API,
         operation=_OPERATION,
-        connection=ConnectionContext(connection_id=key, auth=call.auth()),
+        # No policy reads these parameters: they only tell the transport's log lines what to mask.
+        connection=ConnectionContext(connection_id=key, parameters=call.secrets(), auth=call.auth()),
         request=call.request(),
     )
     response = await runtime.transport(policy)(exchange)
@@ -139,3 +164,31 @@ async def send_call(
     finally:
         await response.aclose()
     return response.status_code, dict(response.headers)
+
+
+def reencrypt_unsubscribe_calls(
+    db: Database, keyring: KeyRing, again: Callable[[str], str | None], *, batch_size: int
+) -> None:
+    """Key rotation: every HttpWebhook row's unsubscribe call through ``again`` (which re-encrypts a
+    token with the primary key), in batches of short transactions, each row re-read under its lock.
+    A row written before the call was encrypted is encrypted now."""
+    after = ""
+    while True:
+        with db.session() as session:
+            query = (
+                select(FlowTrigger.flow_id)
+                .where(FlowTrigger.trigger_type == HTTP_WEBHOOK, FlowTrigger.flow_id > after)
+                .order_by(FlowTrigger.flow_id)
+                .limit(batch_size)
+            )
+            ids = list(session.scalars(query))
+            for flow_id in ids:
+                row = session.get(FlowTrigger, flow_id, with_for_update=True)
+                stored = row.state.get("unsubscribe") if row is not None else None
+                if row is None or not isinstance(stored, str | Mapping):
+                    continue  # gone meanwhile, or no unsubscribe declared
+                token = stored if isinstance(stored, str) else keyring.encrypt_json(dict(stored))
+                row.state = {**row.state, "unsubscribe": again(token) or token}
+        if len(ids) < batch_size:
+            return
+        after = ids[-1]

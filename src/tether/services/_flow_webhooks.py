@@ -6,8 +6,9 @@ Two kinds share one lifecycle (REFERENCE.md §5, "Webhook"):
   subscribe operation through the flow's connection; the API answers ``201`` with a ``Location``
   that is DELETEd, through the same connection, to unsubscribe. Events are checked against the
   operation's ``x-ms-notification-content``.
-- ``HttpWebhook`` sends its declared ``subscribe`` call; the evaluated ``unsubscribe`` call is kept
-  with the subscription and sent to end it (``_flow_http_webhook.py``).
+- ``HttpWebhook`` sends its declared ``subscribe`` call; the evaluated ``unsubscribe`` call is kept,
+  encrypted with the key ring (it holds credentials), with the subscription and sent to end it
+  (``_flow_http_webhook.py``).
 
 Either way ``@listCallbackUrl()`` is the signed ``/flows/{id}/triggers/{name}/events?sig=…`` URL,
 and an event POSTed there starts a run whose trigger outputs are the event's headers and body.
@@ -133,7 +134,8 @@ class WebhookTriggers:
         status, _headers = await send_call(runtime, subscribe, policy=policy, key=f"flow:{flow_id}")
         if status >= 300:
             return {"error": f"subscribe answered {status}"}
-        return {"subscribed": True, "unsubscribe": unsubscribe.to_state() if unsubscribe else None}
+        keyring = self.context.caller.keyring
+        return {"subscribed": True, "unsubscribe": unsubscribe.encrypted(keyring) if unsubscribe else None}
 
     # ----- unsubscribe
     async def unsubscribe(self, flow_id: str, now: datetime) -> None:
@@ -167,11 +169,12 @@ class WebhookTriggers:
             context.save(flow_id, state={**state, "attempts": attempts + 1})
 
     async def _unsubscribe_http(self, flow_id: str, environment: str, stored: Any) -> bool:
-        if not isinstance(stored, Mapping):
+        if not isinstance(stored, str | Mapping):
             return True  # no unsubscribe declared: forgetting the subscription is all there is to do
         policy = await asyncio.to_thread(environment_policy, self.context.db, environment)
         runtime = self.context.caller.runtime.runtime
-        call = WebhookCall.from_state(stored)
+        # Decrypted only now, for this one call (a DecryptionFailed counts as a failed attempt).
+        call = WebhookCall.from_stored(stored, self.context.caller.keyring)
         status, _headers = await send_call(runtime, call, policy=policy, key=f"flow:{flow_id}")
         return status < 300 or status in _GONE
 

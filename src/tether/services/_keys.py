@@ -16,6 +16,7 @@ from typing import Final
 from tether.errors import PermissionDenied
 from tether.secrets import KeyRing
 from tether.services._access import Principal
+from tether.services._flow_http_webhook import reencrypt_unsubscribe_calls
 from tether.store import AuditLog, Connections, Database, PendingConsent
 
 __all__ = ["KeyRotation", "rotate_keys"]
@@ -63,6 +64,7 @@ def rotate_keys(
 
     _in_batches(db, batch_size, lambda repo, after, n: repo.ids_after(after, n), _connection_step(again))
     _in_batches(db, batch_size, lambda repo, after, n: repo.pending_ids_after(after, n), _pending_step(again))
+    reencrypt_unsubscribe_calls(db, keyring, again, batch_size=batch_size)  # HttpWebhook triggers' rows
     with db.session() as session:
         repo = Connections(session)
         for secret in repo.install_secrets():

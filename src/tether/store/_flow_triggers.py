@@ -2,8 +2,8 @@
 
 The platform, not the API, keeps a polling trigger's state (the ``Location`` to poll next, the last
 trigger body for ``pollingtrigger`` cursors) and a webhook's subscription (the connector's
-``Location``, or an HttpWebhook's unsubscribe call). There is no foreign key to ``flows``: a deleted
-flow's row stays until its subscription is DELETEd. A lease
+``Location``, or an HttpWebhook's unsubscribe call, encrypted). There is no foreign key to
+``flows``: a deleted flow's row stays until its subscription is DELETEd. A lease
 (``leased_by``/``leased_until``, taken with a conditional UPDATE) lets one process at a time poll or
 (un)subscribe; an expired lease means that process died and another may take over.
 """
@@ -34,8 +34,9 @@ class FlowTrigger(Base):
     connection_id: Mapped[str | None] = mapped_column(String(64))
     # Polling: {"location", "last_body", "error"}.
     # Webhook, subscribed: a connector webhook keeps {"location"} (the subscription to DELETE); an
-    # HttpWebhook keeps {"subscribed": true, "unsubscribe"}, the evaluated unsubscribe call (method,
-    # uri, headers, queries, body, authentication) or null when none was declared.
+    # HttpWebhook keeps {"subscribed": true, "unsubscribe"}: the evaluated unsubscribe call (method,
+    # uri, headers, queries, body, authentication) as a key ring token (encrypt_json: it holds
+    # credentials), or null when none was declared.
     # Webhook, subscribe failed: {"error", "retry_at"}; no new attempt before that ISO time unless the
     # trigger's inputs change. A failed unsubscribe adds "attempts" (given up after a few).
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
