@@ -4,6 +4,8 @@ Backend: nginx serving a fixed JSON body on a loopback port. Compared in one run
 
 - ``nginx direct``      wrk ⇒ nginx (the ceiling);
 - ``nginx proxy_pass``  wrk ⇒ nginx ⇒ nginx (what a plain reverse proxy costs);
+- ``python floor``      wrk ⇒ a bare ASGI app on uvicorn forwarding with httpx ⇒ nginx: no framework,
+  no runtime — what any Python proxy built on these libraries costs on this machine;
 - ``tether http``       wrk ⇒ a minimal Starlette/uvicorn app calling ``Runtime.invoke`` ⇒ nginx;
 - ``httpx direct``      in-process httpx.AsyncClient ⇒ nginx (the in-process baseline);
 - ``runtime.invoke``    in-process ``Runtime.invoke`` ⇒ nginx.
@@ -37,6 +39,26 @@ from tether.definition import compile_api
 from tether.runtime import ConnectionContext, NetworkPolicy, Runtime
 
 MAX_CALLS = 200_000  # bound on in-process loops, beside the time bound
+
+
+def serve_floor(port: int, backend: str) -> None:
+    """The floor (run in its own process): any request ⇒ one httpx GET to nginx ⇒ its body, raw ASGI."""
+    import uvicorn
+
+    client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        upstream = await client.get(f"{backend}/data")
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(upstream.content)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": upstream.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": upstream.content})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
 
 
 def serve_tether(port: int, backend: str) -> None:
@@ -114,24 +136,28 @@ async def in_process_rows(backend: str, seconds: float) -> dict[str, dict[int, d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
-    parser.add_argument("--serve-tether", nargs=2, metavar=("PORT", "BACKEND"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=3, metavar=("KIND", "PORT", "BACKEND"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_tether:
-        serve_tether(int(args.serve_tether[0]), args.serve_tether[1])
+    if args.serve:
+        kind, port, backend = args.serve
+        (serve_floor if kind == "floor" else serve_tether)(int(port), backend)
         return
     require("nginx", "wrk")
     folder = Path(tempfile.mkdtemp(prefix="tether-bench-"))
-    tether_port = free_port()
+    tether_port, floor_port = free_port(), free_port()
     try:
         with nginx(folder) as urls:
-            tether = subprocess.Popen(
-                [sys.executable, __file__, "--serve-tether", str(tether_port), urls.backend]
-            )
+            servers = [
+                subprocess.Popen([sys.executable, __file__, "--serve", kind, str(port), urls.backend])
+                for kind, port in (("tether", tether_port), ("floor", floor_port))
+            ]
             try:
                 wait_for(f"http://127.0.0.1:{tether_port}/invoke")
+                wait_for(f"http://127.0.0.1:{floor_port}/data")
                 targets = {
                     "nginx direct": f"{urls.backend}/data",
                     "nginx proxy_pass": f"{urls.proxy}/data",
+                    "python floor": f"http://127.0.0.1:{floor_port}/data",
                     "tether http": f"http://127.0.0.1:{tether_port}/invoke",
                 }
                 rows: Rows = {
@@ -139,8 +165,9 @@ def main() -> None:
                 }
                 rows.update(asyncio.run(in_process_rows(urls.backend, args.seconds)))
             finally:
-                tether.terminate()
-                tether.wait(timeout=10)
+                for server in servers:
+                    server.terminate()
+                    server.wait(timeout=10)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     summary = {
@@ -151,6 +178,9 @@ def main() -> None:
         / rows["nginx direct"][32]["rps"],
         "throughput_http_vs_nginx_proxy_c32": rows["tether http"][32]["rps"]
         / rows["nginx proxy_pass"][32]["rps"],
+        "throughput_floor_vs_nginx_proxy_c32": rows["python floor"][32]["rps"]
+        / rows["nginx proxy_pass"][32]["rps"],
+        "throughput_http_vs_floor_c32": rows["tether http"][32]["rps"] / rows["python floor"][32]["rps"],
         "throughput_invoke_vs_httpx_c32": rows["runtime.invoke"][32]["rps"] / rows["httpx direct"][32]["rps"],
     }
     report(

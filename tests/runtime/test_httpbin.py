@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.runtime.conftest import LOOPBACK
+from tests.runtime.conftest import LOOPBACK, free_port
 from tether.definition import compile_api
 from tether.runtime import (
     ConnectionContext,
@@ -24,6 +24,7 @@ from tether.runtime import (
     UpstreamProtocolError,
     UpstreamTimeout,
 )
+from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -257,3 +258,29 @@ async def test_cookies_one_connection_gets_are_never_kept_or_sent_to_another(run
     assert len(runtime.client.cookies.jar) == 0
     seen = await runtime.invoke(api, "get_cookies", connection=bob)
     assert seen.body == {"cookies": {}}
+
+
+async def test_the_transport_frames_an_upload_of_unknown_length_as_chunked(httpbin) -> None:
+    async def parts():
+        yield b"hello "
+        yield b"world"
+
+    transport = GuardedTransport()
+    try:
+        request = httpx.Request(
+            "POST",
+            f"{httpbin.url}/anything",
+            content=parts(),
+            extensions={NETWORK_POLICY_EXTENSION: LOOPBACK},
+        )
+        assert request.headers["transfer-encoding"] == "chunked"
+        response = await transport.handle_async_request(request)
+        await response.aread()
+        assert response.status_code == 200 and response.json()["data"] == "hello world"
+        refused = httpx.Request(
+            "GET", f"http://127.0.0.1:{free_port()}/", extensions={NETWORK_POLICY_EXTENSION: LOOPBACK}
+        )
+        with pytest.raises(httpx.ConnectError):
+            await transport.handle_async_request(refused)
+    finally:
+        await transport.aclose()

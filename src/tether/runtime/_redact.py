@@ -42,10 +42,11 @@ _PAIR = re.compile(r"(?P<name>[A-Za-z0-9_.\-\[\]]+)=(?P<value>[^&\s\"'<>;,]*)")
 # line hides everything and protects nothing (such values are not secrets).
 MIN_SECRET_LENGTH = 4
 # Loggers whose records may carry request lines or headers. A logger's filters only see records
-# logged on that very logger, not its children, so httpcore's children are listed one by one.
+# logged on that very logger, not its children, so children are listed one by one (httpcore
+# carries the other httpx clients: OAuth token requests, the flow Http action).
 REDACTED_LOGGERS = (
-    "tether.runtime", "httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2",
-    "httpcore.proxy", "httpcore.socks",
+    "tether.runtime", "httpx", "aiohttp.client", "aiohttp.internal", "httpcore", "httpcore.connection",
+    "httpcore.http11", "httpcore.http2", "httpcore.proxy", "httpcore.socks",
 )  # fmt: skip
 
 _current_secrets: ContextVar[tuple[str, ...]] = ContextVar("tether_runtime_secrets", default=())

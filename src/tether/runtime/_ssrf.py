@@ -8,8 +8,8 @@ The guard refuses those by default and lets an environment opt in (``NetworkPoli
 Checking a URL's host name is not enough: a name can resolve to a private address, and a
 name the attacker controls can resolve to a public address when checked and a private one
 when connected (DNS rebinding). So the check happens where the socket is opened:
-``GuardedBackend`` resolves the name once, checks **every** address, and connects to a
-checked address only. Each redirect hop and each new pooled connection goes through it.
+``GuardedResolver`` resolves the name once, checks **every** address, and the connection is
+opened to a checked address only. Each redirect hop and each new pooled connection goes through it.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import httpcore
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from tether.runtime._errors import DestinationRefused, UpstreamUnavailable
 
 __all__ = [
     "DEFAULT_NETWORK_POLICY",
-    "GuardedBackend",
+    "GuardedResolver",
     "HostResolver",
     "NetworkPolicy",
     "SystemResolver",
+    "is_ip",
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -115,7 +116,7 @@ class NetworkPolicy:
             return
         if host.lower().rstrip(".") in METADATA_HOSTS:
             raise _refused(host, None, "cloud metadata")
-        if _is_ip(host):
+        if is_ip(host):
             reason = self.refusal(host)
             if reason:
                 raise _refused(host, host, reason)
@@ -144,7 +145,7 @@ def _refused(host: str, address: str | None, reason: str) -> DestinationRefused:
     )
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
@@ -175,55 +176,36 @@ class SystemResolver:
         return addresses
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend with the policy applied where sockets are opened.
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver with the policy applied: the addresses a connection may be opened to.
 
-    Resolves once, checks every address, then connects to those very addresses (pinning),
-    so the answer that was checked is the answer that is used.
+    Resolves once, checks every address, then hands aiohttp exactly those addresses, so the
+    answer that was checked is the answer that is connected to (aiohttp tries them in turn).
     """
 
-    def __init__(
-        self,
-        policy: NetworkPolicy,
-        *,
-        resolver: HostResolver | None = None,
-        backend: httpcore.AsyncNetworkBackend | None = None,
-    ) -> None:
+    def __init__(self, policy: NetworkPolicy, resolver: HostResolver | None = None) -> None:
         self.policy = policy
         self.resolver = resolver or SystemResolver()
-        self.backend = backend or httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         host = host.strip("[]")
-        addresses = [host] if _is_ip(host) else await self.resolver.resolve(host, port)
+        addresses = [host] if is_ip(host) else await self.resolver.resolve(host, port)
         if not addresses:
             raise UpstreamUnavailable(f"host {host!r} has no addresses")
         self.policy.check_addresses(host, addresses)
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return await self.backend.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc  # try the next checked address, as happy-eyeballs would
-        assert last is not None
-        raise last
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in addresses
+        ]
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise DestinationRefused("refusing to connect to a Unix socket", host=path, reason="unix socket")
-
-    async def sleep(self, seconds: float) -> None:
-        await self.backend.sleep(seconds)
+    async def close(self) -> None:
+        return None
