@@ -4,8 +4,8 @@ Backend: nginx serving a fixed JSON body on a loopback port. Compared in one run
 
 - ``nginx direct``      wrk ⇒ nginx (the ceiling);
 - ``nginx proxy_pass``  wrk ⇒ nginx ⇒ nginx (what a plain reverse proxy costs);
-- ``python floor``      wrk ⇒ a bare ASGI app on uvicorn forwarding with httpx ⇒ nginx: no framework,
-  no runtime — what any Python proxy built on these libraries costs on this machine;
+- ``python floor``      wrk ⇒ a bare ASGI app on uvicorn forwarding with aiohttp ⇒ nginx: no framework,
+  no runtime — the fastest a Python proxy on these libraries gets on this machine;
 - ``tether http``       wrk ⇒ a minimal Starlette/uvicorn app calling ``Runtime.invoke`` ⇒ nginx;
 - ``httpx direct``      in-process httpx.AsyncClient ⇒ nginx (the in-process baseline);
 - ``runtime.invoke``    in-process ``Runtime.invoke`` ⇒ nginx.
@@ -42,21 +42,22 @@ MAX_CALLS = 200_000  # bound on in-process loops, beside the time bound
 
 
 def serve_floor(port: int, backend: str) -> None:
-    """The floor (run in its own process): any request ⇒ one httpx GET to nginx ⇒ its body, raw ASGI."""
+    """The floor (run in its own process): any request ⇒ one aiohttp GET to nginx ⇒ its body, raw ASGI."""
+    import aiohttp
     import uvicorn
 
-    client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+    sessions: list[aiohttp.ClientSession] = []
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        upstream = await client.get(f"{backend}/data")
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(upstream.content)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": upstream.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": upstream.content})
+        if not sessions:
+            sessions.append(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)))
+        async with sessions[0].get(f"{backend}/data") as upstream:
+            body, status = await upstream.read(), upstream.status
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
 
