@@ -15,6 +15,7 @@ opened to a checked address only. Each redirect hop and each new pooled connecti
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -85,6 +86,9 @@ class NetworkPolicy:
 
     def refusal(self, address: str) -> str | None:
         """Why ``address`` is refused (``"loopback"``, ``"cloud metadata"``...), or None if allowed."""
+        return _refusal(self, address)
+
+    def _decide(self, address: str) -> str | None:
         ip: IPAddress = ipaddress.ip_address(address.split("%", 1)[0])
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
@@ -132,6 +136,12 @@ class NetworkPolicy:
 
 
 DEFAULT_NETWORK_POLICY = NetworkPolicy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _refusal(policy: NetworkPolicy, address: str) -> str | None:
+    """``policy._decide`` remembered: every call checks its address, and parsing one is not free."""
+    return policy._decide(address)
 
 
 def _refused(host: str, address: str | None, reason: str) -> DestinationRefused:
