@@ -77,3 +77,38 @@ def test_the_cache_is_bounded(db: Database) -> None:
     for n in range(5):
         cache.put(n, n, cache.stamp())
     assert [cache.get(n) for n in range(5)] == [None, None, 2, 3, 4]
+
+
+def test_concurrent_misses_wait_for_one_read(db: Database) -> None:
+    import asyncio
+    import threading
+
+    cache: ReadCache[str] = ReadCache(db, USERS)
+    reads: list[str] = []
+    release = threading.Event()
+
+    def read() -> tuple[str, None]:
+        reads.append("read")
+        release.wait(5)  # the database is slow: everyone else arrives meanwhile
+        return "value", None
+
+    def failing() -> tuple[str, None]:
+        reads.append("failed")
+        release.wait(5)
+        raise Conflict("the read failed")
+
+    async def main() -> None:
+        many = [asyncio.create_task(cache.read_through("k", read)) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        release.set()
+        assert await asyncio.gather(*many) == ["value"] * 20
+        release.clear()
+        broken = [asyncio.create_task(cache.read_through("x", failing)) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        release.set()
+        outcomes = await asyncio.gather(*broken, return_exceptions=True)
+        assert all(isinstance(o, Conflict) for o in outcomes)  # every waiter hears the refusal
+        assert cache.get("x") is None  # and it is not cached
+
+    asyncio.run(main())
+    assert reads == ["read", "failed"]

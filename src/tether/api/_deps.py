@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from tether import services
 from tether.config import Settings
@@ -44,15 +43,14 @@ async def principal(
     """The caller named by the bearer token; 401 without a valid one.
 
     Async so that a token seen moments ago is answered from memory without a thread hop; a
-    token not in the cache is looked up in a worker thread.
+    token not in the cache is looked up in a worker thread (once, however many requests wait).
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthError(
             "authentication required: send 'Authorization: Bearer <token>' (get one with 'tether login')"
         )
     tokens: services.TokenAuthenticator = request.app.state.tokens
-    token = credentials.credentials
-    return tokens.cached(token) or await run_in_threadpool(tokens.authenticate, token)
+    return await tokens.principal(credentials.credentials)
 
 
 def password_or_token(

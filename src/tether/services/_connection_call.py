@@ -117,21 +117,16 @@ async def prepare_call(
     applies to the next call, a change made elsewhere within the cache's time to live.
     """
     cache = runtime.prepared_calls(db, CALL_TABLES)
-    key = (principal, environment, connection, connector)
-    call = cache.get(key)
-    if call is None:
-        stamp = cache.stamp()
+
+    def read() -> tuple[PreparedCall, None]:
         if principal is None:
-            call = await asyncio.to_thread(
-                prepare_by_id, db, connection, keyring=keyring, cache=runtime.cache
-            )
-        else:
-            call = await asyncio.to_thread(
-                prepare_for, db, principal, environment, connection,
-                keyring=keyring, cache=runtime.cache, connector=connector,
-            )  # fmt: skip
-        cache.put(key, call, stamp)
-    return call
+            return prepare_by_id(db, connection, keyring=keyring, cache=runtime.cache), None
+        prepared = prepare_for(
+            db, principal, environment, connection, keyring=keyring, cache=runtime.cache, connector=connector
+        )
+        return prepared, None
+
+    return await cache.read_through((principal, environment, connection, connector), read)
 
 
 # Every table prepare_for reads: a write to any of them makes its cached answers stale.

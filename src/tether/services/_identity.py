@@ -292,32 +292,31 @@ def authenticate_token(db: Database, token: str) -> Principal:
 class TokenAuthenticator:
     """:func:`authenticate_token` behind a :class:`ReadCache`: the API's check on every request.
 
-    :meth:`cached` answers from memory (no I/O, so it may run on the event loop); a miss goes to
-    :meth:`authenticate`. A revoked token is refused on the next request handled by the process
-    that revoked it, and within ``ttl`` seconds by the others.
+    A token seen moments ago is answered from memory; a revoked token is refused on the next
+    request handled by the process that revoked it, and within ``ttl`` seconds by the others.
     """
 
     def __init__(self, db: Database, *, ttl: float = DEFAULT_READ_TTL) -> None:
         self.db = db
         self._principals: ReadCache[Principal] = ReadCache(db, _TOKEN_TABLES, ttl=ttl)
 
-    def cached(self, token: str) -> Principal | None:
-        return self._principals.get(hash_token(token)) if token.startswith(TOKEN_PREFIX) else None
+    async def principal(self, token: str) -> Principal:
+        if not token.startswith(TOKEN_PREFIX):
+            raise AuthError(_NOT_A_TOKEN)
+        return await self._principals.read_through(hash_token(token), lambda: self._read(token))
 
-    def authenticate(self, token: str) -> Principal:
-        stamp = self._principals.stamp()
+    def _read(self, token: str) -> tuple[Principal, float | None]:
         principal, expires_at = _authenticate_token(self.db, token)
-        lifetime = None if expires_at is None else (expires_at - utcnow()).total_seconds()
-        self._principals.put(hash_token(token), principal, stamp, ttl=lifetime)
-        return principal
+        return principal, None if expires_at is None else (expires_at - utcnow()).total_seconds()
 
 
 _TOKEN_TABLES = (PersonalAccessToken.__tablename__, User.__tablename__)
+_NOT_A_TOKEN = "Not a Tether token: personal access tokens start with 'tth_'."
 
 
 def _authenticate_token(db: Database, token: str) -> tuple[Principal, datetime | None]:
     if not token.startswith(TOKEN_PREFIX):
-        raise AuthError("Not a Tether token: personal access tokens start with 'tth_'.")
+        raise AuthError(_NOT_A_TOKEN)
     digest = hash_token(token)
     with db.session() as session:
         row = Tokens(session).by_hash(digest)

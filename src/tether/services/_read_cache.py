@@ -10,15 +10,18 @@ hot path reads those facts once and reuses them while two things hold:
 - the entry is younger than ``ttl`` seconds, which bounds how long a change made by *another*
   process (a second ``tether serve``, an admin script) can go unseen.
 
-Only successes are cached: a refusal is always decided afresh.
+Only successes are cached: a refusal is always decided afresh. Concurrent misses for one key
+wait for a single read (otherwise every request in flight when an entry expires would queue
+for the database at once).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Final, Generic, TypeVar
 
 from tether.store import Database
@@ -50,6 +53,7 @@ class ReadCache(Generic[V]):
         self._size = size
         self._entries: OrderedDict[Hashable, tuple[V, int, float]] = OrderedDict()
         self._lock = threading.Lock()
+        self._reads: dict[Hashable, asyncio.Future[V]] = {}
 
     def stamp(self) -> int:
         """The tables' write count now: take it before reading what is cached."""
@@ -76,6 +80,32 @@ class ReadCache(Generic[V]):
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+
+    async def read_through(self, key: Hashable, read: Callable[[], tuple[V, float | None]]) -> V:
+        """The cached value, else ``read()`` (run in a worker thread; gives the value and its ``ttl``).
+
+        While one read for ``key`` is under way, other callers wait for its answer (or its error).
+        """
+        value = self.get(key)
+        if value is not None:
+            return value
+        pending = self._reads.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._reads[key] = future
+        try:
+            stamp = self.stamp()
+            value, ttl = await asyncio.to_thread(read)
+            self.put(key, value, stamp, ttl=ttl)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters (if any) get it raised; none is fine too
+            raise
+        finally:
+            del self._reads[key]
 
     def clear(self) -> None:
         with self._lock:
