@@ -9,15 +9,12 @@ import typer
 from rich.markup import escape
 
 from tether.cli._client import ApiClient, Credentials, forget_credentials, save_credentials
-from tether.cli._context import TokenOption, client_for, fetch_items, tether_home
-from tether.cli._output import err, friendly, out, print_items, print_json
+from tether.cli._context import ServerOption, TokenOption, client_for, fetch_items, tether_home
+from tether.cli._output import JsonOption, err, friendly, out, print_items, print_json
 
 __all__ = ["login", "logout", "token_app", "whoami"]
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
-# Unlike the shared ServerOption and JsonOption, these carry no help text (so --help reads as it always has).
-AccountServerOption = Annotated[str | None, typer.Option("--server", envvar="TETHER_URL")]
-AccountJsonOption = Annotated[bool, typer.Option("--json")]
 
 
 def login(
@@ -69,9 +66,9 @@ def logout() -> None:
 
 
 def whoami(
-    server: AccountServerOption = None,
+    server: ServerOption = None,
     token: TokenOption = None,
-    as_json: AccountJsonOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show who the stored (or given) token belongs to, and its environments."""
     with client_for(server, token) as client:
@@ -95,7 +92,7 @@ def token_create(
     expires_in_days: Annotated[
         int | None, typer.Option(help="Lifetime in days (default: no expiry).")
     ] = None,
-    server: AccountServerOption = None,
+    server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
     """Create a token and print it once (it is stored hashed and cannot be shown again)."""
@@ -108,9 +105,9 @@ def token_create(
 @token_app.command("list")
 @friendly
 def token_list(
-    server: AccountServerOption = None,
+    server: ServerOption = None,
     token: TokenOption = None,
-    as_json: AccountJsonOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """List your tokens (their prefixes, never their values)."""
     print_items(
@@ -130,7 +127,7 @@ def _token_state(item: dict[str, Any]) -> str:
 @friendly
 def token_revoke(
     token_id: Annotated[str, typer.Argument(help="The token's id (see 'tether token list').")],
-    server: AccountServerOption = None,
+    server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
     """Revoke a token: it stops working at once."""
