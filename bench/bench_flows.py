@@ -1,41 +1,57 @@
-"""Benchmark: runs per second of a Request-triggered flow in the embedded server (the default set-up).
+"""Benchmark: runs per second of a Request-triggered flow, embedded and on Celery, in one run.
 
-Not a test. Flow: Request → Compose → Http (to a local backend) → Response, fired through its signed
-callback URL by a loopback load generator (this process: httpx, ``CONCURRENCY`` callers, bounded by
-a request count and ``TIME_LIMIT`` seconds); each caller waits for the Response. The server is one
-``tether serve``-like subprocess on SQLite (WAL) under a temporary TETHER_HOME, with the
-EmbeddedExecutor; the backend is a minimal uvicorn app in another subprocess.
+Not a test. The flow is Request → Compose → Http (to a local backend) → Response, fired through
+its signed callback URL; each caller waits for the Response. Load comes from wrk (``CONCURRENCY``
+connections, ``--seconds`` per measurement) in its own process, so the load generator costs the
+machine little; the backend is nginx answering a fixed JSON body (``bench/_loopback.py``).
 
-Baseline, measured in the same run: the same load generator straight against the backend (what the
-loopback, the client and one HTTP hop cost without Tether); the ratio says how much of the machine's
-request budget one run takes. Results go to ``bench/results/flows-<timestamp>.json`` (gitignored).
+Measured in this one run, with the same load:
 
-Distributed figures (Celery with 1 and 2 workers, PostgreSQL, Redis) come from
-``bench/bench_flows_celery.py``: pass ``--celery`` to run it after this one with the same count.
+- ``nginx proxy_pass``: wrk ⇒ nginx ⇒ nginx, the ceiling for one hop on this machine;
+- ``python floor`` (the baseline of the ratios): wrk ⇒ a bare ASGI app on uvicorn that POSTs the
+  body to nginx with aiohttp and answers with nginx's answer — the request → call → response
+  shape of the flow with no framework, engine or database: the fastest Python does it here;
+- ``embedded xN``: the real ``tether serve --workers N`` on SQLite (WAL), runs advanced by each
+  process's EmbeddedExecutor — the default set-up;
+- ``celery xN``: ``tether serve`` on PostgreSQL submitting to N ``tether worker`` processes
+  (prefork, 4 each) over Redis, beside ``embedded (PostgreSQL)`` on the same database server
+  (``bench_flows_celery.py``); skipped with ``--no-celery`` or when PostgreSQL or Redis is missing.
 
-    .venv/bin/python bench/bench_flows.py [requests] [--postgres] [--sqlite-normal] [--celery]
+Each row gives runs/s, latency, the ratio to the floor and the CPU milliseconds one run costs the
+server processes (and Celery workers), read from /proc. Results go to
+``bench/results/flows-<timestamp>.json`` (gitignored), with the machine's load average: the
+figures mean little when something else is using the CPUs.
+
+    .venv/bin/python bench/bench_flows.py [--seconds 10] [--no-celery]
+
+(needs ``nginx`` and ``wrk``: ``apt-get install -y nginx wrk``).
 """
 
 from __future__ import annotations
 
-import asyncio
+import argparse
+import contextlib
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # tests.conftest has the free-port and PostgreSQL helpers
-RESULTS = REPO / "bench" / "results"
+import httpx
+from _loopback import BODY, RESULTS, free_port, nginx, require, wait_for
+
 CONCURRENCY = 16
-WARMUP = 50
-TIME_LIMIT = 60.0
-TARGET = 220.0  # runs/s on the 2-core reference machine (issue "Triggers and flows")
+TARGET = 220.0  # runs/s embedded on the 2-core reference machine (issue 6, "Engine and executors")
+SERVERS = (1, 2)  # tether serve --workers N
+PASSWORD = "bench-admin-password"
+ENV = "/api/v1/environments/default"
 FLOW = {
     "triggers": {"manual": {"type": "Request", "kind": "Http", "inputs": {"method": "POST"}}},
     "actions": {
@@ -53,179 +69,226 @@ FLOW = {
     },
     "parameters": {"backend": {"type": "String", "defaultValue": ""}},
 }
-BACKEND = """
-import sys, uvicorn
-async def app(scope, receive, send):
-    if scope['type'] != 'http':
-        return
-    while (await receive()).get('more_body'):
-        pass
-    headers = [(b'content-type', b'application/json')]
-    await send({'type': 'http.response.start', 'status': 200, 'headers': headers})
-    await send({'type': 'http.response.body', 'body': b'{"ok": true}'})
-uvicorn.run(app, host='127.0.0.1', port=int(sys.argv[1]), log_level='warning', access_log=False)
-"""
-SERVER = """
-import sys, uvicorn
-from sqlalchemy import event
-from tether.api import create_app
-from tether.config import load_settings
-from tether.store import Database
-settings = load_settings()
-database = Database(settings.database_url)
-if sys.argv[2] != "default":  # what-if: SQLite's synchronous level (the store uses SQLite's default, FULL)
-    event.listen(database.engine, "connect", lambda c, _r: c.execute("PRAGMA synchronous=" + sys.argv[2]))
-uvicorn.run(create_app(settings, database), host='127.0.0.1', port=int(sys.argv[1]), log_level='warning',
-            access_log=False)
-"""
+TETHER = str(Path(sys.executable).parent / "tether")
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _wait_http(url: str, timeout: float = 60.0) -> None:
-    import httpx
+def cpu_seconds(root: int) -> float:
+    """User + system CPU of process ``root`` and all its descendants, from /proc."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS)
+    total, family = 0.0, {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, (parent, _cpu) in stats.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    for pid in family:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
+
+def serve_floor(port: int, backend: str) -> None:
+    """The floor (run in its own process): any request ⇒ its body POSTed to nginx ⇒ nginx's answer."""
+    import aiohttp
+    import uvicorn
+
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
             return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+        if not sessions:
+            sessions.append(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)))
+        headers = {"Content-Type": "application/json"}
+        async with sessions[0].post(backend, data=body, headers=headers) as upstream:
+            answer, status = await upstream.read(), upstream.status
+        headers_out = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers_out})
+        await send({"type": "http.response.body", "body": answer})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
 
 
-async def _load(url: str, total: int, *, expect: int = 200) -> dict[str, Any]:
-    """``total`` POSTs from CONCURRENCY callers (stopping at TIME_LIMIT); rate and latency percentiles."""
-    import httpx
-
-    latencies: list[float] = []
-    deadline = time.perf_counter() + TIME_LIMIT
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(timeout=120.0, limits=limits) as client:
-
-        async def caller(count: int) -> None:
-            for n in range(count):
-                if time.perf_counter() > deadline:
-                    return
-                began = time.perf_counter()
-                answer = await client.post(url, json={"n": n})
-                if answer.status_code != expect:
-                    raise RuntimeError(f"answered {answer.status_code}: {answer.text[:200]}")
-                latencies.append(time.perf_counter() - began)
-
-        share = [total // CONCURRENCY + (1 if i < total % CONCURRENCY else 0) for i in range(CONCURRENCY)]
-        started = time.perf_counter()
-        await asyncio.gather(*(caller(n) for n in share))
-        seconds = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "seconds": round(seconds, 2),
-        "per_second": round(len(latencies) / seconds, 1),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
-    }
-
-
-def _prepare(database_url: str, home: Path, backend_url: str) -> tuple[str, str]:
-    """Migrate, bootstrap, create the flow; returns (flow id, signed callback path)."""
-    from tether import services
-    from tether.config import load_settings
-    from tether.secrets import KeyRing
-    from tether.services._flow_runtime import trigger_signing_key
-    from tether.store import Database, Users, migrate
-
-    settings = load_settings(database_url=database_url, home=home)
-    with Database(database_url) as db:
-        migrate(db)
-        services.bootstrap(db, settings)
-        with db.session() as session:
-            user = Users(session).add("bench", password_hash=None, display_name="Bench", is_admin=True)
-            principal = services.Principal(user_id=user.id, username=user.username, is_admin=True)
-        flow = services.create_flow(
-            db, principal, "default", FLOW, name="bench", parameters={"backend": backend_url}
-        )
-        key = trigger_signing_key(db, KeyRing.from_settings(settings))
-        url = services.callback_url(db, principal, "default", "bench", key=key, public_url="")
-    return flow.id, url
-
-
-def _embedded(
-    database_url: str, home: Path, backend_url: str, total: int, synchronous: str = "default"
-) -> dict[str, Any]:
-    from tests.conftest import _free_port
-
-    _flow_id, path = _prepare(database_url, home, backend_url)
-    port = _free_port()
-    env = {**os.environ, "TETHER_HOME": str(home), "TETHER_DATABASE_URL": database_url}
-    env.pop("TETHER_BROKER_URL", None)
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), synchronous], env=env)
+@contextlib.contextmanager
+def floor(backend: str) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(port), backend])
     try:
-        _wait_http(f"http://127.0.0.1:{port}/docs")
-        url = f"http://127.0.0.1:{port}{path}"
-        asyncio.run(_load(url, WARMUP))
-        return asyncio.run(_load(url, total))
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(url)
+        yield url, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)
 
 
-def main() -> int:
-    from tests.conftest import PostgresServer, _free_port
-
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    total = int(args[0]) if args else 2000
-    backend_port = _free_port()
-    backend = subprocess.Popen([sys.executable, "-c", BACKEND, str(backend_port)])
-    pg = PostgresServer() if "--postgres" in sys.argv else None
-    results: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "total": total,
-        "concurrency": CONCURRENCY,
-    }
-    try:
-        backend_url = f"http://127.0.0.1:{backend_port}/"
-        _wait_http(backend_url)
-        results["baseline: backend alone"] = asyncio.run(_load(backend_url, total))
-        with tempfile.TemporaryDirectory(prefix="tether-bench-") as temp:
-            home = Path(temp) / "sqlite"
-            results["embedded, SQLite"] = _embedded(
-                f"sqlite:///{home / 'tether.db'}", home, backend_url, total
-            )
-            if (
-                "--sqlite-normal" in sys.argv
-            ):  # WAL + synchronous=NORMAL: survives process kills, not power loss
-                home = Path(temp) / "sqlite-normal"
-                url = f"sqlite:///{home / 'tether.db'}"
-                results["embedded, SQLite NORMAL"] = _embedded(url, home, backend_url, total, "NORMAL")
-            if pg is not None:
-                pg.start()
-                pg.execute("CREATE DATABASE bench")
-                results["embedded, PostgreSQL"] = _embedded(
-                    pg.url("bench"), Path(temp) / "pg", backend_url, total
-                )
-    finally:
-        backend.terminate()
-        if pg is not None:
-            pg.stop()
-    baseline = results["baseline: backend alone"]["per_second"]
-    print(
-        f"Request → Compose → Http → Response; {total} runs, {CONCURRENCY} concurrent callers, "
-        f"{os.cpu_count()} CPUs"
+def post_script(folder: Path) -> Path:
+    path = folder / "post.lua"
+    path.write_text(
+        'wrk.method = "POST"\nwrk.body = "{\\"n\\": 1}"\nwrk.headers["Content-Type"] = "application/json"\n'
     )
-    for label, figures in results.items():
-        if isinstance(figures, dict) and "per_second" in figures:
-            rate = figures["per_second"]
-            print(
-                f"  {label:<24} {rate:8.1f} /s  p50 {figures['p50_ms']:6.1f} ms  "
-                f"p99 {figures['p99_ms']:6.1f} ms  {rate / baseline:5.2f}x baseline"
+    return path
+
+
+_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def load(url: str, seconds: float, script: Path, *, processes: tuple[int, ...] = ()) -> dict[str, Any]:
+    """wrk with CONCURRENCY connections: runs/s, latency, failures, CPU ms per run of ``processes``."""
+    before = sum(cpu_seconds(pid) for pid in processes)
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{CONCURRENCY}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
+    cpu = sum(cpu_seconds(pid) for pid in processes) - before
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    broken = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    latency = {f"p{m[0]}": float(m[1]) * _UNITS[m[2]] for m in _LATENCY.findall(output)}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        "p50_ms": latency.get("p50"),
+        "p99_ms": latency.get("p99"),
+        "errors": (int(failed.group(1)) if failed else 0) + (sum(map(int, broken.groups())) if broken else 0),
+        "requests": requests,
+        "cpu_ms_per_run": round(cpu * 1000 / requests, 2) if processes and requests else None,
+    }
+
+
+@contextlib.contextmanager
+def tether_serve(folder: Path, name: str, workers: int, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """``tether serve --workers N`` with ``env``; yields its URL and process id."""
+    port = free_port()
+    log = (folder / f"serve-{name}.log").open("w")
+    command = [TETHER, "serve", "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/api/v1/health", timeout=60)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def callback(tether: str, backend: str) -> str:
+    """Through the real API: a token, the bench flow calling ``backend``, its signed callback URL."""
+    with httpx.Client(base_url=tether, timeout=30) as http:
+        token = http.post("/api/v1/tokens", json={"name": "bench"}, auth=("admin", PASSWORD)).json()["token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        flow = {"name": "bench", "definition": FLOW, "parameters": {"backend": backend}}
+        http.post(f"{ENV}/flows", json=flow).raise_for_status()
+        url = http.post(f"{ENV}/flows/bench/callback-url").json()["value"]
+        check = httpx.post(url, json={"n": 0}, timeout=120)  # Celery workers may still be starting
+        if check.status_code != 200 or check.json() != json.loads(BODY):
+            raise RuntimeError(
+                f"the bench flow does not answer as expected: {check.status_code} {check.text}"
             )
-    embedded = results["embedded, SQLite"]["per_second"]
-    print(f"  target {TARGET:.0f} runs/s: {'met' if embedded >= TARGET else 'NOT met'} ({embedded:.0f})")
+    return str(url)
+
+
+def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -> dict[str, dict[str, Any]]:
+    rows = {}
+    for workers in SERVERS:
+        env = {
+            **os.environ,
+            "TETHER_HOME": str(folder / f"home-{workers}"),
+            "TETHER_ADMIN_PASSWORD": PASSWORD,
+        }
+        for variable in ("TETHER_DATABASE_URL", "TETHER_BROKER_URL"):
+            env.pop(variable, None)
+        with tether_serve(folder, f"embedded-{workers}", workers, env) as (tether, pid):
+            url = callback(tether, backend)
+            load(url, 2, script)  # warm up: caches, connection pools, SQLite pages
+            rows[f"embedded x{workers}"] = load(url, seconds, script, processes=(pid,))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
+    parser.add_argument("--no-celery", action="store_true", help="embedded only (no PostgreSQL, Redis)")
+    parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BACKEND"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_floor:
+        serve_floor(int(args.serve_floor[0]), args.serve_floor[1])
+        return 0
+    require("nginx", "wrk")
+    folder = Path(tempfile.mkdtemp(prefix="tether-bench-flows-"))
+    rows: dict[str, dict[str, Any]] = {}
+    notes = []
+    load_before = os.getloadavg()
+    try:
+        script = post_script(folder)
+        with nginx(folder) as urls:
+            backend = f"{urls.backend}/data"
+            rows["nginx proxy_pass"] = load(f"{urls.proxy}/data", args.seconds, script)
+            with floor(backend) as (url, pid):
+                load(url, 2, script)
+                rows["python floor"] = load(url, args.seconds, script, processes=(pid,))
+            rows.update(measure_embedded(folder, backend, args.seconds, script))
+            if not args.no_celery:
+                from bench_flows_celery import measure_celery
+
+                try:
+                    rows.update(measure_celery(folder, backend, args.seconds, script))
+                except FileNotFoundError as exc:
+                    notes.append(f"celery skipped: {exc}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    baseline = rows["python floor"]["rps"]
+    print(
+        f"Request → Compose → Http → Response; wrk, {CONCURRENCY} connections, {args.seconds:.0f}s each; "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before"
+    )
+    heading = ("runs/s", "p50 ms", "p99 ms", "vs floor")
+    print(f"  {'':<22} " + " ".join(f"{h:>8}" for h in heading) + f"  {'CPU ms/run':>11} {'errors':>7}")
+    for label, row in rows.items():
+        cpu = f"{row['cpu_ms_per_run']:.2f}" if row.get("cpu_ms_per_run") is not None else "-"
+        print(
+            f"  {label:<22} {row['rps']:8.1f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
+            f"{row['rps'] / baseline:8.3f}x {cpu:>11} {row['errors']:>7}"
+        )
+    for note in notes:
+        print(f"  ({note})")
+    best = max(rows[f"embedded x{n}"]["rps"] for n in SERVERS)
+    print(f"  target {TARGET:.0f} runs/s embedded: {'met' if best >= TARGET else 'NOT met'} ({best:.0f})")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"flows-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(results, indent=2))
-    if "--celery" in sys.argv:  # the distributed-mode figures (Celery x1, x2), same request count
-        return subprocess.call([sys.executable, str(REPO / "bench" / "bench_flows_celery.py"), str(total)])
-    return 0
+    document = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": load_before},
+        "concurrency": CONCURRENCY,
+        "seconds_per_measurement": args.seconds,
+        "target_runs_per_second": TARGET,
+        "rows": rows,
+        "notes": notes,
+    }
+    path = RESULTS / f"flows-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return 0 if all(row["errors"] == 0 for row in rows.values()) else 1
 
 
 if __name__ == "__main__":

@@ -1,225 +1,121 @@
-"""Benchmark: runs per second of a Request-triggered flow, embedded vs Celery with 1 and 2 workers.
+"""The distributed rows of ``bench_flows.py``: the same flow and load on PostgreSQL, embedded and on
+Celery with 1 and 2 workers.
 
-Not a test. The flow is Request → Compose → Http (to a local backend) → Response, fired through
-its signed callback URL, each caller waiting for the Response. Every mode uses the same
-PostgreSQL, backend and load, in one run of this script:
+Not a test. PostgreSQL and Redis are started here from the test helpers (a throw-away cluster
+and a throw-away Redis on free ports). Rows, each on a fresh database:
 
-- ``embedded``: one ``tether serve`` process advancing runs itself (the EmbeddedExecutor);
-- ``celery xN``: the same server submitting to N ``tether worker`` processes (prefork, 4 each)
-  over Redis; each worker process is what a deployment scales by.
+- ``embedded (PostgreSQL)``: ``tether serve`` advancing runs itself, for comparison;
+- ``celery xN``: ``tether serve`` submitting every run to N ``tether worker`` processes (prefork,
+  ``WORKER_CONCURRENCY`` each) over Redis; answers come back over Redis.
 
-The server and the workers are subprocesses; this process is only the load generator (httpx,
-``CONCURRENCY`` callers). Reports the figures and the ratios to embedded.
+CPU milliseconds per run count the server and the workers. ``bench_flows.py`` calls
+:func:`measure_celery`; run alone, this prints only these rows, with their ratio to the embedded
+one (the baseline measured in the same run):
 
-    .venv/bin/python bench/bench_flows_celery.py [requests]
+    .venv/bin/python bench/bench_flows_celery.py [--seconds 10]
 """
 
 from __future__ import annotations
 
-import asyncio
+import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from _loopback import nginx, require
+from bench_flows import PASSWORD, TETHER, callback, load, post_script, tether_serve
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # for tests.* (the PostgreSQL and Redis helpers) when run as a script
-
-CONCURRENCY = 16
-WARMUP = 30
+sys.path.insert(0, str(REPO))  # tests.* hold the PostgreSQL and Redis helpers
 WORKER_CONCURRENCY = 4
-FLOW = {
-    "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/"
-    "workflowdefinition.json#",
-    "contentVersion": "1.0.0.0",
-    "triggers": {"manual": {"type": "Request", "kind": "Http", "inputs": {"method": "POST"}}},
-    "actions": {
-        "Compose": {"type": "Compose", "inputs": {"echo": "@triggerBody()"}},
-        "Call": {
-            "type": "Http",
-            "inputs": {"method": "POST", "uri": "@parameters('backend')", "body": "@outputs('Compose')"},
-            "runAfter": {"Compose": ["Succeeded"]},
-        },
-        "Answer": {
-            "type": "Response",
-            "inputs": {"statusCode": 200, "body": "@body('Call')"},
-            "runAfter": {"Call": ["Succeeded"]},
-        },
-    },
-    "parameters": {"backend": {"type": "String", "defaultValue": ""}},
-}
-SERVER_SCRIPT = """
-import sys, uvicorn
-from tether.api import create_app
-from tether.config import load_settings
-from tether.executors import distributed_flow_runtime
-from tether.store import Database
-settings = load_settings()
-database = Database(settings.database_url)
-app = create_app(settings, database)
-if settings.broker_url:
-    app.state.flow_runtime = distributed_flow_runtime(database, settings, scheduler=False)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-"""
+MODES = (("embedded (PostgreSQL)", 0), ("celery x1", 1), ("celery x2", 2))
 
 
-def _wait_http(url: str, timeout: float = 60.0) -> None:
-    import httpx
+def _workers(count: int, env: dict[str, str], folder: Path, name: str) -> list[subprocess.Popen[bytes]]:
+    processes = []
+    for index in range(count):
+        command = [TETHER, "worker", "--pool", "prefork", "--concurrency", str(WORKER_CONCURRENCY)]
+        command += ["--name", f"{name}-{index}@%h", "--loglevel", "WARNING"]
+        log = (folder / f"{name}-worker-{index}.log").open("w")
+        processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+    return processes
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
         try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
-def _backend(port: int) -> subprocess.Popen[bytes]:
-    """A small uvicorn app answering JSON: the API the flow's Http action calls."""
-    script = (
-        "import uvicorn\n"
-        "async def app(scope, receive, send):\n"
-        "    if scope['type'] != 'http':\n        return\n"
-        "    while (await receive()).get('more_body'):\n        pass\n"
-        "    await send({'type': 'http.response.start', 'status': 200,"
-        " 'headers': [(b'content-type', b'application/json')]})\n"
-        "    await send({'type': 'http.response.body', 'body': b'{\"ok\": true}'})\n"
-        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')\n"
-    )
-    return subprocess.Popen([sys.executable, "-c", script])
+def measure_celery(folder: Path, backend: str, seconds: float, script: Path) -> dict[str, dict[str, Any]]:
+    """The distributed rows; raises FileNotFoundError when PostgreSQL or Redis is not installed."""
+    from tests.conftest import PG_BIN, PostgresServer
+    from tests.executors.conftest import REDIS_SERVER, RedisServer
 
-
-async def _load(url: str, total: int) -> float:
-    """Fire ``total`` requests with CONCURRENCY callers; returns runs per second."""
-    import httpx
-
-    async with httpx.AsyncClient(timeout=120.0, limits=httpx.Limits(max_connections=CONCURRENCY)) as client:
-
-        async def caller(count: int) -> None:
-            for n in range(count):
-                answer = await client.post(url, json={"n": n})
-                if answer.status_code != 200:
-                    raise RuntimeError(f"run answered {answer.status_code}: {answer.text[:200]}")
-
-        share = [total // CONCURRENCY + (1 if i < total % CONCURRENCY else 0) for i in range(CONCURRENCY)]
-        started = time.perf_counter()
-        await asyncio.gather(*(caller(n) for n in share))
-        return total / (time.perf_counter() - started)
-
-
-def _measure(
-    workers: int, base_env: dict[str, str], pg_url: str, backend_url: str, total: int, home: Path
-) -> float:
-    import httpx
-    from tests.conftest import _free_port
-
-    from tether import services
-    from tether.config import load_settings
-    from tether.store import Database, Users, migrate
-
-    port = _free_port()
-    server_url = f"http://127.0.0.1:{port}"
-    env = {
-        **base_env,
-        "TETHER_DATABASE_URL": pg_url,
-        "TETHER_HOME": str(home),
-        "TETHER_PUBLIC_URL": server_url,
-    }
-    if workers == 0:
-        env.pop("TETHER_BROKER_URL", None)
-    settings = load_settings(database_url=pg_url, home=home)
-    db = Database(pg_url)
-    migrate(db)
-    services.bootstrap(db, settings)
-    with db.session() as session:
-        user = Users(session).add("bench", password_hash=None, display_name="Bench", is_admin=True)
-        principal = services.Principal(user_id=user.id, username=user.username, is_admin=True)
-    services.create_flow(db, principal, "default", FLOW, name="bench", parameters={"backend": backend_url})
-    token, _info = services.create_token(db, principal, "bench")
-    db.close()
-    processes = [subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, str(port)], env=env)]
-    try:
-        for index in range(workers):
-            command = [
-                *[sys.executable, "-c", "from tether.cli import main; main()", "worker", "--pool", "prefork"],
-                *[
-                    "--concurrency",
-                    str(WORKER_CONCURRENCY),
-                    "--name",
-                    f"bench{index}@%h",
-                    "--loglevel",
-                    "WARNING",
-                ],
-            ]
-            processes.append(
-                subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
-        _wait_http(f"{server_url}/docs")
-        answer = httpx.post(
-            f"{server_url}/api/v1/environments/default/flows/bench/callback-url",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        answer.raise_for_status()
-        url = answer.json()["value"]
-        asyncio.run(_load(url, WARMUP))  # also waits for the workers to be up
-        return asyncio.run(_load(url, total))
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def main() -> int:
-    from tests.conftest import PostgresServer, _free_port
-    from tests.executors.conftest import RedisServer
-
-    total = int(sys.argv[1]) if len(sys.argv) > 1 else 400
+    for binary in (PG_BIN / "initdb", Path(REDIS_SERVER)):
+        if not binary.exists():
+            raise FileNotFoundError(f"{binary} not found (apt-get install -y postgresql redis-server)")
     pg, redis_server = PostgresServer(), RedisServer()
-    backend_port = _free_port()
-    backend = _backend(backend_port)
+    rows: dict[str, dict[str, Any]] = {}
     try:
         pg.start()
         redis_server.start()
-        _wait_http(f"http://127.0.0.1:{backend_port}/")
-        base_env = {
-            **os.environ,
-            "TETHER_BROKER_URL": redis_server.url(),
-            "TETHER_BROKER_VISIBILITY_TIMEOUT": "60",
-        }
-        results: dict[str, float] = {}
-        with tempfile.TemporaryDirectory(prefix="tether-bench-") as home:
-            for label, workers in (("embedded", 0), ("celery x1", 1), ("celery x2", 2)):
-                name = f"bench_{label.replace(' ', '_')}"
-                pg.execute(f"CREATE DATABASE {name}")
-                results[label] = _measure(
-                    workers,
-                    base_env,
-                    pg.url(name),
-                    f"http://127.0.0.1:{backend_port}/",
-                    total,
-                    Path(home) / name,
-                )
-        print(
-            f"Request → Compose → Http → Response; {total} runs, {CONCURRENCY} concurrent callers, "
-            f"PostgreSQL; Celery workers prefork x{WORKER_CONCURRENCY}"
-        )
-        for label, rate in results.items():
-            print(f"  {label:<10} {rate:8.1f} runs/s   {rate / results['embedded']:5.2f}x embedded")
-        print(f"  celery x2 / celery x1: {results['celery x2'] / results['celery x1']:.2f}x")
-        return 0
+        for label, count in MODES:
+            name = "bench_" + label.split(" ")[0] + str(count)
+            pg.execute(f"CREATE DATABASE {name}")
+            env = {
+                **os.environ,
+                "TETHER_HOME": str(folder / name),
+                "TETHER_ADMIN_PASSWORD": PASSWORD,
+                "TETHER_DATABASE_URL": pg.url(name),
+                "TETHER_BROKER_URL": redis_server.url(),
+                "TETHER_BROKER_VISIBILITY_TIMEOUT": "60",
+            }
+            if count == 0:
+                env.pop("TETHER_BROKER_URL")
+            with tether_serve(folder, name, 1, env) as (tether, pid):
+                workers = _workers(count, env, folder, name)
+                try:
+                    url = callback(tether, backend)  # waits for a worker to answer, when there are workers
+                    load(url, 2, script)
+                    pids = (pid, *(w.pid for w in workers))
+                    rows[label] = load(url, seconds, script, processes=pids)
+                finally:
+                    _stop(workers)
     finally:
-        backend.terminate()
         redis_server.stop()
         pg.stop()
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
+    args = parser.parse_args()
+    require("nginx", "wrk")
+    folder = Path(tempfile.mkdtemp(prefix="tether-bench-celery-"))
+    try:
+        script = post_script(folder)
+        with nginx(folder) as urls:
+            rows = measure_celery(folder, f"{urls.backend}/data", args.seconds, script)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"Request → Compose → Http → Response on PostgreSQL; {time.strftime('%H:%M:%S')}")
+    baseline = rows[MODES[0][0]]["rps"]
+    for label, row in rows.items():
+        ratio = row["rps"] / baseline
+        print(f"  {label:<22} {row['rps']:8.1f} runs/s {ratio:6.2f}x  p50 {row['p50_ms']:7.1f} ms  "
+              f"CPU {row['cpu_ms_per_run']:.2f} ms/run  errors {row['errors']}")  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":

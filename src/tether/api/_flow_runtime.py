@@ -47,7 +47,8 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.stop()
 
 
-def flow_runtime(request: Request) -> FlowRuntime:
+async def flow_runtime(request: Request) -> FlowRuntime:
+    """The app's runtime (async: FastAPI runs a plain function dependency in a worker thread)."""
     runtime: FlowRuntime | None = getattr(request.app.state, "flow_runtime", None)
     if runtime is None:
         raise ConfigurationError(

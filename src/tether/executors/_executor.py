@@ -36,9 +36,9 @@ class BrokerUnavailable(TetherError):
 class CeleryExecutor:
     """Submits runs to Celery workers over the broker in ``settings.broker_url``.
 
-        executor = CeleryExecutor(settings)
-        await executor.start()
-        executor.submit(run_id)   # a worker picks it up
+    executor = CeleryExecutor(settings)
+    await executor.start()
+    executor.submit(run_id)   # a worker picks it up
     """
 
     def __init__(
@@ -71,8 +71,13 @@ class CeleryExecutor:
         than deferred: when ``submit`` returns, the run is durably queued.
         """
         try:
-            self.app.send_task(ADVANCE_RUN_TASK, args=(run_id,), queue=RUN_QUEUE, retry=True,
-                               retry_policy=PUBLISH_RETRY_POLICY)
+            self.app.send_task(
+                ADVANCE_RUN_TASK,
+                args=(run_id,),
+                queue=RUN_QUEUE,
+                retry=True,
+                retry_policy=PUBLISH_RETRY_POLICY,
+            )
         except BrokerError as exc:
             message = f"Cannot queue run {run_id}: the Celery broker is unreachable ({exc})."
             raise BrokerUnavailable(message) from exc

@@ -55,12 +55,13 @@ class ResponseListener:
         """Subscribe (before returning, so no answer published afterwards is missed) and listen."""
         self._pubsub.psubscribe(**{RESPONSE_CHANNEL + "*": self._on_message})
         self._pubsub.get_message(timeout=1.0)  # wait for the subscription to be confirmed
-        self._thread = self._pubsub.run_in_thread(sleep_time=0.5, daemon=True,
-                                                  exception_handler=self._on_error)
+        self._thread = self._pubsub.run_in_thread(
+            sleep_time=0.5, daemon=True, exception_handler=self._on_error
+        )
 
     def _on_message(self, message: dict[str, Any]) -> None:
         channel = message["channel"]
-        run_id = (channel.decode() if isinstance(channel, bytes) else str(channel))[len(RESPONSE_CHANNEL):]
+        run_id = (channel.decode() if isinstance(channel, bytes) else str(channel))[len(RESPONSE_CHANNEL) :]
         try:
             response = json.loads(message["data"])["response"]
         except (ValueError, KeyError, TypeError):

@@ -51,8 +51,9 @@ class LeaseLost(TetherError):
     retryable = True
 
 
-async def advance_leased(database: Database, advance: Advance, run_id: str, *,
-                         check_interval: float = LEASE_CHECK_INTERVAL) -> bool:
+async def advance_leased(
+    database: Database, advance: Advance, run_id: str, *, check_interval: float = LEASE_CHECK_INTERVAL
+) -> bool:
     """Advance ``run_id`` under its lease; ``False`` if another worker holds the lease right now.
 
     While the run goes on the lease is checked every ``check_interval`` seconds; if it is lost the

@@ -105,8 +105,9 @@ def build_worker_app(settings: Settings, factory: AdvanceFactory) -> tuple[Celer
     return app, runtime
 
 
-def run_worker(settings: Settings, factory: AdvanceFactory, options: WorkerOptions,
-               extra_args: Sequence[str] = ()) -> None:
+def run_worker(
+    settings: Settings, factory: AdvanceFactory, options: WorkerOptions, extra_args: Sequence[str] = ()
+) -> None:
     """Run a worker in this process until it is stopped (Ctrl+C / SIGTERM: finish the current run)."""
     app, runtime = build_worker_app(settings, factory)
     try:

@@ -12,6 +12,7 @@ from tether.runtime._errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport
 from tether.runtime._invoke import InvokeResult, Runtime, invoke_sync
 from tether.runtime._paging import DEFAULT_PAGING, Paging
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
@@ -30,11 +31,13 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
+    "NETWORK_POLICY_EXTENSION",
     "ArgumentError",
     "AsyncPattern",
     "ConnectionContext",
     "DestinationRefused",
     "Exchange",
+    "GuardedTransport",
     "HostResolver",
     "InvokeResult",
     "NetworkPolicy",

@@ -64,15 +64,14 @@ from tether.services._environments import (
 )
 from tether.services._flow_connector import FlowConnectorCaller
 from tether.services._flow_journal import advance_run
+from tether.services._flow_requests import callback_url, invoke_trigger
 from tether.services._flow_runs import (
     DEFAULT_RUN_RETENTION,
     ActionInfo,
     RunDetail,
     RunInfo,
-    callback_url,
     cancel_run,
     get_run,
-    invoke_trigger,
     list_runs,
     purge_runs,
     resubmit_run,

@@ -2,9 +2,27 @@
 
 :func:`advance_run` is "advance this run": claim it, load what the journal holds, execute or
 resume with the engine, and store how it ended. The embedded executor calls it in-process; a
-Celery task can call it in a worker with the same arguments. A claim (``claimed_by``/``until``,
-renewed while the run goes on) keeps two processes from advancing one run; an expired claim
-means its process died, and the run is resumed by whoever claims it next.
+Celery task calls it in a worker with the same arguments. A claim (``claimed_by``/``until``,
+extended by every commit and renewed during long waits) keeps two processes from advancing one
+run; an expired claim means its process died, and the run is resumed by whoever claims it next.
+
+What is committed when (DESIGN.md: a killed process loses no run and repeats no finished action;
+the action in flight runs again with the same idempotency key):
+
+- an action with side effects (Http, connector calls, Wait) is committed as running before it
+  starts and with its result as soon as it ends, each in one transaction;
+- an action without side effects (Compose, variables, conditions, loops, Response, …) only
+  computes from the run's state; its record, and the variables and decisions it changed, ride
+  with the run's next commit: the next side-effecting action's start, or the run's end. A crash
+  before that commit loses only the evaluation, and nothing outside the run has seen it — a side
+  effect commits what it was computed from before it starts, and a Response's answer reaches the
+  caller only once committed — so the resumed run evaluates those actions again from the same
+  committed state, as if for the first time.
+
+Every commit writes, in one transaction, the pending records and — when they changed, or the
+claim is due for a new expiry — the variables and decisions. So Request → Compose → Http →
+Response costs four commits: the run with its trigger (``FlowRuntime.fire_request``), Http
+started with Compose, Http ended, the run's end with the Response.
 """
 
 from __future__ import annotations
@@ -12,15 +30,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 from base64 import b64encode
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from tether.flows import load_flow
+from tether.errors import TetherError
+from tether.flows import FlowDefinition, load_flow
 from tether.flows.engine import (
     ActionRecord,
     EngineServices,
@@ -30,12 +51,27 @@ from tether.flows.engine import (
     execute_run,
     history_view,
 )
+from tether.flows.engine.actions import ACTIONS
+from tether.services._flow_writer import JournalWriter
 from tether.store import Database, FlowRuns, utcnow
 
-__all__ = ["CLAIM_SECONDS", "ClaimedRun", "DbJournal", "advance_run", "claim_run", "jsonable"]
+__all__ = [
+    "CLAIM_SECONDS",
+    "EMPTY_PROGRESS",
+    "ClaimedRun",
+    "DbJournal",
+    "advance_run",
+    "claim_run",
+    "compiled_definition",
+    "encode",
+    "jsonable",
+]
 
 CLAIM_SECONDS = 300.0
 _CANCEL_CHECK_SECONDS = 1.0
+_RENEW_CLAIM_SECONDS = CLAIM_SECONDS / 3  # a commit extends the claim when it is older than this
+_MAX_PENDING = 256  # records held for the next commit, at most (a long loop of Compose commits now and then)
+_COMPILED_SIZE = 256
 
 
 def _default(value: Any) -> Any:
@@ -46,16 +82,53 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+def encode(value: Any) -> str:
+    """``value`` as JSON text (expression results may hold Decimals or bytes): what the store keeps."""
+    return json.dumps(value, default=_default, separators=(",", ":"))
+
+
 def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON types (expression results may hold Decimals or bytes)."""
-    return json.loads(json.dumps(value, default=_default))
+    """``value`` as plain JSON types."""
+    return json.loads(encode(value))
+
+
+#: A run's ``state`` before any variable or decision (what a run inserted claimed starts with).
+EMPTY_PROGRESS = encode({"variables": {}, "decisions": {}})
+
+
+_compiled: OrderedDict[str, FlowDefinition] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def compiled_definition(text: str, definition: Any = None) -> FlowDefinition:
+    """The loaded definition for its JSON ``text``, from a small cache: runs of one flow version
+    share the same text, so a definition is parsed and loaded once, not once per run."""
+    with _compiled_lock:
+        found = _compiled.get(text)
+        if found is not None:
+            _compiled.move_to_end(text)
+            return found
+    loaded = load_flow(json.loads(text) if definition is None else definition)
+    with _compiled_lock:
+        _compiled[text] = loaded
+        while len(_compiled) > _COMPILED_SIZE:
+            _compiled.popitem(last=False)
+    return loaded
+
+
+def _defers(record: ActionRecord) -> bool:
+    """Whether the record may wait for its run's next commit (see the module docstring)."""
+    kind = ACTIONS.get(record.type)
+    return kind is not None and not kind.side_effects
 
 
 class DbJournal:
-    """Commits each action record (redacted for history), variables and decisions, in one transaction.
+    """The run journal on the database, committing as the module docstring says.
 
-    One transaction per journal call and nothing else on the hot path: a Response's answer rides
-    with the Response action's own commit, the caller waiting on it is told at once.
+    ``started`` and a side-effecting action's ``finished`` commit at once (with whatever is
+    pending); other actions' ``finished`` only queue the record; :meth:`finish` commits the rest
+    with the run's end. A Response's answer is handed to ``on_response`` after the commit that
+    stored it.
     """
 
     def __init__(
@@ -67,41 +140,79 @@ class DbJournal:
         on_response: Callable[[str, dict[str, Any]], None] | None = None,
         cancelled: Callable[[str], bool] | None = None,
         saved: set[str] | None = None,
+        writer: JournalWriter | None = None,
+        progress: str | None = None,
     ) -> None:
         self.db, self.run_id, self.instance = db, run_id, instance
+        self.writer = writer or JournalWriter(db)
         self._on_response = on_response
         self._cancelled = cancelled
         self._saved = set(saved or ())  # paths that already have a row (insert vs update)
-        self._response: dict[str, Any] | None = None
+        self._pending: dict[str, ActionRecord] = {}
+        self._answer: dict[str, Any] | None = None  # a Response's answer, stored by the next commit
+        self._lock = asyncio.Lock()  # one commit of a run at a time: progress is never overwritten by older
+        # The variables and decisions the run's row holds (None: unknown), and when its claim was
+        # last extended: a commit that changes neither, while the claim is fresh, skips the row.
+        self._progress = progress
+        self._claimed_at = time.monotonic()
         # The claim just read the run (not cancelled then): the first database check can wait.
-        self._checked_at = time.monotonic()
+        self._checked_at = self._claimed_at
         self._cancel = False
 
-    def _save(self, record: ActionRecord, state: RunState) -> None:
-        view = jsonable(history_view(record).to_json())
-        progress = jsonable({"variables": state.variables, "decisions": state.decisions})
-        response = jsonable(self._response) if self._response is not None else None
-        with FlowRuns.journal(self.db) as runs:
-            if record.path in self._saved:
-                runs.update_action(self.run_id, record.path, view, record.status, record.seq)
-            else:
-                runs.insert_action(
-                    self.run_id, record.path, view, record.status, record.seq, record.idempotency_key
-                )
-            runs.save_progress(self.run_id, progress, utcnow() + timedelta(seconds=CLAIM_SECONDS), response)
-        self._saved.add(record.path)
-        self._response = None
+    async def _commit(self, state: RunState, outcome: RunOutcome | None = None) -> None:
+        async with self._lock:
+            batch, self._pending = self._pending, {}
+            writes = [
+                (r.path, encode(history_view(r).to_json()), r.status, r.seq, r.idempotency_key)
+                for r in batch.values()
+            ]
+            progress = encode({"variables": state.variables, "decisions": state.decisions})
+            changed = progress != self._progress
+            answer, self._answer = self._answer, None
+            response = encode(answer) if answer is not None else None
+            now = time.monotonic()
+            renew = now - self._claimed_at >= _RENEW_CLAIM_SECONDS
+            saved = self._saved
+            run_id = self.run_id
+
+            def work(runs: FlowRuns) -> None:
+                for path, view, status, seq, key in writes:
+                    if path in saved:
+                        runs.update_action(run_id, path, view, status, seq)
+                    else:
+                        runs.insert_action(run_id, path, view, status, seq, key)
+                if outcome is not None:
+                    error, outputs = encode(outcome.error), encode(outcome.outputs)
+                    state_text = progress if changed else None
+                    runs.finish(
+                        run_id, outcome.status, error, outputs, utcnow(), state=state_text, response=response
+                    )
+                elif changed or response is not None or renew:
+                    until = utcnow() + timedelta(seconds=CLAIM_SECONDS)
+                    runs.save_progress(run_id, progress, until, response)
+
+            await self.writer.write(work)
+            saved.update(batch)
+            if changed or response is not None or renew:
+                self._progress, self._claimed_at = progress, now
+        if answer is not None and self._on_response is not None:
+            self._on_response(self.run_id, answer)
 
     async def started(self, record: ActionRecord, state: RunState) -> None:
-        await asyncio.to_thread(self._save, record, state)
+        self._pending[record.path] = record
+        await self._commit(state)
 
     async def finished(self, record: ActionRecord, state: RunState) -> None:
-        await asyncio.to_thread(self._save, record, state)
+        self._pending[record.path] = record
+        if not _defers(record) or len(self._pending) >= _MAX_PENDING:
+            await self._commit(state)
 
     async def responded(self, response: dict[str, Any]) -> None:
-        self._response = response  # stored with the Response action's record, next commit
-        if self._on_response is not None:
-            self._on_response(self.run_id, response)
+        self._answer = response  # stored by the next commit, then handed to the caller
+
+    async def finish(self, outcome: RunOutcome, state: RunState) -> None:
+        """End the run: the records still pending and how it ended, in one transaction."""
+        await self._commit(state, outcome)
 
     async def cancel_requested(self) -> bool:
         if self._cancel or (self._cancelled is not None and self._cancelled(self.run_id)):
@@ -121,14 +232,20 @@ class DbJournal:
 
 @dataclass(frozen=True)
 class ClaimedRun:
-    """What advancing a claimed run needs, read in the claim's transaction."""
+    """What advancing a claimed run needs: read in the claim's transaction, or kept from the
+    request that created the run already claimed (the embedded fast path).
+
+    ``progress`` is the variables-and-decisions text the run's row holds, or None when its
+    ``state`` is still empty: the journal's first commit then writes it, so an empty state always
+    means "no action committed yet" and a claim can skip reading action rows.
+    """
 
     flow_id: str
-    status: str
-    definition: dict[str, Any]
+    definition: FlowDefinition
     trigger: dict[str, Any]
     parameters: dict[str, Any]
     state: RunState
+    progress: str | None = None
 
 
 def claim_run(db: Database, run_id: str, instance: str) -> ClaimedRun | None:
@@ -142,20 +259,49 @@ def claim_run(db: Database, run_id: str, instance: str) -> ClaimedRun | None:
         saved = row["state"] or {}
         # A run with no saved progress has no action rows yet: skip that query on the hot path.
         records = {r["path"]: ActionRecord.from_json(r) for r in runs.action_records(run_id)} if saved else {}
-        state = RunState(
-            records=records,
-            variables=dict(saved.get("variables") or {}),
-            decisions=dict(saved.get("decisions") or {}),
-            response=row["response"],
-        )
-        return ClaimedRun(
-            row["flow_id"], "Running", row["definition"], row["trigger"], row["parameters"], state
-        )
+    state = RunState(
+        records=records,
+        variables=dict(saved.get("variables") or {}),
+        decisions=dict(saved.get("decisions") or {}),
+        response=row["response"],
+    )
+    definition = compiled_definition(row["definition"])
+    progress = encode({"variables": state.variables, "decisions": state.decisions}) if saved else None
+    return ClaimedRun(row["flow_id"], definition, row["trigger"], row["parameters"], state, progress)
 
 
-def _finish(db: Database, run_id: str, outcome: RunOutcome) -> None:
-    with FlowRuns.journal(db) as runs:
-        runs.finish(run_id, outcome.status, jsonable(outcome.error), jsonable(outcome.outputs), utcnow())
+class _ClaimKeeper:
+    """Renews a run's claim during long waits (a Wait of hours commits nothing meanwhile).
+
+    A timer, not a task per run: most runs end long before the first renewal is due, and every
+    commit extends the claim anyway.
+    """
+
+    def __init__(self, db: Database, run_id: str, instance: str) -> None:
+        self.db, self.run_id, self.instance = db, run_id, instance
+        self._loop = asyncio.get_running_loop()
+        self._task: asyncio.Task[None] | None = None
+        self._timer = self._loop.call_later(CLAIM_SECONDS / 3, self._due)
+
+    def _due(self) -> None:
+        self._task = self._loop.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        def renew() -> None:
+            with self.db.session() as session:
+                until = utcnow() + timedelta(seconds=CLAIM_SECONDS)
+                FlowRuns(session).renew_claim(self.run_id, self.instance, until)
+
+        with contextlib.suppress(TetherError):  # a database hiccup: the next renewal may work
+            await asyncio.to_thread(renew)
+        self._timer = self._loop.call_later(CLAIM_SECONDS / 3, self._due)
+
+    async def stop(self) -> None:
+        self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 async def advance_run(
@@ -167,14 +313,19 @@ async def advance_run(
     on_response: Callable[[str, dict[str, Any]], None] | None = None,
     cancelled: Callable[[str], bool] | None = None,
     journal_factory: Callable[..., DbJournal] = DbJournal,
+    writer: JournalWriter | None = None,
+    claimed: ClaimedRun | None = None,
 ) -> RunOutcome | None:
-    """Claim, execute or resume, and finish one run; None when the run is not ours to advance."""
-    run = await asyncio.to_thread(claim_run, db, run_id, instance)
+    """Claim, execute or resume, and finish one run; None when the run is not ours to advance.
+
+    ``claimed``: the run as its creator claimed it for this process (nothing to read back).
+    """
+    run = claimed if claimed is not None else await asyncio.to_thread(claim_run, db, run_id, instance)
     if run is None:
         return None
     spec = RunSpec(
         run_id=run_id,
-        definition=load_flow(run.definition),
+        definition=run.definition,
         trigger=run.trigger,
         parameters=run.parameters,
         workflow={
@@ -192,25 +343,13 @@ async def advance_run(
         on_response=on_response,
         cancelled=cancelled,
         saved=set(run.state.records),
+        writer=writer,
+        progress=run.progress,
     )
-    heartbeat = asyncio.create_task(_renew_claim(db, run_id, instance))
+    keeper = _ClaimKeeper(db, run_id, instance)
     try:
         outcome = await execute_run(spec, journal, services, run.state)
     finally:
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
-    await asyncio.to_thread(_finish, db, run_id, outcome)
+        await keeper.stop()
+    await journal.finish(outcome, run.state)
     return outcome
-
-
-async def _renew_claim(db: Database, run_id: str, instance: str) -> None:
-    """Keep the claim alive during long actions (a Wait of hours commits nothing meanwhile)."""
-    while True:
-        await asyncio.sleep(CLAIM_SECONDS / 3)
-
-        def renew() -> None:
-            with db.session() as session:
-                FlowRuns(session).renew_claim(run_id, instance, utcnow() + timedelta(seconds=CLAIM_SECONDS))
-
-        await asyncio.to_thread(renew)

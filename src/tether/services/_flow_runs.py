@@ -1,5 +1,5 @@
 """Run use cases: start by hand, list, show with action history, resubmit, cancel, purge; and the
-Request trigger's signed callback URL.
+signature of trigger callback URLs (the Request trigger itself is in ``_flow_requests``).
 
 These only write rows: the caller hands the new run id to an executor (``FlowRuntime.submit``),
 so the same functions serve the embedded server and a distributed deployment.
@@ -8,6 +8,7 @@ so the same functions serve the embedded server and a distributed deployment.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -17,29 +18,27 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tether.errors import AuthError, Conflict, InputError, NotFound
+from tether.errors import Conflict, InputError, NotFound
 from tether.flows import TriggerSpec, load_flow
 from tether.flows.engine import (
     FINAL_RUN_STATUSES,
     manual_trigger_result,
     redact_headers,
-    request_trigger_result,
     validate_trigger_body,
 )
 from tether.services._access import Principal, require_role, resolve_environment
 from tether.services._flows import find_flow
-from tether.store import Database, Environment, Flow, FlowRun, FlowRuns, Flows, new_id, utcnow
+from tether.store import Database, Environment, Flow, FlowRun, FlowRuns, new_id, utcnow
 
 __all__ = [
     "DEFAULT_RUN_RETENTION",
     "ActionInfo",
     "RunDetail",
     "RunInfo",
-    "callback_url",
     "cancel_run",
     "create_run",
+    "flow_trigger",
     "get_run",
-    "invoke_trigger",
     "list_runs",
     "purge_runs",
     "resubmit_run",
@@ -166,7 +165,8 @@ def create_run(
     return FlowRuns(session).add(run)
 
 
-def _trigger(flow: Flow) -> TriggerSpec:
+def flow_trigger(flow: Flow) -> TriggerSpec:
+    """The flow's trigger; InputError when it has none."""
     trigger = load_flow(flow.definition).trigger
     if trigger is None:
         raise InputError(f"flow {flow.name!r} has no trigger")
@@ -195,7 +195,7 @@ def start_run(
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "user", action="run flows")
         row = find_flow(session, env, flow)
-        trigger = _trigger(row)
+        trigger = flow_trigger(row)
         if trigger.type == "Request":
             validate_trigger_body(trigger, body)
         result = manual_trigger_result(
@@ -287,73 +287,8 @@ def purge_runs(
         return FlowRuns(session).purge((now or utcnow()) - older_than)
 
 
+@functools.lru_cache(maxsize=4096)  # checked on every call of a callback URL
 def trigger_signature(key: bytes, flow_id: str, trigger: str) -> str:
     """The ``sig`` of a Request trigger's callback URL: HMAC-SHA256 of flow id and trigger name."""
     digest = hmac.new(key, f"{flow_id}/triggers/{trigger}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def callback_url(
-    db: Database, principal: Principal, environment: str, flow: str, *, key: bytes, public_url: str
-) -> str:
-    """The signed URL that fires the flow's Request trigger (anyone holding it can; keep it secret)."""
-    with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="read a flow's callback URL")
-        row = find_flow(session, env, flow)
-        trigger = _trigger(row)
-        if trigger.type != "Request":
-            raise InputError(
-                f"flow {row.name!r} has a {trigger.type} trigger; only Request triggers have a URL"
-            )
-        signature = trigger_signature(key, row.id, trigger.name)
-        return f"{public_url}/api/v1/flows/{row.id}/triggers/{trigger.name}/invoke?sig={signature}"
-
-
-def invoke_trigger(
-    db: Database,
-    flow_id: str,
-    trigger_name: str,
-    *,
-    sig: str | None,
-    key: bytes,
-    method: str,
-    headers: Mapping[str, str],
-    queries: Mapping[str, str],
-    body: Any,
-    path_parameters: Mapping[str, str] | None = None,
-) -> tuple[RunInfo, bool]:
-    """Fire a Request trigger from its signed URL; returns the run and whether the flow answers
-    synchronously (it has a Response action). No principal: the signature is the credential."""
-    expected = trigger_signature(key, flow_id, trigger_name)
-    if not sig or not hmac.compare_digest(sig, expected):
-        raise AuthError("the callback URL's signature is missing or wrong; get the URL again from the flow")
-    with db.session() as session:
-        row = Flows(session).get(flow_id)
-        if row is None:
-            raise NotFound("flow not found")
-        trigger = _trigger(row)
-        if trigger.name != trigger_name or trigger.type != "Request":
-            raise NotFound(f"flow has no Request trigger named {trigger_name!r}")
-        if not row.enabled:
-            raise Conflict("the flow is disabled; enable it to accept requests")
-        wanted = (
-            trigger.raw.get("inputs", {}).get("method")
-            if isinstance(trigger.raw.get("inputs"), dict)
-            else None
-        )
-        if wanted and str(wanted).upper() != method.upper():
-            raise InputError(f"this trigger accepts {str(wanted).upper()} requests, not {method.upper()}")
-        validate_trigger_body(trigger, body)
-        safe = redact_headers({"headers": dict(headers)})["headers"]
-        result = request_trigger_result(
-            trigger.name,
-            headers=safe,
-            queries=queries,
-            body=body,
-            now=utcnow(),
-            path_parameters=path_parameters,
-        )
-        run = create_run(session, row, result, started_by=None)
-        answers = any(a.type == "Response" for a in load_flow(row.definition).all_actions())
-        return run_info(run), answers

@@ -4,29 +4,46 @@
 advanced by an :class:`~tether.flows.engine.Executor` (the embedded one by default; a Celery one
 plugs in through the ``executor`` argument), and callers of a Request trigger whose flow has a
 Response action wait here for that answer.
+
+A Request trigger is the hot path (:meth:`FlowRuntime.fire_request`): the flow is read once and
+kept (``ReadCache``: a change made here shows at once, one made elsewhere within seconds), the
+run is inserted by the journal's writer on the event loop, and, when this process's executor is
+the embedded one, inserted already claimed by this process and handed to it as is, so the run
+starts without reading back what was just written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import socket
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from tether.errors import TetherError
-from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor
+from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor, RunState
 from tether.secrets import KeyRing
 from tether.services._flow_connector import FlowConnectorCaller
-from tether.services._flow_journal import CLAIM_SECONDS, advance_run
+from tether.services._flow_journal import CLAIM_SECONDS, EMPTY_PROGRESS, ClaimedRun, advance_run
+from tether.services._flow_requests import (
+    RequestTarget,
+    accept_request,
+    check_trigger_signature,
+    request_target,
+    run_values,
+)
 from tether.services._flow_runs import DEFAULT_RUN_RETENTION
 from tether.services._flow_scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
 from tether.services._flow_triggers import ConnectorTriggers
-from tether.store import Connections, Database, FlowRuns, utcnow
+from tether.services._flow_writer import JournalWriter
+from tether.services._read_cache import ReadCache
+from tether.store import Connections, Database, FlowRuns, new_id, utcnow
 
 __all__ = ["SIGNING_SECRET", "SYNC_RESPONSE_TIMEOUT", "FlowRuntime", "trigger_signing_key"]
 
@@ -90,6 +107,11 @@ class FlowRuntime:
         self._cancelled: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._key: bytes | None = None
+        # The journal commits of every run advanced here (and the Request trigger's run inserts).
+        self.writer = JournalWriter(db, direct=True)
+        self._targets: ReadCache[RequestTarget] = ReadCache(db, ["flows"])
+        self._claimed: dict[str, ClaimedRun] = {}  # runs inserted claimed for this process, not started yet
+        self._loop_thread: int | None = None
 
     @property
     def signing_key(self) -> bytes:
@@ -100,6 +122,9 @@ class FlowRuntime:
         return self._key
 
     async def start(self) -> None:
+        self._loop_thread = threading.get_ident()
+        if self.keyring is not None and self._key is None:  # read the URL key now, not on a request
+            self._key = await asyncio.to_thread(trigger_signing_key, self.db, self.keyring)
         await self.executor.start()
         if self.scheduler is not None:
             self._tasks.append(asyncio.create_task(self.scheduler.run(), name="tether-scheduler"))
@@ -116,10 +141,61 @@ class FlowRuntime:
                 await task
         self._tasks.clear()
         await self.executor.stop()
+        self._claimed.clear()  # their claims expire and _recover (here or elsewhere) resumes them
         await self.services.aclose()
+        await self.writer.aclose()
 
     def submit(self, run_id: str) -> None:
         self.executor.submit(run_id)
+
+    async def fire_request(
+        self,
+        flow_id: str,
+        trigger: str,
+        *,
+        sig: str | None,
+        method: str,
+        headers: Mapping[str, str],
+        queries: Mapping[str, str],
+        body: Any,
+    ) -> tuple[str, asyncio.Future[dict[str, Any] | None] | None]:
+        """Fire a Request trigger from its signed URL: the new run's id, and the future of its
+        Response's answer when the flow has one (await it with :meth:`wait_response`).
+
+        Same checks as ``services.invoke_trigger``; the run row is committed before this returns.
+        """
+        check_trigger_signature(self.signing_key, flow_id, trigger, sig)
+        target = self._targets.get(flow_id)
+        if target is None:
+            stamp = self._targets.stamp()
+            target = await asyncio.to_thread(request_target, self.db, flow_id)
+            self._targets.put(flow_id, target, stamp)
+        result = accept_request(target, trigger, method=method, headers=headers, queries=queries, body=body)
+        here = isinstance(self.executor, EmbeddedExecutor)
+        run_id, now = new_id(), utcnow()
+        values = run_values(
+            target,
+            result,
+            run_id=run_id,
+            now=now,
+            claimed_by=self.instance if here else None,
+            claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+        )
+        await self.writer.write(lambda runs: runs.insert_run(values))
+        future = self.expect_response(run_id) if target.answers else None
+        if here:
+            # Fresh parameters per run (an action must not change what the next run reads).
+            parameters = json.loads(target.parameters_text)
+            self._claimed[run_id] = ClaimedRun(
+                target.flow_id, target.definition, result, parameters, RunState(), EMPTY_PROGRESS
+            )
+        try:
+            self.submit(run_id)
+        except BaseException:
+            self._claimed.pop(run_id, None)
+            self._waiters.pop(run_id, None)
+            raise
+        return run_id, future
 
     def cancel(self, run_id: str) -> None:
         """Tell a run advanced here to stop after its action in flight (the DB flag tells others)."""
@@ -138,16 +214,23 @@ class FlowRuntime:
         timeout: float = SYNC_RESPONSE_TIMEOUT,
     ) -> dict[str, Any] | None:
         try:
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                return await future
         except TimeoutError:
             return None
         finally:
             self._waiters.pop(run_id, None)
 
     def _respond(self, run_id: str, response: dict[str, Any] | None) -> None:
+        """Hand a run's answer to its waiting caller; from any thread (Celery's answers come on one)."""
         future = self._waiters.get(run_id)
-        if future is not None and not future.done():
-            future.get_loop().call_soon_threadsafe(_settle, future, response)
+        if future is None or future.done():
+            return
+        loop = future.get_loop()
+        if threading.get_ident() == self._loop_thread:
+            _settle(future, response)  # the embedded executor, on the loop: no wake-up needed
+        else:
+            loop.call_soon_threadsafe(_settle, future, response)
 
     async def advance(self, run_id: str) -> None:
         """Advance one run here (the embedded executor's job; Celery tasks call advance_run too)."""
@@ -159,6 +242,8 @@ class FlowRuntime:
                 instance=self.instance,
                 on_response=self._respond,
                 cancelled=self._cancelled.__contains__,
+                writer=self.writer,
+                claimed=self._claimed.pop(run_id, None),
             )
         finally:
             self._respond(run_id, None)

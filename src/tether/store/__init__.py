@@ -22,9 +22,11 @@ from tether.store._connections import (
     PendingConsent,
 )
 from tether.store._connectors import Connectors
+from tether.store._direct import DirectConnection
 from tether.store._engine import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseUnavailable, create_engine_for
+from tether.store._flow_runs import FlowRuns
 from tether.store._flow_triggers import FlowTrigger, FlowTriggers
-from tether.store._flows import Flow, FlowRun, FlowRuns, Flows, FlowTick, RunAction
+from tether.store._flows import Flow, FlowRun, Flows, FlowTick, RunAction
 from tether.store._migrate import MIGRATIONS_PATH, alembic_config, current_revision, head_revision, migrate
 from tether.store._models import (
     ROLES,
@@ -57,6 +59,7 @@ __all__ = [
     "Connectors",
     "Database",
     "DatabaseUnavailable",
+    "DirectConnection",
     "Environment",
     "EnvironmentMember",
     "EnvironmentSetting",

@@ -1,7 +1,9 @@
 """Where a run's progress goes: the journal interface, and an in-memory one for tests and tools.
 
 The engine calls the journal after every action (and before a side-effecting one starts), and a
-durable journal commits right then; that is what lets a run resume after its process dies. The
+durable journal commits by then; that is what lets a run resume after its process dies. A durable
+journal may hold an action without side effects for its run's next commit (the database journal
+does): redoing such an action after a crash only evaluates it again from committed state. The
 database journal lives in the services layer (flows may not import the store); a Celery task uses
 the same engine with that journal, so embedded and distributed runs share one code path.
 """
@@ -17,7 +19,8 @@ __all__ = ["MemoryJournal", "RunJournal"]
 
 
 class RunJournal(Protocol):
-    """Durable progress of one run. Each method returns once the change is committed."""
+    """Durable progress of one run. Each method returns once the change is committed, except
+    ``finished`` for an action without side effects, which may be committed with the next change."""
 
     async def started(self, record: ActionRecord, state: RunState) -> None:
         """An action with side effects is about to run (history shows it running)."""

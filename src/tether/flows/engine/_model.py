@@ -8,6 +8,7 @@ with the same idempotency key).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +35,12 @@ def isoformat(moment: datetime | None) -> str | None:
     """Logic Apps' timestamp shape (``2026-11-27T05:13:34.1234567Z`` style, here microseconds)."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return _isoformat(moment)
+
+
+@functools.lru_cache(maxsize=1024)  # a record's times are written several times (results, history)
+def _isoformat(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str | None) -> datetime | None:

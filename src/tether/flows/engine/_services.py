@@ -10,14 +10,32 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Protocol
 
 import httpx
 
 from tether.flows.engine._clock import SYSTEM_CLOCK, Clock
 from tether.flows.engine._errors import ActionFailure
+from tether.runtime import NETWORK_POLICY_EXTENSION, GuardedTransport, NetworkPolicy
 
 __all__ = ["ConnectorCaller", "ConnectorReply", "EngineServices", "NoConnectorRuntime"]
+
+# The Http action reaches any address, as it always has: connectors' network policies do not
+# apply to it. It sends on the runtime's transport (aiohttp's pools and C parser) rather than
+# httpx's own, which costs about 0.6 ms more CPU per call on the reference machine.
+_ANY_ADDRESS = NetworkPolicy(allow_loopback=True, allow_private=True, allow_cidrs=("0.0.0.0/0", "::/0"))
+
+
+class _HttpActionTransport(GuardedTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.extensions.setdefault(NETWORK_POLICY_EXTENSION, _ANY_ADDRESS)
+        return await super().handle_async_request(request)
+
+
+def _ignore_cookies(response: httpx.Response) -> None:
+    return None
+
 
 ConnectorReply = tuple[int, Mapping[str, str], Any]
 
@@ -75,7 +93,17 @@ class EngineServices:
 
     def http_client(self) -> httpx.AsyncClient:
         if self.http is None:
-            self.http = httpx.AsyncClient(timeout=self.http_timeout, follow_redirects=False)
+            client = httpx.AsyncClient(
+                transport=_HttpActionTransport(),
+                timeout=self.http_timeout,
+                follow_redirects=False,
+                trust_env=False,  # as the runtime's: its transport does not go through proxies
+            )
+            # One client serves every run: a cookie one run's API sets must not ride along with the
+            # next run's requests. The jar refuses all, and httpx is spared parsing them at all.
+            client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+            client.cookies.extract_cookies = _ignore_cookies  # type: ignore[method-assign]
+            self.http = client
         return self.http
 
     async def aclose(self) -> None:

@@ -1,0 +1,206 @@
+"""The Request trigger: its signed callback URL, and what firing it checks and creates.
+
+A Request trigger's URL carries an HMAC of the flow id and trigger name (``sig``), as Logic Apps'
+callback URLs do; whoever holds the URL may fire the flow. The checks live here once, for the
+plain service (:func:`invoke_trigger`, which inserts a Waiting run) and for the serving process's
+fast road (``FlowRuntime.fire_request``), which keeps each flow's :class:`RequestTarget` in
+memory and inserts the run already claimed by the process that runs it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tether.errors import AuthError, Conflict, InputError, NotFound
+from tether.flows import FlowDefinition
+from tether.flows.engine import redact_headers, request_trigger_result, validate_trigger_body
+from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._flow_journal import EMPTY_PROGRESS, compiled_definition, encode
+from tether.services._flow_runs import (
+    RunInfo,
+    create_run,
+    flow_trigger,
+    run_info,
+    run_parameters,
+    trigger_signature,
+)
+from tether.services._flows import find_flow
+from tether.store import Database, Flows, utcnow
+
+__all__ = [
+    "RequestTarget",
+    "accept_request",
+    "callback_url",
+    "check_trigger_signature",
+    "invoke_trigger",
+    "request_target",
+    "run_values",
+]
+
+
+def callback_url(
+    db: Database, principal: Principal, environment: str, flow: str, *, key: bytes, public_url: str
+) -> str:
+    """The signed URL that fires the flow's Request trigger (anyone holding it can; keep it secret)."""
+    with db.session() as session:
+        env, role = resolve_environment(session, principal, environment)
+        require_role(role, "maker", action="read a flow's callback URL")
+        row = find_flow(session, env, flow)
+        trigger = flow_trigger(row)
+        if trigger.type != "Request":
+            raise InputError(
+                f"flow {row.name!r} has a {trigger.type} trigger; only Request triggers have a URL"
+            )
+        signature = trigger_signature(key, row.id, trigger.name)
+        return f"{public_url}/api/v1/flows/{row.id}/triggers/{trigger.name}/invoke?sig={signature}"
+
+
+def check_trigger_signature(key: bytes, flow_id: str, trigger_name: str, sig: str | None) -> None:
+    """Refuse a callback URL whose signature is missing or wrong (before anything is read)."""
+    expected = trigger_signature(key, flow_id, trigger_name)
+    if not sig or not hmac.compare_digest(sig, expected):
+        raise AuthError("the callback URL's signature is missing or wrong; get the URL again from the flow")
+
+
+@dataclass(frozen=True)
+class RequestTarget:
+    """A flow as its Request trigger's endpoint needs it: read once, kept while the flow is unchanged.
+
+    The definition is loaded, and it and the run parameters encoded, once per flow version rather
+    than once per request; every run of the version stores the same snapshot text.
+    """
+
+    flow_id: str
+    environment_id: str
+    version: int
+    enabled: bool
+    definition: FlowDefinition
+    definition_text: str
+    parameters_text: str
+    answers: bool  # the flow has a Response action: the caller waits for it
+
+
+def request_target(db: Database, flow_id: str) -> RequestTarget:
+    """Read ``flow_id`` for its Request trigger's endpoint; raises NotFound."""
+    with db.session() as session:
+        row = Flows(session).get(flow_id)
+        if row is None:
+            raise NotFound("flow not found")
+        text = encode(row.definition)
+        definition = compiled_definition(text, row.definition)
+        return RequestTarget(
+            flow_id=row.id,
+            environment_id=row.environment_id,
+            version=row.version,
+            enabled=row.enabled,
+            definition=definition,
+            definition_text=text,
+            parameters_text=encode(run_parameters(row)),
+            answers=any(a.type == "Response" for a in definition.all_actions()),
+        )
+
+
+def accept_request(
+    target: RequestTarget,
+    trigger_name: str,
+    *,
+    method: str,
+    headers: Mapping[str, str],
+    queries: Mapping[str, str],
+    body: Any,
+    path_parameters: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Check a call of the flow's Request trigger (name, on/off, method, body schema) and return
+    the trigger result the run starts with."""
+    trigger = target.definition.trigger
+    if trigger is None or trigger.name != trigger_name or trigger.type != "Request":
+        raise NotFound(f"flow has no Request trigger named {trigger_name!r}")
+    if not target.enabled:
+        raise Conflict("the flow is disabled; enable it to accept requests")
+    inputs = trigger.raw.get("inputs")
+    wanted = inputs.get("method") if isinstance(inputs, dict) else None
+    if wanted and str(wanted).upper() != method.upper():
+        raise InputError(f"this trigger accepts {str(wanted).upper()} requests, not {method.upper()}")
+    validate_trigger_body(trigger, body)
+    safe = redact_headers({"headers": dict(headers)})["headers"]
+    return request_trigger_result(
+        trigger.name,
+        headers=safe,
+        queries=queries,
+        body=body,
+        now=utcnow(),
+        path_parameters=path_parameters,
+    )
+
+
+def run_values(
+    target: RequestTarget,
+    trigger: Mapping[str, Any],
+    *,
+    run_id: str,
+    now: datetime,
+    claimed_by: str | None = None,
+    claimed_until: datetime | None = None,
+) -> dict[str, Any]:
+    """The row of a new run of ``target`` (for ``FlowRuns.insert_run``): Waiting for an executor,
+    or already Running when ``claimed_by`` names the process that advances it right away (with
+    the state that process's journal starts from, see ``ClaimedRun.progress``)."""
+    return {
+        "id": run_id,
+        "flow_id": target.flow_id,
+        "environment_id": target.environment_id,
+        "status": "Running" if claimed_by else "Waiting",
+        "trigger_name": str(trigger.get("name", "")),
+        "trigger": encode(trigger),
+        "definition": target.definition_text,
+        "parameters": target.parameters_text,
+        "state": EMPTY_PROGRESS if claimed_by else "{}",
+        "cancel_requested": False,
+        "resubmitted_from": None,
+        "started_by": None,
+        "claimed_by": claimed_by,
+        "claimed_until": claimed_until if claimed_by else None,
+        "created_at": now,
+        "started_at": now if claimed_by else None,
+    }
+
+
+def invoke_trigger(
+    db: Database,
+    flow_id: str,
+    trigger_name: str,
+    *,
+    sig: str | None,
+    key: bytes,
+    method: str,
+    headers: Mapping[str, str],
+    queries: Mapping[str, str],
+    body: Any,
+    path_parameters: Mapping[str, str] | None = None,
+) -> tuple[RunInfo, bool]:
+    """Fire a Request trigger from its signed URL; returns the run (Waiting) and whether the flow
+    answers synchronously (it has a Response action). No principal: the signature is the credential.
+
+    The serving process takes a faster road to the same checks (``FlowRuntime.fire_request``).
+    """
+    check_trigger_signature(key, flow_id, trigger_name, sig)
+    target = request_target(db, flow_id)
+    result = accept_request(
+        target,
+        trigger_name,
+        method=method,
+        headers=headers,
+        queries=queries,
+        body=body,
+        path_parameters=path_parameters,
+    )
+    with db.session() as session:
+        row = Flows(session).get(flow_id)
+        if row is None:
+            raise NotFound("flow not found")
+        run = create_run(session, row, result, started_by=None)
+        return run_info(run), target.answers

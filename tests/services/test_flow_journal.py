@@ -1,0 +1,210 @@
+"""The run journal's commit policy (one commit per side effect, the rest riding along), the SQLite
+writer on the event loop, and the Request trigger's fast path: each still durable."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.flows.engine._support import Backend
+from tether.flows.engine import EmbeddedExecutor, EngineServices, SimulatedCrash, VirtualClock
+from tether.secrets import KeyRing
+from tether.services import FlowRuntime, advance_run, create_flow, get_run, start_run
+from tether.services._flow_journal import DbJournal
+from tether.services._flow_runs import trigger_signature
+from tether.services._flow_writer import JournalWriter
+from tether.store import Database, FlowRuns, utcnow
+
+
+@pytest.fixture(scope="module")
+def web() -> Any:
+    server = Backend()
+    yield server
+    server.close()
+
+
+def _request_flow(uri: str) -> dict[str, Any]:
+    return {
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Compose": {"type": "Compose", "inputs": {"echo": "@triggerBody()"}},
+            "Call": {
+                "type": "Http",
+                "runAfter": {"Compose": ["Succeeded"]},
+                "inputs": {"method": "POST", "uri": uri, "body": "@outputs('Compose')"},
+            },
+            "Answer": {
+                "type": "Response",
+                "runAfter": {"Call": ["Succeeded"]},
+                "inputs": {"statusCode": 200, "body": "@body('Call')"},
+            },
+        },
+    }
+
+
+def _two_calls(uri: str) -> dict[str, Any]:
+    """No variable, no decision: the run's state stays empty however far it gets."""
+    return {
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "A1": {"type": "Http", "inputs": {"method": "POST", "uri": uri + "1"}},
+            "A2": {"type": "Http", "runAfter": {"A1": []}, "inputs": {"method": "POST", "uri": uri + "2"}},
+        },
+    }
+
+
+class CountingWriter(JournalWriter):
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.commits = 0
+
+    async def write(self, work: Callable[..., Any]) -> Any:
+        self.commits += 1
+        return await super().write(work)
+
+
+def _advance(db: Database, run_id: str, **options: Any) -> Any:
+    async def go() -> Any:
+        services = EngineServices(clock=VirtualClock())
+        try:
+            return await advance_run(
+                db, run_id, services, instance=options.pop("instance", "test"), **options
+            )
+        finally:
+            await services.aclose()
+
+    return asyncio.run(go())
+
+
+def test_actions_without_side_effects_ride_with_the_next_commit(db, team, admin, web: Backend) -> None:
+    create_flow(db, admin, team, _request_flow(f"{web.url}/echo/policy"), name="f")
+    run = start_run(db, admin, team, "f", body={"n": 1})
+    writer = CountingWriter(db)
+    answers: list[dict[str, Any]] = []
+    outcome = _advance(db, run.id, writer=writer, on_response=lambda _run, answer: answers.append(answer))
+    assert outcome.status == "Succeeded"
+    assert writer.commits == 3  # Call started (with Compose), Call ended, the run's end (with Answer)
+    detail = get_run(db, admin, team, "f", run.id)
+    assert [(a.path, a.status) for a in detail.actions] == [
+        ("Compose", "Succeeded"),
+        ("Call", "Succeeded"),
+        ("Answer", "Succeeded"),
+    ]
+    assert answers == [detail.run.response] and answers[0]["body"]["body"] == {"echo": {"n": 1}}
+
+
+class CrashAfterFirstCall(DbJournal):
+    async def finished(self, record, state) -> None:  # type: ignore[no-untyped-def]
+        if record.path == "A1":
+            raise SimulatedCrash("killed while A1 was in flight")
+        await super().finished(record, state)
+
+
+def test_a_run_with_empty_state_resumes_from_its_action_rows(db, team, admin, web: Backend) -> None:
+    key = uuid.uuid4().hex[:8]
+    create_flow(db, admin, team, _two_calls(f"{web.url}/echo/{key}/"), name="f")
+    run = start_run(db, admin, team, "f", body={})
+    with pytest.raises(SimulatedCrash):
+        _advance(db, run.id, instance="worker-1", journal_factory=CrashAfterFirstCall)
+    with db.session() as session:
+        FlowRuns(session).set_state(run.id, claimed_until=utcnow() - timedelta(seconds=1))
+    outcome = _advance(db, run.id, instance="worker-2")
+    assert outcome.status == "Succeeded"
+    sent = [r for r in web.requests if r.path.startswith(f"/echo/{key}/")]
+    assert [r.path for r in sent] == [f"/echo/{key}/1", f"/echo/{key}/1", f"/echo/{key}/2"]
+    assert sent[0].headers["Idempotency-Key"] == sent[1].headers["Idempotency-Key"]
+    assert [a.status for a in get_run(db, admin, team, "f", run.id).actions] == ["Succeeded"] * 2
+
+
+def test_the_direct_writer_waits_for_the_write_lock_without_blocking_the_loop(
+    db, team, admin, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the direct writer is SQLite's")
+    create_flow(db, admin, team, _two_calls("http://127.0.0.1:9/"), name="f")
+    run = start_run(db, admin, team, "f", body={})
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        other = sqlite3.connect(str(db.url.database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(5)
+        other.execute("COMMIT")
+        other.close()
+
+    async def go() -> tuple[int, float]:
+        writer = JournalWriter(db, direct=True)
+        holder = threading.Thread(target=hold_the_lock)
+        holder.start()
+        await asyncio.to_thread(locked.wait, 5)
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        ticker = asyncio.create_task(tick())
+        asyncio.get_running_loop().call_later(0.15, release.set)
+        began = time.monotonic()
+        await writer.write(lambda runs: runs.save_progress(run.id, '{"variables":{"x":1}}', utcnow()))
+        waited = time.monotonic() - began
+        ticker.cancel()
+        await writer.aclose()
+        holder.join()
+        return ticks, waited
+
+    ticks, waited = asyncio.run(go())
+    assert waited >= 0.1 and ticks >= 10  # it waited for the lock, and the loop went on meanwhile
+    with db.session() as session:
+        assert FlowRuns(session).get(run.id).state == {"variables": {"x": 1}}  # type: ignore[union-attr]
+
+
+class DyingExecutor(EmbeddedExecutor):
+    """Accepts runs and never advances them: the process died right after the run was committed."""
+
+    def submit(self, run_id: str) -> None:
+        pass
+
+
+def test_a_request_run_is_committed_claimed_answered_and_recoverable(db, team, admin, web: Backend) -> None:
+    flow = create_flow(db, admin, team, _request_flow(f"{web.url}/echo/fast"), name="f")
+    keyring = KeyRing.from_keys(KeyRing.generate_key())
+
+    async def fire(executor: Any) -> tuple[str, Any]:
+        runtime = FlowRuntime(db, keyring=keyring, executor=executor, scheduler=False)
+        await runtime.start()
+        try:
+            sig = trigger_signature(runtime.signing_key, flow.id, "manual")
+            options = {"sig": sig, "method": "POST", "headers": {}, "queries": {}, "body": {"n": 7}}
+            run_id, future = await runtime.fire_request(flow.id, "manual", **options)
+            answer = await runtime.wait_response(run_id, future, timeout=2 if executor else 30)
+            return run_id, answer
+        finally:
+            await runtime.stop()
+
+    run_id, answer = asyncio.run(fire(None))
+    assert answer is not None and answer["body"]["body"] == {"echo": {"n": 7}}
+    assert get_run(db, admin, team, "f", run_id).run.status == "Succeeded"
+
+    # The run row is committed, claimed by its process, before anything runs; if that process dies,
+    # the run is taken over once the claim expires.
+    lost, answer = asyncio.run(fire(DyingExecutor))
+    assert answer is None
+    with db.session() as session:
+        row = FlowRuns(session).get(lost)
+        assert row is not None and row.status == "Running" and row.claimed_by is not None
+        FlowRuns(session).set_state(lost, claimed_until=utcnow() - timedelta(seconds=1))
+    assert _advance(db, lost, instance="another").status == "Succeeded"
+    detail = get_run(db, admin, team, "f", lost)
+    assert [a.status for a in detail.actions] == ["Succeeded"] * 3
