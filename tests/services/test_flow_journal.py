@@ -17,7 +17,14 @@ import pytest
 from tests.flows.engine._support import Backend
 from tether.flows.engine import EmbeddedExecutor, EngineServices, SimulatedCrash, VirtualClock
 from tether.secrets import KeyRing
-from tether.services import FlowRuntime, advance_run, create_flow, get_run, start_run
+from tether.services import (
+    FlowRuntime,
+    advance_run,
+    create_flow,
+    get_run,
+    set_environment_settings,
+    start_run,
+)
 from tether.services._flow_journal import DbJournal
 from tether.services._flow_runs import trigger_signature
 from tether.services._flow_writer import JournalWriter
@@ -29,6 +36,12 @@ def web() -> Any:
     server = Backend()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed(db, admin, team) -> None:
+    """The flows here call local services: the environment must allow loopback (the SSRF guard)."""
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
 
 
 def _request_flow(uri: str) -> dict[str, Any]:

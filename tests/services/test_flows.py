@@ -20,6 +20,7 @@ from tether.services import (
     cancel_run,
     create_connection,
     create_connector,
+    create_environment,
     create_flow,
     delete_flow,
     get_flow,
@@ -29,6 +30,7 @@ from tether.services import (
     list_runs,
     purge_runs,
     resubmit_run,
+    set_environment_settings,
     set_flow_enabled,
     start_run,
     update_flow,
@@ -44,6 +46,12 @@ def web() -> Any:
     server = Backend()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def _loopback_allowed(db, admin, team) -> None:
+    """The flows here call local services: the environment must allow loopback (the SSRF guard)."""
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
 
 
 def _flow(uri: str = "http://127.0.0.1:9/") -> dict[str, Any]:
@@ -267,3 +275,17 @@ def test_request_trigger_signature(db, team, admin) -> None:
         invoke_trigger(
             db, flow.id, "manual", sig=sig, key=KEY, method="POST", headers={}, queries={}, body={}
         )
+
+
+def test_the_http_action_obeys_the_environments_network_policy(db, admin, web: Backend) -> None:
+    """The SSRF guard: an Http action may reach loopback only where the environment allows it."""
+    closed = create_environment(db, admin, "closed", display_name="Closed").name
+    create_flow(db, admin, closed, _flow(f"{web.url}/echo/guarded"), name="f")
+    refused = start_run(db, admin, closed, "f", body={})
+    assert _advance(db, refused.id).status == "Failed"
+    call = {a.path: a for a in get_run(db, admin, closed, "f", refused.id).actions}["Call"]
+    assert call.status == "Failed" and call.code == "DestinationRefused"
+    assert "loopback" in call.error["message"] and "network_allow" in call.error["message"]
+    set_environment_settings(db, admin, closed, network_allow=["127.0.0.1"])
+    allowed = start_run(db, admin, closed, "f", body={})
+    assert _advance(db, allowed.id).status == "Succeeded"  # the change applies to the next run

@@ -53,6 +53,7 @@ from tether.flows.engine import (
 )
 from tether.flows.engine.actions import ACTIONS
 from tether.services._flow_writer import JournalWriter
+from tether.services._network import flow_network_policy
 from tether.store import Database, FlowRuns, utcnow
 
 __all__ = [
@@ -328,6 +329,7 @@ async def advance_run(
         definition=run.definition,
         trigger=run.trigger,
         parameters=run.parameters,
+        network_policy=await flow_network_policy(db, run.flow_id),
         workflow={
             "id": run.flow_id,
             "name": run.flow_id,

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Final
 
 from tether.errors import ValidationFailed
 from tether.runtime import DEFAULT_NETWORK_POLICY, NetworkPolicy
+from tether.services._read_cache import ReadCache
+from tether.store import Connections, Database, EnvironmentSetting, Flow
 
-__all__ = ["check_network_allow", "network_policy"]
+__all__ = ["check_network_allow", "flow_network_policy", "network_policy"]
 
 MAX_ENTRIES: Final = 200
 # A DNS name (RFC 1123 labels), optionally with a leading "*." wildcard.
@@ -73,3 +76,24 @@ def network_policy(entries: Sequence[str] | None) -> NetworkPolicy:
     cidrs = [entry for entry in entries if _address(entry) is not None]
     hosts = [entry for entry in entries if _address(entry) is None]
     return NetworkPolicy(allow_hosts=hosts, allow_cidrs=cidrs)
+
+
+# Per database: the policy of each flow's environment, read once and reused until the settings
+# (or the flow) change. Every run asks, so a query per run would be a tax on the hot path.
+_flow_policies: weakref.WeakKeyDictionary[Database, ReadCache[NetworkPolicy]] = weakref.WeakKeyDictionary()
+
+
+async def flow_network_policy(db: Database, flow_id: str) -> NetworkPolicy:
+    """The network policy of the environment ``flow_id`` belongs to (its Http actions obey it)."""
+    cache = _flow_policies.get(db)
+    if cache is None:
+        tables = (EnvironmentSetting.__tablename__, Flow.__tablename__)
+        cache = _flow_policies.setdefault(db, ReadCache(db, tables))
+
+    def read() -> tuple[NetworkPolicy, None]:
+        with db.session() as session:
+            flow = session.get(Flow, flow_id)
+            settings = Connections(session).settings(flow.environment_id) if flow is not None else None
+            return network_policy(settings.network_allow if settings else None), None
+
+    return await cache.read_through(flow_id, read)

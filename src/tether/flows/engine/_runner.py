@@ -30,6 +30,7 @@ from tether.flows.engine._services import EngineServices
 from tether.flows.engine._step import UNSET, Outcome, Step
 from tether.flows.engine.actions import ACTIONS
 from tether.flows.expressions import ExpressionContext, evaluate
+from tether.runtime import NetworkPolicy
 
 __all__ = ["Run", "RunSpec", "execute_run", "idempotency_key"]
 
@@ -50,6 +51,9 @@ class RunSpec:
     trigger: Mapping[str, Any]
     parameters: Mapping[str, Any] = field(default_factory=dict)
     workflow: Mapping[str, Any] = field(default_factory=dict)
+    # Where the run's Http actions may connect: the flow's environment's policy (the SSRF guard).
+    # None, for the engine used as a library, lets them reach any address.
+    network_policy: NetworkPolicy | None = None
 
 
 class Run:

@@ -21,9 +21,10 @@ from tether.runtime import NETWORK_POLICY_EXTENSION, GuardedTransport, NetworkPo
 
 __all__ = ["ConnectorCaller", "ConnectorReply", "EngineServices", "NoConnectorRuntime"]
 
-# The Http action reaches any address, as it always has: connectors' network policies do not
-# apply to it. It sends on the runtime's transport (aiohttp's pools and C parser) rather than
-# httpx's own, which costs about 0.6 ms more CPU per call on the reference machine.
+# The Http action sends on the runtime's transport (aiohttp's pools and C parser) rather than
+# httpx's own, which costs about 0.6 ms more CPU per call on the reference machine. A run in
+# Tether carries its environment's network policy (RunSpec.network_policy) on each request;
+# without one (the engine used as a library) any address may be reached.
 _ANY_ADDRESS = NetworkPolicy(allow_loopback=True, allow_private=True, allow_cidrs=("0.0.0.0/0", "::/0"))
 
 

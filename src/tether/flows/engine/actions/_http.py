@@ -19,6 +19,7 @@ from tether.flows.engine._retry import RetryPolicy
 from tether.flows.engine._step import Outcome, Step
 from tether.flows.engine.actions._registry import action
 from tether.flows.engine.actions._retrying import Reply, header, send_with_retries, status_code_name
+from tether.runtime import NETWORK_POLICY_EXTENSION, DestinationRefused
 
 __all__ = ["decode_body", "http_outcome"]
 
@@ -91,13 +92,23 @@ async def http_action(step: Step) -> Outcome:
         content = body.encode()
     policy = RetryPolicy.from_definition(inputs.get("retryPolicy"))
     client = step.services.http_client()
+    network = step.run.spec.network_policy
+    extensions = {NETWORK_POLICY_EXTENSION: network} if network is not None else None
 
     async def send(url: str, verb: str, data: bytes | None, params: Mapping[str, str] | None) -> Reply:
         try:
             # httpx replaces the query written in the URI when given params, even empty ones.
-            response = await client.request(verb, url, params=params or None, headers=headers, content=data)
+            response = await client.request(
+                verb, url, params=params or None, headers=headers, content=data, extensions=extensions
+            )
         except httpx.InvalidURL as exc:
             raise ActionFailure("InvalidTemplate", f"The URI is not valid: {exc}") from exc
+        except DestinationRefused as exc:
+            raise ActionFailure(
+                "DestinationRefused",
+                f"{exc.message}. An environment admin can allow it in the environment's 'network_allow' "
+                "setting (PUT /api/v1/environments/{env}/settings).",
+            ) from exc
         return response.status_code, dict(response.headers), decode_body(response)
 
     status, answer_headers, answer = await send_with_retries(
