@@ -14,6 +14,7 @@ EXPECTED = [
     "Redactor", "Resolution", "ResponseAction", "RetryPolicy", "Runtime", "Send", "Stage", "StreamedBody",
     "TokenBucketLimiter", "Transport", "UpstreamError", "UpstreamProtocolError", "UpstreamTimeout",
     "UpstreamUnavailable", "build_pipeline", "build_request", "invoke_sync", "prepare_arguments",
+    "shared_client",
 ]  # fmt: skip
 
 

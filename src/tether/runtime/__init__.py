@@ -12,7 +12,7 @@ from tether.runtime._errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport
+from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport, shared_client
 from tether.runtime._invoke import InvokeResult, Runtime, invoke_sync
 from tether.runtime._paging import DEFAULT_PAGING, Paging
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
@@ -63,4 +63,5 @@ __all__ = [
     "build_request",
     "invoke_sync",
     "prepare_arguments",
+    "shared_client",
 ]

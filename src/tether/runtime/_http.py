@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import aiohttp
@@ -30,7 +31,7 @@ from yarl import URL
 
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, GuardedResolver, HostResolver, NetworkPolicy, is_ip
 
-__all__ = ["DEFAULT_LIMITS", "NETWORK_POLICY_EXTENSION", "GuardedTransport"]
+__all__ = ["DEFAULT_LIMITS", "NETWORK_POLICY_EXTENSION", "GuardedTransport", "shared_client"]
 
 NETWORK_POLICY_EXTENSION = "tether.network_policy"
 DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0)
@@ -87,8 +88,11 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits = DEFAULT_LIMITS,
         resolver: HostResolver | None = None,
         verify: ssl.SSLContext | bool = True,
+        default_policy: NetworkPolicy = DEFAULT_NETWORK_POLICY,
     ) -> None:
+        """``default_policy`` applies to requests that name none in their extensions."""
         self._limits = limits
+        self._default_policy = default_policy
         self._resolver = resolver
         self._ssl = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
         self._sessions: dict[NetworkPolicy, aiohttp.ClientSession] = {}
@@ -116,7 +120,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        policy: NetworkPolicy = request.extensions.get(NETWORK_POLICY_EXTENSION, DEFAULT_NETWORK_POLICY)
+        policy: NetworkPolicy = request.extensions.get(NETWORK_POLICY_EXTENSION, self._default_policy)
         host = request.url.host
         if is_ip(host):
             policy.check_addresses(host, [host])  # aiohttp connects to literal addresses unresolved
@@ -151,6 +155,24 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             await session.close()
+
+
+def shared_client(transport: httpx.AsyncBaseTransport, timeout: httpx.Timeout | float) -> httpx.AsyncClient:
+    """An httpx client that many callers (connections, flow runs) share: it remembers nothing.
+
+    A cookie one caller's API sets would otherwise pile up in the jar for the life of the process
+    and ride along with nobody's requests: the jar refuses every cookie, and httpx is told not to
+    parse them at all (a tenth of a call's CPU). Redirects are the caller's to follow, and an
+    environment proxy would bypass the network policy.
+    """
+    client = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False, trust_env=False)
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    client.cookies.extract_cookies = _keep_no_cookies  # type: ignore[method-assign]
+    return client
+
+
+def _keep_no_cookies(response: httpx.Response) -> None:
+    return None
 
 
 def _body(request: httpx.Request) -> Any:

@@ -17,7 +17,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
 from typing import Any
 
@@ -28,7 +27,7 @@ from tether.errors import ConfigurationError
 from tether.runtime._arguments import prepare_arguments
 from tether.runtime._async_pattern import DEFAULT_ASYNC_PATTERN, AsyncPattern, poll_flow, wants_polling
 from tether.runtime._body import is_json
-from tether.runtime._http import DEFAULT_LIMITS, GuardedTransport
+from tether.runtime._http import DEFAULT_LIMITS, GuardedTransport, shared_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging, follow_pages
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
 from tether.runtime._ratelimit import DEFAULT_RATE_LIMIT, NO_RATE_LIMIT, RateLimit, RateLimiter
@@ -128,17 +127,9 @@ class Runtime:
         self.max_buffered_bytes = max_buffered_bytes
         self.check_responses = check_responses
         self.sleep = sleep
-        self.client = httpx.AsyncClient(
-            transport=transport or GuardedTransport(limits=limits, resolver=resolver),
-            follow_redirects=False,
-            trust_env=False,  # an environment proxy would bypass the network policy
-            timeout=self.timeout,
+        self.client = shared_client(
+            transport or GuardedTransport(limits=limits, resolver=resolver), self.timeout
         )
-        # One client serves every connection, so it must remember nothing between calls: a cookie
-        # an API sets would otherwise pile up in its jar for the life of the process. The jar
-        # refuses every cookie, and httpx is told not to parse them at all (a tenth of a call's CPU).
-        self.client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self.client.cookies.extract_cookies = _keep_no_cookies  # type: ignore[method-assign]
         self._transports: dict[NetworkPolicy, Transport] = {}
         self._checkers = {False: SchemaChecker(), True: SchemaChecker(openapi31=True)}
 
@@ -288,10 +279,6 @@ def _follow_up(original: httpx.Request, url: httpx.URL) -> httpx.Request:
         headers = {k: v for k, v in headers.items() if not is_secret_name(k)}
         extensions[OMIT_CREDENTIALS_EXTENSION] = True
     return httpx.Request("GET", url, headers=headers, extensions=extensions)
-
-
-def _keep_no_cookies(response: httpx.Response) -> None:
-    return None
 
 
 def invoke_sync(

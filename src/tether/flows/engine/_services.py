@@ -10,14 +10,13 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any, Protocol
 
 import httpx
 
 from tether.flows.engine._clock import SYSTEM_CLOCK, Clock
 from tether.flows.engine._errors import ActionFailure
-from tether.runtime import NETWORK_POLICY_EXTENSION, GuardedTransport, NetworkPolicy
+from tether.runtime import GuardedTransport, NetworkPolicy, shared_client
 
 __all__ = ["ConnectorCaller", "ConnectorReply", "EngineServices", "NoConnectorRuntime"]
 
@@ -26,16 +25,6 @@ __all__ = ["ConnectorCaller", "ConnectorReply", "EngineServices", "NoConnectorRu
 # Tether carries its environment's network policy (RunSpec.network_policy) on each request;
 # without one (the engine used as a library) any address may be reached.
 _ANY_ADDRESS = NetworkPolicy(allow_loopback=True, allow_private=True, allow_cidrs=("0.0.0.0/0", "::/0"))
-
-
-class _HttpActionTransport(GuardedTransport):
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        request.extensions.setdefault(NETWORK_POLICY_EXTENSION, _ANY_ADDRESS)
-        return await super().handle_async_request(request)
-
-
-def _ignore_cookies(response: httpx.Response) -> None:
-    return None
 
 
 ConnectorReply = tuple[int, Mapping[str, str], Any]
@@ -94,16 +83,7 @@ class EngineServices:
 
     def http_client(self) -> httpx.AsyncClient:
         if self.http is None:
-            client = httpx.AsyncClient(
-                transport=_HttpActionTransport(),
-                timeout=self.http_timeout,
-                follow_redirects=False,
-                trust_env=False,  # as the runtime's: its transport does not go through proxies
-            )
-            # One client serves every run: a cookie one run's API sets must not ride along with the
-            # next run's requests. The jar refuses all, and httpx is spared parsing them at all.
-            client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-            client.cookies.extract_cookies = _ignore_cookies  # type: ignore[method-assign]
+            client = shared_client(GuardedTransport(default_policy=_ANY_ADDRESS), self.http_timeout)
             self.http = client
         return self.http
 
