@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 import tether
 from tether import services
-from tether.api._connector_runtime import with_connector_runtime
+from tether.api._connector_runtime import Lifespan, with_connector_runtime
 from tether.api._docs import install_docs
 from tether.api._flow_runtime import flow_lifespan
 from tether.api._problems import install_problem_handlers
@@ -32,7 +37,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=with_connector_runtime(flow_lifespan),
+        lifespan=with_wal_emptied_at_stop(with_connector_runtime(flow_lifespan)),
     )
     app.state.settings = settings
     app.state.database = database
@@ -48,3 +53,24 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app
+
+
+def with_wal_emptied_at_stop(inner: Lifespan) -> Lifespan:
+    """``inner`` lifespan, then empty a SQLite database's WAL file.
+
+    Done here, not only in ``Database.close``: uvicorn re-raises SIGTERM once its graceful
+    shutdown is over, so the code after ``uvicorn.run`` never runs when the server is stopped
+    with ``kill``, and the WAL stayed as large as the last load left it.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            async with inner(app):
+                yield
+        finally:
+            database: Database = app.state.database
+            with contextlib.suppress(Exception):  # best effort: the database is consistent either way
+                await asyncio.to_thread(database.checkpoint_wal, truncate=True, busy_ms=2_000)
+
+    return lifespan

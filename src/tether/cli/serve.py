@@ -104,6 +104,8 @@ def open_database(settings: Settings) -> Database:
     settings.home.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url)
     migrate(database)
+    # A WAL left large by an earlier version or a killed server shrinks before serving begins.
+    database.checkpoint_wal(truncate=True, busy_ms=2_000)
     result = services.bootstrap(database, settings)
     if result.admin_created:
         where = "TETHER_ADMIN_PASSWORD"

@@ -39,7 +39,8 @@ class JournalWriter:
     less than the hop to a thread and back it replaces. When another connection holds the write
     lock the loop is never blocked: the commit is retried after short sleeps, then handed to a
     thread that waits for the lock. WAL checkpoints, which do sync, run in a thread every
-    ``CHECKPOINT_EVERY`` commits.
+    ``CHECKPOINT_EVERY`` commits: PASSIVE, or TRUNCATE once the WAL is past its size limit
+    (steady readers keep PASSIVE checkpoints from ever letting SQLite reuse the file).
     """
 
     def __init__(self, db: Database, *, direct: bool = False) -> None:
@@ -65,16 +66,16 @@ class JournalWriter:
                 done, result = FlowRuns.attempt(direct, work)
                 if done:
                     if direct.commits % CHECKPOINT_EVERY == 0 and self._checkpoint is None:
-                        self._checkpoint = asyncio.ensure_future(self._checkpoint_wal(direct.checkpoint))
+                        self._checkpoint = asyncio.ensure_future(self._checkpoint_wal())
                     return cast(T, result)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, _BUSY_PAUSE_MAX)
         # Still locked after that (a long transaction elsewhere): a thread waits for it.
         return await asyncio.to_thread(_transaction, self.db, work)
 
-    async def _checkpoint_wal(self, checkpoint: Callable[[], None]) -> None:
+    async def _checkpoint_wal(self) -> None:
         try:
-            await asyncio.to_thread(checkpoint)
+            await asyncio.to_thread(self.db.checkpoint_wal)
         except Exception:  # best effort: SQLite checkpoints on its own when another connection commits
             _log.warning("WAL checkpoint failed", exc_info=True)
         finally:

@@ -10,7 +10,8 @@ own processors, which keeps what is stored byte-for-byte what SQLAlchemy would s
 Two pragmas differ on this connection, because it is used from the event loop, which must never
 wait: ``busy_timeout=0`` (when another connection holds the write lock, :meth:`attempt` says so
 at once and the caller commits from a thread that may wait), and ``wal_autocheckpoint=0`` (a
-checkpoint syncs the files to disk; :meth:`checkpoint` does it from a thread instead). The
+checkpoint syncs the files to disk; the journal writer runs :meth:`Database.checkpoint_wal` from a
+thread instead). The
 connection is discarded on close, never returned to the pool with those pragmas.
 """
 
@@ -97,14 +98,6 @@ class DirectConnection:
             raise
         self.commits += 1
         return True, result
-
-    def checkpoint(self) -> None:
-        """Copy the WAL into the database file (PASSIVE: never blocks writers); from a thread."""
-        fairy = self.database.engine.raw_connection()
-        try:
-            fairy.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-        finally:
-            fairy.close()
 
     def close(self) -> None:
         """Discard the connection (it has this class's pragmas, so it must not go back to the pool)."""
