@@ -1,49 +1,132 @@
-"""The root ``tether`` command and its error handling."""
+"""The root ``tether`` command: a lazy group, and the error handling every command shares.
+
+Each command's module is imported only when that command runs: the server's modules
+(SQLAlchemy, Alembic, uvicorn, FastAPI) cost seconds of CPU on a small machine, and an offline
+command such as ``tether validate`` or ``tether expression eval`` must start at once. So the
+root's help is written here, one line per command (``tests/cli/test_lazy_root.py`` checks each
+against the command's own help), and ``tether --help`` imports none of them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from tether.cli import account, admin, connection, connector, expression, flow, importing
-from tether.cli._output import err, fail, friendly
-from tether.cli.demo import demo
-from tether.cli.invoke import invoke
-from tether.cli.serve import serve
-from tether.cli.validate import validate
-from tether.cli.worker import worker
-from tether.errors import TetherError
+import tether
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
+
+# name → (module, attribute, the first line of its help). An attribute is either a Typer app
+# (a command group) or a function (a single command, wrapped in ``friendly`` when loaded).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("tether.cli.demo", "demo",
+        "Start Tether and a sample API, connect them, and call the API through a connector."),
+    "validate": ("tether.cli.validate", "validate",
+        "Validate connector packages offline: structure, x-ms-* extensions, apiProperties, policies."),
+    "serve": ("tether.cli.serve", "serve",
+        "Start the Tether server: API under /api/v1, docs at /docs."),
+    "worker": ("tether.cli.worker", "worker",
+        "Execute flow runs submitted by 'tether serve' (needs TETHER_BROKER_URL and PostgreSQL)."),
+    "invoke": ("tether.cli.invoke", "invoke",
+        "Call an operation through your connection and print the API's answer."),
+    "login": ("tether.cli.account", "login",
+        "Log in to a server and store a personal access token for later commands."),
+    "logout": ("tether.cli.account", "logout",
+        "Forget the stored token (revoke it on the server with 'tether token revoke' if needed)."),
+    "whoami": ("tether.cli.account", "whoami",
+        "Show who the stored (or given) token belongs to, and its environments."),
+    "connector": ("tether.cli.connector", "app",
+        "Create, update, download, validate, list and delete connectors on a Tether server."),
+    "token": ("tether.cli.account", "token_app",
+        "Your personal access tokens (for scripts and CI)."),
+    "connection": ("tether.cli.connection", "app",
+        "Create, list, show, test, update and delete connections."),
+    "admin": ("tether.cli.admin", "app",
+        "Platform administration (platform admins only)."),
+    "flow": ("tether.cli.flow", "app",
+        "Workflow definitions (Logic Apps workflow definition language)."),
+    "expression": ("tether.cli.expression", "app",
+        "The workflow expression language, offline."),
+    "import": ("tether.cli.importing", "import_app",
+        "Turn an API description into a connector package."),
+    "export": ("tether.cli.importing", "export_app",
+        "Write a connector package in another platform's format."),
+}  # fmt: skip
+
+
+def load_command(name: str) -> click.Command:
+    """Import command ``name``'s module and build its click command."""
+    from tether.cli._output import friendly
+
+    module, attribute, _help = COMMANDS[name]
+    target: Any = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)  # stays a group even with one subcommand
+        group = typer.main.get_group(holder)
+        return group.commands[name]
+    holder.command(name=name)(friendly(target))
+    return typer.main.get_command(holder)
+
+
+class _LazyRoot(TyperGroup):
+    """Lists every command from :data:`COMMANDS`; imports one only when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_line) for name, (_m, _a, help_line) in COMMANDS.items()])
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"tether {tether.__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
+    cls=_LazyRoot,
     name="tether",
     help="Tether: build, validate, share and run custom connectors (Power Platform compatible).",
     no_args_is_help=True,
+    # Plain help for the root: rich's formatter would import every command to read its help.
+    rich_markup_mode=None,
     # Locals in tracebacks could print secrets; and users get one-line errors anyway.
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
-for _command in (demo, validate, serve, worker, invoke, account.login, account.logout, account.whoami):
-    app.command()(friendly(_command))
-app.add_typer(connector.app, name="connector")
-app.add_typer(account.token_app, name="token")
-app.add_typer(connection.app, name="connection")
-app.add_typer(admin.app, name="admin")
-app.add_typer(flow.app, name="flow")
-app.add_typer(expression.app, name="expression")
-app.add_typer(importing.import_app, name="import")
-app.add_typer(importing.export_app, name="export")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print Tether's version and exit.", callback=_print_version, is_eager=True
+    ),
+) -> None:
+    """Tether: build, validate, share and run custom connectors (Power Platform compatible)."""
 
 
 def main() -> None:
     """Entry point: run the app, turning any TetherError into one clear line and exit code."""
+    from tether.errors import TetherError
+
     try:
         app(standalone_mode=True)
     except TetherError as exc:  # raised outside a command's own handling
+        from tether.cli._output import fail
+
         fail(exc)
     except KeyboardInterrupt:
-        err.print("interrupted")
+        print("interrupted", file=sys.stderr)
         sys.exit(130)
