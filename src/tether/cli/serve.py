@@ -72,6 +72,9 @@ def serving_app(settings: Settings, database: Database) -> FastAPI:
     app = create_app(settings, database)
     if settings.broker_url:
         # Distributed mode: runs go to 'tether worker' processes through the broker.
+        from tether._extras import require_extra
+
+        require_extra("celery", extra="distributed", feature="TETHER_BROKER_URL (the distributed mode)")
         from kombu.utils.url import maybe_sanitize_url
 
         from tether.executors import distributed_flow_runtime

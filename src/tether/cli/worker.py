@@ -39,6 +39,9 @@ def worker(
     is leased in PostgreSQL, so two workers never advance the same run; if a worker dies, its run
     is taken over by another one after TETHER_BROKER_VISIBILITY_TIMEOUT seconds.
     """
+    from tether._extras import require_extra
+
+    require_extra("celery", extra="distributed", feature="tether worker")
     from tether.executors import (
         WorkerOptions,
         check_worker_settings,

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from lxml import etree
 
+from tether._extras import require_extra
 from tether.errors import DocumentSyntaxError, InputError
 
 __all__ = ["WSDL11_NS", "WSDL20_NS", "LoadedWsdl", "load_wsdl"]
@@ -156,6 +157,7 @@ def _check_root(tree: etree._Element, name: str) -> None:
 
 
 def _zeep_document(content: bytes, name: str, root_folder: Path | None) -> Any:
+    require_extra("zeep", extra="soap", feature="WSDL import")
     from zeep import exceptions as zeep_errors
     from zeep.settings import Settings
     from zeep.transports import Transport

@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from tether._extras import require_extra
 from tether.errors import ConfigurationError, Conflict, TetherError
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "DatabaseUnavailable", "create_engine_for"]
@@ -59,6 +60,7 @@ def create_engine_for(url: str | URL, **engine_options: Any) -> Engine:
     except ArgumentError as exc:
         raise ConfigurationError(f"Cannot read the database URL {str(url)!r}: {exc}") from exc
     if parsed.drivername in _POSTGRES_DRIVERS:
+        require_extra("psycopg", extra="postgresql", feature="A PostgreSQL database")
         return create_engine(
             parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, **engine_options
         )

@@ -15,7 +15,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from tether._extras import require_extra
+
+require_extra("vaderSentiment", extra="demo", feature="The tutorial's sample sentiment service")
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
 __all__ = ["API_KEY_HEADER", "create_service", "score"]
 
