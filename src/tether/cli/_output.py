@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from tether.errors import TetherError
 
@@ -68,6 +69,11 @@ def print_items(
         print_json(items)
     elif not items and empty is not None:
         out.print(empty)
+    elif columns and not out.is_terminal:
+        # Piped or redirected: whole cells, tab-separated, so no id is folded or cut to fit a width.
+        for line in (columns, *(row(item) for item in items)):
+            sys.stdout.write("\t".join(Text.from_markup(cell).plain for cell in line) + "\n")
+        sys.stdout.flush()
     elif columns:
         table = Table(*columns)
         for item in items:
