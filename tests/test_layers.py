@@ -5,9 +5,9 @@
     ...  │       └──> flows ─> triggers ─> runtime ─> auth ─> secrets
                                              └──> definition <── importers
 
-``errors`` is shared by every layer; ``config`` (process settings) only by the layers that
-start processes and the services they configure. The CLI may import the API because
-``tether serve`` and ``tether demo`` host it.
+``errors`` and ``_extras`` (the error for a missing optional package) are shared by every
+layer; ``config`` (process settings) only by the layers that start processes and the services
+they configure. The CLI may import the API because ``tether serve`` and ``tether demo`` host it.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"services", "api", "executors", "examples", *SERVICE_DEPS},  # the demo runs the example service
     "config": set(),
     "errors": set(),
+    "_extras": set(),
 }
-SHARED = {"errors"}
+SHARED = {"errors", "_extras"}
 
 
 def _layer_of(module: str) -> str | None:
