@@ -229,6 +229,11 @@ class ScriptPool:
         self._closed = False
         self.started = 0  # how many workers were started (tests and benches read it)
 
+    @property
+    def running(self) -> int:
+        """How many scripts are running now (all owners)."""
+        return sum(self._slots.running.values())
+
     async def __aenter__(self) -> ScriptPool:
         return self
 
@@ -379,8 +384,8 @@ class ScriptPool:
             with contextlib.suppress(subprocess.TimeoutExpired):  # a failed sandbox exits at once
                 await asyncio.to_thread(worker.process.wait, 2)
             alive = worker.alive()
+            reason = "" if alive else worker.stderr_text()
             await asyncio.to_thread(worker.kill)
-            reason = worker.stderr_text()
             if alive:
                 raise ScriptCrashed("the script worker did not start in time") from None
             raise ScriptSandboxUnavailable(

@@ -57,8 +57,10 @@ def encode_frame(message: dict[str, Any], max_frame: int = MAX_FRAME) -> bytes:
     """``message`` as one frame; ``ProtocolViolation`` if it is larger than ``max_frame``."""
     data = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if len(data) > max_frame:
-        raise ProtocolViolation(f"a {message.get('type')!r} message of {len(data):,} bytes is over the "
-                                f"{max_frame:,}-byte frame limit")
+        raise ProtocolViolation(
+            f"a {message.get('type')!r} message of {len(data):,} bytes is over the "
+            f"{max_frame:,}-byte frame limit"
+        )
     return HEADER.pack(len(data)) + data
 
 
