@@ -376,6 +376,17 @@ def test_memory_is_capped_even_after_trying_to_raise_the_limit(tether: Tether) -
     assert tether.healthy()
 
 
+def test_the_private_tmp_cannot_fill_the_disk(tether: Tether) -> None:
+    script = attack(
+        "fd = os.open('/tmp/fill', os.O_WRONLY | os.O_CREAT)",
+        "for _ in range(64):",
+        "    os.write(fd, b'x' * 1024 * 1024)",
+    )
+    detail = _problem(tether.run(script), 502, "script-failed")
+    assert "File too large" in detail, detail
+    assert tether.healthy()
+
+
 def test_a_thread_bomb_hits_the_process_limit(tether: Tether) -> None:
     script = attack(
         "_thread = _imp('_thread')",

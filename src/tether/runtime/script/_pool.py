@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import socket
 import subprocess
@@ -64,7 +65,8 @@ class ScriptLimits:
     worker uses at start, ``max_size`` of the script in bytes, ``max_message`` bytes of one
     message between a worker and the server, ``per_owner`` scripts running at once for one
     owner, ``queue_timeout`` seconds a call waits for a free slot, ``idle_seconds`` before an
-    idle worker is retired, and ``cpu_seconds`` of CPU a worker may use in its life."""
+    idle worker is retired, and ``cpu_seconds`` of CPU a worker may use in its life (default:
+    the larger of 120 s and four timeouts; the worker retires itself at half)."""
 
     timeout: float = 5.0
     memory_bytes: int = 256 * 1024 * 1024
@@ -73,14 +75,19 @@ class ScriptLimits:
     per_owner: int = 2
     queue_timeout: float = 10.0
     idle_seconds: float = 60.0
-    cpu_seconds: int = 120
+    cpu_seconds: int | None = None
 
     def __post_init__(self) -> None:
         numbers = (self.timeout, self.memory_bytes, self.max_size, self.max_message, self.per_owner)
         if min(numbers) <= 0 or self.queue_timeout < 0 or self.idle_seconds < 0:
             raise ValueError("script limits must be positive")
-        if self.cpu_seconds < 2 * self.timeout:
+        if self.cpu_seconds is not None and self.cpu_seconds < 2 * self.timeout:
             raise ValueError("cpu_seconds must be at least twice the timeout")
+
+    @property
+    def worker_cpu_seconds(self) -> int:
+        """The CPU budget of one worker's life (``RLIMIT_CPU``)."""
+        return self.cpu_seconds if self.cpu_seconds is not None else max(120, math.ceil(4 * self.timeout))
 
 
 DEFAULT_LIMITS: Final = ScriptLimits()
@@ -92,7 +99,7 @@ class _Worker:
 
     def __init__(self, jail: Jail, key: str, limits: ScriptLimits) -> None:
         ours, theirs = socket.socketpair()
-        command = jail.command(theirs.fileno(), limits.memory_bytes, limits.cpu_seconds)
+        command = jail.command(theirs.fileno(), limits.memory_bytes, limits.worker_cpu_seconds)
         try:
             self.process = subprocess.Popen(
                 command,
