@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from tether.runtime.script import ScriptBusy, ScriptLimits, ScriptPool, ScriptRequest, ScriptResponse
+from tether.runtime.script import (
+    ScriptBusy,
+    ScriptFailed,
+    ScriptLimits,
+    ScriptPool,
+    ScriptRequest,
+    ScriptResponse,
+    ScriptTooLarge,
+)
 
 QUICK = (
     "class Script(ScriptBase):\n    async def execute(self):\n        return ScriptResponse(200, {}, b'ok')\n"
@@ -91,3 +99,28 @@ def test_another_owner_gets_a_slot_while_one_owner_is_at_its_limit() -> None:
                 await asyncio.gather(looping, return_exceptions=True)
 
     assert asyncio.run(go()) == b"ok"
+
+
+def test_bodies_over_the_message_limit_get_clear_errors() -> None:
+    limits = ScriptLimits(max_message=4096)
+    forward = (
+        "class Script(ScriptBase):\n    async def execute(self):\n"
+        "        return await self.context.send(self.context.request)\n"
+    )
+
+    async def big_answer(request: ScriptRequest) -> ScriptResponse:
+        return ScriptResponse(200, {}, b"x" * 8192)
+
+    async def go() -> tuple[BaseException, BaseException]:
+        async with ScriptPool(1, limits=limits) as pool:
+            big = ScriptRequest("POST", "https://api.example.com/", {}, b"x" * 8192)
+            with pytest.raises(ScriptTooLarge) as request_error:
+                await pool.run(QUICK, big, _send, operation_id="Op")
+            small = ScriptRequest("GET", "https://api.example.com/", {}, b"")
+            with pytest.raises(ScriptFailed) as answer_error:
+                await pool.run(forward, small, big_answer, operation_id="Op")
+            return request_error.value, answer_error.value
+
+    request_error, answer_error = asyncio.run(go())
+    assert "request is too large to hand to custom code" in request_error.message
+    assert "over custom code's 4,096-byte limit" in answer_error.message

@@ -38,6 +38,7 @@ from tether.runtime.script._errors import (
     ScriptProtocolError,
     ScriptSandboxUnavailable,
     ScriptTimeout,
+    ScriptTooLarge,
 )
 from tether.runtime.script._jail import INSTALL_HINT, Jail
 from tether.runtime.script._protocol import (
@@ -57,6 +58,8 @@ _log = logging.getLogger("tether.script")
 _GRACE = 1.0
 # How long a new worker may take to start and lock itself down (a busy machine is slow).
 _STARTUP_TIMEOUT = 60.0
+# Log lines of one call that reach the server's log (a script cannot flood it).
+_MAX_LOG_LINES = 100
 
 
 @dataclass(frozen=True)
@@ -304,8 +307,15 @@ class ScriptPool:
             "timeout": self.limits.timeout,
         }
         try:
+            frame = encode_frame(job, self.limits.max_message)
+        except ProtocolViolation:
+            raise ScriptTooLarge(
+                f"the request is too large to hand to custom code (the limit is {self.limits.max_message:,} "
+                "bytes with the script); send a smaller body or leave this operation out of scriptOperations"
+            ) from None
+        try:
             async with asyncio.timeout(self.limits.timeout + _GRACE):
-                await worker.send(job, self.limits.max_message)
+                await asyncio.get_running_loop().sock_sendall(worker.sock, frame)
                 return await self._serve(worker, send)
         except TimeoutError:
             if worker.alive():
@@ -323,6 +333,7 @@ class ScriptPool:
 
     async def _serve(self, worker: _Worker, send: SendScript) -> ScriptResponse:
         max_frame = self.limits.max_message
+        logged = 0
         while True:
             message = await worker.receive(max_frame)
             kind = message[0]
@@ -336,10 +347,21 @@ class ScriptPool:
                     failure = {"type": "send-failed", "message": f"{type(exc).__name__}: {exc}"}
                     await worker.send(failure, max_frame)
                     continue
-                answer = message_from_response(response.status_code, dict(response.headers), response.content)
-                await worker.send({"type": "response", "response": answer}, max_frame)
+                answer = message_from_response(
+                    response.status_code, dict(response.headers), response.content
+                )
+                try:
+                    reply = encode_frame({"type": "response", "response": answer}, max_frame)
+                except ProtocolViolation:
+                    limit = f"the API's answer is over custom code's {max_frame:,}-byte limit"
+                    reply = encode_frame({"type": "send-failed", "message": limit}, max_frame)
+                await asyncio.get_running_loop().sock_sendall(worker.sock, reply)
             elif kind == "log":
-                _log.log(message[1], "script: %s", message[2])
+                logged += 1
+                if logged <= _MAX_LOG_LINES:
+                    _log.log(message[1], "script: %s", message[2])
+                elif logged == _MAX_LOG_LINES + 1:
+                    _log.warning("script: over %d log lines in a call; the rest are dropped", _MAX_LOG_LINES)
             elif kind == "done":
                 _, status, headers, content = message
                 return ScriptResponse(status, headers, content)
