@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tether.runtime.script import (
+    ALLOWED_MODULES,
     ScriptBusy,
     ScriptFailed,
     ScriptLimits,
@@ -124,3 +125,19 @@ def test_bodies_over_the_message_limit_get_clear_errors() -> None:
     request_error, answer_error = asyncio.run(go())
     assert "request is too large to hand to custom code" in request_error.message
     assert "over custom code's 4,096-byte limit" in answer_error.message
+
+
+def test_every_allowed_module_works_inside_the_sandbox() -> None:
+    imports = "".join(f"import {name}\n" for name in sorted(ALLOWED_MODULES))
+    source = imports + (
+        "class Script(ScriptBase):\n    async def execute(self):\n"
+        "        paris = zoneinfo.ZoneInfo('Europe/Paris')\n"
+        "        when = datetime.datetime(2024, 7, 1, tzinfo=paris).isoformat()\n"
+        "        return ScriptResponse(200, {}, when.encode())\n"
+    )
+
+    async def go() -> bytes:
+        async with ScriptPool(1) as pool:
+            return (await _run(pool, source)).content
+
+    assert asyncio.run(go()) == b"2024-07-01T00:00:00+02:00"

@@ -27,6 +27,7 @@ __all__ = ["SANDBOX_ROOT", "Jail"]
 SANDBOX_ROOT = "/opt/tether-script"
 _UNPRIVILEGED = "65534"  # nobody / nogroup
 _TMP_BYTES = 16 * 1024 * 1024
+_ZONEINFO = "/usr/share/zoneinfo"
 # The modules the worker runs; they import only the standard library and each other.
 _WORKER_MODULES = ("_base.py", "_lockdown.py", "_protocol.py", "_sandbox.py", "_worker.py")
 _PACKAGE_INIT = (
@@ -80,7 +81,9 @@ class Jail:
         """The command starting one worker that talks on inherited descriptor ``fd``."""
         interpreter = os.path.realpath(sys.executable)
         prefix = os.path.realpath(sys.base_prefix)
-        args = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+        # --unshare-user explicitly: never run without a user namespace (--unshare-all only tries).
+        args = [self.bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
+        args += ["--clearenv"]
         args += ["--uid", _UNPRIVILEGED, "--gid", _UNPRIVILEGED, "--hostname", "tether-script"]
         args += ["--cap-drop", "ALL"]
         bound: list[str] = []
@@ -90,6 +93,8 @@ class Jail:
             elif os.path.isdir(path):
                 args += ["--ro-bind", path, path]
                 bound.append(path + os.sep)
+        if os.path.isdir(_ZONEINFO):  # time zones for zoneinfo (public data)
+            args += ["--ro-bind", _ZONEINFO, _ZONEINFO]
         if not (prefix + os.sep).startswith(tuple(bound)):
             args += ["--ro-bind", prefix, prefix]
             bound.append(prefix + os.sep)

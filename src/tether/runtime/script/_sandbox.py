@@ -57,12 +57,10 @@ def install(lock_down: Callable[[], object]) -> None:
     for name in _PRELOAD:
         __import__(name)
     lock_down()
-    roots = tuple(
-        {
-            os.path.realpath(p) + os.sep
-            for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
-        }
-    )
+    import zoneinfo  # preloaded; its time zone folders are readable like the library
+
+    readable = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"], *zoneinfo.TZPATH)
+    roots = tuple({os.path.realpath(p) + os.sep for p in readable})
     sys.addaudithook(_hook(roots))
 
 
