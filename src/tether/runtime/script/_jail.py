@@ -77,7 +77,7 @@ class Jail:
         for path in [self.staging, *self.staging.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
 
-    def command(self, fd: int, memory_bytes: int, cpu_seconds: int) -> list[str]:
+    def command(self, fd: int, memory_bytes: int, cpu_seconds: int, max_frame: int) -> list[str]:
         """The command starting one worker that talks on inherited descriptor ``fd``."""
         interpreter = os.path.realpath(sys.executable)
         prefix = os.path.realpath(sys.base_prefix)
@@ -103,7 +103,8 @@ class Jail:
         args += ["--ro-bind", str(self.staging), SANDBOX_ROOT]
         args += ["--proc", "/proc", "--dev", "/dev", "--size", str(_TMP_BYTES), "--tmpfs", "/tmp"]
         args += ["--chdir", "/tmp", "--"]
-        args += [interpreter, "-I", "-S", "-B", "-c", _BOOT, str(fd), str(memory_bytes), str(cpu_seconds)]
+        args += [interpreter, "-I", "-S", "-B", "-c", _BOOT]
+        args += [str(fd), str(memory_bytes), str(cpu_seconds), str(max_frame)]
         return args
 
     def close(self) -> None:

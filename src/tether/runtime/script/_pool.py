@@ -102,7 +102,9 @@ class _Worker:
 
     def __init__(self, jail: Jail, key: str, limits: ScriptLimits) -> None:
         ours, theirs = socket.socketpair()
-        command = jail.command(theirs.fileno(), limits.memory_bytes, limits.worker_cpu_seconds)
+        command = jail.command(
+            theirs.fileno(), limits.memory_bytes, limits.worker_cpu_seconds, limits.max_message
+        )
         try:
             self.process = subprocess.Popen(
                 command,

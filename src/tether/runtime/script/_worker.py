@@ -46,30 +46,31 @@ class _Timeout(BaseException):
 
 
 class _PipeHandler(logging.Handler):
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, max_frame: int) -> None:
         super().__init__()
         self.sock = sock
+        self.max_frame = max_frame
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()[:60000]
         level = min(max(record.levelno, 0), 100)
-        self.sock.sendall(encode_frame({"type": "log", "level": level, "message": text}))
+        self.sock.sendall(encode_frame({"type": "log", "level": level, "message": text}, self.max_frame))
 
 
 def boot(argv: list[str]) -> None:
-    """Entry point of the worker interpreter: ``<socket fd> <memory bytes> <cpu seconds>``."""
+    """Entry point of the worker interpreter: ``<socket fd> <memory bytes> <cpu seconds> <frame bytes>``."""
     sock = socket.socket(fileno=int(argv[0]))
     sock.setblocking(True)
-    main(sock, int(argv[1]), int(argv[2]))
+    main(sock, int(argv[1]), int(argv[2]), int(argv[3]))
 
 
-def main(sock: socket.socket, memory_bytes: int, cpu_seconds: int) -> None:
+def main(sock: socket.socket, memory_bytes: int, cpu_seconds: int, max_frame: int) -> None:
     """Lock down, then serve jobs from ``sock`` until it closes."""
     loop = asyncio.new_event_loop()  # before the filter: the loop's self-pipe is a socket pair
     logger = logging.getLogger("tether.script.worker")
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
-    logger.addHandler(_PipeHandler(sock))
+    logger.addHandler(_PipeHandler(sock, max_frame))
     signal.signal(signal.SIGALRM, _on_alarm)
     with open(SECCOMP_PATH, "rb") as bpf:
         program = bpf.read()
@@ -78,7 +79,7 @@ def main(sock: socket.socket, memory_bytes: int, cpu_seconds: int) -> None:
     compiled: dict[str, CodeType | SyntaxError] = {}
     while True:
         try:
-            message = read_frame(sock)
+            message = read_frame(sock, max_frame)
         except (OSError, ValueError):
             return
         if message is None:
@@ -93,12 +94,13 @@ def main(sock: socket.socket, memory_bytes: int, cpu_seconds: int) -> None:
         request = ScriptRequest(method, url, headers, content)
         outcome = _run(
             loop, sock, compiled[source], message["operation_id"], message["correlation_id"], request,
-            float(message["timeout"]), logger,
+            float(message["timeout"]), logger, max_frame,
         )  # fmt: skip
         try:
-            frame = encode_frame(outcome)
+            frame = encode_frame(outcome, max_frame)
         except ProtocolViolation as exc:
-            frame = encode_frame(_error("failed", f"the script's answer is too large: {exc}", None))
+            too_large = _error("failed", f"the script's answer is too large: {exc}", None)
+            frame = encode_frame(too_large, max_frame)
         sock.sendall(frame)
         if _cpu_used() > cpu_seconds / 2:
             return  # retire before the kernel's CPU limit can strike in the middle of a job
@@ -143,6 +145,7 @@ def _run(
     request: ScriptRequest,
     timeout: float,
     logger: logging.Logger,
+    max_frame: int,
 ) -> dict[str, Any]:
     if isinstance(code, SyntaxError):
         return _error("syntax", code.msg or str(code), code.lineno)
@@ -153,8 +156,8 @@ def _run(
             content = str(content).encode("utf-8")
         headers = {str(k): str(v) for k, v in dict(outgoing.headers).items()}
         wire = message_from_request(str(outgoing.method), str(outgoing.url), headers, bytes(content))
-        sock.sendall(encode_frame({"type": "send", "request": wire}))
-        reply = read_frame(sock)
+        sock.sendall(encode_frame({"type": "send", "request": wire}, max_frame))
+        reply = read_frame(sock, max_frame)
         if reply is None:
             raise ConnectionError("the server closed the connection")
         if reply.get("type") == "response":
