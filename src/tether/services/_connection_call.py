@@ -68,6 +68,10 @@ class PreparedCall:
     network: NetworkPolicy
     environment: str
     connection_id: str
+    # Which calls may share a custom-code worker (the connector, its maker and the connection's
+    # owner) and whose share of the script slots they take (the maker's): see ScriptPool.run.
+    script_isolation: str | None = None
+    script_owner: str | None = None
 
 
 def prepare_for(
@@ -180,6 +184,8 @@ def _prepare(
         network=network_policy(settings.network_allow if settings else None),
         environment=env.name,
         connection_id=row.id,
+        script_isolation=f"connector:{connector.id}/maker:{connector.created_by}/caller:{row.owner_id}",
+        script_owner=f"maker:{connector.created_by}" if connector.created_by else f"connector:{connector.id}",
     )
 
 

@@ -61,11 +61,29 @@ class ConnectorRuntime:
             self._scripts = ScriptPool()
         return self._scripts
 
-    def stages(self, compiled: CompiledConnector) -> list[Stage]:
-        """The pipeline for ``compiled`` in Tether's order: policies, custom code, SOAP (then transport)."""
+    def stages(
+        self,
+        compiled: CompiledConnector,
+        *,
+        script_isolation: str | None = None,
+        script_owner: str | None = None,
+    ) -> list[Stage]:
+        """The pipeline for ``compiled`` in Tether's order: policies, custom code, SOAP (then transport).
+
+        ``script_isolation`` and ``script_owner`` are the call's (``PreparedCall``): custom-code
+        workers are never shared between isolation keys, and slots are counted per owner.
+        """
         stages: list[Stage] = [compiled.policies]
         if compiled.script is not None:
-            stages.append(build_script_stage(compiled.script, compiled.script_operations, pool=self.scripts))
+            stages.append(
+                build_script_stage(
+                    compiled.script,
+                    compiled.script_operations,
+                    pool=self.scripts,
+                    isolation_key=script_isolation or f"connector:{compiled.connector_id}",
+                    owner=script_owner,
+                )
+            )
         if compiled.soap is not None:
             stages.append(compiled.soap)
         return stages

@@ -126,7 +126,9 @@ async def run_operation(
     extras: RequestExtras | None = None,
 ) -> InvokeAnswer:
     """Run a prepared call through the runtime and read its answer (also used by flows)."""
-    stages = runtime.stages(call.compiled)
+    stages = runtime.stages(
+        call.compiled, script_isolation=call.script_isolation, script_owner=call.script_owner
+    )
     if extras is not None and (extras.headers or extras.query):
         stages.insert(0, extras)
 

@@ -69,7 +69,10 @@ async def pass_through(
     forwarded = {k: v for k, v in (headers or {}).items() if k.lower() not in _NOT_FORWARDED}
     request = httpx.Request(method.upper(), url, headers=forwarded, content=body)
     arguments = {**dict(parse_qsl(query, keep_blank_values=True)), **path_values}
-    send = build_pipeline(runtime.stages(call.compiled), runtime.runtime.transport(call.network))
+    stages = runtime.stages(
+        call.compiled, script_isolation=call.script_isolation, script_owner=call.script_owner
+    )
+    send = build_pipeline(stages, runtime.runtime.transport(call.network))
     exchange = Exchange(
         api=call.compiled.api,
         operation=operation,

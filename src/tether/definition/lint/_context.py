@@ -51,6 +51,11 @@ class LintContext:
         inner = data.get("properties") if isinstance(data, dict) else None
         return inner if isinstance(inner, dict) else {}
 
+    def report_in(self, rule: Rule, file: str, line: int | None, message: str) -> None:
+        """Record a finding of ``rule`` in a file that is not a JSON/YAML document (``script.py``)."""
+        if self.profile in rule.profiles:
+            self.findings.append(Finding(rule.id, rule.severity_in(self.profile), message, file, "", line))
+
     def enabled(self, rule: Rule) -> bool:
         return self.profile in rule.profiles
 

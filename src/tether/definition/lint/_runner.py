@@ -15,6 +15,7 @@ from tether.definition.lint import (  # noqa: F401  (importing registers the che
     _input,
     _policies,
     _properties,
+    _script,
     _semantics,
     _structure,
 )

@@ -1,19 +1,24 @@
 """Custom code: a connector's ``script.py`` run isolated from the server.
 
 ``build_script_stage(script, script_operations)`` gives a pipeline stage; scripts run in
-separate ``spawn``-ed worker processes (:class:`ScriptPool`) with a wall-clock limit, a
-memory limit, an import allow-list and an audit hook refusing network and file access;
-their only way out is ``await self.context.send(request)``, proxied back to the server.
+worker processes (:class:`ScriptPool`) sandboxed by the operating system (bubblewrap
+namespaces, an unprivileged uid, a read-only minimal file system, rlimits, seccomp), never
+shared between isolation keys (a connector and its owners), talking to the server in
+length-prefixed JSON only; their only way out is ``await self.context.send(request)``,
+proxied back to the server. An import allow-list and an audit hook give early, clear errors.
 """
 
 from tether.runtime.script._base import ScriptBase, ScriptContext, ScriptRequest, ScriptResponse
 from tether.runtime.script._errors import (
+    ScriptBusy,
     ScriptCrashed,
     ScriptError,
     ScriptFailed,
     ScriptForbidden,
     ScriptInvalid,
     ScriptMemoryError,
+    ScriptProtocolError,
+    ScriptSandboxUnavailable,
     ScriptSyntaxError,
     ScriptTimeout,
     ScriptTooLarge,
@@ -26,6 +31,7 @@ __all__ = [
     "ALLOWED_MODULES",
     "DEFAULT_LIMITS",
     "ScriptBase",
+    "ScriptBusy",
     "ScriptContext",
     "ScriptCrashed",
     "ScriptError",
@@ -35,8 +41,10 @@ __all__ = [
     "ScriptLimits",
     "ScriptMemoryError",
     "ScriptPool",
+    "ScriptProtocolError",
     "ScriptRequest",
     "ScriptResponse",
+    "ScriptSandboxUnavailable",
     "ScriptStage",
     "ScriptSyntaxError",
     "ScriptTimeout",

@@ -9,7 +9,10 @@ TetherError
     ├── ScriptForbidden         it tried a forbidden import, network or file access
     ├── ScriptMemoryError       it ran out of its memory allowance
     ├── ScriptFailed            it raised an exception
-    └── ScriptCrashed           its worker process died
+    ├── ScriptCrashed           its worker process died
+    ├── ScriptProtocolError     its worker broke the wire protocol (it is killed)
+    ├── ScriptBusy              too many scripts of the same owner (or in all) are running
+    └── ScriptSandboxUnavailable  the OS sandbox cannot run here: custom code is refused
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from typing import Any
 from tether.errors import TetherError
 
 __all__ = [
+    "ScriptBusy",
     "ScriptCrashed",
     "ScriptError",
     "ScriptFailed",
     "ScriptForbidden",
     "ScriptInvalid",
     "ScriptMemoryError",
+    "ScriptProtocolError",
+    "ScriptSandboxUnavailable",
     "ScriptSyntaxError",
     "ScriptTimeout",
     "ScriptTooLarge",
@@ -98,6 +104,28 @@ class ScriptCrashed(ScriptError):
 
     code = "script-crashed"
     retryable = True
+
+
+class ScriptProtocolError(ScriptError):
+    """The worker sent something the protocol does not allow (not JSON, a wrong field, too large):
+    it is treated as crashed and killed."""
+
+    code = "script-protocol"
+
+
+class ScriptBusy(ScriptError):
+    """The connector owner's share of script workers (or all of them) stayed busy past the wait."""
+
+    code = "script-busy"
+    status = 503
+    retryable = True
+
+
+class ScriptSandboxUnavailable(ScriptError):
+    """The OS sandbox (bubblewrap, seccomp) is missing or cannot start: custom code is refused."""
+
+    code = "script-sandbox-unavailable"
+    status = 503
 
 
 BY_KIND: dict[str, type[ScriptError]] = {

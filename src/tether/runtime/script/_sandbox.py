@@ -1,23 +1,21 @@
-"""The walls around custom code inside its worker process.
+"""The Python-level guard inside a worker: a friendly early error, not the wall.
 
-Three layers, installed once when a worker starts, after it imported what it needs:
+The wall is the operating system (``_jail``: bubblewrap namespaces, an unprivileged uid, a
+read-only minimal file system; ``_lockdown``: rlimits and seccomp). A script can reach and
+undo what is here through introspection, and nothing depends on it; it only makes the
+common mistakes fail at their own line with a clear message:
 
-* **Limits**: ``RLIMIT_AS`` caps the worker's memory (what it uses at start plus the
-  script's allowance), ``RLIMIT_NPROC``-free; the parent enforces wall-clock time by killing.
-* **Audit hook** (``sys.addaudithook``, which cannot be removed): sockets, opening files
-  (except reading Python's own library, which lazy standard imports need), running
-  programs, ``os.system``, ``ctypes``, changing files or the environment are refused with
-  :class:`Forbidden`. This is what holds even if a script escapes the import allow-list
-  through introspection.
+* **Audit hook** (``sys.addaudithook``): sockets, opening files (except reading Python's own
+  library, which lazy standard imports need), running programs, ``ctypes``, changing files
+  or the environment are refused with :class:`Forbidden`.
 * **Import allow-list**: the script's ``__import__`` admits only harmless standard modules
-  (:data:`ALLOWED_MODULES`), so a forbidden import fails at its own line with a clear message.
+  (:data:`ALLOWED_MODULES`).
 """
 
 from __future__ import annotations
 
 import builtins
 import os
-import resource
 import sys
 import sysconfig
 from collections.abc import Callable
@@ -54,29 +52,16 @@ class Forbidden(PermissionError):
     """Raised inside the worker when a script tries something custom code may not do."""
 
 
-def install(memory_bytes: int) -> None:
-    """Lock the current (worker) process down: preload, memory limit, audit hook."""
+def install(lock_down: Callable[[], object]) -> None:
+    """Lock the worker down: preload, then ``lock_down()`` (the OS limits), then the audit hook."""
     for name in _PRELOAD:
         __import__(name)
-    limit = _address_space() + memory_bytes
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or hard > limit:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    roots = tuple(
-        {
-            os.path.realpath(p) + os.sep
-            for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
-        }
-    )
+    lock_down()
+    import zoneinfo  # preloaded; its time zone folders are readable like the library
+
+    readable = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"], *zoneinfo.TZPATH)
+    roots = tuple({os.path.realpath(p) + os.sep for p in readable})
     sys.addaudithook(_hook(roots))
-
-
-def _address_space() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 256 * 1024 * 1024
 
 
 def _hook(stdlib_roots: tuple[str, ...]) -> Callable[[str, tuple[Any, ...]], None]:

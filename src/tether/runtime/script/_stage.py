@@ -24,10 +24,20 @@ class ScriptStage:
     transport), and what it returns is the answer.
     """
 
-    def __init__(self, source: str, operations: frozenset[str] | None, pool: ScriptPool) -> None:
+    def __init__(
+        self,
+        source: str,
+        operations: frozenset[str] | None,
+        pool: ScriptPool,
+        *,
+        isolation_key: str | None = None,
+        owner: str | None = None,
+    ) -> None:
         self.source = source
         self.operations = operations
         self.pool = pool
+        self.isolation_key = isolation_key
+        self.owner = owner
 
     def applies_to(self, operation_id: str) -> bool:
         """Whether the script handles ``operation_id`` (all operations when none are listed)."""
@@ -51,6 +61,8 @@ class ScriptStage:
             send_from_script,
             operation_id=exchange.operation.operation_id,
             correlation_id=exchange.correlation_id,
+            isolation_key=self.isolation_key,
+            owner=self.owner,
         )
         headers = httpx.Headers(result.headers)
         for name in _BODY_HEADERS:
@@ -81,15 +93,22 @@ def build_script_stage(
     *,
     pool: ScriptPool | None = None,
     limits: ScriptLimits = DEFAULT_LIMITS,
+    isolation_key: str | None = None,
+    owner: str | None = None,
 ) -> ScriptStage:
     """A stage running ``package_script`` for ``script_operations`` (absent or empty ⇒ all).
 
-    The size limit is checked here, before anything runs. Pass a shared ``pool`` to reuse
-    workers across connectors; otherwise the stage owns a small one (close it with ``aclose``).
+    The size limit is checked here, before anything runs. Pass a shared ``pool`` to share its
+    slots across connectors; otherwise the stage owns a small one (close it with ``aclose``).
+    A worker is reused only for calls with the same ``isolation_key`` (the server passes the
+    connector and its owners; without one, only calls of the same script share), and
+    ``owner`` names whose share of the pool's slots the calls take.
     """
     source = check_script_size(package_script, limits)
     operations = frozenset(script_operations or ()) or None
-    return ScriptStage(source, operations, pool or ScriptPool(limits=limits))
+    return ScriptStage(
+        source, operations, pool or ScriptPool(limits=limits), isolation_key=isolation_key, owner=owner
+    )
 
 
 def _from_httpx(request: httpx.Request) -> ScriptRequest:
