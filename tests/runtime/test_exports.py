@@ -14,7 +14,7 @@ EXPECTED = [
     "Redactor", "Resolution", "ResponseAction", "RetryPolicy", "Runtime", "Send", "Stage", "StreamedBody",
     "TokenBucketLimiter", "Transport", "UpstreamError", "UpstreamProtocolError", "UpstreamTimeout",
     "UpstreamUnavailable", "build_pipeline", "build_request", "invoke_sync", "prepare_arguments",
-    "shared_client",
+    "shared_client", "DEADLINE_EXTENSION", "DEFAULT_DEADLINE", "RetryNote", "RoadTransport",
 ]  # fmt: skip
 
 

@@ -22,10 +22,19 @@ from tether.runtime._request import build_request
 from tether.runtime._response import StreamedBody
 from tether.runtime._retry import DEFAULT_RETRY, Resolution, ResponseAction, RetryPolicy
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, HostResolver, NetworkPolicy
-from tether.runtime._transport import DEFAULT_TIMEOUT, Transport
+from tether.runtime._road import RoadTransport
+from tether.runtime._transport import (
+    DEADLINE_EXTENSION,
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
+    RetryNote,
+    Transport,
+)
 
 __all__ = [
+    "DEADLINE_EXTENSION",
     "DEFAULT_ASYNC_PATTERN",
+    "DEFAULT_DEADLINE",
     "DEFAULT_NETWORK_POLICY",
     "DEFAULT_PAGING",
     "DEFAULT_RATE_LIMIT",
@@ -48,7 +57,9 @@ __all__ = [
     "Redactor",
     "Resolution",
     "ResponseAction",
+    "RetryNote",
     "RetryPolicy",
+    "RoadTransport",
     "Runtime",
     "Send",
     "Stage",

@@ -13,6 +13,7 @@ the same stages, as GETs; one to another origin goes without the connection's cr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -27,11 +28,12 @@ from tether.errors import ConfigurationError
 from tether.runtime._arguments import prepare_arguments
 from tether.runtime._async_pattern import DEFAULT_ASYNC_PATTERN, AsyncPattern, poll_flow, wants_polling
 from tether.runtime._body import is_json
+from tether.runtime._credentials import same_origin
 from tether.runtime._http import DEFAULT_LIMITS, GuardedTransport, shared_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging, follow_pages
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
 from tether.runtime._ratelimit import DEFAULT_RATE_LIMIT, NO_RATE_LIMIT, RateLimit, RateLimiter
-from tether.runtime._redact import install_log_redaction, is_secret_name, redacting
+from tether.runtime._redact import install_log_redaction, redacting
 from tether.runtime._request import build_request
 from tether.runtime._response import (
     DEFAULT_MAX_BUFFERED_BYTES,
@@ -41,9 +43,12 @@ from tether.runtime._response import (
     schema_warnings,
 )
 from tether.runtime._retry import DEFAULT_RETRY, RetryPolicy
+from tether.runtime._road import RoadTransport
 from tether.runtime._schema import SchemaChecker
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, HostResolver, NetworkPolicy
 from tether.runtime._transport import (
+    DEADLINE_EXTENSION,
+    DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
     OMIT_CREDENTIALS_EXTENSION,
     Transport,
@@ -110,8 +115,12 @@ class Runtime:
         resolver: HostResolver | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         install_log_redaction()
+        if deadline <= 0:
+            raise ConfigurationError("the runtime's deadline must be a positive number of seconds")
+        self.deadline = deadline
         self.network_policy = network_policy
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retry = retry
@@ -131,6 +140,7 @@ class Runtime:
             transport or GuardedTransport(limits=limits, resolver=resolver), self.timeout
         )
         self._transports: dict[NetworkPolicy, Transport] = {}
+        self._clients: dict[NetworkPolicy, httpx.AsyncClient] = {}
         self._checkers = {False: SchemaChecker(), True: SchemaChecker(openapi31=True)}
 
     async def __aenter__(self) -> Runtime:
@@ -143,6 +153,9 @@ class Runtime:
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
         await self.client.aclose()
 
     def transport(self, network_policy: NetworkPolicy | None = None) -> Transport:
@@ -157,9 +170,24 @@ class Runtime:
                 network_policy=policy,
                 timeout=self.timeout,
                 sleep=self.sleep,
+                deadline=self.deadline,
             )
             self._transports[policy] = transport
         return transport
+
+    def http_client(self, network_policy: NetworkPolicy | None = None) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` whose every request goes through :meth:`transport` (no credentials).
+
+        For callers that speak httpx rather than exchanges: OAuth token requests (authlib's client
+        takes it), the connection test. The network policy, deadline, retries and redirect rules
+        are the runtime's; the client keeps no cookies. Closed with the runtime.
+        """
+        policy = network_policy or self.network_policy
+        client = self._clients.get(policy)
+        if client is None:
+            client = shared_client(RoadTransport(self.transport(policy)), self.timeout)
+            self._clients[policy] = client
+        return client
 
     async def invoke(
         self,
@@ -174,18 +202,22 @@ class Runtime:
         max_items: int | None = None,
         async_pattern: bool = True,
         correlation_id: str = "",
+        deadline: float | None = None,
     ) -> InvokeResult:
         """Call ``operation_id`` of ``api`` with ``arguments`` (by parameter name; ``body`` for the body).
 
         Raises ``ArgumentError`` (every bad argument listed) before sending anything,
         ``RateLimited``, ``DestinationRefused``, or an ``UpstreamError`` when there is no usable
-        answer; an upstream error *status* is returned in the result, not raised.
+        answer; an upstream error *status* is returned in the result, not raised. ``deadline``
+        (seconds, default the runtime's) bounds the whole call: retries, redirects, 202 polls, pages.
         """
         operation = api.operation(operation_id)
         checker = self._checkers[api.spec_version.startswith("3.1")]
         arguments = arguments or {}
         prepared = prepare_arguments(operation, arguments, checker)
         request = build_request(api, operation, prepared, connection)
+        ends = time.monotonic() + (deadline or self.deadline)
+        request.extensions[DEADLINE_EXTENSION] = ends
         send = build_pipeline(stages, self.transport(network_policy))
         exchange = Exchange(
             api=api,
@@ -199,7 +231,7 @@ class Runtime:
             response = await send(exchange)
             polls = 0
             if async_pattern and wants_polling(response):
-                response, polls = await self._poll(send, exchange, response)
+                response, polls = await self.poll(send, exchange, response)
             content_type = response.headers.get("content-type", "")
             body, warnings = await read_body(
                 response, max_buffered_bytes=self.max_buffered_bytes, method=request.method
@@ -226,10 +258,21 @@ class Runtime:
             warnings=warnings,
         )
 
-    async def _poll(
+    async def poll(
         self, send: Send, exchange: Exchange, response: httpx.Response
     ) -> tuple[httpx.Response, int]:
-        flow = poll_flow(response, exchange.request.url, self.async_pattern, clock=time.monotonic)
+        """Follow the async pattern from ``response`` (a 202 with a Location) to the final answer.
+
+        Polls go through ``send`` (the same stages) within the async pattern's bounds and the
+        exchange's deadline (``DEADLINE_EXTENSION``), whichever ends first.
+        """
+        pattern = self.async_pattern
+        ends = exchange.request.extensions.get(DEADLINE_EXTENSION)
+        if ends is not None:
+            left = max(0.001, ends - time.monotonic())
+            if left < pattern.timeout:
+                pattern = dataclasses.replace(pattern, timeout=left)
+        flow = poll_flow(response, exchange.request.url, pattern, clock=time.monotonic)
         polls = 0
         await response.aclose()
         try:
@@ -272,11 +315,15 @@ def _item_name(pageable: Any) -> str:
 
 
 def _follow_up(original: httpx.Request, url: httpx.URL) -> httpx.Request:
-    """A GET for a poll or a next page, with the original's headers; credentials only on its origin."""
+    """A GET for a poll or a next page, with the original's headers and deadline.
+
+    On another origin the transport rebuilds it without credentials (``OMIT_CREDENTIALS_EXTENSION``).
+    """
     headers = {k: v for k, v in original.headers.items() if k.lower() not in _FOLLOW_UP_DROPPED}
     extensions: dict[str, Any] = {}
-    if (url.scheme, url.host, url.port) != (original.url.scheme, original.url.host, original.url.port):
-        headers = {k: v for k, v in headers.items() if not is_secret_name(k)}
+    if DEADLINE_EXTENSION in original.extensions:
+        extensions[DEADLINE_EXTENSION] = original.extensions[DEADLINE_EXTENSION]
+    if not same_origin(url, original.url):
         extensions[OMIT_CREDENTIALS_EXTENSION] = True
     return httpx.Request("GET", url, headers=headers, extensions=extensions)
 

@@ -8,7 +8,10 @@ What it decides, and where the rules live:
 - the per-connection budget (``_ratelimit.py``): exceeded ⇒ ``RateLimited``, nothing sent;
 - retries (``_retry.py``): bad statuses are decisions, not exceptions;
 - redirects: followed here, not by httpx, so each hop is checked by the network policy
-  and credentials are not sent to another origin;
+  and credentials are not sent to another origin (``_credentials.py``: a request to another
+  origin is rebuilt without any, and auth schemes only ever write into a copy);
+- one overall deadline per call (``deadline``): attempts, backoff waits and redirects all fit
+  in it; running out is ``UpstreamTimeout`` naming the API's host and the deadline;
 - httpx exceptions become Tether's (``UpstreamTimeout``, ``UpstreamUnavailable``...) here,
   chained with ``from``, so none leaves the runtime.
 """
@@ -19,10 +22,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import httpx
 
+from tether.errors import ConfigurationError
+from tether.runtime._credentials import form_without_credentials, same_origin, without_credentials
 from tether.runtime._errors import (
     RateLimited,
     UpstreamError,
@@ -38,9 +44,13 @@ from tether.runtime._retry import DEFAULT_RETRY, ResponseAction, RetryPolicy
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, NetworkPolicy
 
 __all__ = [
+    "DEADLINE_EXTENSION",
+    "DEFAULT_DEADLINE",
     "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_TIMEOUT",
     "OMIT_CREDENTIALS_EXTENSION",
+    "RetryHook",
+    "RetryNote",
     "Transport",
     "connection_secrets",
     "translate_error",
@@ -50,6 +60,13 @@ logger = logging.getLogger("tether.runtime")
 
 DEFAULT_TIMEOUT = httpx.Timeout(120.0)
 DEFAULT_MAX_REDIRECTS = 10
+# One call's whole budget: attempts, waits between them, redirects (REFERENCE.md §7: outbound
+# synchronous requests end at 120 s). Clients of the Tether API wait longer than this.
+DEFAULT_DEADLINE: Final = 120.0
+# A monotonic time (``time.monotonic()``) by which a request and all its retries must be done;
+# set by the transport when missing, set by a caller to share one deadline across sends.
+DEADLINE_EXTENSION = "tether.deadline"
+_ANONYMOUS = ConnectionContext()
 # Set on a request (``request.extensions``) that must go without the connection's credentials:
 # a nextLink or async Location on another origin than the operation's.
 OMIT_CREDENTIALS_EXTENSION = "tether.omit_credentials"
@@ -68,7 +85,12 @@ def connection_secrets(connection: ConnectionContext) -> list[str]:
 
 
 class Transport:
-    """Sends an exchange's request upstream with the runtime's rules (see the module docstring)."""
+    """Sends an exchange's request upstream with the runtime's rules (see the module docstring).
+
+    ``deadline`` (seconds) bounds one whole call: every attempt, every wait between attempts and
+    every redirect; a request may carry an earlier end in its ``DEADLINE_EXTENSION`` (a
+    monotonic time), which is how a caller makes one deadline cover several sends (202 polls).
+    """
 
     def __init__(
         self,
@@ -80,7 +102,11 @@ class Transport:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         sleep: Sleep = asyncio.sleep,
+        deadline: float = DEFAULT_DEADLINE,
+        on_retry: RetryHook | None = None,
     ) -> None:
+        if deadline <= 0:
+            raise ConfigurationError("a transport's deadline must be a positive number of seconds")
         self.client = client
         self.retry = retry
         self.rate_limiter = rate_limiter
@@ -88,13 +114,27 @@ class Transport:
         self.timeout = timeout
         self.max_redirects = max_redirects
         self.sleep = sleep
+        self.deadline = deadline
+        self.on_retry = on_retry
 
     async def __call__(self, exchange: Exchange) -> httpx.Response:
-        redactor = Redactor(connection_secrets(exchange.connection))
-        request = exchange.request
+        return await self.send(exchange.request, exchange.connection)
+
+    async def send(
+        self, request: httpx.Request, connection: ConnectionContext = _ANONYMOUS
+    ) -> httpx.Response:
+        """Send ``request`` with ``connection``'s credentials (on its origin only); the answer unread."""
+        secrets = connection_secrets(connection)
+        redactor = Redactor(secrets)
+        ends = request.extensions.get(DEADLINE_EXTENSION)
+        if ends is None:
+            ends = time.monotonic() + self.deadline
+            request.extensions[DEADLINE_EXTENSION] = ends
         credentials = not request.extensions.get(OMIT_CREDENTIALS_EXTENSION)
+        if not credentials:
+            request = _rebuilt(request, secrets)
         for _hop in range(self.max_redirects + 1):
-            response = await self._send(exchange.connection, request, credentials, redactor)
+            response = await self._send(connection, request, credentials, redactor, ends)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECTS or not location:
                 return response
@@ -104,8 +144,10 @@ class Transport:
                 raise UpstreamProtocolError(
                     f"refusing a redirect from https to {redactor.url(next_request.url)}"
                 )
-            if _origin(next_request.url) != _origin(request.url):
-                credentials = False  # like httpx and browsers: credentials stay with their origin
+            if not same_origin(next_request.url, request.url):
+                # Like browsers, only stricter: nothing that authenticates travels to another origin.
+                credentials = False
+                next_request = _rebuilt(next_request, secrets)
             request = next_request
         raise UpstreamProtocolError(
             f"more than {self.max_redirects} redirects, last to {redactor.url(request.url)}",
@@ -113,10 +155,15 @@ class Transport:
         )
 
     async def _send(
-        self, connection: ConnectionContext, request: httpx.Request, credentials: bool, redactor: Redactor
+        self,
+        connection: ConnectionContext,
+        request: httpx.Request,
+        credentials: bool,
+        redactor: Redactor,
+        ends: float,
     ) -> httpx.Response:
         self.network_policy.check_url(request.url.scheme, request.url.host)
-        request.extensions.setdefault("timeout", self.timeout.as_dict())
+        limits = request.extensions.get("timeout") or self.timeout.as_dict()
         request.extensions[NETWORK_POLICY_EXTENSION] = self.network_policy
         replayable = _replayable(request)
         auth = connection.auth if credentials else None
@@ -131,18 +178,32 @@ class Transport:
                     retry_after=round(wait, 3),
                     detail={"connection_id": connection.connection_id},
                 )
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                raise self._late(request, attempt - 1)
+            request.extensions["timeout"] = _within(limits, remaining)
+            # The auth scheme writes into the request it is given: give it a copy, so a redirect
+            # or a retry starts again from the request as the pipeline built it.
+            wire = _copy(request, replayable) if auth is not None else request
             started = time.perf_counter()
             try:
-                response = await self.client.send(request, auth=auth, follow_redirects=False, stream=True)
-            except httpx.HTTPError as exc:
+                async with asyncio.timeout(remaining):
+                    response = await self.client.send(wire, auth=auth, follow_redirects=False, stream=True)
+            except (httpx.HTTPError, TimeoutError) as exc:
+                failure = exc if isinstance(exc, httpx.HTTPError) else httpx.ReadTimeout("", request=request)
                 resolution = self.retry.resolve_failure(
                     request.method,
                     attempt if replayable else self.retry.max_attempts,
-                    sent=not isinstance(exc, _NOT_SENT),
+                    sent=not isinstance(failure, _NOT_SENT),
                 )
-                _log(logging.WARNING, request, redactor, f"failed: {type(exc).__name__}", started, attempt)
-                if resolution.action is not ResponseAction.RETRY:
-                    raise translate_error(exc, request, redactor) from exc
+                outcome = f"failed: {type(failure).__name__}"
+                _log(logging.WARNING, request, redactor, outcome, started, attempt)
+                late = time.monotonic() + resolution.delay >= ends
+                if late and isinstance(failure, httpx.TimeoutException):
+                    raise self._late(request, attempt) from exc
+                if resolution.action is not ResponseAction.RETRY or late:
+                    raise translate_error(failure, request, redactor) from exc
+                self._retrying(request, attempt, resolution.delay, None, type(failure).__name__)
                 await self.sleep(resolution.delay)
                 continue
             resolution = self.retry.resolve(
@@ -154,8 +215,68 @@ class Transport:
             _log(logging.INFO, request, redactor, str(response.status_code), started, attempt)
             if resolution.action is not ResponseAction.RETRY:
                 return response
+            if time.monotonic() + resolution.delay >= ends:
+                return response  # no time left to wait for a better answer: this one is the answer
             await response.aclose()
+            self._retrying(request, attempt, resolution.delay, response.status_code, None)
             await self.sleep(resolution.delay)
+
+    def _retrying(
+        self, request: httpx.Request, attempt: int, delay: float, status: int | None, error: str | None
+    ) -> None:
+        if self.on_retry is not None:
+            self.on_retry(RetryNote(request.method, attempt, delay, status, error))
+
+    def _late(self, request: httpx.Request, attempts: int) -> UpstreamTimeout:
+        host = request.url.host
+        return UpstreamTimeout(
+            f"the API at {host} did not answer within {self.deadline:g} s ({attempts} attempt(s))",
+            detail={"host": host, "deadline": self.deadline, "attempts": attempts},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RetryNote:
+    """One retry about to happen: for a caller that keeps a retry history (the flow Http action)."""
+
+    method: str
+    attempt: int
+    delay: float
+    status: int | None
+    error: str | None
+
+
+RetryHook = Callable[[RetryNote], None]
+
+
+def _within(limits: dict[str, float | None], remaining: float) -> dict[str, float | None]:
+    """The per-phase timeouts, none longer than what is left of the call's deadline."""
+    return {k: remaining if v is None else min(v, remaining) for k, v in limits.items()}
+
+
+def _copy(request: httpx.Request, replayable: bool) -> httpx.Request:
+    copy = httpx.Request(
+        request.method, request.url, headers=request.headers, extensions=dict(request.extensions)
+    )
+    copy.stream = request.stream
+    if replayable:
+        copy._content = request.content  # in memory already; no second read
+    return copy
+
+
+def _rebuilt(request: httpx.Request, secrets: list[str]) -> httpx.Request:
+    """``request`` without credentials (see ``_credentials.py``), same method, body and extensions."""
+    url, headers = without_credentials(request.url, request.headers, secrets)
+    headers["host"] = url.netloc.decode("ascii")
+    if not _replayable(request):
+        rebuilt = httpx.Request(request.method, url, headers=headers, extensions=request.extensions)
+        rebuilt.stream = request.stream
+        return rebuilt
+    content = request.content
+    if content and "x-www-form-urlencoded" in headers.get("content-type", ""):
+        content = form_without_credentials(content, secrets)
+        headers.pop("content-length", None)
+    return httpx.Request(request.method, url, headers=headers, content=content, extensions=request.extensions)
 
 
 def _log(
@@ -186,10 +307,6 @@ def _replayable(request: httpx.Request) -> bool:
     return True
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return url.scheme, url.host, url.port
-
-
 def _redirect(request: httpx.Request, status: int, location: str) -> httpx.Request:
     try:
         url = request.url.join(location)
@@ -206,9 +323,6 @@ def _redirect(request: httpx.Request, status: int, location: str) -> httpx.Reque
         content = None
     else:
         content = (request.content or None) if _replayable(request) else None
-    if _origin(url) != _origin(request.url):
-        headers.pop("authorization", None)
-        headers.pop("cookie", None)
     headers["host"] = url.netloc.decode("ascii")
     if content is None:
         headers.pop("content-length", None)
