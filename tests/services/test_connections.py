@@ -17,6 +17,7 @@ from tests.services._connections_kit import (
     text,
 )
 from tether.errors import NotFound, PermissionDenied, ValidationFailed
+from tether.runtime import Runtime
 from tether.secrets import KeyRing
 from tether.services import (
     build_connection_form,
@@ -27,6 +28,7 @@ from tether.services import (
     get_connection,
     list_connections,
     rotate_keys,
+    set_environment_settings,
     update_connection,
 )
 from tether.services import (
@@ -141,6 +143,14 @@ def test_create_list_get_update_delete_and_ownership(db, team, ada, make_user, r
 BASIC_SENT = ("header", "Authorization", "Basic dTpw")
 
 
+async def _check(db, admin, *args, handler, **options):
+    """The connection test on a runtime whose wire is ``handler`` (edge cases no server produces);
+    the environment allows the test hosts on 127.0.0.1, as the network policy is obeyed."""
+    set_environment_settings(db, admin, args[1], network_allow=["127.0.0.1"])
+    async with Runtime(transport=httpx.MockTransport(handler), rate_limit=None) as runtime:
+        return await check_connection(db, *args, runtime=runtime, **options)
+
+
 @pytest.mark.parametrize(
     ("maker", "values", "expected"),
     [
@@ -151,7 +161,7 @@ BASIC_SENT = ("header", "Authorization", "Basic dTpw")
         pytest.param(basic_package, {"username": "u", "password": "p"}, BASIC_SENT, id="basic"),
     ],
 )  # fmt: skip
-def test_test_connection_sends_the_credentials(db, team, ada, ring, maker, values, expected) -> None:
+def test_test_connection_sends_the_credentials(db, admin, team, ada, ring, maker, values, expected) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -160,8 +170,7 @@ def test_test_connection_sends_the_credentials(db, team, ada, ring, maker, value
 
     connector = create_connector(db, ada, team, maker(), name="target")
     info = _create(db, ada, team, "target", values, ring)
-    transport = httpx.MockTransport(handler)
-    result = run(check_connection(db, ada, team, info.id, keyring=ring, operation="Me", transport=transport))
+    result = run(_check(db, admin, ada, team, info.id, keyring=ring, operation="Me", handler=handler))
     assert result.ok and result.operation == "Me"
     where, name, value = expected
     sent = seen[0].headers.get(name) if where == "header" else seen[0].url.params.get(name)
@@ -169,7 +178,7 @@ def test_test_connection_sends_the_credentials(db, team, ada, ring, maker, value
     assert connector.name == "target"
 
 
-def test_test_connection_uses_the_declared_test_operation(db, team, ada, ring) -> None:
+def test_test_connection_uses_the_declared_test_operation(db, admin, team, ada, ring) -> None:
     paths = {
         "/ping/{x}": {
             "get": {
@@ -182,10 +191,10 @@ def test_test_connection_uses_the_declared_test_operation(db, team, ada, ring) -
     capability = {"testConnection": {"operationId": "Ping", "parameters": {"x": "y"}}}
     create_connector(db, ada, team, package("Pinged", paths=paths, capabilities=capability), name="pinged")
     info = _create(db, ada, team, "pinged", {}, ring)
-    handler = httpx.MockTransport(
-        lambda request: httpx.Response(401 if request.url.path != "/ping/y" else 204)
-    )
-    result = run(check_connection(db, ada, team, info.id, keyring=ring, transport=handler))
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401 if request.url.path != "/ping/y" else 204)
+
+    result = run(_check(db, admin, ada, team, info.id, keyring=ring, handler=handler))
     assert (result.ok, result.status_code, result.operation) == (True, 204, "Ping")
 
 

@@ -41,6 +41,14 @@ def ring() -> KeyRing:
 
 
 @pytest.fixture
+def team(team, db, admin) -> str:
+    """The conftest's environment, opened for the authorization server on 127.0.0.1: OAuth token
+    requests obey the environment's network policy like every other outbound call."""
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    return team
+
+
+@pytest.fixture
 def alice(make_user, team):
     return make_user("alice", environment=team, role="maker")
 

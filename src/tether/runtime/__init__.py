@@ -14,6 +14,7 @@ from tether.runtime._errors import (
 )
 from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport, shared_client
 from tether.runtime._invoke import InvokeResult, Runtime, invoke_sync
+from tether.runtime._oneshot import OneShotTransport, road_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
 from tether.runtime._ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter, TokenBucketLimiter
@@ -21,8 +22,8 @@ from tether.runtime._redact import Redactor
 from tether.runtime._request import build_request
 from tether.runtime._response import StreamedBody
 from tether.runtime._retry import DEFAULT_RETRY, Resolution, ResponseAction, RetryPolicy
-from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, HostResolver, NetworkPolicy
 from tether.runtime._road import RoadTransport
+from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, HostResolver, NetworkPolicy
 from tether.runtime._transport import (
     DEADLINE_EXTENSION,
     DEFAULT_DEADLINE,
@@ -50,6 +51,7 @@ __all__ = [
     "HostResolver",
     "InvokeResult",
     "NetworkPolicy",
+    "OneShotTransport",
     "Paging",
     "RateLimit",
     "RateLimited",
@@ -74,5 +76,6 @@ __all__ = [
     "build_request",
     "invoke_sync",
     "prepare_arguments",
+    "road_client",
     "shared_client",
 ]

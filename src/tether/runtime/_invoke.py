@@ -47,6 +47,7 @@ from tether.runtime._road import RoadTransport
 from tether.runtime._schema import SchemaChecker
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, HostResolver, NetworkPolicy
 from tether.runtime._transport import (
+    BUDGET_EXTENSION,
     DEADLINE_EXTENSION,
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -185,7 +186,16 @@ class Runtime:
         policy = network_policy or self.network_policy
         client = self._clients.get(policy)
         if client is None:
-            client = shared_client(RoadTransport(self.transport(policy)), self.timeout)
+            # Token and test requests are few and not the connection's calls: no rate limit here.
+            transport = Transport(
+                self.client,
+                retry=self.retry,
+                network_policy=policy,
+                timeout=self.timeout,
+                sleep=self.sleep,
+                deadline=self.deadline,
+            )
+            client = shared_client(RoadTransport(transport), self.timeout)
             self._clients[policy] = client
         return client
 
@@ -216,8 +226,8 @@ class Runtime:
         arguments = arguments or {}
         prepared = prepare_arguments(operation, arguments, checker)
         request = build_request(api, operation, prepared, connection)
-        ends = time.monotonic() + (deadline or self.deadline)
-        request.extensions[DEADLINE_EXTENSION] = ends
+        request.extensions[BUDGET_EXTENSION] = deadline or self.deadline
+        request.extensions[DEADLINE_EXTENSION] = time.monotonic() + (deadline or self.deadline)
         send = build_pipeline(stages, self.transport(network_policy))
         exchange = Exchange(
             api=api,
@@ -321,8 +331,9 @@ def _follow_up(original: httpx.Request, url: httpx.URL) -> httpx.Request:
     """
     headers = {k: v for k, v in original.headers.items() if k.lower() not in _FOLLOW_UP_DROPPED}
     extensions: dict[str, Any] = {}
-    if DEADLINE_EXTENSION in original.extensions:
-        extensions[DEADLINE_EXTENSION] = original.extensions[DEADLINE_EXTENSION]
+    for name in (DEADLINE_EXTENSION, BUDGET_EXTENSION):
+        if name in original.extensions:
+            extensions[name] = original.extensions[name]
     if not same_origin(url, original.url):
         extensions[OMIT_CREDENTIALS_EXTENSION] = True
     return httpx.Request("GET", url, headers=headers, extensions=extensions)

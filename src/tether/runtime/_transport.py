@@ -44,6 +44,7 @@ from tether.runtime._retry import DEFAULT_RETRY, ResponseAction, RetryPolicy
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, NetworkPolicy
 
 __all__ = [
+    "BUDGET_EXTENSION",
     "DEADLINE_EXTENSION",
     "DEFAULT_DEADLINE",
     "DEFAULT_MAX_REDIRECTS",
@@ -66,6 +67,8 @@ DEFAULT_DEADLINE: Final = 120.0
 # A monotonic time (``time.monotonic()``) by which a request and all its retries must be done;
 # set by the transport when missing, set by a caller to share one deadline across sends.
 DEADLINE_EXTENSION = "tether.deadline"
+# The seconds the call had when its deadline was set (for the message when it runs out).
+BUDGET_EXTENSION = "tether.deadline_budget"
 _ANONYMOUS = ConnectionContext()
 # Set on a request (``request.extensions``) that must go without the connection's credentials:
 # a nextLink or async Location on another origin than the operation's.
@@ -130,6 +133,7 @@ class Transport:
         if ends is None:
             ends = time.monotonic() + self.deadline
             request.extensions[DEADLINE_EXTENSION] = ends
+        request.extensions.setdefault(BUDGET_EXTENSION, max(0.0, ends - time.monotonic()))
         credentials = not request.extensions.get(OMIT_CREDENTIALS_EXTENSION)
         if not credentials:
             request = _rebuilt(request, secrets)
@@ -229,9 +233,10 @@ class Transport:
 
     def _late(self, request: httpx.Request, attempts: int) -> UpstreamTimeout:
         host = request.url.host
+        budget = round(float(request.extensions.get(BUDGET_EXTENSION, self.deadline)), 1)
         return UpstreamTimeout(
-            f"the API at {host} did not answer within {self.deadline:g} s ({attempts} attempt(s))",
-            detail={"host": host, "deadline": self.deadline, "attempts": attempts},
+            f"the API at {host} did not answer within {budget:g} s ({attempts} attempt(s))",
+            detail={"host": host, "deadline": budget, "attempts": attempts},
         )
 
 

@@ -16,11 +16,11 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from tether.errors import Conflict, NotFound
-from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy
+from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy, Runtime
 from tether.runtime.policies import ConnectionUnauthenticated
 from tether.secrets import KeyRing
 from tether.services._access import Principal, resolve_environment
-from tether.services._connection_check import connection_credentials
+from tether.services._connection_check import connection_credentials, token_client
 from tether.services._connection_parts import AUTHORIZATION_CODE, find_connection, record
 from tether.services._connector_cache import CompiledConnector, ConnectorCache
 from tether.services._connector_runtime import ConnectorRuntime
@@ -83,6 +83,7 @@ def prepare_for(
     keyring: KeyRing,
     cache: ConnectorCache,
     connector: str | None = None,
+    road: Runtime | None = None,
 ) -> PreparedCall:
     """The call as ``principal``: only the connection's owner may use it (others: not found/forbidden).
 
@@ -99,7 +100,7 @@ def prepare_for(
         row = find_connection(session, principal, env, role, connection, owner_only=True)
         if connector is not None and connector not in (row.connector_id, row.connector.name):
             raise NotFound(f"Connection {connection!r} is not a connection to connector {connector!r}.")
-        return _prepare(session, db, row, env, keyring, cache)
+        return _prepare(session, db, row, env, keyring, cache, road)
 
 
 async def prepare_call(
@@ -124,9 +125,17 @@ async def prepare_call(
 
     def read() -> tuple[PreparedCall, None]:
         if principal is None:
-            return prepare_by_id(db, connection, keyring=keyring, cache=runtime.cache), None
+            by_id = prepare_by_id(db, connection, keyring=keyring, cache=runtime.cache, road=runtime.runtime)
+            return by_id, None
         prepared = prepare_for(
-            db, principal, environment, connection, keyring=keyring, cache=runtime.cache, connector=connector
+            db,
+            principal,
+            environment,
+            connection,
+            keyring=keyring,
+            cache=runtime.cache,
+            connector=connector,
+            road=runtime.runtime,
         )
         return prepared, None
 
@@ -145,9 +154,13 @@ CALL_TABLES = (
 
 
 def prepare_by_id(
-    db: Database, connection_id: str, *, keyring: KeyRing, cache: ConnectorCache
+    db: Database, connection_id: str, *, keyring: KeyRing, cache: ConnectorCache, road: Runtime | None = None
 ) -> PreparedCall:
-    """The call on behalf of the connection's owner (a flow run; who may map it was decided then)."""
+    """The call on behalf of the connection's owner (a flow run; who may map it was decided then).
+
+    ``road`` is the runtime whose transport OAuth token requests take (under the environment's
+    network policy); without one they go through a runtime made for each request.
+    """
     with db.session() as session:
         row = Connections(session).get(connection_id)
         if row is None:
@@ -155,11 +168,17 @@ def prepare_by_id(
         env = session.get(Environment, row.environment_id)
         if env is None:
             raise NotFound(f"Connection {connection_id!r} no longer exists.")
-        return _prepare(session, db, row, env, keyring, cache)
+        return _prepare(session, db, row, env, keyring, cache, road)
 
 
 def _prepare(
-    session: Session, db: Database, row: Connection, env: Environment, keyring: KeyRing, cache: ConnectorCache
+    session: Session,
+    db: Database,
+    row: Connection,
+    env: Environment,
+    keyring: KeyRing,
+    cache: ConnectorCache,
+    road: Runtime | None,
 ) -> PreparedCall:
     if row.grant == AUTHORIZATION_CODE and row.tokens is None:
         raise ConnectionNeedsAttention(
@@ -176,12 +195,15 @@ def _prepare(
         return repository.files(revision)
 
     compiled = cache.get(connector.id, connector.current_revision, files)
-    values, auth = connection_credentials(db, row, compiled.api, compiled.properties, keyring)
     settings = Connections(session).settings(env.id)
+    network = network_policy(settings.network_allow if settings else None)
+    values, auth = connection_credentials(
+        db, row, compiled.api, compiled.properties, keyring, http_client=token_client(road, network)
+    )
     return PreparedCall(
         compiled=compiled,
         connection=ConnectionContext(connection_id=row.id, parameters=values, auth=auth),
-        network=network_policy(settings.network_allow if settings else None),
+        network=network,
         environment=env.name,
         connection_id=row.id,
         script_isolation=f"connector:{connector.id}/maker:{connector.created_by}/caller:{row.owner_id}",

@@ -1,15 +1,18 @@
 """Test a connection: one safe call to the API with the connection's credentials.
 
 The connector says how (``x-ms-capabilities.testConnection``: an operationId and fixed
-parameters); otherwise the user names a GET operation or path. The runtime is not used here on
-purpose: this is one GET against the definition's host/basePath through an ``httpx.AsyncClient``
-carrying the connection's auth scheme, with a transport tests can swap. Nothing the call returns
-is echoed beyond the status, and the URL shown carries no query string (an API key may be there).
+parameters); otherwise the user names a GET operation or path. This is one GET against the
+definition's host/basePath carrying the connection's auth scheme, sent on the runtime's transport
+like every other call: the environment's network policy, the deadline, redirects that keep
+credentials on their origin (policies and custom code are not run: the test is of the
+credentials). Nothing the call returns is echoed beyond the status, and the URL shown carries no
+query string (an API key may be there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -19,6 +22,15 @@ import httpx
 from tether.auth import ApiKeyAuth, BasicAuth, NoAuth, OAuth2Auth
 from tether.definition import Api, ApiProperties, ConnectionParameter
 from tether.errors import InputError
+from tether.runtime import (
+    DEADLINE_EXTENSION,
+    ConnectionContext,
+    DestinationRefused,
+    NetworkPolicy,
+    Runtime,
+    UpstreamError,
+    road_client,
+)
 from tether.secrets import KeyRing
 from tether.services._access import Principal, resolve_environment
 from tether.services._connection_parts import (
@@ -27,11 +39,13 @@ from tether.services._connection_parts import (
     find_connection,
 )
 from tether.services._connection_tokens import ConnectionTokenSource
-from tether.store import Connection, Database
+from tether.services._network import network_policy
+from tether.store import Connection, Connections, Database
 
-__all__ = ["ConnectionTest", "test_connection"]
+__all__ = ["ConnectionTest", "test_connection", "token_client"]
 
-_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+# A test answers while the user waits: shorter than an operation call's deadline.
+_DEADLINE: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +65,9 @@ class _Plan:
     url: str
     query: dict[str, Any]
     operation: str | None
-    auth: httpx.Auth
+    connection: ConnectionContext
+    network: NetworkPolicy
+    environment: str
 
 
 async def test_connection(
@@ -63,18 +79,40 @@ async def test_connection(
     keyring: KeyRing,
     operation: str | None = None,
     path: str | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime | None = None,
 ) -> ConnectionTest:
-    """Call the connector's test operation (or ``operation``/``path``, a GET) as the connection's owner."""
-    plan = await asyncio.to_thread(_plan, db, principal, environment, connection, keyring, operation, path)
+    """Call the connector's test operation (or ``operation``/``path``, a GET) as the connection's owner.
+
+    ``runtime`` is the process's (its pool); without one a runtime is made for this call.
+    """
+    plan = await asyncio.to_thread(
+        _plan, db, principal, environment, connection, keyring, operation, path, runtime
+    )
+    if runtime is None:
+        async with Runtime(deadline=_DEADLINE) as own:
+            return await _send(own, plan)
+    return await _send(runtime, plan)
+
+
+async def _send(runtime: Runtime, plan: _Plan) -> ConnectionTest:
     shown = plan.url
+    request = httpx.Request("GET", plan.url, params=plan.query)
     try:
-        async with httpx.AsyncClient(transport=transport, auth=plan.auth, timeout=_TIMEOUT) as client:
-            response = await client.get(plan.url, params=plan.query)
-    except httpx.HTTPError as exc:
-        return ConnectionTest(
-            False, None, "GET", shown, plan.operation, f"cannot reach the API ({type(exc).__name__})"
+        request.extensions[DEADLINE_EXTENSION] = time.monotonic() + min(_DEADLINE, runtime.deadline)
+        response = await runtime.transport(plan.network).send(request, plan.connection)
+        await response.aread()
+        await response.aclose()
+    except DestinationRefused as exc:
+        target = exc.address or exc.host
+        message = (
+            f"refusing to connect to {exc.host}: {exc.reason} addresses are blocked by environment "
+            f"'{plan.environment}''s network policy. An environment admin can allow it: PUT "
+            f'/api/v1/environments/{plan.environment}/settings with {{"network_allow": ["{target}"]}}'
         )
+        return ConnectionTest(False, None, "GET", shown, plan.operation, message)
+    except UpstreamError as exc:
+        message = f"cannot reach the API ({exc.message})"
+        return ConnectionTest(False, None, "GET", shown, plan.operation, message)
     ok = response.is_success
     if ok:
         message = "the API accepted the connection's credentials"
@@ -97,16 +135,22 @@ def _plan(
     keyring: KeyRing,
     operation: str | None,
     path: str | None,
+    runtime: Runtime | None,
 ) -> _Plan:
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         row = find_connection(session, principal, env, role, connection, owner_only=True)
         api = connector_definition(session, row.connector)
         props = connector_properties(session, row.connector)
-        _values, auth = connection_credentials(db, row, api, props, keyring)
+        settings = Connections(session).settings(env.id)
+        network = network_policy(settings.network_allow if settings else None)
+        values, auth = connection_credentials(
+            db, row, api, props, keyring, http_client=token_client(runtime, network)
+        )
         base = _base_url(api)
         target, query, op_id = _target(api, operation, path)
-        return _Plan(base + target, query, op_id, auth)
+        context = ConnectionContext(connection_id=row.id, parameters=values, auth=auth)
+        return _Plan(base + target, query, op_id, context, network, env.name)
 
 
 def _base_url(api: Api) -> str:
@@ -153,17 +197,29 @@ def _target(api: Api, operation: str | None, path: str | None) -> tuple[str, dic
     return url, query, operation
 
 
+def token_client(runtime: Runtime | None, network: NetworkPolicy) -> httpx.AsyncClient:
+    """The client OAuth token requests take: the runtime's road under the environment's policy."""
+    return road_client(network, runtime)
+
+
 def connection_credentials(
-    db: Database, row: Connection, api: Api, properties: ApiProperties, keyring: KeyRing
+    db: Database,
+    row: Connection,
+    api: Api,
+    properties: ApiProperties,
+    keyring: KeyRing,
+    *,
+    http_client: httpx.AsyncClient,
 ) -> tuple[dict[str, Any], httpx.Auth]:
     """A connection's parameter values, decrypted for this call only, and the auth that applies them.
 
     Shared by the connection test, the invoke endpoint, the pass-through and flows, so every way
-    of calling a connector authenticates the same way.
+    of calling a connector authenticates the same way. ``http_client`` carries the token
+    requests of an OAuth connection (see :func:`token_client`).
     """
     values: dict[str, Any] = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
     if row.grant is not None:
-        return values, OAuth2Auth(ConnectionTokenSource(db, row.id, keyring=keyring))
+        return values, OAuth2Auth(ConnectionTokenSource(db, row.id, keyring=keyring, http_client=http_client))
     parameters = (
         properties.properties.connection_parameters_for(row.parameter_set)
         if row.parameter_set

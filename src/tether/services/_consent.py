@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy.orm import Session
 
 from tether.auth import (
@@ -35,6 +34,7 @@ from tether.auth import (
     provider_for,
 )
 from tether.errors import InputError, PermissionDenied
+from tether.runtime import DestinationRefused, NetworkPolicy, Runtime, road_client
 from tether.secrets import KeyRing
 from tether.services._access import Principal, resolve_environment
 from tether.services._connection_parts import (
@@ -46,6 +46,7 @@ from tether.services._connection_parts import (
     redirect_url_for,
     state_signers,
 )
+from tether.services._network import network_policy
 from tether.store import Connection, Connections, Database, PendingConsent, Users, utcnow
 
 __all__ = [
@@ -204,6 +205,7 @@ class _Accepted:
     settings: Any
     values: dict[str, Any]
     actor: str
+    network: NetworkPolicy
 
 
 async def complete_consent(
@@ -218,13 +220,15 @@ async def complete_consent(
     bound_consent: str | None = None,
     keyring: KeyRing,
     public_url: str,
-    http_client: httpx.AsyncClient | None = None,
+    runtime: Runtime | None = None,
 ) -> ConsentResult:
     """Finish a consent at the redirect endpoint; see the module docstring for every check.
 
     ``browser`` is the user the consent cookie names (``None`` without a valid cookie) and
     ``bound_consent`` the consent it was set for. A provider ``error`` ends the consent with status
-    ``error``. Attacks raise :class:`ConsentRefused` or ``InvalidState``/``ExpiredState``.
+    ``error``. Attacks raise :class:`ConsentRefused` or ``InvalidState``/``ExpiredState``. The code
+    exchange goes on ``runtime``'s road (one made for it when None) under the network policy of
+    the connection's environment; a refused token URL ends the consent with the reason.
     """
     accepted = await asyncio.to_thread(
         _accept,
@@ -243,12 +247,19 @@ async def complete_consent(
         return accepted
     assert code is not None  # _accept refuses a redirect with neither code nor error
     try:
+        http_client = road_client(accepted.network, runtime)
         provider = provider_for(accepted.settings, accepted.values, http_client=http_client)
         tokens = await provider.exchange_code(
             code, redirect_uri=accepted.redirect_uri, code_verifier=accepted.verifier
         )
     except OAuthError as exc:
         return await asyncio.to_thread(_finish, db, keyring, accepted, None, exc.message)
+    except DestinationRefused as exc:
+        reason = (
+            f"the token URL's host {exc.host} is refused by the environment's network policy "
+            f"({exc.reason} address); an environment admin can allow it in 'network_allow'"
+        )
+        return await asyncio.to_thread(_finish, db, keyring, accepted, None, reason)
     return await asyncio.to_thread(_finish, db, keyring, accepted, tokens, None)
 
 
@@ -316,7 +327,9 @@ def _accept(
             return ConsentResult(row.id, row.display_name, row.status, row.status_reason)
         settings, values = connection_oauth(session, row, keyring)
         verifier = keyring.decrypt(pending.verifier).decode()
-        return _Accepted(row.id, pending.redirect_uri, verifier, settings, values, browser.username)
+        allowed = repo.settings(row.environment_id)
+        network = network_policy(allowed.network_allow if allowed else None)
+        return _Accepted(row.id, pending.redirect_uri, verifier, settings, values, browser.username, network)
 
 
 def _finish(

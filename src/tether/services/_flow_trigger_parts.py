@@ -158,7 +158,11 @@ class TriggerContext:
 
     def prepare(self, connection_id: str) -> PreparedCall:
         return prepare_by_id(
-            self.db, connection_id, keyring=self.caller.keyring, cache=self.caller.runtime.cache
+            self.db,
+            connection_id,
+            keyring=self.caller.keyring,
+            cache=self.caller.runtime.cache,
+            road=self.caller.runtime.runtime,
         )
 
     async def call_url(self, connection_id: str, method: str, url: str) -> tuple[int, Mapping[str, str], Any]:

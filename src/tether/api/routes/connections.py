@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
 from tether import services
+from tether.api._connector_runtime import Connectors
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.secrets import KeyRing
 
@@ -151,11 +152,19 @@ async def test_connection(
     db: Db,
     principal: CurrentPrincipal,
     keys: Keys,
+    connectors: Connectors,
     body: TestRequest | None = None,
 ) -> dict[str, Any]:
     body = body or TestRequest()
     result = await services.test_connection(
-        db, principal, env, connection, keyring=keys, operation=body.operation, path=body.path
+        db,
+        principal,
+        env,
+        connection,
+        keyring=keys,
+        operation=body.operation,
+        path=body.path,
+        runtime=connectors.runtime,
     )
     return asdict(result)
 
