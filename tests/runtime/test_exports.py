@@ -15,7 +15,7 @@ EXPECTED = [
     "TokenBucketLimiter", "Transport", "UpstreamError", "UpstreamProtocolError", "UpstreamTimeout",
     "UpstreamUnavailable", "build_pipeline", "build_request", "invoke_sync", "prepare_arguments",
     "shared_client", "DEADLINE_EXTENSION", "DEFAULT_DEADLINE", "RetryNote", "RoadTransport",
-    "OneShotTransport", "road_client",
+    "OneShotTransport", "road_client", "wants_polling", "follow_up", "poll_flow",
 ]  # fmt: skip
 
 

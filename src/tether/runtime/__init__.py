@@ -2,7 +2,7 @@
 code ⇒ transport ⇒ response. A library: needs no server and no database."""
 
 from tether.runtime._arguments import prepare_arguments
-from tether.runtime._async_pattern import DEFAULT_ASYNC_PATTERN, AsyncPattern
+from tether.runtime._async_pattern import DEFAULT_ASYNC_PATTERN, AsyncPattern, poll_flow, wants_polling
 from tether.runtime._errors import (
     ArgumentError,
     DestinationRefused,
@@ -13,7 +13,7 @@ from tether.runtime._errors import (
     UpstreamUnavailable,
 )
 from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport, shared_client
-from tether.runtime._invoke import InvokeResult, Runtime, invoke_sync
+from tether.runtime._invoke import InvokeResult, Runtime, follow_up, invoke_sync
 from tether.runtime._oneshot import OneShotTransport, road_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
@@ -74,8 +74,11 @@ __all__ = [
     "UpstreamUnavailable",
     "build_pipeline",
     "build_request",
+    "follow_up",
     "invoke_sync",
+    "poll_flow",
     "prepare_arguments",
     "road_client",
     "shared_client",
+    "wants_polling",
 ]

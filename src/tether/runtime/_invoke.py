@@ -56,7 +56,7 @@ from tether.runtime._transport import (
     connection_secrets,
 )
 
-__all__ = ["InvokeResult", "Runtime", "invoke_sync"]
+__all__ = ["InvokeResult", "Runtime", "follow_up", "invoke_sync"]
 
 ANONYMOUS = ConnectionContext()
 _FOLLOW_UP_DROPPED = ("content-type", "content-length", "transfer-encoding", "host")
@@ -290,7 +290,7 @@ class Runtime:
             while True:
                 await self.sleep(poll.delay)
                 polls += 1
-                answer = await send(exchange.replace(request=_follow_up(exchange.request, poll.url)))
+                answer = await send(exchange.replace(request=follow_up(exchange.request, poll.url)))
                 if answer.status_code == 202:
                     await answer.aclose()
                 poll = flow.send(answer)
@@ -310,7 +310,7 @@ class Runtime:
         try:
             url = next(flow)
             while True:
-                answer = await send(exchange.replace(request=_follow_up(exchange.request, url)))
+                answer = await send(exchange.replace(request=follow_up(exchange.request, url)))
                 page, _ = await read_body(answer, max_buffered_bytes=self.max_buffered_bytes)
                 if isinstance(page, StreamedBody):
                     await page.aclose()
@@ -324,8 +324,8 @@ def _item_name(pageable: Any) -> str:
     return name if isinstance(name, str) and name else "value"
 
 
-def _follow_up(original: httpx.Request, url: httpx.URL) -> httpx.Request:
-    """A GET for a poll or a next page, with the original's headers and deadline.
+def follow_up(original: httpx.Request, url: httpx.URL) -> httpx.Request:
+    """A GET for a poll or a next page (of ``original``'s call), with its headers and deadline.
 
     On another origin the transport rebuilds it without credentials (``OMIT_CREDENTIALS_EXTENSION``).
     """

@@ -3,13 +3,16 @@
 Power Platform lets apps call a connector as if it were the API (paths relative to the
 connector's base path): the request is matched to an operation by method and path template, so
 the operation's policies and custom code apply, the connection adds its credentials, and the
-upstream answer comes back as it is (status, headers less hop-by-hop ones, body streamed).
+upstream answer comes back as it is (status, headers less hop-by-hop ones, body streamed). The
+road is invoke's: the same pipeline and transport, one deadline for the call, and the async
+pattern (a 202 with a Location is polled to its final answer, as ``invoke`` does).
 Arguments are not checked against the definition here: the caller speaks the API's own
 language; only the path must be one of its operations.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from tether.runtime import Exchange, build_pipeline
+from tether.runtime import DEADLINE_EXTENSION, Exchange, build_pipeline, wants_polling
 from tether.secrets import KeyRing
 from tether.services._access import Principal
 from tether.services._connection_call import guarded, prepare_call
@@ -81,5 +84,14 @@ async def pass_through(
         arguments=arguments,
         correlation_id=uuid.uuid4().hex,
     )
-    response = await guarded(db, call, lambda: send(exchange))
+    road = runtime.runtime
+    request.extensions[DEADLINE_EXTENSION] = time.monotonic() + road.deadline
+
+    async def answer() -> httpx.Response:
+        response = await send(exchange)
+        if wants_polling(response):
+            response, _polls = await road.poll(send, exchange, response)
+        return response
+
+    response = await guarded(db, call, answer)
     return PassThrough(response.status_code, answer_headers(response.headers), response)

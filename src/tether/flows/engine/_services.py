@@ -78,8 +78,15 @@ class EngineServices:
     http: httpx.AsyncClient | None = None
     connectors: ConnectorCaller = field(default_factory=NoConnectorRuntime)
     rng: random.Random = field(default_factory=random.Random)
-    http_timeout: float = 120.0  # REFERENCE.md §7: outbound synchronous requests
+    http_timeout: float = 120.0  # REFERENCE.md §7: outbound synchronous requests (each attempt)
+    # One Http action's send, retries and their waits included (the action's limit.timeout, when
+    # shorter, ends it first); its async polling is bounded by the two limits below.
+    http_deadline: float = 3600.0
     async_poll_interval: float = 5.0  # between polls of a 202 Location without Retry-After
+    async_timeout: float = 86400.0  # an async action may run for a day (REFERENCE.md §7: "days")
+    max_async_polls: int = 5000
+    # Without a run's network policy (the engine used as a library) any address may be reached.
+    network_policy: NetworkPolicy = _ANY_ADDRESS
 
     def http_client(self) -> httpx.AsyncClient:
         if self.http is None:

@@ -19,7 +19,7 @@ from tether.flows.engine._model import isoformat
 from tether.flows.engine._retry import RetryPolicy, retryable_status
 from tether.flows.engine._step import Step
 
-__all__ = ["Reply", "header", "send_with_retries", "status_code_name"]
+__all__ = ["Reply", "header", "retry_after_seconds", "send_with_retries", "status_code_name"]
 
 Reply = tuple[int, Mapping[str, str], Any]
 
@@ -37,7 +37,7 @@ def status_code_name(status: int) -> str:
         return str(status)
 
 
-def _retry_after(headers: Mapping[str, str], now_timestamp: float) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str], now_timestamp: float) -> float | None:
     value = header(headers, "Retry-After")
     if not value:
         return None
@@ -70,7 +70,7 @@ async def send_with_retries(step: Step, policy: RetryPolicy, send: Callable[[], 
                 )
             return status, headers, body
         retry += 1
-        wait = _retry_after(headers, clock.now().timestamp())
+        wait = retry_after_seconds(headers, clock.now().timestamp())
         if wait is None:
             wait = policy.wait(retry, step.services.rng)
         entry: dict[str, Any] = {
