@@ -79,6 +79,16 @@ class Settings(BaseSettings):
             "Retry-After); 0 turns the limit off."
         ),
     )
+    upstream_deadline: float = Field(
+        default=120.0,
+        gt=0,
+        le=120.0,
+        description=(
+            "Seconds one call to an upstream API may take in all (attempts, retries, redirects, 202 "
+            "polls) before the server answers 504 upstream-timeout. At most 120, so the CLI, which "
+            "waits 150 s, always hears the answer."
+        ),
+    )
     run_retention_days: int = Field(
         default=30,
         ge=1,

@@ -68,7 +68,8 @@ def live(tmp_path: Path, migrated_url: str) -> Iterator[Live]:
         http.headers["Authorization"] = f"Bearer {token}"
         # The OAuth server and the test APIs listen on 127.0.0.1, which the network policy refuses
         # by default for every outbound call (token requests and connection tests included).
-        allowed = http.put(f"{url}/api/v1/environments/default/settings", json={"network_allow": ["127.0.0.1"]})
+        opened = {"network_allow": ["127.0.0.1"]}
+        allowed = http.put(f"{url}/api/v1/environments/default/settings", json=opened)
         assert allowed.status_code == 200, allowed.text
         yield Live(url, database, settings, http, [])
     database.close()

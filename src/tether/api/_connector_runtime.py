@@ -37,7 +37,10 @@ def app_connector_runtime(app: FastAPI) -> ConnectorRuntime:
             found = getattr(state, "connector_runtime", None)
             if found is None:
                 per_minute = state.settings.connection_rate_limit
-                found = ConnectorRuntime(rate_limit=RateLimit(per_minute) if per_minute else None)
+                found = ConnectorRuntime(
+                    rate_limit=RateLimit(per_minute) if per_minute else None,
+                    deadline=state.settings.upstream_deadline,
+                )
                 state.connector_runtime = found
                 state.connector_runtime_owned = True
     return found

@@ -21,7 +21,12 @@ from tether.errors import AuthError, Conflict, InputError, NotFound, PermissionD
 __all__ = ["ApiClient", "Credentials", "forget_credentials", "load_credentials", "save_credentials"]
 
 CREDENTIALS_FILE = "credentials.json"
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+# The server gives every upstream call one overall deadline (tether.runtime.DEFAULT_DEADLINE,
+# not imported: it would load the runtime into every command) and then answers 504
+# UpstreamTimeout naming the API. The CLI waits longer than that, so the user reads that answer
+# instead of a misleading "the Tether server cannot be reached" (a test pins the order).
+SERVER_DEADLINE = 120.0
+DEFAULT_TIMEOUT = httpx.Timeout(SERVER_DEADLINE + 30.0, connect=5.0)
 
 _STATUS_ERRORS: dict[int, type[TetherError]] = {
     400: InputError,
@@ -97,6 +102,12 @@ class ApiClient:
         """Send a request; raise the matching TetherError for any 4xx/5xx answer."""
         try:
             response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            waited = self._http.timeout.read
+            raise TetherError(
+                f"the Tether server at {self.server} did not answer within {waited:g} s "
+                f"({exc.__class__.__name__}); it may be overloaded, or still working: check its log"
+            ) from exc
         except httpx.TransportError as exc:
             raise TetherError(
                 f"cannot reach the Tether server at {self.server} ({exc.__class__.__name__}); "

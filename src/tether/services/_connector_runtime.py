@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
-from tether.runtime import DEFAULT_RATE_LIMIT, RateLimit, Runtime, Stage
+from tether.runtime import DEFAULT_DEADLINE, DEFAULT_RATE_LIMIT, RateLimit, Runtime, Stage
 from tether.runtime.script import ScriptPool, build_script_stage
 from tether.services._connector_cache import DEFAULT_CACHE_SIZE, CompiledConnector, ConnectorCache
 from tether.services._read_cache import ReadCache
@@ -24,7 +24,8 @@ class ConnectorRuntime:
     """The process's :class:`~tether.runtime.Runtime`, :class:`ScriptPool` and :class:`ConnectorCache`.
 
     Parts given are borrowed (the caller closes them); parts made here are closed by ``aclose``.
-    ``rate_limit`` is the per-connection budget of the runtime made here (None: no limit).
+    ``rate_limit`` is the per-connection budget of the runtime made here (None: no limit), and
+    ``deadline`` the seconds each of its calls may take in all.
 
         async with ConnectorRuntime() as connectors:
             answer = await invoke_operation(db, me, "default", cid, "Sentiment", args,
@@ -39,8 +40,9 @@ class ConnectorRuntime:
         cache: ConnectorCache | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
-        self.runtime = runtime or Runtime(rate_limit=rate_limit)
+        self.runtime = runtime or Runtime(rate_limit=rate_limit, deadline=deadline)
         self.cache = cache or ConnectorCache(cache_size)
         self._owns_runtime = runtime is None
         self._owns_scripts = scripts is None
