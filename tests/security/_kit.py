@@ -120,7 +120,8 @@ def _op(operation_id: str, method: str) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [{"name": "status", "in": "path", "required": True, "type": "string"}]
     if method == "post":
         parameters.append({"name": "body", "in": "body", "schema": {"type": "object"}})
-    return {"operationId": operation_id, "parameters": parameters, "responses": {"200": {"description": "ok"}}}
+    responses = {"200": {"description": "ok"}}
+    return {"operationId": operation_id, "parameters": parameters, "responses": responses}
 
 
 SECURITY: dict[str, dict[str, Any]] = {
@@ -132,7 +133,8 @@ SECURITY: dict[str, dict[str, Any]] = {
 
 
 def _secure(label: str) -> dict[str, Any]:
-    return {"type": "securestring", "uiDefinition": {"displayName": label, "constraints": {"required": "true"}}}
+    required = {"displayName": label, "constraints": {"required": "true"}}
+    return {"type": "securestring", "uiDefinition": required}
 
 
 def _plain(label: str) -> dict[str, Any]:
