@@ -97,7 +97,13 @@ class FlowConnectorCaller:
                 operation_id,
                 arguments,
                 runtime=self.runtime,
-                extras=RequestExtras(headers=extra_headers, query=extra_query, async_pattern=async_pattern),
+                extras=RequestExtras(
+                    headers=extra_headers,
+                    query=extra_query,
+                    async_pattern=async_pattern,
+                    # An action's async operation may run as long as the async pattern allows.
+                    deadline=max(self.runtime.runtime.deadline, self.runtime.runtime.async_pattern.timeout),
+                ),
             )
         except RateLimited as exc:
             # An answer, not a failure: the action's retry policy waits Retry-After and tries again.

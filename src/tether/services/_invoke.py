@@ -72,6 +72,9 @@ class RequestExtras:
     query: Mapping[str, Any] = field(default_factory=dict)
     # False: a 202 answer is returned as is (polling triggers read 202/Location themselves).
     async_pattern: bool = True
+    # Seconds the whole call may take (None: the runtime's deadline). A flow's connector action
+    # may wait longer than someone at the API for an async operation to finish.
+    deadline: float | None = None
 
     async def __call__(self, exchange: Exchange, send: Send) -> httpx.Response:
         request = exchange.request
@@ -141,6 +144,7 @@ async def run_operation(
             stages=stages,
             network_policy=call.network,
             async_pattern=extras.async_pattern if extras is not None else True,
+            deadline=extras.deadline if extras is not None else None,
         )
         body = result.body
         if isinstance(body, StreamedBody):
