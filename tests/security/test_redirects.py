@@ -146,3 +146,24 @@ def test_flow_http_action_keeps_credentials_on_their_origin(
     assert "authorization" in origins.seen_a[0].headers  # sent to A
     assert "authorization" not in origins.seen_b[0].headers
     assert secret not in origins.seen_b[0].text()
+
+
+def test_token_request_bodies_do_not_cross_origins(origins: Origins) -> None:
+    """An OAuth-style form POST through ``Runtime.http_client`` (the token road), 307 to origin B:
+    the client authentication and the form's credential fields stay behind; other fields go on."""
+    from tether.runtime import NetworkPolicy, Runtime
+
+    form = {"grant_type": "client_credentials", "client_secret": "cl13nt-s3cret-value", "scope": "read"}
+
+    async def post() -> int:
+        async with Runtime(network_policy=NetworkPolicy(allow_loopback=True), rate_limit=None) as runtime:
+            client = runtime.http_client()
+            answer = await client.post(f"{origins.a}/api/hop/307", data=form, auth=("client", "b4sic-s3cret"))
+            return answer.status_code
+
+    origins.clear()
+    assert asyncio.run(post()) == 200
+    sent, landed = origins.seen_a[0], origins.seen_b[0]
+    assert b"client_secret=cl13nt-s3cret-value" in sent.body and "authorization" in sent.headers
+    assert landed.method == "POST" and b"grant_type=client_credentials" in landed.body
+    assert b"cl13nt" not in landed.body and "authorization" not in landed.headers
