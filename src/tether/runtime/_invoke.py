@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -60,6 +61,8 @@ __all__ = ["InvokeResult", "Runtime", "follow_up", "invoke_sync"]
 
 ANONYMOUS = ConnectionContext()
 _FOLLOW_UP_DROPPED = ("content-type", "content-length", "transfer-encoding", "host")
+# Framing of an upstream body that a re-encoded (merged, decoded) body no longer has.
+_REFRAMED = frozenset({"content-length", "content-encoding", "transfer-encoding"})
 
 
 @dataclass
@@ -297,6 +300,33 @@ class Runtime:
         except StopIteration as done:
             return done.value, polls
 
+    async def merge_pages(
+        self, send: Send, exchange: Exchange, response: httpx.Response
+    ) -> tuple[httpx.Response, int]:
+        """A pageable operation's JSON answer with its next pages merged in, as ``invoke`` gives them.
+
+        For callers that hand the answer on as HTTP (the ``/apim`` pass-through): the merged body
+        comes back as a new response with the upstream's status and headers (less the framing
+        ones). An answer too large to buffer is handed on as it is, unpaged.
+        """
+        operation = exchange.operation
+        content_type = response.headers.get("content-type", "")
+        if not operation.next_link_name or not response.is_success or not is_json(content_type):
+            return response, 1
+        body, _ = await read_body(
+            response, max_buffered_bytes=self.max_buffered_bytes, method=exchange.request.method
+        )
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _REFRAMED]
+        if isinstance(body, StreamedBody):
+            return httpx.Response(response.status_code, headers=headers, stream=_Rest(body)), 1
+        pages = 1
+        if isinstance(body, dict):
+            item_name = _item_name(operation.extensions.get("x-ms-pageable"))
+            paged = await self._pages(send, exchange, body, operation.next_link_name, self.paging, item_name)
+            body, pages = paged.body, paged.pages
+        content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        return httpx.Response(response.status_code, headers=headers, content=content), pages
+
     async def _pages(
         self,
         send: Send,
@@ -317,6 +347,20 @@ class Runtime:
                 url = flow.send(page if answer.is_success else None)
         except StopIteration as done:
             return done.value
+
+
+class _Rest(httpx.AsyncByteStream):
+    """An unpaged large body handed on: iterated once; closing it closes the upstream response."""
+
+    def __init__(self, body: StreamedBody) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._body:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._body.aclose()
 
 
 def _item_name(pageable: Any) -> str:

@@ -4,8 +4,9 @@ Power Platform lets apps call a connector as if it were the API (paths relative 
 connector's base path): the request is matched to an operation by method and path template, so
 the operation's policies and custom code apply, the connection adds its credentials, and the
 upstream answer comes back as it is (status, headers less hop-by-hop ones, body streamed). The
-road is invoke's: the same pipeline and transport, one deadline for the call, and the async
-pattern (a 202 with a Location is polled to its final answer, as ``invoke`` does).
+road is invoke's: the same pipeline and transport, one deadline for the call, the async pattern
+(a 202 with a Location is polled to its final answer) and paging (a pageable operation's pages
+merged into one answer), as ``invoke`` does.
 Arguments are not checked against the definition here: the caller speaks the API's own
 language; only the path must be one of its operations.
 """
@@ -91,6 +92,7 @@ async def pass_through(
         response = await send(exchange)
         if wants_polling(response):
             response, _polls = await road.poll(send, exchange, response)
+        response, _pages = await road.merge_pages(send, exchange, response)
         return response
 
     response = await guarded(db, call, answer)
