@@ -26,8 +26,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.services._invoke_kit import echo_app, echo_package
 
+from tests.services._invoke_kit import echo_app, echo_package
 from tether import services
 from tether.api import create_app, serve_in_thread
 from tether.config import load_settings
