@@ -247,6 +247,7 @@ class FlowRuntime:
                 cancelled=self._cancelled.__contains__,
                 writer=self.writer,
                 claimed=self._claimed.pop(run_id, None),
+                keyring=self.keyring,
             )
         finally:
             self._respond(run_id, None)
