@@ -44,10 +44,12 @@ class _Reader:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self.wide = data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:4]
         self.stack: list[_Element] = []
         self.root: _Element | None = None
         self.in_cdata = False
         self.declaration: dict[str, str] = {}
+        self.prolog: list[tuple[str, Any]] = []  # processing instructions and DOCTYPE before the root
         parser = expat.ParserCreate()  # no namespace processing: 'x:name' and 'xmlns:x' stay as written
         parser.StartElementHandler = self.start
         parser.EndElementHandler = self.end
@@ -57,6 +59,8 @@ class _Reader:
         parser.CommentHandler = self.comment
         parser.XmlDeclHandler = self.xml_declaration
         parser.EntityDeclHandler = self.refuse_entity
+        parser.ProcessingInstructionHandler = self.instruction
+        parser.StartDoctypeDeclHandler = self.doctype
         self.parser = parser
 
     def read(self) -> _Element:
@@ -68,7 +72,7 @@ class _Reader:
         return self.root
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
-        element = _Element(name, attributes)
+        element = _Element(name, attributes, self_closed=self._self_closed(self.parser.CurrentByteIndex))
         if self.stack:
             self.stack[-1].children.append(("element", element))
         else:
@@ -76,9 +80,27 @@ class _Reader:
         self.stack.append(element)
 
     def end(self, name: str) -> None:
-        element = self.stack.pop()
-        at = self.parser.CurrentByteIndex
-        element.self_closed = not element.children and self.data[at : at + 2] != b"</"
+        self.stack.pop()  # expat checked the names match
+
+    def _self_closed(self, at: int) -> bool:
+        """Whether the start tag at byte ``at`` ends in ``/>`` (``<t/>`` is null, ``<t></t>`` is "").
+
+        expat reports both alike, so the tag's bytes are read: up to the first ``>`` outside a
+        quoted attribute value. Only for 8-bit encodings; a UTF-16 document reads as ``<t></t>``.
+        """
+        data = self.data
+        if self.wide or at < 0 or data[at : at + 1] != b"<":
+            return False
+        quote = 0
+        for index in range(at + 1, len(data)):
+            byte = data[index]
+            if quote:
+                quote = 0 if byte == quote else quote
+            elif byte in (0x22, 0x27):  # " and '
+                quote = byte
+            elif byte == 0x3E:  # >
+                return data[index - 1] == 0x2F  # /
+        return False
 
     def text(self, data: str) -> None:
         if not self.stack:
@@ -106,6 +128,17 @@ class _Reader:
         if self.stack:
             self.stack[-1].children.append(("comment", data))
 
+    def instruction(self, target: str, data: str) -> None:
+        node = ("?" + target, data)
+        if self.stack:
+            self.stack[-1].children.append(("instruction", node))
+        else:
+            self.prolog.append(node)
+
+    def doctype(self, name: str, system: str | None, public: str | None, has_internal_subset: int) -> None:
+        fields = {"@name": name, "@public": public, "@system": system}
+        self.prolog.append(("!DOCTYPE", {key: value for key, value in fields.items() if value is not None}))
+
     def xml_declaration(self, version: str | None, encoding: str | None, standalone: int) -> None:
         for name, value in (("version", version), ("encoding", encoding)):
             if value is not None:
@@ -129,6 +162,8 @@ def _nodes(element: _Element) -> list[tuple[str, Any]]:
             nodes.append(("#cdata-section", value))
         elif kind == "comment":
             nodes.append(("#comment", value))
+        elif kind == "instruction":
+            nodes.append(value)
     return nodes
 
 
@@ -154,6 +189,7 @@ def xml_to_json(data: bytes) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if reader.declaration:
         result["?xml"] = reader.declaration
+    result.update(reader.prolog)
     result[root.name] = _convert(root)
     return result
 
@@ -184,12 +220,25 @@ def _checked_name(name: str) -> str:
     return name
 
 
-def _write_element(out: list[str], name: str, value: Any) -> None:
+def _attribute_name(name: str, prefixes: frozenset[str]) -> str:
+    """An attribute's name as written: a prefix no ``xmlns:`` declares is dropped, as Newtonsoft does
+    (``{"A": {"@xsi:nil": true}}`` gives ``<A nil="true" />``)."""
+    prefix, _, local = name.rpartition(":")
+    if prefix and prefix not in prefixes and prefix not in ("xmlns", "xml"):
+        return _checked_name(local)
+    return _checked_name(name)
+
+
+def _instruction(name: str, value: Any) -> str:
+    return f"<?{_checked_name(name[1:])} {_text(value)}?>"
+
+
+def _write_element(out: list[str], name: str, value: Any, prefixes: frozenset[str]) -> None:
     if isinstance(value, list):
         for item in value:
             if isinstance(item, list):
                 raise ValueError(f"the property '{name}' holds an array inside an array")
-            _write_element(out, name, item)
+            _write_element(out, name, item, prefixes)
         return
     out.append("<" + _checked_name(name))
     if value is None:
@@ -198,15 +247,17 @@ def _write_element(out: list[str], name: str, value: Any) -> None:
     if not isinstance(value, dict):
         out.append(">" + _escape(_text(value)) + f"</{name}>")
         return
+    declared = {key[len("@xmlns:") :] for key in value if key.startswith("@xmlns:")}
+    scope = prefixes | declared
     for key, item in value.items():
         if key.startswith("@"):
-            out.append(f' {_checked_name(key[1:])}="{_escape(_text(item), attribute=True)}"')
+            out.append(f' {_attribute_name(key[1:], scope)}="{_escape(_text(item), attribute=True)}"')
     content: list[str] = []
     for key, item in value.items():
         items = item if isinstance(item, list) else [item]
         if key.startswith("@"):
             continue
-        if key == "#text" or key == "#whitespace" or key == "#significant-whitespace":
+        if key in ("#text", "#whitespace", "#significant-whitespace"):
             content.extend(_escape(_text(piece)) for piece in items)
         elif key == "#cdata-section":
             for piece in items:
@@ -216,28 +267,54 @@ def _write_element(out: list[str], name: str, value: Any) -> None:
                 content.append(f"<![CDATA[{text}]]>")
         elif key == "#comment":
             content.extend(f"<!--{_text(piece)}-->" for piece in items)
+        elif key.startswith("?"):
+            content.extend(_instruction(key, piece) for piece in items)
         else:
-            _write_element(content, key, item)
+            _write_element(content, key, item, scope)
     out.append(">" + "".join(content) + f"</{name}>" if content else " />")
 
 
+def _doctype(value: Any) -> str:
+    fields = value if isinstance(value, dict) else {}
+    name = _checked_name(_text(fields.get("@name")))
+    public, system = fields.get("@public"), fields.get("@system")
+    if public is not None:
+        return f'<!DOCTYPE {name} PUBLIC "{_text(public)}" "{_text(system)}">'
+    if system is not None:
+        return f'<!DOCTYPE {name} SYSTEM "{_text(system)}">'
+    return f"<!DOCTYPE {name}>"
+
+
 def json_to_xml(value: Any) -> bytes:
-    """Convert a JSON object with a single root property into an XML document."""
+    """Convert a JSON object with a single root property into an XML document.
+
+    Besides the root element, the object may hold the declaration (``?xml``), processing
+    instructions (``?name``) and ``!DOCTYPE``, written before the root in their order.
+    """
     if not isinstance(value, dict):
         raise ValueError("only a JSON object with a single root property can be converted to XML")
-    roots = {name: child for name, child in value.items() if name not in _SKIPPED_ROOT_KEYS}
+    roots = {
+        name: child
+        for name, child in value.items()
+        if name not in _SKIPPED_ROOT_KEYS and not name.startswith(("?", "!"))
+    }
     if len(roots) != 1:
         raise ValueError(f"the JSON object must have exactly one root property, not {len(roots)}")
-    ((name, child),) = roots.items()
+    ((root_name, child),) = roots.items()
     if isinstance(child, list):
         raise ValueError("the root property of the JSON object can't be an array")
     out: list[str] = []
-    declaration = value.get("?xml")
-    if isinstance(declaration, dict):
-        pairs = "".join(f' {k[1:]}="{_escape(_text(v), attribute=True)}"' for k, v in declaration.items())
-        out.append(f"<?xml{pairs}?>")
     try:
-        _write_element(out, name, child)
+        for name, item in value.items():
+            if name == "?xml" and isinstance(item, dict):
+                pairs = "".join(f' {k[1:]}="{_escape(_text(v), attribute=True)}"' for k, v in item.items())
+                out.append(f"<?xml{pairs}?>")
+            elif name == "!DOCTYPE":
+                out.append(_doctype(item))
+            elif name.startswith("?") and name != "?xml":
+                out.append(_instruction(name, item))
+            elif name == root_name:
+                _write_element(out, name, child, frozenset())
     except ValueError as exc:
         raise ValueError(f"the JSON can't be converted to XML: {exc}") from exc
     return "".join(out).encode("utf-8")
