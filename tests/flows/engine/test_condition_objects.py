@@ -15,7 +15,6 @@ import pytest
 
 from tests.flows.engine._support import definition, run
 
-
 LENGTH_IS_ONE = {"and": [{"equals": [{"length": ["@triggerBody()"]}, 1]}]}
 
 
