@@ -12,6 +12,8 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from tether.errors import InputError, NotFound
 from tether.secrets import KeyRing
 from tether.services._access import Principal, require_role, resolve_environment
@@ -113,23 +115,28 @@ def delete_environment_variable(db: Database, principal: Principal, environment:
         )
 
 
-def environment_values(db: Database, flow_id: str, keyring: KeyRing | None) -> dict[str, str]:
+def environment_values(
+    db: Database, flow_id: str, keyring: KeyRing | None, *, session: Session | None = None
+) -> dict[str, str]:
     """The variables of ``flow_id``'s environment as a run reads them (secure ones decrypted).
 
     No permission check: the run engine reads them for a flow an environment member saved. Without
-    a key ring (an engine used as a library), secure variables are left out.
+    a key ring (an engine used as a library), secure variables are left out. ``session``: read in
+    the caller's open session (SQLite allows one writer: a second session would wait on the first).
     """
-    with db.session() as session:
-        flow = session.get(Flow, flow_id)
-        if flow is None:
-            return {}
-        values: dict[str, str] = {}
-        for row in EnvironmentVariables(session).list(flow.environment_id):
-            if not row.secure:
-                values[row.name] = row.value
-            elif keyring is not None:
-                values[row.name] = keyring.decrypt_text(row.value)
-        return values
+    if session is None:
+        with db.session() as own:
+            return environment_values(db, flow_id, keyring, session=own)
+    flow = session.get(Flow, flow_id)
+    if flow is None:
+        return {}
+    values: dict[str, str] = {}
+    for row in EnvironmentVariables(session).list(flow.environment_id):
+        if not row.secure:
+            values[row.name] = row.value
+        elif keyring is not None:
+            values[row.name] = keyring.decrypt_text(row.value)
+    return values
 
 
 _flow_values: weakref.WeakKeyDictionary[Database, ReadCache[dict[str, str]]] = weakref.WeakKeyDictionary()
