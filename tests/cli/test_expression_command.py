@@ -35,3 +35,25 @@ def test_bad_context_file_is_one_line(tmp_path: Path) -> None:
     result = _run("@1", "-c", str(context))
     assert result.exit_code == 2
     assert f"{context}:1:2: invalid JSON" in result.output
+
+
+def test_output_is_one_line_when_piped_or_asked() -> None:
+    # CliRunner's stdout is not a terminal: compact by default, as a script piping the output wants.
+    piped = _run("json('{\"a\": [1, 2], \"b\": {\"c\": null}}')")
+    assert piped.exit_code == 0, piped.output
+    assert piped.output == '{"a":[1,2],"b":{"c":null}}\n'
+    assert _run("createArray(1, 2)", "--compact").output == "[1,2]\n"
+    indented = _run("createArray(1, 2)", "--indent")
+    assert indented.output == "[\n  1,\n  2\n]\n"
+
+
+def test_text_with_templates_is_evaluated_as_a_template() -> None:
+    result = _run("Hello @{toUpper('ada')}, you have @{add(1, 2)} items")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == "Hello ADA, you have 3 items"
+    broken = _run("Hello @{toUpper('ada'}")
+    assert broken.exit_code == 2 and "expected" in broken.output and "Traceback" not in broken.output
+
+
+def test_decimal_prints_with_its_scale() -> None:
+    assert _run("decimal('5.0000')").output == "5.0000\n"

@@ -84,3 +84,19 @@ def test_flow_validate_offline_exit_codes(tmp_path) -> None:
     unreadable = runner.invoke(app, ["flow", "validate", str(broken)])
     assert unreadable.exit_code == 2
     assert f"{broken}:1:" in unreadable.output and "Traceback" not in unreadable.output
+
+
+def test_flow_validate_reports_a_schema_that_cannot_compile(tmp_path) -> None:
+    """Issue 13: caught offline, before any call could meet it (it was a 500 at call time)."""
+    source = Path(__file__).parents[1] / "flows" / "data" / "docs-response-headers.json"
+    definition = json.loads(source.read_text())
+    definition["triggers"]["manual"]["inputs"]["schema"]["properties"]["name"]["pattern"] = "[a-"
+    file = tmp_path / "workflow.json"
+    file.write_text(json.dumps({"definition": definition}))
+    result = CliRunner().invoke(app, ["flow", "validate", str(file), "--json"])
+    assert result.exit_code == 1, result.output
+    [checked] = json.loads(result.output)["results"]
+    [issue] = checked["issues"]
+    assert issue["code"] == "flow/invalid-trigger-schema"
+    assert issue["pointer"].endswith("/triggers/manual/inputs/schema/properties/name/pattern")
+    assert "[a-" in issue["message"]

@@ -56,7 +56,14 @@ def _loopback_allowed(db, admin, team) -> None:
 
 def _flow(uri: str = "http://127.0.0.1:9/") -> dict[str, Any]:
     return {
-        "triggers": {"manual": {"type": "Request", "kind": "Http", "inputs": {"schema": {"type": "object"}}}},
+        "triggers": {
+            "manual": {
+                "type": "Request",
+                "kind": "Http",
+                "inputs": {"schema": {"type": "object"}},
+                "operationOptions": "EnableSchemaValidation",
+            }
+        },
         "actions": {
             "Init": {
                 "type": "InitializeVariable",
@@ -266,7 +273,7 @@ def test_request_trigger_signature(db, team, admin) -> None:
             invoke_trigger(
                 db, flow.id, "manual", sig=bad, key=KEY, method="POST", headers={}, queries={}, body={}
             )
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(InputError, match="does not match the trigger's schema"):
         invoke_trigger(
             db, flow.id, "manual", sig=sig, key=KEY, method="POST", headers={}, queries={}, body=[1]
         )

@@ -27,6 +27,7 @@ from tether.services import (
     list_runs,
     rotate_keys,
     set_environment_settings,
+    set_environment_variable,
     set_flow_enabled,
     update_flow,
 )
@@ -257,3 +258,21 @@ def test_http_webhook_obeys_the_environment_network_policy(db, admin, team, even
     _drive(db, ring, steps)
     assert api.plain_calls() == [("subscribe", "orders")]  # nothing reached the service while refused
     assert (_state(db, flow.id) or {}).get("subscribed") is True
+
+
+def test_trigger_inputs_read_environment_variables(db, admin, team, events, ring) -> None:
+    """Issue 13: a Standard definition's trigger reads its endpoint and key with appsetting()."""
+    api, url = events
+    set_environment_settings(db, admin, team, network_allow=["127.0.0.1"])
+    set_environment_variable(db, admin, team, "Hooks.BaseUrl", url)
+    set_environment_variable(db, admin, team, "Hooks.Password", "env-pa55", secure=True, keyring=ring)
+    trigger = http_webhook("@{appsetting('Hooks.BaseUrl')}", unsubscribe=False)
+    trigger["inputs"]["subscribe"]["authentication"]["password"] = "@appsetting('Hooks.Password')"
+    create_flow(db, admin, team, _flow(trigger), name="from-env")
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.tick()
+
+    _drive(db, ring, steps)
+    assert api.plain_calls() == [("subscribe", "orders")]
+    assert api.plain[0]["authorization"] == "Basic " + base64.b64encode(b"hook:env-pa55").decode()

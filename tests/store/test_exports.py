@@ -16,6 +16,8 @@ def test_store_exports() -> None:
             "current_revision", "head_revision", "migrate", "new_id", "utcnow",
             # Flows and runs (issue "Triggers and flows")
             "Flow", "FlowRun", "FlowRuns", "FlowTick", "FlowTrigger", "FlowTriggers", "Flows", "RunAction",
+            # Environment variables (issue 13)
+            "EnvironmentVariable", "EnvironmentVariables",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -52,6 +54,9 @@ def test_services_exports() -> None:
             "ConnectionNeedsAttention", "ConnectorCache", "ConnectorRuntime",
             "ConnectorTriggers", "FlowConnectorCaller",
             "InvokeAnswer", "PassThrough", "invoke_operation", "pass_through",
+            # Environment variables (issue 13)
+            "EnvironmentVariableInfo", "delete_environment_variable", "list_environment_variables",
+            "set_environment_variable",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

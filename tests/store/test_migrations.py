@@ -17,6 +17,7 @@ TABLES = {
     "flow_runs",
     "flow_ticks",
     "flow_triggers",
+    "environment_variables",
     "flows",
     "run_actions",
     "install_secrets",
@@ -32,7 +33,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0005"
+        assert current_revision(db) == head_revision() == "0006_environment_variables"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

@@ -50,6 +50,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Platform administration (platform admins only)."),
     "flow": ("tether.cli.flow", "app",
         "Workflow definitions (Logic Apps workflow definition language)."),
+    "env": ("tether.cli.env", "app",
+        "Environment settings."),
     "expression": ("tether.cli.expression", "app",
         "The workflow expression language, offline."),
     "import": ("tether.cli.importing", "import_app",

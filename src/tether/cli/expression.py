@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tether.cli._output import friendly, print_json
+from tether.cli._output import friendly
 from tether.errors import InputError
 
 __all__ = ["app"]
@@ -29,11 +30,25 @@ def evaluate(
             "utcNow (a fixed clock) and seed (repeatable rand/guid).",
         ),
     ] = None,
+    compact: Annotated[
+        bool | None,
+        typer.Option(
+            "--compact/--indent",
+            help="One line of JSON (the default when stdout is not a terminal) or indented JSON "
+            "(the default on a terminal).",
+        ),
+    ] = None,
 ) -> None:
-    """Evaluate EXPRESSION and print the result as JSON (errors show the column with a caret)."""
-    from tether.flows.expressions import evaluate_for_cli
+    """Evaluate EXPRESSION and print the result as JSON (errors show the column with a caret).
 
-    print_json(evaluate_for_cli(expression, _context(context)))
+    EXPRESSION may be bare (``add(1, 2)``), start with ``@``, or be text with ``@{...}`` templates.
+    """
+    from tether.flows.expressions import evaluate_for_cli, render_json
+
+    value = evaluate_for_cli(expression, _context(context))
+    one_line = not sys.stdout.isatty() if compact is None else compact
+    sys.stdout.write(render_json(value, compact=one_line) + "\n")
+    sys.stdout.flush()
 
 
 def _context(path: Path | None) -> dict[str, Any] | None:

@@ -47,10 +47,11 @@ def services_advance(database: Database, settings: Settings) -> tuple[Advance, C
     """A worker process's ``advance(run_id)`` and the coroutine that closes what it opened."""
     engine, connectors = engine_services(database, settings)
     publisher = ResponsePublisher(settings.broker_url)
+    keyring = KeyRing.from_settings(settings)  # decrypts the environments' secure variables
 
     async def advance(run_id: str) -> None:
         await services.advance_run(
-            database, run_id, engine, instance=FLEET_INSTANCE, on_response=publisher.publish
+            database, run_id, engine, instance=FLEET_INSTANCE, on_response=publisher.publish, keyring=keyring
         )
         # The run ended (or was already over): a caller still waiting gets "no response" now rather
         # than at its timeout. Not on errors: then the run is resumed elsewhere and may still answer.

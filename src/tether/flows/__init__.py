@@ -13,6 +13,7 @@ from tether.flows._definition import (
     load_flow,
     validate_flow,
 )
+from tether.flows._request import match_relative_path, relative_path
 
 __all__ = [
     "RUN_AFTER_STATUSES",
@@ -25,5 +26,7 @@ __all__ = [
     "TriggerSpec",
     "ensure_valid",
     "load_flow",
+    "match_relative_path",
+    "relative_path",
     "validate_flow",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 
 from tether.definition import escape_pointer
 from tether.errors import InputError, ValidationFailed
+from tether.flows._request_checks import request_trigger_problems, response_problems
 from tether.flows.expressions import ExpressionError, parse
 
 __all__ = [
@@ -194,6 +195,9 @@ def validate_flow(flow: FlowDefinition, *, resolve: OperationResolver | None = N
             _resolved(resolve, trigger, issues)
         elif trigger.type == "HttpWebhook":
             issues.extend(_http_webhook_issues(trigger))
+        elif trigger.type == "Request":
+            problems = request_trigger_problems(trigger.raw, trigger.pointer)
+            issues.extend(FlowIssue(*problem) for problem in problems)
         issues.extend(_expression_issues(trigger.raw, trigger.pointer))
     _check_scope(flow.actions, issues, resolve)
     issues.extend(_expression_issues(flow.outputs, flow.pointer + "/outputs"))
@@ -314,6 +318,8 @@ def _check_scope(
             issues.append(_unsupported("action", action.type, action.pointer, SUPPORTED_ACTIONS))
         elif resolve is not None and action.type in {"ApiConnection", "OpenApiConnection"}:
             _resolved(resolve, action, issues)
+        elif action.type == "Response":
+            issues.extend(FlowIssue(*problem) for problem in response_problems(action.raw, action.pointer))
         issues.extend(_expression_issues(_own_fields(action.raw), action.pointer))
         for nested in action.branches.values():
             _check_scope(nested, issues, resolve)

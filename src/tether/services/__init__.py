@@ -51,6 +51,12 @@ from tether.services._consent import (
     open_consent,
     read_consent_cookie,
 )
+from tether.services._environment_variables import (
+    EnvironmentVariableInfo,
+    delete_environment_variable,
+    list_environment_variables,
+    set_environment_variable,
+)
 from tether.services._environments import (
     DEFAULT_ENVIRONMENT,
     EnvironmentInfo,
@@ -146,6 +152,7 @@ __all__ = [
     "ConsentStart",
     "EnvironmentInfo",
     "EnvironmentSettingsInfo",
+    "EnvironmentVariableInfo",
     "FlowConnectorCaller",
     "FlowInfo",
     "FlowRuntime",
@@ -186,6 +193,7 @@ __all__ = [
     "create_user",
     "delete_connection",
     "delete_connector",
+    "delete_environment_variable",
     "delete_flow",
     "get_connection",
     "get_connector",
@@ -199,6 +207,7 @@ __all__ = [
     "invoke_trigger",
     "list_connections",
     "list_connectors",
+    "list_environment_variables",
     "list_environments",
     "list_flows",
     "list_members",
@@ -215,6 +224,7 @@ __all__ = [
     "rollback_connector",
     "rotate_keys",
     "set_environment_settings",
+    "set_environment_variable",
     "set_flow_enabled",
     "set_redirect_mode",
     "slugify",

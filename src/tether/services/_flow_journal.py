@@ -52,6 +52,8 @@ from tether.flows.engine import (
     history_view,
 )
 from tether.flows.engine.actions import ACTIONS
+from tether.secrets import KeyRing
+from tether.services._environment_variables import flow_environment_values
 from tether.services._flow_writer import JournalWriter
 from tether.services._network import flow_network_policy
 from tether.store import Database, FlowRuns, utcnow
@@ -316,10 +318,12 @@ async def advance_run(
     journal_factory: Callable[..., DbJournal] = DbJournal,
     writer: JournalWriter | None = None,
     claimed: ClaimedRun | None = None,
+    keyring: KeyRing | None = None,
 ) -> RunOutcome | None:
     """Claim, execute or resume, and finish one run; None when the run is not ours to advance.
 
     ``claimed``: the run as its creator claimed it for this process (nothing to read back).
+    ``keyring`` decrypts the environment's secure variables (without it the run sees only the others).
     """
     run = claimed if claimed is not None else await asyncio.to_thread(claim_run, db, run_id, instance)
     if run is None:
@@ -330,6 +334,7 @@ async def advance_run(
         trigger=run.trigger,
         parameters=run.parameters,
         network_policy=await flow_network_policy(db, run.flow_id),
+        app_settings=await flow_environment_values(db, run.flow_id, keyring),
         workflow={
             "id": run.flow_id,
             "name": run.flow_id,

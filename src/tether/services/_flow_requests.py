@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from tether.errors import AuthError, Conflict, InputError, NotFound
-from tether.flows import FlowDefinition
+from tether.flows import FlowDefinition, match_relative_path, relative_path
 from tether.flows.engine import redact_headers, request_trigger_result, validate_trigger_body
 from tether.services._access import Principal, require_role, resolve_environment
 from tether.services._flow_journal import EMPTY_PROGRESS, compiled_definition, encode
@@ -56,7 +56,10 @@ def callback_url(
                 f"flow {row.name!r} has a {trigger.type} trigger; only Request triggers have a URL"
             )
         signature = trigger_signature(key, row.id, trigger.name)
-        return f"{public_url}/api/v1/flows/{row.id}/triggers/{trigger.name}/invoke?sig={signature}"
+        template = relative_path(trigger.raw)
+        # As Logic Apps' listCallbackUrl: a relativePath shows as a template the caller fills in.
+        route = f"paths/invoke/{template}" if template else "invoke"
+        return f"{public_url}/api/v1/flows/{row.id}/triggers/{trigger.name}/{route}?sig={signature}"
 
 
 def check_trigger_signature(key: bytes, flow_id: str, trigger_name: str, sig: str | None) -> None:
@@ -112,10 +115,14 @@ def accept_request(
     headers: Mapping[str, str],
     queries: Mapping[str, str],
     body: Any,
-    path_parameters: Mapping[str, str] | None = None,
+    path: str = "",
 ) -> dict[str, Any]:
-    """Check a call of the flow's Request trigger (name, on/off, method, body schema) and return
-    the trigger result the run starts with."""
+    """Check a call of the flow's Request trigger (name, on/off, method, relative path, body schema)
+    and return the trigger result the run starts with.
+
+    ``path`` is what follows ``/paths/invoke/`` in the URL; it must fit the trigger's
+    ``relativePath`` (``customers/{id}``), whose parameters become ``relativePathParameters``.
+    """
     trigger = target.definition.trigger
     if trigger is None or trigger.name != trigger_name or trigger.type != "Request":
         raise NotFound(f"flow has no Request trigger named {trigger_name!r}")
@@ -125,6 +132,15 @@ def accept_request(
     wanted = inputs.get("method") if isinstance(inputs, dict) else None
     if wanted and str(wanted).upper() != method.upper():
         raise InputError(f"this trigger accepts {str(wanted).upper()} requests, not {method.upper()}")
+    template, given = relative_path(trigger.raw), path.strip("/")
+    path_parameters = None
+    if template or given:
+        path_parameters = match_relative_path(template, given)
+        if path_parameters is None:
+            wanted = f"paths/invoke/{template}" if template else "invoke (it has no relativePath)"
+            raise NotFound(
+                f"no route for '{given}': call this trigger at .../triggers/{trigger.name}/{wanted}"
+            )
     validate_trigger_body(trigger, body)
     safe = redact_headers({"headers": dict(headers)})["headers"]
     return request_trigger_result(
@@ -180,7 +196,7 @@ def invoke_trigger(
     headers: Mapping[str, str],
     queries: Mapping[str, str],
     body: Any,
-    path_parameters: Mapping[str, str] | None = None,
+    path: str = "",
 ) -> tuple[RunInfo, bool]:
     """Fire a Request trigger from its signed URL; returns the run (Waiting) and whether the flow
     answers synchronously (it has a Response action). No principal: the signature is the credential.
@@ -196,7 +212,7 @@ def invoke_trigger(
         headers=headers,
         queries=queries,
         body=body,
-        path_parameters=path_parameters,
+        path=path,
     )
     with db.session() as session:
         row = Flows(session).get(flow_id)

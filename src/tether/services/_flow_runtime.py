@@ -158,6 +158,7 @@ class FlowRuntime:
         headers: Mapping[str, str],
         queries: Mapping[str, str],
         body: Any,
+        path: str = "",
     ) -> tuple[str, asyncio.Future[dict[str, Any] | None] | None]:
         """Fire a Request trigger from its signed URL: the new run's id, and the future of its
         Response's answer when the flow has one (await it with :meth:`wait_response`).
@@ -170,7 +171,9 @@ class FlowRuntime:
             stamp = self._targets.stamp()
             target = await asyncio.to_thread(request_target, self.db, flow_id)
             self._targets.put(flow_id, target, stamp)
-        result = accept_request(target, trigger, method=method, headers=headers, queries=queries, body=body)
+        result = accept_request(
+            target, trigger, method=method, headers=headers, queries=queries, body=body, path=path
+        )
         here = isinstance(self.executor, EmbeddedExecutor)
         run_id, now = new_id(), utcnow()
         values = run_values(
@@ -244,6 +247,7 @@ class FlowRuntime:
                 cancelled=self._cancelled.__contains__,
                 writer=self.writer,
                 claimed=self._claimed.pop(run_id, None),
+                keyring=self.keyring,
             )
         finally:
             self._respond(run_id, None)

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from tether.errors import InputError, TetherError
 from tether.flows import TriggerSpec, load_flow
 from tether.flows.engine import ActionFailure, isoformat
 from tether.flows.expressions import ExpressionContext, evaluate
 from tether.services._connection_call import PreparedCall, prepare_by_id
+from tether.services._environment_variables import environment_values
 from tether.services._flow_connector import FlowConnectorCaller
 from tether.services._flow_runs import run_parameters, trigger_signature
 from tether.store import Database, Flow, FlowTrigger, FlowTriggers, utcnow
@@ -152,7 +153,12 @@ class TriggerContext:
         """The trigger's inputs with expressions evaluated, and the run parameters they used."""
         parameters = run_parameters(flow)
         context = ExpressionContext(
-            parameters=parameters, callback_url=lambda: self.callback_url(flow.id, trigger.name)
+            parameters=parameters,
+            callback_url=lambda: self.callback_url(flow.id, trigger.name),
+            # Standard definitions read endpoints and keys with appsetting() in trigger inputs too.
+            app_settings=environment_values(
+                self.db, flow.id, self.caller.keyring, session=object_session(flow)
+            ),
         )
         return evaluate(trigger.raw.get("inputs"), context), parameters
 

@@ -17,7 +17,7 @@ from tether.errors import PermissionDenied
 from tether.secrets import KeyRing
 from tether.services._access import Principal
 from tether.services._flow_http_webhook import reencrypt_unsubscribe_calls
-from tether.store import AuditLog, Connections, Database, PendingConsent
+from tether.store import AuditLog, Connections, Database, EnvironmentVariables, PendingConsent
 
 __all__ = ["KeyRotation", "rotate_keys"]
 
@@ -69,6 +69,8 @@ def rotate_keys(
         repo = Connections(session)
         for secret in repo.install_secrets():
             secret.value = again(secret.value) or secret.value
+        for variable in EnvironmentVariables(session).all_secure():  # secure environment variables
+            variable.value = again(variable.value) or variable.value
         AuditLog(session).record(
             "keys.rotate", actor=principal.username, detail={"reencrypted": counts[0], "current": counts[1]}
         )

@@ -24,6 +24,7 @@ from tether.store._connections import (
 from tether.store._connectors import Connectors
 from tether.store._direct import DirectConnection
 from tether.store._engine import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseUnavailable, create_engine_for
+from tether.store._environment_variables import EnvironmentVariable, EnvironmentVariables
 from tether.store._flow_runs import FlowRuns
 from tether.store._flow_triggers import FlowTrigger, FlowTriggers
 from tether.store._flows import Flow, FlowRun, Flows, FlowTick, RunAction
@@ -63,6 +64,8 @@ __all__ = [
     "Environment",
     "EnvironmentMember",
     "EnvironmentSetting",
+    "EnvironmentVariable",
+    "EnvironmentVariables",
     "Environments",
     "Flow",
     "FlowRun",

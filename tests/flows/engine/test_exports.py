@@ -14,8 +14,8 @@ def test_engine_exports() -> None:
             "NoConnectorRuntime", "Recurrence", "RecurrenceError", "RetryPolicy", "Run", "RunJournal",
             "RunOutcome", "RunSpec", "RunState", "SimulatedCrash", "SystemClock", "VirtualClock",
             "duration_seconds", "execute_run", "history_view", "idempotency_key", "isoformat",
-            "manual_trigger_result", "recurrence_trigger_result", "redact_headers", "request_trigger_result",
-            "scope_status", "validate_trigger_body",
+            "form_body", "manual_trigger_result", "recurrence_trigger_result", "redact_headers",
+            "request_trigger_result", "scope_status", "validate_trigger_body",
         ]
     )  # fmt: skip
     for name in tether.flows.engine.__all__:

@@ -17,7 +17,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(expressions.__all__) == sorted([
         "FUNCTIONS", "NO_ITEM", "Duration", "Expression", "ExpressionContext", "ExpressionError",
         "ExpressionEvaluationError", "Function", "context_from_json", "evaluate", "evaluate_expression",
-        "evaluate_for_cli", "evaluate_parsed", "parse", "parse_duration",
+        "evaluate_for_cli", "evaluate_parsed", "parse", "parse_duration", "render_json",
     ])  # fmt: skip
     for name in expressions.__all__:
         assert hasattr(expressions, name)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._deps import CurrentPrincipal, Db
+from tether.api.routes.connections import Keys
 
 router = APIRouter(tags=["environments"])
 
@@ -17,6 +18,13 @@ router = APIRouter(tags=["environments"])
 class EnvironmentRequest(BaseModel):
     name: str = Field(description="A short name used in URLs, e.g. 'sales-dev'.")
     display_name: str | None = None
+
+
+class VariableRequest(BaseModel):
+    value: str = Field(description="The value flows read with appSetting('NAME') (or parameters('NAME')).")
+    secure: bool = Field(
+        default=False, description="Encrypt it at rest and never show it back (keys, passwords)."
+    )
 
 
 class MemberRequest(BaseModel):
@@ -56,3 +64,29 @@ def add_member(env: str, body: MemberRequest, db: Db, principal: CurrentPrincipa
 )
 def remove_member(env: str, username: str, db: Db, principal: CurrentPrincipal) -> None:
     services.remove_member(db, principal, env, username)
+
+
+@router.get("/environments/{env}/variables", summary="List an environment's variables (secure values hidden)")
+def list_variables(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"items": [asdict(v) for v in services.list_environment_variables(db, principal, env)]}
+
+
+@router.put(
+    "/environments/{env}/variables/{name}", summary="Set an environment variable (environment admins)"
+)
+def set_variable(
+    env: str, name: str, body: VariableRequest, db: Db, principal: CurrentPrincipal, keys: Keys
+) -> dict[str, Any]:
+    variable = services.set_environment_variable(
+        db, principal, env, name, body.value, secure=body.secure, keyring=keys
+    )
+    return asdict(variable)
+
+
+@router.delete(
+    "/environments/{env}/variables/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an environment variable (environment admins)",
+)
+def delete_variable(env: str, name: str, db: Db, principal: CurrentPrincipal) -> None:
+    services.delete_environment_variable(db, principal, env, name)

@@ -20,6 +20,7 @@ from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.api._flow_runtime import flow_runtime
 from tether.errors import NotFound
+from tether.flows.engine import form_body
 from tether.services import FlowRuntime
 
 router = APIRouter(tags=["flows"])
@@ -193,6 +194,8 @@ def cancel_run(
 def _parse_body(raw: bytes, content_type: str) -> Any:
     if not raw:
         return None
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return form_body(raw, content_type)
     if "json" in content_type or not content_type:
         try:
             return json.loads(raw)
@@ -207,7 +210,7 @@ def _parse_body(raw: bytes, content_type: str) -> Any:
 
 
 async def invoke_trigger(
-    flow_id: str, trigger: str, request: Request, runtime: Runtime, sig: str | None = None
+    flow_id: str, trigger: str, request: Request, runtime: Runtime, sig: str | None = None, path: str = ""
 ) -> Response:
     # All on the event loop: the flow comes from the runtime's cache, the run row from the
     # journal's writer (a thread only when the database is busy), and the run starts here.
@@ -221,6 +224,7 @@ async def invoke_trigger(
         headers=dict(request.headers),
         queries=queries,
         body=body,
+        path=path,
     )
     headers = {"x-ms-workflow-run-id": run_id}
     if future is not None:
@@ -263,6 +267,17 @@ for _method in _INVOKE_METHODS:
         summary="Fire a Request trigger (signed URL, no token)",
         response_model=None,
         include_in_schema=_method == "POST",
+    )
+    # A trigger with a relativePath ('customers/{id}') is called as Logic Apps' are, at
+    # .../paths/invoke/customers/42; the rest of the path fills relativePathParameters.
+    router.add_api_route(
+        "/flows/{flow_id}/triggers/{trigger}/paths/invoke/{path:path}",
+        invoke_trigger,
+        methods=[_method],
+        summary="Fire a Request trigger that has a relativePath (signed URL, no token)",
+        response_model=None,
+        include_in_schema=_method == "POST",
+        operation_id="invoke_trigger_relative_path",
     )
 
 

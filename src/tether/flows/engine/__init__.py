@@ -30,6 +30,7 @@ from tether.flows.engine._retry import DEFAULT_POLICY, RetryPolicy
 from tether.flows.engine._runner import Run, RunSpec, execute_run, idempotency_key, scope_status
 from tether.flows.engine._services import ConnectorCaller, ConnectorReply, EngineServices, NoConnectorRuntime
 from tether.flows.engine._trigger import (
+    form_body,
     manual_trigger_result,
     recurrence_trigger_result,
     request_trigger_result,
@@ -67,6 +68,7 @@ __all__ = [
     "VirtualClock",
     "duration_seconds",
     "execute_run",
+    "form_body",
     "history_view",
     "idempotency_key",
     "isoformat",

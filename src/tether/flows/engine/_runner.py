@@ -51,6 +51,9 @@ class RunSpec:
     trigger: Mapping[str, Any]
     parameters: Mapping[str, Any] = field(default_factory=dict)
     workflow: Mapping[str, Any] = field(default_factory=dict)
+    # The environment's variables: what appSetting() reads, and parameters() for names the
+    # definition doesn't declare (Standard definitions keep those in parameters.json / app settings).
+    app_settings: Mapping[str, str] = field(default_factory=dict)
     # Where the run's Http actions may connect: the flow's environment's policy (the SSRF guard).
     # None, for the engine used as a library, lets them reach any address.
     network_policy: NetworkPolicy | None = None
@@ -79,6 +82,7 @@ class Run:
             items=frame.items,
             iteration_indexes=frame.iteration_indexes,
             workflow=self.spec.workflow,
+            app_settings=self.spec.app_settings,
             clock=self.services.clock.now,
             rng=self.services.rng,
         )

@@ -8,7 +8,7 @@ the one case-insensitive registry of every Logic Apps function.
 from __future__ import annotations
 
 from ._ast import Expression
-from ._cli import context_from_json, evaluate_for_cli
+from ._cli import context_from_json, evaluate_for_cli, render_json
 from ._context import NO_ITEM, ExpressionContext
 from ._dotnet._timestamps import Duration, parse_duration
 from ._errors import ExpressionError, ExpressionEvaluationError
@@ -32,4 +32,5 @@ __all__ = [
     "evaluate_parsed",
     "parse",
     "parse_duration",
+    "render_json",
 ]

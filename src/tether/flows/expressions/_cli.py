@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from ._context import NO_ITEM, ExpressionContext
 from ._errors import ExpressionError
 from ._evaluator import evaluate_expression
+from ._values import to_json_text
 
-__all__ = ["context_from_json", "evaluate_for_cli"]
+__all__ = ["context_from_json", "evaluate_for_cli", "render_json"]
 
 _KNOWN_KEYS = {
     "parameters", "variables", "trigger", "triggerOutputs", "actions", "results", "item", "items",
@@ -74,24 +74,21 @@ def context_from_json(data: dict[str, Any] | None) -> ExpressionContext:
     )
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
 def evaluate_for_cli(text: str, context_json: dict[str, Any] | None = None) -> Any:
-    """Evaluate ``text`` (with or without a leading ``@``) against a JSON-described context.
+    """Evaluate ``text`` (with or without a leading ``@``, or a text holding ``@{...}``) against a
+    JSON-described context.
 
-    The result is JSON-ready (a ``decimal()`` result becomes a JSON number; wrap it in ``string()``
-    to keep every digit).
+    The result is the runtime value: a ``decimal()`` result stays a ``Decimal`` so that
+    :func:`render_json` prints it with its written scale (``5.0000``), as Logic Apps does.
 
     Raises:
         ExpressionError: bad syntax, or a bad context; ExpressionEvaluationError (a subclass) when
             the expression fails while running.
     """
-    return _plain(evaluate_expression(text, context_from_json(context_json)))
+    return evaluate_expression(text, context_from_json(context_json))
+
+
+def render_json(value: Any, *, compact: bool = True) -> str:
+    """An expression value as JSON text: one line when ``compact`` (Newtonsoft's ``Formatting.None``,
+    what Logic Apps shows and what scripts piping the output want), else indented by two spaces."""
+    return to_json_text(value, indent=None if compact else 2)

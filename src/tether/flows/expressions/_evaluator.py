@@ -10,7 +10,7 @@ from typing import Any
 
 from ._ast import Access, Call, Expression, Interpolation, Literal, Node
 from ._context import ExpressionContext
-from ._errors import ExpressionEvaluationError
+from ._errors import ExpressionError, ExpressionEvaluationError
 from ._parser import parse, parse_bare
 from ._values import to_string, type_name
 from .functions import FUNCTIONS
@@ -174,9 +174,19 @@ def evaluate_expression(text: str, context: ExpressionContext) -> Any:
     """Evaluate one expression, with or without its leading ``@``.
 
     ``"concat('a', 'b')"`` and ``"@concat('a', 'b')"`` both give ``"ab"``. A value that starts with
-    ``@`` follows the template rules of :func:`evaluate` (``@{...}``, ``@@``).
+    ``@`` follows the template rules of :func:`evaluate` (``@{...}``, ``@@``), and so does text that
+    isn't one bare expression but holds ``@{...}`` (``"Hello @{variables('name')}"``), as it would
+    in a definition.
     """
-    expression = parse(text) if text.startswith("@") else parse_bare(text)
+    if text.startswith("@"):
+        expression = parse(text)
+    else:
+        try:
+            expression = parse_bare(text)
+        except ExpressionError:
+            if "@{" not in text:
+                raise
+            expression = parse(text)
     return evaluate_parsed(expression, context)
 
 

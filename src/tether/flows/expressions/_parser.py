@@ -11,7 +11,7 @@ Grammar::
     primary    := string | number | 'true' | 'false' | 'null' | name '(' [expression (',' expression)*] ')'
     postfix    := '?'? ('.' name | '[' expression ']')
     string     := "'" ( [^'] | "''" )* "'"
-    number     := '-'? (digits ('.' digits?)? | '.' digits) (('e' | 'E') ('+' | '-')? digits)?
+    number     := ('-' | '+')? (digits ('.' digits?)? | '.' digits) (('e' | 'E') ('+' | '-')? digits)?
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .functions import FUNCTIONS
 __all__ = ["parse"]
 
 _KEYWORDS = {"true": True, "false": False, "null": None}
+_INT64 = (-(2**63), 2**63 - 1)
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 # Member names after '.' may hold a few more characters than function names (Logic Apps allows
 # e.g. body('x').my-prop); anything else needs the ['...'] form.
@@ -97,7 +98,7 @@ class _Reader:
             raise self.fail("expected an expression, found the end of the expression")
         if char == "'":
             return Literal(self._string(), start)
-        if char.isdigit() or char in "-.":
+        if char.isdigit() or char in "-+.":
             return Literal(self._number(), start)
         if char in _NAME_CHARS:
             name = self._take(_NAME_CHARS)
@@ -141,7 +142,7 @@ class _Reader:
 
     def _number(self) -> int | float:
         text, start = self.text, self.pos
-        pos = start + (text[start] == "-")
+        pos = start + (text[start] in "-+")
         digits_start = pos
         while pos < len(text) and text[pos].isdigit():
             pos += 1
@@ -164,7 +165,16 @@ class _Reader:
                     pos += 1
         self.pos = pos
         literal = text[start:pos]
-        return float(literal) if is_float else int(literal)
+        if is_float:
+            return float(literal)
+        value = int(literal)
+        if not _INT64[0] <= value <= _INT64[1]:
+            raise self.fail(
+                f"the integer {literal} is outside the 64-bit range: write it as a string, or as a "
+                "decimal number such as 1.0E19",
+                at=start,
+            )
+        return value
 
     def _call(self, name: str, start: int) -> Call:
         function = FUNCTIONS.get(name)
@@ -249,6 +259,9 @@ def parse(text: str) -> Expression:
     """
     if text.startswith("@@"):
         return Expression(text, text[1:])
+    if text == "@":
+        # A lone '@' is no expression at all: Logic Apps keeps it as the literal text.
+        return Expression(text, text)
     if text.startswith("@") and not text.startswith("@{"):
         reader = _Reader(text, 1)
         node = reader.expression()

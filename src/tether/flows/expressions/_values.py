@@ -12,19 +12,20 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
 __all__ = [
     "BINARY_TYPE",
     "XML_TYPE",
+    "check_int64",
     "content_bytes",
     "deep_equals",
     "envelope",
     "format_float",
     "is_envelope",
     "is_number",
-    "normalize_int",
     "to_json_text",
     "to_string",
     "type_name",
@@ -59,13 +60,15 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
-def normalize_int(value: int) -> int | float:
-    """Keep an integer result inside .NET's 64-bit range; beyond it the result becomes a Float.
+def check_int64(value: int) -> int:
+    """``value`` if it fits .NET's ``long``; else ``OverflowError`` (Logic Apps fails the expression).
 
-    Logic Apps integers are ``long``; rather than failing a run on overflow we degrade to a double,
-    which is what a JSON consumer of the value would see anyway.
+    Logic Apps integers are 64-bit: ``add(9223372036854775807, 1)`` is an arithmetic-overflow error
+    there, so a flow ported from it must not silently carry on with a rounded Float or a wider integer.
     """
-    return value if _INT64[0] <= value <= _INT64[1] else float(value)
+    if _INT64[0] <= value <= _INT64[1]:
+        return value
+    raise OverflowError(f"the integer {value} is outside the 64-bit range (-2^63 to 2^63-1)")
 
 
 def envelope(data: bytes, content_type: str = BINARY_TYPE) -> dict[str, str]:
@@ -111,15 +114,28 @@ def format_float(value: float) -> str:
     return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
-def _json_default(value: Any) -> Any:
+# Decimals are written with their scale (Newtonsoft writes the .NET decimal 5.0000m as 5.0000), which
+# json.dumps can't do for a number; they travel as marked strings and the marks are swapped back.
+_DECIMAL_MARK = "\u0001tether-decimal:"
+_DECIMAL_IN_JSON = re.compile(r'"\\u0001tether-decimal:([-+0-9.Ee]+)"')
+
+
+def _mark_decimals(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")
+        return _DECIMAL_MARK + (format(value, "f") if value.is_finite() else "0")
+    if isinstance(value, dict):
+        return {name: _mark_decimals(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_mark_decimals(item) for item in value]
+    return value
 
 
-def to_json_text(value: Any) -> str:
-    """Serialize compactly, as Newtonsoft's ``Formatting.None`` does (non-ASCII kept as is)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+def to_json_text(value: Any, *, indent: int | None = None) -> str:
+    """Serialize as Newtonsoft does: compactly (``Formatting.None``) unless ``indent`` is given,
+    non-ASCII kept as is, Decimals with their written scale."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(_mark_decimals(value), separators=separators, ensure_ascii=False, indent=indent)
+    return _DECIMAL_IN_JSON.sub(r"\1", text) if "tether-decimal:" in text else text
 
 
 def to_string(value: Any) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from tether.flows._request import response_headers, response_status_problem
 from tether.flows.engine._conditions import check_condition
 from tether.flows.engine._errors import ActionFailure, RunTerminated
 from tether.flows.engine._step import Outcome, Step
@@ -88,7 +89,14 @@ async def response(step: Step) -> Outcome:
         status = int(status)
     except (TypeError, ValueError) as exc:
         raise ActionFailure("InvalidTemplate", f"statusCode must be a number, not {status!r}") from exc
-    answer = {"statusCode": status, "headers": dict(inputs.get("headers") or {}), "body": inputs.get("body")}
+    problem = response_status_problem(status)
+    if problem:
+        raise ActionFailure("InvalidTemplate", problem)
+    headers = inputs.get("headers") or {}
+    if not isinstance(headers, Mapping):
+        raise ActionFailure("InvalidTemplate", f"headers must be an object, not {headers!r}")
+    # Headers Logic Apps drops (Set-Cookie, Expires, Allow...) never reach the caller, silently.
+    answer = {"statusCode": status, "headers": response_headers(headers), "body": inputs.get("body")}
     step.run.state.response = answer
     await step.run.journal.responded(answer)
     return Outcome(outputs=answer, inputs=inputs)

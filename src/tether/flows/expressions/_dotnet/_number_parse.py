@@ -19,17 +19,19 @@ def _scan(
     text: str, *, decimal: str, group: str, thousands: bool, trailing_sign: bool, currency: str | None
 ) -> Decimal | None:
     s = text.strip()
+    if not s:
+        return None
     negative = False
     # Leading sign, parentheses and currency symbol.
     if s.startswith("(") and s.endswith(")") and trailing_sign:
         negative, s = True, s[1:-1].strip()
     if currency and s.startswith(currency):
         s = s[len(currency) :].strip()
-    if s[:1] in "+-":
+    if s[:1] and s[:1] in "+-":
         negative, s = s[0] == "-", s[1:]
     if currency and s.startswith(currency):
         s = s[len(currency) :].strip()
-    if trailing_sign and s[-1:] in "+-":
+    if trailing_sign and s[-1:] and s[-1:] in "+-":
         if s[-1] == "-":
             negative = True
         s = s[:-1].rstrip()

@@ -71,12 +71,16 @@ def empty(context: ExpressionContext, collection: Any) -> bool:
 @register("first", 1)
 def first(context: ExpressionContext, collection: Any) -> Any:
     items = _collection("first", 0, collection)
+    if isinstance(items, str):
+        return items[:1]  # first('') is '' (a string's first character, as a string)
     return items[0] if items else None
 
 
 @register("last", 1)
 def last(context: ExpressionContext, collection: Any) -> Any:
     items = _collection("last", 0, collection)
+    if isinstance(items, str):
+        return items[-1:]  # last('') is '', not null
     return items[-1] if items else None
 
 
@@ -142,8 +146,13 @@ def union(context: ExpressionContext, *collections: Any) -> Any:
 @register("intersection", 1, None)
 def intersection(context: ExpressionContext, *collections: Any) -> Any:
     if _merge_check("intersection", collections):
-        keys = [k for k in collections[0] if all(k in obj for obj in collections[1:])]
-        return {k: collections[-1][k] for k in keys}
+        # Only the properties every object has *with an equal value* are common to them all.
+        first_object = collections[0]
+        return {
+            key: value
+            for key, value in first_object.items()
+            if all(key in other and deep_equals(value, other[key]) for other in collections[1:])
+        }
     result: list[Any] = []
     for item in collections[0]:
         if all(any(deep_equals(item, other) for other in items) for items in collections[1:]) and not any(

@@ -10,16 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, unquote, unquote_to_bytes
 
 from .._context import ExpressionContext
-from .._dotnet._number_parse import parse_float, parse_integer
+from .._dotnet._number_parse import parse_float
 from .._values import (
     BINARY_TYPE,
     XML_TYPE,
+    check_int64,
     content_bytes,
     envelope,
     is_envelope,
@@ -87,19 +89,34 @@ def int_(context: ExpressionContext, value: Any) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        return value
+        return _int64(value)
     if isinstance(value, float | Decimal):
-        return round(value)  # Convert.ToInt64 rounds half to even, like Python's round()
+        if not math.isfinite(value):
+            raise _not_int64(value)
+        return _int64(round(value))  # Convert.ToInt64 rounds half to even, like Python's round()
     if isinstance(value, str):
-        parsed = parse_integer(value)
-        if parsed is not None:
-            return parsed
-        raise FunctionError(
-            f"The template language function 'int' was invoked with a parameter that is not "
-            f"valid. The value '{value}' cannot be converted to the target type 'Int64'.",
-            argument=0,
-        )
+        # long.Parse(text, NumberStyles.Any, InvariantCulture): signs, spaces, group separators and a
+        # decimal point are accepted ('1.0', '  +1,000 '), but a fractional part must be zero.
+        parsed = parse_float(value)
+        if parsed is None or parsed != parsed.to_integral_value():
+            raise _not_int64(value)
+        return _int64(int(parsed), value)
     raise type_error("int", 0, "a string or a number", value)
+
+
+def _not_int64(value: Any) -> FunctionError:
+    return FunctionError(
+        f"The template language function 'int' was invoked with a parameter that is not "
+        f"valid. The value '{to_string(value)}' cannot be converted to the target type 'Int64'.",
+        argument=0,
+    )
+
+
+def _int64(value: int, written: Any = None) -> int:
+    try:
+        return check_int64(value)
+    except OverflowError:
+        raise _not_int64(value if written is None else written) from None
 
 
 @register("float", 1, 2)
@@ -212,12 +229,17 @@ def binary(context: ExpressionContext, value: Any) -> dict[str, str]:
 def data_uri(context: ExpressionContext, value: Any) -> str:
     if is_envelope(value):
         return f"data:{value['$content-type']};base64,{value['$content']}"
+    if isinstance(value, dict | list | bool):
+        # JSON values are written as JSON (true, not True) and labelled so, as Logic Apps does.
+        data = to_json_text(value).encode("utf-8")
+        return "data:application/json;base64," + base64.b64encode(data).decode("ascii")
     return "data:text/plain;charset=utf-8;base64," + base64.b64encode(_bytes(value)).decode("ascii")
 
 
 def _read_data_uri(function: str, value: Any) -> tuple[str, bytes]:
     text = expect_string(function, 0, value)
-    match = _DATA_URI.fullmatch(text.strip())
+    # Only leading space is dropped: trailing spaces of a plain (not base64) data URI are its content.
+    match = _DATA_URI.fullmatch(text.lstrip())
     if not match:
         raise FunctionError(
             f"The template language function '{function}' expects a data URI such as "

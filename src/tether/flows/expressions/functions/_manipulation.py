@@ -20,14 +20,24 @@ def _object(function: str, value: Any) -> dict[str, Any]:
     raise type_error(function, 0, "an object", value)
 
 
+def _existing_name(target: dict[str, Any], name: str) -> str | None:
+    """The property of ``target`` that ``name`` designates: exact spelling first, then ignoring case,
+    as property reads do (``setProperty(x, 'ID', 1)`` on ``{"id": 0}`` changes ``id``)."""
+    if name in target:
+        return name
+    folded = name.lower()
+    return next((key for key in target if key.lower() == folded), None)
+
+
 @register("addProperty", 3)
 def add_property(context: ExpressionContext, obj: Any, name: Any, value: Any) -> dict[str, Any]:
     target = _object("addProperty", obj)
     key = expect_string("addProperty", 1, name)
-    if key in target:
+    existing = _existing_name(target, key)
+    if existing is not None:
         raise FunctionError(
             f"The template language function 'addProperty' can't add the property '{key}' "
-            "because it already exists: use setProperty() to change it.",
+            f"because the property '{existing}' already exists: use setProperty() to change it.",
             argument=1,
         )
     return {**target, key: value}
@@ -35,13 +45,18 @@ def add_property(context: ExpressionContext, obj: Any, name: Any, value: Any) ->
 
 @register("setProperty", 3)
 def set_property(context: ExpressionContext, obj: Any, name: Any, value: Any) -> dict[str, Any]:
-    return {**_object("setProperty", obj), expect_string("setProperty", 1, name): value}
+    target = _object("setProperty", obj)
+    key = expect_string("setProperty", 1, name)
+    existing = _existing_name(target, key)
+    # The property keeps its place and its original spelling, as a JSON object's property does in .NET.
+    return {**target, (key if existing is None else existing): value}
 
 
 @register("removeProperty", 2)
 def remove_property(context: ExpressionContext, obj: Any, name: Any) -> dict[str, Any]:
-    key = expect_string("removeProperty", 1, name)
-    return {k: v for k, v in _object("removeProperty", obj).items() if k != key}
+    target = _object("removeProperty", obj)
+    existing = _existing_name(target, expect_string("removeProperty", 1, name))
+    return {k: v for k, v in target.items() if k != existing}
 
 
 @register("coalesce", 1, None)

@@ -2,7 +2,7 @@
 
 Integer op Integer stays an Integer (``div`` truncates toward zero, ``mod`` takes the dividend's
 sign, as in .NET); a Float operand makes the result a Float; Decimal operands (from ``decimal()``)
-keep decimal precision. Results beyond 64-bit integers become Floats instead of overflowing.
+keep decimal precision. Integer results beyond 64 bits are an overflow error, as in Logic Apps.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 from .._context import ExpressionContext
-from .._values import normalize_int
+from .._values import check_int64
 from ._registry import FunctionError, expect_int, expect_number, register
 
 Number = int | float | Decimal
@@ -27,26 +27,31 @@ def _operands(function: str, left: Any, right: Any) -> tuple[Number, Number]:
     return a, b
 
 
-def _result(value: Number) -> Number:
-    return normalize_int(value) if isinstance(value, int) else value
+def _result(function: str, value: Number) -> Number:
+    if not isinstance(value, int):
+        return value
+    try:
+        return check_int64(value)
+    except OverflowError as exc:
+        raise FunctionError(f"The template language function '{function}' overflowed: {exc}.") from exc
 
 
 @register("add", 2)
 def add(context: ExpressionContext, left: Any, right: Any) -> Number:
     a, b = _operands("add", left, right)
-    return _result(a + b)  # type: ignore[operator]
+    return _result("add", a + b)  # type: ignore[operator]
 
 
 @register("sub", 2)
 def sub(context: ExpressionContext, left: Any, right: Any) -> Number:
     a, b = _operands("sub", left, right)
-    return _result(a - b)  # type: ignore[operator]
+    return _result("sub", a - b)  # type: ignore[operator]
 
 
 @register("mul", 2)
 def mul(context: ExpressionContext, left: Any, right: Any) -> Number:
     a, b = _operands("mul", left, right)
-    return _result(a * b)  # type: ignore[operator]
+    return _result("mul", a * b)  # type: ignore[operator]
 
 
 def _zero_check(function: str, divisor: Number) -> None:
@@ -60,7 +65,7 @@ def div(context: ExpressionContext, left: Any, right: Any) -> Number:
     _zero_check("div", b)
     if isinstance(a, int) and isinstance(b, int):
         quotient = abs(a) // abs(b)
-        return _result(quotient if (a >= 0) == (b >= 0) else -quotient)
+        return _result("div", quotient if (a >= 0) == (b >= 0) else -quotient)
     try:
         return a / b  # type: ignore[operator]
     except (DivisionByZero, InvalidOperation) as exc:

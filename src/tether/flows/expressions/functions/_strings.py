@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .._context import ExpressionContext
+from .._dotnet._casing import to_lower_invariant, to_upper_invariant
 from .._dotnet._number_format import NumberFormatError, format_number
 from .._dotnet._number_parse import parse_float, parse_integer
 from .._values import format_float, to_string
@@ -138,12 +139,12 @@ def substring(context: ExpressionContext, text: Any, start: Any, length: Any = N
 
 @register("toLower", 1)
 def to_lower(context: ExpressionContext, text: Any) -> str:
-    return expect_string("toLower", 0, text).lower()
+    return to_lower_invariant(expect_string("toLower", 0, text))
 
 
 @register("toUpper", 1)
 def to_upper(context: ExpressionContext, text: Any) -> str:
-    return expect_string("toUpper", 0, text).upper()
+    return to_upper_invariant(expect_string("toUpper", 0, text))
 
 
 @register("trim", 1)

@@ -36,8 +36,13 @@ def parameters(context: ExpressionContext, name: Any) -> Any:
     key = expect_string("parameters", 0, name)
     found, value = _lookup(context.parameters, key)
     if not found:
+        # Environment-level values stand in for parameters the definition doesn't declare, as a
+        # Logic Apps Standard parameters.json entry reads an app setting.
+        found, value = _lookup(context.app_settings, key)
+    if not found:
         raise FunctionError(
-            f"The workflow parameter '{key}' is not found; declare it in the definition's 'parameters'.",
+            f"The workflow parameter '{key}' is not found; declare it in the definition's 'parameters' "
+            "or set an environment variable of that name (tether env var set).",
             argument=0,
         )
     return value
