@@ -49,13 +49,13 @@ def import_openapi(
         InputError: not OpenAPI, an unsupported version, or an unresolvable ``$ref``.
     """
     source = Path(source)
-    data = _json_model(read_openapi(source), source)
     notes: list[tuple[str, str, str]] = []
+    data = _json_model(read_openapi(source, fix=fix, report=notes), source)
     _override_info(data, title, description)
     if fix:
         remaining = fix_document(data, lambda where, message: notes.append(("fix", where, message)))
         for problem in remaining:
-            notes.append(("warning", problem.pointer, f"could not be fixed: {problem.message}"))
+            notes.append(("warning", problem.pointer, f"could not be fixed: {_first_line(problem.message)}"))
     else:
         for problem in spec_problems(data):
             notes.append(("warning", problem.pointer, _first_line(problem.message)))
