@@ -210,8 +210,8 @@ def _fix_value(
         return True
     if parent is None:
         return False
-    if key in _BOUNDS and isinstance(parent, dict) and _fix_bound(data, parent, key, pointer, log):
-        return True
+    if key in _BOUNDS and isinstance(parent, dict):
+        return _fix_bound(data, parent, key, pointer, log)
     if key == "type" and (validator in ("type", "enum", "oneOf", "anyOf")):
         return _fix_type_keyword(data, parent, pointer, log)
     if validator == "type" and isinstance(expected, str):

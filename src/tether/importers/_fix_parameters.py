@@ -22,7 +22,9 @@ __all__ = ["fix_parameters"]
 
 _Log = Callable[[str, str], None]
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_TYPE_SYNONYMS = {"int": "integer", "long": "integer", "bool": "boolean", "float": "number", "double": "number"}
+_TYPE_SYNONYMS = {
+    "int": "integer", "long": "integer", "bool": "boolean", "float": "number", "double": "number",
+}  # fmt: skip
 _V2_PRIMITIVES = ("string", "number", "integer", "boolean", "array", "file")
 # Keys a Swagger 2.0 non-body parameter may copy from the schema an author wrote by mistake.
 _V2_COPIED = ("format", "items", "enum", "minimum", "maximum", "pattern", "minLength", "maxLength")

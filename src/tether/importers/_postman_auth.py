@@ -65,7 +65,7 @@ def map_auth(auth: dict[str, Any], variables: dict[str, str], taken: set[str]) -
             _unique("bearer_token", taken),
             # Swagger 2.0 has no bearer scheme; x-tether-bearer makes Tether send "Bearer <token>".
             {"type": "apiKey", "in": "header", "name": "Authorization", "x-tether-bearer": True},
-            {"api_key": _secure("Bearer token", "Your token (Power Platform: 'Bearer <token>')", tab=2, clear=False)},
+            {"api_key": _secure("Bearer token", "Your token (or 'Bearer <token>')", tab=2, clear=False)},
             [],
             _DISPLAY["bearer_token"],
         )

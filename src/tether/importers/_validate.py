@@ -77,7 +77,7 @@ def spec_problems(data: dict[str, Any]) -> list[Problem]:
             found.append(problem)
             if len(found) >= _MAX_PROBLEMS:
                 break
-    except Exception as exc:  # noqa: BLE001 - outside any keyword validator: still a finding
+    except Exception as exc:  # outside any keyword validator: still a finding
         found.append(_locate(data, _crash(exc, None)))
     finally:
         # iter_errors is memoised per validator instance, which would keep every document alive.
@@ -105,7 +105,7 @@ def _locating(cls: type) -> type:
                     error.tether_parts = tuple(where.parts)
                     error.tether_origin = _origin(cls)
                 yield error
-        except Exception as exc:  # noqa: BLE001 - a validator bug on odd input is a finding, not a crash
+        except Exception as exc:  # a validator bug on odd input is a finding, not a crash
             # The innermost wrapper catches it, so validation goes on with the next sibling.
             yield _crash(exc, where)
 
