@@ -70,13 +70,21 @@ def import_openapi(
 def import_postman(
     source: Annotated[Path, typer.Argument(help="Postman collection v2.0 or v2.1 (JSON).")],
     out_dir: OutOption,
+    merge_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--merge-duplicates",
+            help="Merge requests with the same method and path into one operation (as postman2openapi).",
+        ),
+    ] = False,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import a Postman collection: one operation per request, auth, examples and folders as tags."""
     from tether.importers import import_postman as run
 
-    _finish(run(_read(source), name=str(source)), out_dir, overwrite=overwrite, as_json=as_json)
+    result = run(_read(source), name=str(source), merge_duplicates=merge_duplicates)
+    _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
 
 
 @import_app.command("wsdl")
