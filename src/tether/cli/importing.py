@@ -95,6 +95,10 @@ def import_wsdl(
     mode: Annotated[
         str, typer.Option(help="'soap-to-rest' (JSON in and out) or 'passthrough' (raw XML body).")
     ] = "soap-to-rest",
+    service: Annotated[str | None, typer.Option(help="Service to import (default: the first).")] = None,
+    port: Annotated[
+        str | None, typer.Option(help="SOAP port to import (default: the first SOAP 1.1 port).")
+    ] = None,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -106,7 +110,8 @@ def import_wsdl(
     soap_mode: Literal["soap-to-rest", "passthrough"] = (
         "soap-to-rest" if mode == "soap-to-rest" else "passthrough"
     )
-    _finish(run(source, name=str(source), mode=soap_mode), out_dir, overwrite=overwrite, as_json=as_json)
+    result = run(source, name=str(source), mode=soap_mode, service=service, port=port)
+    _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
 
 
 @import_app.command("curl")
