@@ -153,13 +153,38 @@ def import_sample(
 def export_powerplatform(
     package: Annotated[Path, typer.Argument(help="Connector folder, zip or OpenAPI file.")],
     out_dir: OutOption,
+    allow_oversize: Annotated[
+        bool,
+        typer.Option("--allow-oversize", help="Export past Power Platform's 1 MB / 256-operation limits."),
+    ] = False,
+    split: Annotated[
+        int | None,
+        typer.Option("--split", metavar="N", help="Split by tag into connectors of at most N operations."),
+    ] = None,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a Swagger 2.0 + apiProperties package paconn accepts, reporting what could not be represented."""
+    """Write a Swagger 2.0 + apiProperties package paconn accepts, reporting what could not be represented.
+
+    The output is validated first: what Power Platform refuses is converted or reported, and an
+    export that would still be refused exits non-zero and writes nothing.
+    """
     from tether.importers import export_powerplatform as run
 
-    _finish(run(load_package(package)), out_dir, overwrite=overwrite, as_json=as_json)
+    if split is None:
+        result = run(load_package(package), strict=True, allow_oversize=allow_oversize)
+        _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
+        return
+    from tether.importers._export_split import split_by_tag
+
+    whole = run(load_package(package), strict=True, allow_oversize=True)
+    parts = [
+        (label, run(part, strict=True, allow_oversize=allow_oversize))
+        for label, part in split_by_tag(whole.package, split)
+    ]
+    for number, (label, result) in enumerate(parts, 1):
+        out.print(f"Part {number} of {len(parts)} (tags: {escape(label)}):")
+        _finish(result, out_dir / f"part-{number:02d}", overwrite=overwrite, as_json=as_json)
 
 
 def _target(out_dir: Path | None, into: Path | None) -> tuple[Path, object]:
