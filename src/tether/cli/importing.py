@@ -7,13 +7,15 @@ could not be represented, each with where it is in the source.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markup import escape
 
-from tether.cli._output import friendly, out, print_json
+from tether.cli._output import err, friendly, out, print_json
 from tether.definition import load_package
 from tether.definition.lint import lint_package
 from tether.errors import InputError
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["export_app", "import_app"]
 
+_BIG_SOURCE = 1024 * 1024  # from this size an import takes long enough to show its stages
 import_app = typer.Typer(help="Turn an API description into a connector package.", no_args_is_help=True)
 export_app = typer.Typer(help="Write a connector package in another platform's format.", no_args_is_help=True)
 
@@ -61,8 +64,21 @@ def import_openapi(
         description=description,
         brand_color=brand_color,
         icon=icon.read_bytes() if icon else None,
+        progress=_progress(source),
     )
     _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
+
+
+def _progress(source: Path) -> Callable[[str], None] | None:
+    """Stage lines on stderr for a big file on a terminal (Stripe's 4 MB takes seconds)."""
+    try:
+        big = source.stat().st_size >= _BIG_SOURCE
+    except OSError:
+        big = False
+    if not (big and err.is_terminal):
+        return None
+    started = time.monotonic()
+    return lambda stage: err.print(f"[{time.monotonic() - started:5.1f}s] {stage}...")
 
 
 @import_app.command("postman")
