@@ -191,7 +191,7 @@ def export_powerplatform(
         result = run(load_package(package), strict=True, allow_oversize=allow_oversize)
         _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
         return
-    from tether.importers._export_split import split_by_tag
+    from tether.importers import split_by_tag
 
     whole = run(load_package(package), strict=True, allow_oversize=True)
     parts = [

@@ -21,7 +21,9 @@ from tether.errors import InputError
 from tether.importers._result import ImportResult, dump_json
 from tether.importers._validate import spec_problems
 
-__all__ = ["MAX_DEFINITION_BYTES", "MAX_OPERATIONS", "check_export", "operation_count", "sanitize"]
+__all__ = [
+    "MAX_DEFINITION_BYTES", "MAX_OPERATIONS", "ExportRefused", "check_export", "operation_count", "sanitize",
+]  # fmt: skip
 
 MAX_DEFINITION_BYTES = 1024 * 1024
 MAX_OPERATIONS = 256
