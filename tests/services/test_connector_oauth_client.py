@@ -91,3 +91,14 @@ def test_corpus_placeholder_client_id_is_refused_until_the_owner_sets_one(db, te
     update_connector(db, alice, team, "zoho", package, client_id="1000.Q3JKZB7W8LTH", client_secret="s3cret")
     info = create_connection(db, alice, team, "zoho", region, keyring=ring, public_url=PUBLIC_URL)
     assert info.status == "needs-consent" and info.consent_url
+
+
+def test_validate_warns_about_a_placeholder_client_id() -> None:
+    from typer.testing import CliRunner
+
+    from tether.cli import app
+
+    connector = need(CORPUS / "certified-connectors" / "Zoho Mail")
+    run = CliRunner().invoke(app, ["validate", str(connector)])
+    assert "properties/placeholder-client-id" in run.output and "<Enter Your Client ID>" in run.output
+    assert "--client-id" in run.output
