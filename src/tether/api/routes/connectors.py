@@ -162,7 +162,8 @@ async def update_connector(
     client_secret: ClientSecretForm = None,
 ) -> dict[str, Any]:
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
-    files = await _read_parts(package, parts)
+    only_oauth_app = package is None and not any(parts.values()) and (client_id or client_secret)
+    files = {} if only_oauth_app else await _read_parts(package, parts)
     if package is None:
         files = {**services.get_revision_files(db, principal, env, connector), **files}
     loaded = _package(files)
