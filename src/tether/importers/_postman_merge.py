@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["merge_operation"]
+__all__ = ["can_merge", "merge_operation"]
+
+
+def can_merge(into: dict[str, Any], other: dict[str, Any]) -> bool:
+    """False when one sends a body and the other form fields: Swagger 2.0 cannot hold both."""
+    kinds = {_body_kind(into), _body_kind(other)} - {None}
+    return len(kinds) <= 1
+
+
+def _body_kind(operation: dict[str, Any]) -> str | None:
+    places = {p.get("in") for p in operation.get("parameters", [])} & {"body", "formData"}
+    return places.pop() if len(places) == 1 else None
 
 
 def merge_operation(into: dict[str, Any], other: dict[str, Any]) -> list[str]:

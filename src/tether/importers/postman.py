@@ -26,7 +26,7 @@ from typing import Any
 from tether.definition import DEFINITION_FILE, PROPERTIES_FILE, package_from_files
 from tether.importers._postman_auth import AuthScheme, auth_key, map_auth
 from tether.importers._postman_collection import Collection, PostmanRequest, read_collection
-from tether.importers._postman_merge import merge_operation
+from tether.importers._postman_merge import can_merge, merge_operation
 from tether.importers._postman_operation import METHODS, build_operation, operation_id
 from tether.importers._postman_url import PLACEHOLDER, PostmanUrl, parse_url, safe_name
 from tether.importers._result import ImportResult, ReportItem, ReportKind, dump_json
@@ -144,7 +144,8 @@ class _Builder:
             self._add(kind, item.where, message)
         path = url.path
         owner = self.owners.get((method, path))
-        if owner is not None and not self.merge_duplicates:
+        mergeable = owner is not None and can_merge(self.paths[path][method], built.operation)
+        if owner is not None and not (self.merge_duplicates and mergeable):
             path = _virtual_path(url.path, op_id, method, self.paths)
             self.policies.append(
                 {
@@ -161,8 +162,12 @@ class _Builder:
                 "approximation",
                 item.where,
                 f"shares {method.upper()} {url.path} with {owner!r}; Swagger allows one operation per method "
-                f"and path, so it is exposed at {path} and routed to {url.path} by a policy "
-                "(--merge-duplicates merges such requests into one operation instead)",
+                f"and path, so it is exposed at {path} and routed to {url.path} by a policy"
+                + (
+                    " (--merge-duplicates merges such requests into one operation instead)"
+                    if mergeable
+                    else " (its body and the other's form fields cannot share one operation)"
+                ),
             )
         elif owner is not None:
             # Swagger has one operation per method and path: merge, as postman2openapi does.
