@@ -135,3 +135,16 @@ def test_deep_chains_resolve_each_target_once() -> None:
     first = resolver.schema({"$ref": "#/definitions/D0"}, "/x")
     again = resolver.schema({"$ref": "#/definitions/D1"}, "/y")
     assert first["properties"]["next"] is again
+
+
+def test_bare_names_in_swagger2_are_definitions() -> None:
+    """go-openapi's simplepetstore writes ``$ref: "pet"``; swagger-parser reads #/definitions/pet."""
+    import json
+    from pathlib import Path
+
+    from tether.definition import compile_api
+
+    source = Path(__file__).parents[1] / "importers" / "data" / "go-openapi-simplepetstore.json"
+    api = compile_api(json.loads(source.read_text()), name="petstore")
+    schema = api.operation("addPet").request_body.schema
+    assert schema["allOf"][0]["properties"]["name"] == {"type": "string"}

@@ -156,7 +156,7 @@ def _schemes(**schemes: object) -> dict:
         pytest.param(
             _schemes(b={"type": "http", "scheme": "basic"}), {"username", "password"}, set(), id="basic"
         ),
-        pytest.param(_schemes(b={"type": "http", "scheme": "bearer"}), {"token"}, set(), id="bearer"),
+        pytest.param(_schemes(b={"type": "http", "scheme": "bearer"}), {"api_key"}, set(), id="bearer"),
         pytest.param(
             _schemes(
                 o={"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "https://t", "scopes": {}}}}

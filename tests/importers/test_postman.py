@@ -71,7 +71,7 @@ CODEGEN = [
         "RequestHeadersWithSpecialCharacters",
         "GET",
         "/headers",
-        [("my-sample-header", "header", True), ("TEST", "header", True), ("more", "header", True)],
+        [("my-sample-header", "header", False), ("TEST", "header", False), ("more", "header", False)],
         None,
         id="headers",
     ),
@@ -79,7 +79,7 @@ CODEGEN = [
         "RequestHeaders",
         "GET",
         "/headers/RequestHeaders",
-        [("my-sample-header", "header", True), ("testing", "header", True), ("TEST", "header", True)],
+        [("my-sample-header", "header", False), ("testing", "header", False), ("TEST", "header", False)],
         None,
         id="headers-content-type-dropped",
     ),
@@ -88,8 +88,8 @@ CODEGEN = [
         "GET",
         "/headers/RequestHeadersWithDisabledHeaders",
         [
-            ("my-sample-header", "header", True),
-            ("not-disabled-header", "header", True),
+            ("my-sample-header", "header", False),
+            ("not-disabled-header", "header", False),
             ("disabled header", "header", False),
         ],
         None,
@@ -99,7 +99,7 @@ CODEGEN = [
         "GETRequestWithDisabledQuery",
         "GET",
         "/get",
-        [("test", "query", True), ("anotherone", "query", True), ("anotheroneone", "query", False)],
+        [("test", "query", False), ("anotherone", "query", False), ("anotheroneone", "query", False)],
         None,
         id="disabled-query",
     ),
@@ -227,7 +227,7 @@ def test_conduit_collection_field_by_field() -> None:
     result = _load("realworld-conduit.postman_collection.json")
     operations = _operations(result)
     assert len(operations) == 32
-    header = ("X-Requested-With", "header", True)
+    header = ("X-Requested-With", "header", False)
     auth = [{"api_key": []}]
     expected = {
         "Register": ("POST", "/users", [header, ("body", "body", True)], []),
@@ -241,7 +241,7 @@ def test_conduit_collection_field_by_field() -> None:
         "CurrentUser": ("GET", "/user", [header], auth),
         "UpdateUser": ("PUT", "/user", [header, ("body", "body", True)], auth),
         "AllArticles": ("GET", "/articles", [header], []),
-        "ArticlesByAuthor": ("GET", "/articles/ArticlesByAuthor", [("author", "query", True), header], []),
+        "ArticlesByAuthor": ("GET", "/articles/ArticlesByAuthor", [("author", "query", False), header], []),
         "SingleArticleBySlug": ("GET", "/articles/{slug}", [("slug", "path", True), header], auth),
         "DeleteCommentForArticle": (
             "DELETE",
@@ -318,7 +318,7 @@ def test_echo_collection_auth_and_responses() -> None:
     assert operations["OAuth20GetResource"][2]["security"] == [{"api_key": []}]
     assert list(operations["BasicAuth"][2]["responses"]) == ["401", "200"]
     cookies = operations["SetCookies"][2]
-    assert _params(cookies) == [("foo1", "query", True), ("foo2", "query", True)]
+    assert _params(cookies) == [("foo1", "query", False), ("foo2", "query", False)]
     assert cookies["responses"]["200"]["schema"]["properties"]["cookies"]["type"] == "object"
     assert cookies["responses"]["200"]["examples"]["application/json"]["cookies"] == {
         "foo1": "bar",
@@ -471,7 +471,7 @@ def test_bodies_formdata_file_json_inference_and_other_hosts() -> None:
     upload = operations["Upload"][2]
     assert upload["consumes"] == ["multipart/form-data"]
     assert [(p["name"], p["in"], p["type"], p["required"]) for p in upload["parameters"]] == [
-        ("dry", "query", "string", True),
+        ("dry", "query", "string", False),
         ("file", "formData", "file", True),
         ("note", "formData", "string", False),
     ]

@@ -50,6 +50,12 @@ SettingsOption = Annotated[
     typer.Option("--settings", "-s", help="paconn settings.json naming the files, environment and id."),
 ]
 CidOption = Annotated[str | None, typer.Option("--cid", "-c", help="Connector id (or name).")]
+ClientIdOption = Annotated[
+    str | None, typer.Option("--client-id", help="Your OAuth app's client id (replaces a placeholder).")
+]
+ClientSecretOption = Annotated[
+    str | None, typer.Option("--client-secret", help="Your OAuth app's client secret (like paconn --secret).")
+]
 PathArgument = Annotated[
     Path | None, typer.Argument(help="A connector folder, zip or definition file (instead of -d/-p/…).")
 ]
@@ -66,6 +72,8 @@ def create(
     settings: SettingsOption = None,
     env: EnvOption = "default",
     name: Annotated[str | None, typer.Option(help="Connector name (default: from the title).")] = None,
+    client_id: ClientIdOption = None,
+    client_secret: ClientSecretOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -74,6 +82,7 @@ def create(
     package = _local_package(path, api_def, api_prop, icon, script, settings)
     env = _settings_value(settings, "environment") or env
     data = {"name": name} if name else {}
+    data.update(_oauth_client(client_id, client_secret))
     with client_for(server, token) as client:
         connector = client.json("POST", f"/environments/{env}/connectors", files=_upload(package), data=data)
     if settings is not None:
@@ -97,6 +106,8 @@ def update(
         str | None,
         typer.Option(help="Switch the OAuth redirect mode (GlobalPerConnector gives a unique redirect URL)."),
     ] = None,
+    client_id: ClientIdOption = None,
+    client_secret: ClientSecretOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -111,7 +122,7 @@ def update(
                 "PUT",
                 f"/environments/{env}/connectors/{cid}",
                 files=_upload(package),
-                data={"note": note or ""},
+                data={"note": note or "", **_oauth_client(client_id, client_secret)},
             )
             if redirect_mode is None:
                 _report_saved(connector, as_json=as_json, verb="updated")
@@ -360,3 +371,8 @@ def _report_saved(connector: dict[str, Any], *, as_json: bool, verb: str) -> Non
         out.print(f"  OAuth redirect URL ({oauth['redirect_mode']}): {oauth['redirect_url']}")
         for step in oauth.get("steps") or []:
             out.print(f"  next: {escape(step)}")
+
+
+def _oauth_client(client_id: str | None, client_secret: str | None) -> dict[str, str]:
+    fields = {"client_id": client_id, "client_secret": client_secret}
+    return {key: value for key, value in fields.items() if value is not None}

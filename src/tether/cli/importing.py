@@ -7,13 +7,15 @@ could not be represented, each with where it is in the source.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markup import escape
 
-from tether.cli._output import friendly, out, print_json
+from tether.cli._output import err, friendly, out, print_json
 from tether.definition import load_package
 from tether.definition.lint import lint_package
 from tether.errors import InputError
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["export_app", "import_app"]
 
+_BIG_SOURCE = 1024 * 1024  # from this size an import takes long enough to show its stages
 import_app = typer.Typer(help="Turn an API description into a connector package.", no_args_is_help=True)
 export_app = typer.Typer(help="Write a connector package in another platform's format.", no_args_is_help=True)
 
@@ -61,8 +64,21 @@ def import_openapi(
         description=description,
         brand_color=brand_color,
         icon=icon.read_bytes() if icon else None,
+        progress=_progress(source),
     )
     _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
+
+
+def _progress(source: Path) -> Callable[[str], None] | None:
+    """Stage lines on stderr for a big file on a terminal (Stripe's 4 MB takes seconds)."""
+    try:
+        big = source.stat().st_size >= _BIG_SOURCE
+    except OSError:
+        big = False
+    if not (big and err.is_terminal):
+        return None
+    started = time.monotonic()
+    return lambda stage: err.print(f"[{time.monotonic() - started:5.1f}s] {stage}...")
 
 
 @import_app.command("postman")
@@ -70,13 +86,21 @@ def import_openapi(
 def import_postman(
     source: Annotated[Path, typer.Argument(help="Postman collection v2.0 or v2.1 (JSON).")],
     out_dir: OutOption,
+    merge_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--merge-duplicates",
+            help="Merge requests with the same method and path into one operation (as postman2openapi).",
+        ),
+    ] = False,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import a Postman collection: one operation per request, auth, examples and folders as tags."""
     from tether.importers import import_postman as run
 
-    _finish(run(_read(source), name=str(source)), out_dir, overwrite=overwrite, as_json=as_json)
+    result = run(_read(source), name=str(source), merge_duplicates=merge_duplicates)
+    _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
 
 
 @import_app.command("wsdl")
@@ -87,6 +111,10 @@ def import_wsdl(
     mode: Annotated[
         str, typer.Option(help="'soap-to-rest' (JSON in and out) or 'passthrough' (raw XML body).")
     ] = "soap-to-rest",
+    service: Annotated[str | None, typer.Option(help="Service to import (default: the first).")] = None,
+    port: Annotated[
+        str | None, typer.Option(help="SOAP port to import (default: the first SOAP 1.1 port).")
+    ] = None,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -98,7 +126,8 @@ def import_wsdl(
     soap_mode: Literal["soap-to-rest", "passthrough"] = (
         "soap-to-rest" if mode == "soap-to-rest" else "passthrough"
     )
-    _finish(run(source, name=str(source), mode=soap_mode), out_dir, overwrite=overwrite, as_json=as_json)
+    result = run(source, name=str(source), mode=soap_mode, service=service, port=port)
+    _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
 
 
 @import_app.command("curl")
@@ -140,13 +169,38 @@ def import_sample(
 def export_powerplatform(
     package: Annotated[Path, typer.Argument(help="Connector folder, zip or OpenAPI file.")],
     out_dir: OutOption,
+    allow_oversize: Annotated[
+        bool,
+        typer.Option("--allow-oversize", help="Export past Power Platform's 1 MB / 256-operation limits."),
+    ] = False,
+    split: Annotated[
+        int | None,
+        typer.Option("--split", metavar="N", help="Split by tag into connectors of at most N operations."),
+    ] = None,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a Swagger 2.0 + apiProperties package paconn accepts, reporting what could not be represented."""
+    """Write a Swagger 2.0 + apiProperties package paconn accepts, reporting what could not be represented.
+
+    The output is validated first: what Power Platform refuses is converted or reported, and an
+    export that would still be refused exits non-zero and writes nothing.
+    """
     from tether.importers import export_powerplatform as run
 
-    _finish(run(load_package(package)), out_dir, overwrite=overwrite, as_json=as_json)
+    if split is None:
+        result = run(load_package(package), strict=True, allow_oversize=allow_oversize)
+        _finish(result, out_dir, overwrite=overwrite, as_json=as_json)
+        return
+    from tether.importers import split_by_tag
+
+    whole = run(load_package(package), strict=True, allow_oversize=True)
+    parts = [
+        (label, run(part, strict=True, allow_oversize=allow_oversize))
+        for label, part in split_by_tag(whole.package, split)
+    ]
+    for number, (label, result) in enumerate(parts, 1):
+        out.print(f"Part {number} of {len(parts)} (tags: {escape(label)}):")
+        _finish(result, out_dir / f"part-{number:02d}", overwrite=overwrite, as_json=as_json)
 
 
 def _target(out_dir: Path | None, into: Path | None) -> tuple[Path, object]:

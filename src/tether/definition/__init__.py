@@ -35,6 +35,7 @@ from tether.definition._package import (
     paconn_settings,
     save_package,
 )
+from tether.definition._placeholders import is_placeholder_client_id
 from tether.definition._properties import (
     REDIRECT_MODES,
     AllowedValue,
@@ -89,6 +90,7 @@ __all__ = [
     "UnresolvedReference",
     "compile_api",
     "escape_pointer",
+    "is_placeholder_client_id",
     "load_package",
     "package_from_files",
     "package_from_zip",

@@ -19,12 +19,14 @@ Keys written beside a ``$ref`` (``description``, ``x-ms-summary``... 400 times i
 corpus) override the target's, as OpenAPI 3.1 specifies and as connector authors expect
 even in Swagger 2.0, where the specification says to ignore them.
 
+A bare name in Swagger 2.0 (``$ref: "Pet"``) is ``#/definitions/Pet``, as swagger-parser reads it.
 References to other files or URLs are not fetched (``definition`` never touches disk or
 network): they are left in place and recorded in ``Resolver.external``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -33,6 +35,8 @@ from tether.definition._document import escape_pointer
 from tether.errors import InputError
 
 __all__ = ["ExternalRef", "Resolver", "UnresolvedReference", "unescape_pointer"]
+
+_BARE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class UnresolvedReference(InputError):
@@ -123,7 +127,7 @@ class Resolver:
         """
         seen: set[str] = set()
         while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            ref: str = node["$ref"]
+            ref: str = self._bare_name(node["$ref"])
             if not ref.startswith("#"):
                 self._record_external(ref, pointer)
                 return node, pointer
@@ -164,6 +168,13 @@ class Resolver:
             ref, pointer=at, document=self.name, reason=f"'{token}' not found under {where}"
         )
 
+    def _bare_name(self, ref: str) -> str:
+        """``#/definitions/Pet`` for Swagger 2.0's bare ``Pet``, as swagger-parser reads it."""
+        if ref.startswith("#") or not _BARE_NAME.match(ref) or not isinstance(self.root, dict):
+            return ref
+        definitions = self.root.get("definitions") if "swagger" in self.root else None
+        return f"#/definitions/{ref}" if isinstance(definitions, dict) and ref in definitions else ref
+
     def _record_external(self, ref: str, pointer: str) -> None:
         if (ref, pointer) not in self._seen_external:
             self._seen_external.add((ref, pointer))
@@ -196,6 +207,7 @@ class Resolver:
         return node
 
     def _resolve_ref(self, node: dict[str, Any], ref: str, pointer: str) -> Any:
+        ref = self._bare_name(ref)
         if not ref.startswith("#"):
             self._record_external(ref, f"{pointer}/$ref")
             return node

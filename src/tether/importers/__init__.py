@@ -6,6 +6,8 @@ nothing is written until the caller asks (:func:`write_package`, atomic).
 """
 
 from tether.importers._export import export_powerplatform, lost
+from tether.importers._export_checks import ExportRefused
+from tether.importers._export_split import split_by_tag
 from tether.importers._openapi import import_openapi
 from tether.importers._result import ImportResult, ReportItem, dump_json, write_package
 from tether.importers.curl import import_curl
@@ -15,6 +17,7 @@ from tether.importers.wsdl import WSDL_MODES, import_wsdl
 
 __all__ = [
     "WSDL_MODES",
+    "ExportRefused",
     "ImportResult",
     "ReportItem",
     "dump_json",
@@ -25,5 +28,6 @@ __all__ = [
     "import_sample",
     "import_wsdl",
     "lost",
+    "split_by_tag",
     "write_package",
 ]

@@ -6,6 +6,13 @@ document's own components (``components/schemas``, ``definitions``, ``parameters
 a unique name and every reference to it is rewritten, so the result is self-contained. Only
 files inside the source's folder are read, and nothing is ever fetched: a reference leaving
 the folder or naming a URL is an ``InputError`` that says where it is written.
+
+Three readings follow the tools people check their specs with. A bare name in Swagger 2.0
+(``$ref: "Pet"``) means ``#/definitions/Pet`` (or ``#/parameters/…``, ``#/responses/…`` by
+where it is written), as swagger-parser reads it. A reference inside an ``x-`` extension
+(every Azure REST spec's ``x-ms-examples`` names example files that are not shipped) is
+not part of the API: if it cannot be read it stays as written, with a warning. And with
+``fix``, a dangling internal reference becomes an empty schema, with a warning naming it.
 """
 
 from __future__ import annotations
@@ -25,10 +32,15 @@ __all__ = ["read_openapi"]
 _LITERAL_KEYS = frozenset({"example", "examples", "default", "enum", "const", "x-ms-test-value"})
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_BARE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_Report = list[tuple[str, str, str]]
 
 
-def read_openapi(source: Path) -> dict[str, Any]:
+def read_openapi(source: Path, *, fix: bool = False, report: _Report | None = None) -> dict[str, Any]:
     """The document at ``source``, checked to be OpenAPI 2.0/3.0/3.1, with sibling refs bundled.
+
+    ``report`` receives ``(kind, pointer, message)`` for references read leniently (bare
+    names, unreadable references inside ``x-`` extensions, and with ``fix`` dangling ones).
 
     Raises:
         DocumentSyntaxError: the file is not readable JSON or YAML (names file, line, column).
@@ -39,7 +51,7 @@ def read_openapi(source: Path) -> dict[str, Any]:
         raise InputError(f"{source}: no such file; give the path of an OpenAPI document (JSON or YAML)")
     data = read_document(source).data
     _check_version(data, source)
-    _Bundler(data, source).run()
+    _Bundler(data, source, fix=fix, report=report if report is not None else []).run()
     return data
 
 
@@ -60,8 +72,9 @@ def _check_version(data: Any, source: Path) -> None:
 class _Bundler:
     """Rewrites the references of one document, reading each sibling file at most once."""
 
-    def __init__(self, data: dict[str, Any], source: Path) -> None:
+    def __init__(self, data: dict[str, Any], source: Path, *, fix: bool, report: _Report) -> None:
         self.data = data
+        self.fix, self.report = fix, report
         self.source = source.resolve()
         self.root = self.source.parent
         self.version = spec_version(data)
@@ -79,17 +92,41 @@ class _Bundler:
             if isinstance(value, dict):
                 ref = value.get("$ref")
                 if isinstance(ref, str):
-                    value["$ref"] = self._rewrite(ref, file, where, path)
+                    self._replace(value, ref, file, where, path)
                 for key, child in value.items():
-                    if key not in _LITERAL_KEYS and isinstance(child, (dict, list)):
+                    literal = key in _LITERAL_KEYS and not (key == "default" and path[-1:] == ["responses"])
+                    if not literal and isinstance(child, (dict, list)):
                         stack.append((child, f"{where}/{escape_pointer(str(key))}", [*path, str(key)]))
             elif isinstance(value, list):
                 for index, child in enumerate(value):
                     if isinstance(child, (dict, list)):
                         stack.append((child, f"{where}/{index}", [*path, str(index)]))
 
+    def _replace(self, value: dict[str, Any], ref: str, file: Path, where: str, path: list[str]) -> None:
+        """Rewrite the reference object ``value``, or keep or blank it when it cannot be read."""
+        try:
+            value["$ref"] = self._rewrite(ref, file, where, path)
+        except InputError as exc:
+            if any(token.startswith("x-") for token in path):
+                reason = exc.reason if isinstance(exc, UnresolvedReference) else str(exc)
+                self.report.append(
+                    ("warning", f"{where}/$ref", f"{reason}; kept as written (inside an extension)")
+                )
+            elif isinstance(exc, UnresolvedReference) and self.fix and not ref.split("#", 1)[0]:
+                value.clear()
+                self.report.append(
+                    ("fix", where, f"dangling $ref '{ref}' ({exc.reason}) replaced by an empty schema")
+                )
+            else:
+                raise
+
     def _rewrite(self, ref: str, file: Path, where: str, path: list[str]) -> str:
         label = self._label(file)
+        if self.version == "2.0" and _BARE_NAME.match(ref) and not (file.parent / ref).is_file():
+            local = self._bare_name(ref, path)
+            if local is not None:
+                self.report.append(("info", f"{where}/$ref", f"bare name '{ref}' read as '{local}'"))
+                return local
         if _URL.match(ref):
             raise InputError(
                 f"{label}: $ref '{ref}' at {where or '/'} names a URL; Tether does not fetch remote "
@@ -117,6 +154,14 @@ class _Bundler:
         if target_file == self.source:
             return "#" + fragment
         return self._place(target_file, fragment, target, path)
+
+    def _bare_name(self, name: str, path: list[str]) -> str | None:
+        """``#/definitions/Pet`` for ``Pet`` (by where it is written), when the document has it."""
+        container = self._container(path) or ["definitions"]
+        holder = resolve(self.data, "".join("/" + escape_pointer(t) for t in [*container, name]))
+        if is_missing(holder):
+            return None
+        return "#" + "".join("/" + escape_pointer(t) for t in [*container, name])
 
     def _place(self, file: Path, fragment: str, target: Any, path: list[str]) -> str:
         key = (file, fragment)

@@ -14,22 +14,29 @@ from typing import Any
 from tether.definition import DEFINITION_FILE, PROPERTIES_FILE, ConnectorPackage, package_from_files
 from tether.errors import InputError
 from tether.importers._downgrade import downgrade
+from tether.importers._export_checks import MAX_DEFINITION_BYTES, MAX_OPERATIONS, check_export
 from tether.importers._openapi import properties_for
 from tether.importers._result import ImportResult, ReportItem, dump_json
 from tether.importers._validate import spec_version
 
 __all__ = ["MAX_DEFINITION_BYTES", "MAX_OPERATIONS", "export_powerplatform", "lost"]
 
-MAX_DEFINITION_BYTES = 1024 * 1024
-MAX_OPERATIONS = 256
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
 
-def export_powerplatform(package: ConnectorPackage) -> ImportResult:
+def export_powerplatform(
+    package: ConnectorPackage, *, strict: bool = False, allow_oversize: bool = False
+) -> ImportResult:
     """A copy of ``package`` that ``paconn create`` and the Power Platform portal accept.
 
+    With ``strict`` (what ``tether export powerplatform`` uses) the output is checked as
+    Power Platform would: what it refuses is converted or removed and reported, and an
+    export that is still invalid, or over the 1 MB / 256-operation limits without
+    ``allow_oversize``, raises instead of returning something the portal would reject.
+
     Raises:
-        InputError: the package's definition is not Swagger 2.0 or OpenAPI 3.0/3.1.
+        InputError: the package's definition is not Swagger 2.0 or OpenAPI 3.0/3.1; with
+            ``strict``, ``ExportRefused`` as above.
     """
     data = package.definition.data
     version = spec_version(data)
@@ -50,6 +57,8 @@ def export_powerplatform(package: ConnectorPackage) -> ImportResult:
         result = ImportResult(package_from_files(files, source=package.source))
     for kind, where, message in notes:
         result.add(kind, where, message)  # type: ignore[arg-type]
+    if strict:
+        return check_export(result, allow_oversize=allow_oversize)
     _check_limits(result, converted)
     return result
 

@@ -24,6 +24,7 @@ from openapi_spec_validator.validation.exceptions import (
 )
 
 from tether.importers._coerce import FAILED, coerce, coerce_to_type
+from tether.importers._fix_parameters import fix_parameters
 from tether.importers._validate import Problem, follow_ref, is_missing, resolve, spec_problems, spec_version
 
 __all__ = ["MAX_ROUNDS", "fix_document"]
@@ -31,6 +32,10 @@ __all__ = ["MAX_ROUNDS", "fix_document"]
 MAX_ROUNDS = 25
 _Log = Callable[[str, str], None]
 _PATH_PARAMETER = re.compile(r"Path parameter '([^']+)' for '([^']+)' operation in '([^']+)'")
+# Keys that say what a value *is*: moving them to ``x-`` changes its meaning (or crashes the
+# validator, as a parameter without ``in`` did); a problem on them is reported, not "fixed".
+_KEPT = frozenset({"in", "name", "type", "$ref"})
+_BOUNDS = {"exclusiveMinimum": "minimum", "exclusiveMaximum": "maximum"}
 _TYPE_SYNONYMS = {"int": "integer", "bool": "boolean", "float": "number", "double": "number", "str": "string"}
 # Values for required keys that a document left out, by the key's name.
 _REQUIRED_DEFAULTS: dict[str, Any] = {
@@ -44,6 +49,7 @@ _REQUIRED_DEFAULTS: dict[str, Any] = {
 
 def fix_document(data: dict[str, Any], log: _Log) -> list[Problem]:
     """Repair ``data`` in place; ``log(pointer, message)`` records each fix. Returns what is left."""
+    fix_parameters(data, log)
     problems = spec_problems(data)
     for _ in range(MAX_ROUNDS):
         if not problems:
@@ -204,11 +210,13 @@ def _fix_value(
         return True
     if parent is None:
         return False
+    if key in _BOUNDS and isinstance(parent, dict):
+        return _fix_bound(data, parent, key, pointer, log)
     if key == "type" and (validator in ("type", "enum", "oneOf", "anyOf")):
         return _fix_type_keyword(data, parent, pointer, log)
     if validator == "type" and isinstance(expected, str):
         new = coerce_to_type(value, expected)
-        if new is not FAILED:
+        if new is not FAILED and not (new == value and type(new) is type(value)):
             parent[key] = new
             log(pointer, f"{value!r} changed to {new!r} ({expected} expected)")
             return True
@@ -216,10 +224,29 @@ def _fix_value(
         del parent[key]
         log(pointer, "empty list removed")
         return True
-    if isinstance(parent, dict) and isinstance(key, str) and not key.startswith("x-"):
+    if isinstance(parent, dict) and isinstance(key, str) and not key.startswith("x-") and key not in _KEPT:
         del parent[key]
         parent[f"x-{key}"] = value
         log(pointer, f"invalid value moved to x-{key}")
+        return True
+    return False
+
+
+def _fix_bound(data: dict[str, Any], schema: dict[str, Any], key: str, pointer: str, log: _Log) -> bool:
+    """Convert ``exclusiveMinimum``/``exclusiveMaximum`` between the 3.0 (boolean) and 3.1 (number) forms."""
+    value, bound = schema[key], _BOUNDS[key]
+    numeric = spec_version(data) == "3.1"
+    if numeric and isinstance(value, bool):
+        if value and isinstance(schema.get(bound), (int, float)):
+            schema[key] = schema.pop(bound)
+            log(pointer, f"{key}: true with {bound} {schema[key]!r} changed to {key}: {schema[key]!r}")
+        else:
+            del schema[key]
+            log(pointer, f"{key}: {str(value).lower()} removed (no {bound} to make exclusive)")
+        return True
+    if not numeric and isinstance(value, (int, float)) and not isinstance(value, bool):
+        schema[bound], schema[key] = value, True
+        log(pointer, f"{key}: {value!r} changed to {bound}: {value!r} with {key}: true")
         return True
     return False
 

@@ -10,6 +10,7 @@ problem openapi-spec-validator and the linter find, each with its JSON pointer.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,12 @@ def import_openapi(
     description: str | None = None,
     brand_color: str | None = None,
     icon: bytes | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Import the OpenAPI file ``source`` (JSON or YAML) into an in-memory connector package.
 
     ``title``, ``description``, ``brand_color`` and ``icon`` override what the document says.
+    ``progress`` hears the name of each stage as it starts (big specs take seconds).
     With ``fix``, mechanical repairs (value types, unknown fields, duplicates...) are applied
     until openapi-spec-validator accepts the document, each reported as a ``fix`` item.
 
@@ -49,16 +52,20 @@ def import_openapi(
         InputError: not OpenAPI, an unsupported version, or an unresolvable ``$ref``.
     """
     source = Path(source)
-    data = _json_model(read_openapi(source), source)
+    step = progress or (lambda stage: None)
     notes: list[tuple[str, str, str]] = []
+    step("reading")
+    data = _json_model(read_openapi(source, fix=fix, report=notes), source)
+    step("repairing and validating" if fix else "validating")
     _override_info(data, title, description)
     if fix:
         remaining = fix_document(data, lambda where, message: notes.append(("fix", where, message)))
         for problem in remaining:
-            notes.append(("warning", problem.pointer, f"could not be fixed: {problem.message}"))
+            notes.append(("warning", problem.pointer, f"could not be fixed: {_first_line(problem.message)}"))
     else:
         for problem in spec_problems(data):
             notes.append(("warning", problem.pointer, _first_line(problem.message)))
+    step("building the package")
     properties = properties_for(data, brand_color=brand_color, report=notes)
     files = {DEFINITION_FILE: dump_json(data), PROPERTIES_FILE: dump_json(properties)}
     if icon is not None:
@@ -68,6 +75,7 @@ def import_openapi(
     for kind, where, message in notes:
         result.add(kind, where, message)  # type: ignore[arg-type]
     reported = {where for kind, where, _ in notes if kind == "warning"}
+    step("linting")
     for finding in lint_package(package):
         if finding.severity == "info" or (
             finding.file.endswith(PROPERTIES_FILE) and finding.severity != "error"

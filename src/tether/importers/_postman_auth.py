@@ -63,13 +63,18 @@ def map_auth(auth: dict[str, Any], variables: dict[str, str], taken: set[str]) -
     if kind == "bearer":
         scheme = AuthScheme(
             _unique("bearer_token", taken),
-            {"type": "apiKey", "in": "header", "name": "Authorization"},
-            {"api_key": _secure("Bearer token", "Type 'Bearer ' followed by your token", tab=2, clear=False)},
+            # Swagger 2.0 has no bearer scheme; x-tether-bearer makes Tether send "Bearer <token>".
+            {"type": "apiKey", "in": "header", "name": "Authorization", "x-tether-bearer": True},
+            {"api_key": _secure("Bearer token", "Your token (or 'Bearer <token>')", tab=2, clear=False)},
             [],
             _DISPLAY["bearer_token"],
         )
         scheme.notes.append(
-            ("approximation", "bearer auth is an API key in the Authorization header: enter 'Bearer <token>'")
+            (
+                "approximation",
+                "bearer auth is an API key in the Authorization header: Tether sends 'Bearer <token>'; "
+                "on Power Platform enter 'Bearer <token>'",
+            )
         )
         return scheme
     if kind == "oauth2":

@@ -98,6 +98,10 @@ def build_operation(item: PostmanRequest, url: PostmanUrl, op_id: str) -> BuiltO
     return built
 
 
+def _says_required(description: str) -> bool:
+    return description.lstrip().lower().startswith("(required)")
+
+
 def _path_parameter(name: str, example: str | None, description: str) -> dict[str, Any]:
     parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "type": "string"}
     parameter["x-ms-summary"] = name
@@ -133,14 +137,16 @@ def _simple_parameter(
 ) -> dict[str, Any]:
     key = entry["key"]
     on = enabled(entry)
+    description = description_of(entry.get("description"))
     parameter: dict[str, Any] = {
         "name": key,
         "in": where,
-        "required": on,
+        # Postman has no "required": an enabled entry is one the author happened to send. Only a
+        # description that says so (OpenAPI-to-Postman converters write "(Required) ...") makes it one.
+        "required": on and _says_required(description),
         "type": "string",
         "x-ms-summary": key,
     }
-    description = description_of(entry.get("description"))
     if description:
         parameter["description"] = description
     sample = test_value(key, entry.get("value"))

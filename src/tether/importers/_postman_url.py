@@ -20,6 +20,10 @@ from tether.importers._postman_collection import description_of, key_values
 __all__ = ["PathParam", "PostmanUrl", "parse_url", "placeholder_names", "safe_name"]
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+# ``{{tenant_{{env}}}}``: a variable whose name is built from another one.
+_NESTED = re.compile(r"\{\{([^{}]*)\{\{\s*([^{}]+?)\s*\}\}([^{}]*)\}\}")
+# ``{id}``: an OpenAPI-style path parameter written in a Postman URL.
+_SINGLE_BRACE = re.compile(r"(?<!\{)\{\s*([A-Za-z_][^{}]*?)\s*\}(?!\})")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _LEADING_VARIABLE = re.compile(r"^\{\{\s*([^{}]+?)\s*\}\}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -65,12 +69,36 @@ def parse_url(value: Any, variables: dict[str, str]) -> PostmanUrl:
     if raw is None:
         raw = _raw_from_parts(url)
     raw = raw.strip().split("#", 1)[0]
-    base, _, query_text = raw.partition("?")
     notes: list[str] = []
+    raw = _resolve_nested(raw, variables, notes)
+    base, _, query_text = raw.partition("?")
     server, base_path, rest = _split_server(base, variables, notes)
     path, params = _path(rest, variables, url.get("variable"))
     query = key_values(url.get("query")) if isinstance(url.get("query"), list) else _parse_query(query_text)
     return PostmanUrl(server, base_path, path, params, query, notes)
+
+
+def _resolve_nested(text: str, variables: dict[str, str], notes: list[str]) -> str:
+    """Resolve ``{{a_{{b}}}}`` to ``{{a_x}}`` when ``b`` is known; else flatten it, with a note."""
+    for _ in range(5):  # bounded: nesting is rarely more than two deep
+
+        def inner(match: re.Match[str]) -> str:
+            head, name, tail = match.groups()
+            value = variables.get(name)
+            if value is not None and "{{" not in value:
+                return "{{" + head + value + tail + "}}"
+            flat = head + name + tail
+            notes.append(
+                f"nested variable {match.group(0)} cannot be resolved ({{{{{name}}}}} has no value in the "
+                f"collection); it became the parameter {safe_name(flat)!r}"
+            )
+            return "{{" + flat + "}}"
+
+        resolved = _NESTED.sub(inner, text)
+        if resolved == text:
+            return text
+        text = resolved
+    return text
 
 
 def _raw_from_parts(url: dict[str, Any]) -> str:
@@ -147,7 +175,18 @@ def _path(rest: str, variables: dict[str, str], declared: Any) -> tuple[str, lis
             params.setdefault(name, PathParam(name, example, ""))
             return f"{{{name}}}"
 
-        segments.append(PLACEHOLDER.sub(to_param, segment))
+        def declared_param(match: re.Match[str]) -> str:
+            # "{id}": the author wrote an OpenAPI path parameter; url.variable may describe it.
+            raw_name = match.group(1)
+            name = safe_name(raw_name)
+            entry = meta.get(raw_name, {})
+            example = entry.get("value")
+            example = example if isinstance(example, str) and example and "{{" not in example else None
+            params.setdefault(name, PathParam(name, example, description_of(entry.get("description"))))
+            return f"{{{name}}}"
+
+        segment = PLACEHOLDER.sub(to_param, segment)
+        segments.append(_SINGLE_BRACE.sub(declared_param, segment) if "{{" not in segment else segment)
     path = "/" + "/".join(segments)
     if rest.endswith("/") and segments:
         path += "/"

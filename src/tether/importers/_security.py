@@ -83,7 +83,8 @@ def _scheme_parameters(name: str, scheme: dict[str, Any], where: str, report: _R
             "password": _secure("Password", "The password for this API"),
         }
     if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-        return {"token": _secure("Bearer token", description or "The bearer token for this API")}
+        # ``api_key``: the name 528 of the corpus's 550 API-key connectors use; sent as Bearer.
+        return {"api_key": _secure("Bearer token", description or "The bearer token for this API")}
     if kind == "http":
         report.append(("unsupported", where, f"HTTP authentication scheme {scheme.get('scheme')!r}"))
         return {}

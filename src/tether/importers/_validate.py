@@ -27,6 +27,7 @@ from tether.definition import escape_pointer
 __all__ = ["Problem", "follow_ref", "is_missing", "real_pointer", "resolve", "spec_problems", "spec_version"]
 
 _MAX_PROBLEMS = 500
+_MAX_DETAIL = 160  # a validator's exception text can hold the whole document
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def spec_problems(data: dict[str, Any]) -> list[Problem]:
             found.append(problem)
             if len(found) >= _MAX_PROBLEMS:
                 break
+    except Exception as exc:  # outside any keyword validator: still a finding
+        found.append(_locate(data, _crash(exc, None)))
     finally:
         # iter_errors is memoised per validator instance, which would keep every document alive.
         SpecValidator.iter_errors.__wrapped__.cache_clear()  # type: ignore[attr-defined]
@@ -93,16 +96,30 @@ def _locating(cls: type) -> type:
 
     def __call__(self: Any, *args: Any, **kwargs: Any) -> Iterator[ValidationError]:
         where = next((a for a in args if isinstance(a, SchemaPath)), None)
-        for error in cls.__call__(self, *args, **kwargs):
-            if getattr(error, "tether_parts", None) is None and where is not None:
-                # The spec validator re-wraps foreign errors, which would drop our tag; wrap first.
-                if not isinstance(error, OpenAPIValidationError):
-                    error = OpenAPIValidationError.create_from(error)
-                error.tether_parts = tuple(where.parts)
-                error.tether_origin = _origin(cls)
-            yield error
+        try:
+            for error in cls.__call__(self, *args, **kwargs):
+                if getattr(error, "tether_parts", None) is None and where is not None:
+                    # The spec validator re-wraps foreign errors, which would drop our tag; wrap first.
+                    if not isinstance(error, OpenAPIValidationError):
+                        error = OpenAPIValidationError.create_from(error)
+                    error.tether_parts = tuple(where.parts)
+                    error.tether_origin = _origin(cls)
+                yield error
+        except Exception as exc:  # a validator bug on odd input is a finding, not a crash
+            # The innermost wrapper catches it, so validation goes on with the next sibling.
+            yield _crash(exc, where)
 
     return type(f"Locating{cls.__name__}", (cls,), {"__call__": __call__})
+
+
+def _crash(exc: Exception, where: SchemaPath | None) -> ValidationError:
+    text = str(exc)
+    text = text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    error = OpenAPIValidationError(f"openapi-spec-validator could not check this value ({detail})")
+    error.tether_parts = tuple(where.parts) if where is not None else ()
+    error.tether_origin = "crash"
+    return error
 
 
 def _origin(cls: type) -> str:
@@ -146,7 +163,8 @@ def real_pointer(data: Any, parts: list[str]) -> str:
         else:
             return pointer + _pointer([part])
         pointer += "/" + escape_pointer(part)
-    return pointer
+    # A problem in a shared parameter or schema is fixed where it is written, not at its use.
+    return follow_ref(data, node, pointer)[1]
 
 
 def follow_ref(data: Any, node: Any, pointer: str) -> tuple[Any, str]:

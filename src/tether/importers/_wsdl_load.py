@@ -10,7 +10,8 @@ the location, and local files are only read below the folder of the WSDL file gi
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -92,10 +93,17 @@ class LoadedWsdl:
     name: str
     tree: etree._Element
     document: Any
+    # (kind, where, message): parts of the WSDL left out because they could not be read.
+    notes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class _RefusedLocation(InputError):
-    """An import or include names a location Tether will not read."""
+    """An import or include names a location Tether will not read (``missing``: no such file)."""
+
+    missing = False
+
+
+_EMPTY_XSD = f'<xs:schema xmlns:xs="{XSD_NS}"/>'.encode()
 
 
 def load_wsdl(source: Path | bytes, *, name: str) -> LoadedWsdl:
@@ -117,7 +125,11 @@ def load_wsdl(source: Path | bytes, *, name: str) -> LoadedWsdl:
         content = source
     tree = _parse_xml(content, name)
     _check_root(tree, name)
-    return LoadedWsdl(name=name, tree=tree, document=_zeep_document(content, name, root_folder))
+    notes: list[tuple[str, str, str]] = []
+    if drop_broken_operations(tree, name, notes):
+        content = etree.tostring(tree)
+    document = _zeep_document(content, name, root_folder, notes)
+    return LoadedWsdl(name=name, tree=tree, document=document, notes=notes)
 
 
 def _parse_xml(content: bytes, name: str) -> etree._Element:
@@ -156,7 +168,9 @@ def _check_root(tree: etree._Element, name: str) -> None:
         )
 
 
-def _zeep_document(content: bytes, name: str, root_folder: Path | None) -> Any:
+def _zeep_document(
+    content: bytes, name: str, root_folder: Path | None, notes: list[tuple[str, str, str]]
+) -> Any:
     require_extra("zeep", extra="soap", feature="WSDL import")
     from zeep import exceptions as zeep_errors
     from zeep.settings import Settings
@@ -167,14 +181,32 @@ def _zeep_document(content: bytes, name: str, root_folder: Path | None) -> Any:
         """zeep's transport, reading nothing but built-in stand-ins and local files."""
 
         def load(self, url: str) -> bytes:
-            return _load_offline(str(url), root_folder, name)
+            try:
+                return _load_offline(str(url), root_folder, name)
+            except _RefusedLocation as exc:
+                if not str(url).lower().endswith(".xsd") or not exc.missing:
+                    raise
+                # A schema file that is not there: import the rest, and say what is missing.
+                missing.append(str(url))
+                notes.append(("warning", str(url), f"{exc}; imported without it"))
+                return _EMPTY_XSD
 
     # forbid_external stays off: the transport above is what refuses, with a better message,
     # and it must still serve the built-in SOAP-encoding schema zeep asks for by URL.
     settings = Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False)
-    location: Any = str(Path(name).resolve()) if root_folder is not None else io.BytesIO(content)
+    missing: list[str] = []
+    base = str(Path(name).resolve()) if root_folder is not None else None
     try:
-        return Document(location, transport=OfflineTransport(), settings=settings)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            transport = OfflineTransport()
+            document = Document(io.BytesIO(content), transport=transport, base=base, settings=settings)
+        for warning in caught:
+            # zeep skips a binding operation it cannot match, with a warning nobody would see.
+            note = ("warning", name, f"{warning.message}; that operation was left out")
+            if note not in notes:
+                notes.append(note)
+        return document
     except InputError:
         raise
     except zeep_errors.XMLParseError as exc:
@@ -182,6 +214,8 @@ def _zeep_document(content: bytes, name: str, root_folder: Path | None) -> Any:
         raise InputError(f"{name}{line}: invalid WSDL/XSD: {exc.message}") from exc
     except (zeep_errors.Error, NotImplementedError, KeyError, ValueError, AttributeError) as exc:
         detail = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        if missing:
+            detail += f" (the schema import {', '.join(map(repr, missing))} could not be read)"
         raise InputError(f"{name}: zeep cannot read this WSDL: {detail}") from exc
 
 
@@ -206,7 +240,58 @@ def _load_offline(url: str, root_folder: Path | None, name: str) -> bytes:
     try:
         return target.read_bytes()
     except OSError as exc:
-        raise _RefusedLocation(f"{name}: cannot read the imported file {url!r} ({exc.strerror})") from exc
+        error = _RefusedLocation(f"{name}: cannot read the imported file {url!r} ({exc.strerror})")
+        error.missing = True
+        raise error from exc
+
+
+def drop_broken_operations(tree: etree._Element, name: str, notes: list[tuple[str, str, str]]) -> bool:
+    """Remove operations whose input/output/fault names an undefined message; True if any was.
+
+    zeep would fail on the whole document (or skip the operation with only a Python warning);
+    the rest of the service is usually fine, so the broken operations are left out and named.
+    """
+    target = tree.get("targetNamespace")
+    defined = {m.get("name") for m in tree.findall(f"{{{WSDL11_NS}}}message")}
+    imports = tree.findall(f"{{{WSDL11_NS}}}import")
+    broken: dict[str, str] = {}
+    for port_type in tree.findall(f"{{{WSDL11_NS}}}portType"):
+        for operation in port_type.findall(f"{{{WSDL11_NS}}}operation"):
+            for part in operation:
+                reference = part.get("message") if isinstance(part.tag, str) else None
+                if not reference:
+                    continue
+                prefix, _, local = reference.rpartition(":")
+                namespace = part.nsmap.get(prefix or None)
+                if namespace == target and local not in defined and not imports:
+                    broken[operation.get("name") or "?"] = reference
+                    where = f"{name}:{part.sourceline or 1}"
+                    notes.append(
+                        (
+                            "warning",
+                            where,
+                            f"operation {operation.get('name')!r} of portType {port_type.get('name')!r} "
+                            f"names the message {reference!r}, which the WSDL does not define; the "
+                            "operation was left out (define the message to import it)",
+                        )
+                    )
+                    port_type.remove(operation)
+                    break
+    if not broken:
+        return False
+    for binding in tree.findall(f"{{{WSDL11_NS}}}binding"):
+        for operation in binding.findall(f"{{{WSDL11_NS}}}operation"):
+            if operation.get("name") in broken:
+                binding.remove(operation)
+    if not any(
+        pt.findall(f"{{{WSDL11_NS}}}operation") for pt in tree.findall(f"{{{WSDL11_NS}}}portType")
+    ):
+        messages = ", ".join(repr(m) for m in sorted(set(broken.values())))
+        raise InputError(
+            f"{name}: every operation names an undefined message ({messages}); define the messages "
+            "under <wsdl:message> and import again"
+        )
+    return True
 
 
 def _excerpt(content: bytes, line: int) -> str:

@@ -19,12 +19,14 @@ Nothing is invented: what cannot be mapped is listed in the report with its item
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
 from tether.definition import DEFINITION_FILE, PROPERTIES_FILE, package_from_files
 from tether.importers._postman_auth import AuthScheme, auth_key, map_auth
 from tether.importers._postman_collection import Collection, PostmanRequest, read_collection
+from tether.importers._postman_merge import can_merge, merge_operation
 from tether.importers._postman_operation import METHODS, build_operation, operation_id
 from tether.importers._postman_url import PLACEHOLDER, PostmanUrl, parse_url, safe_name
 from tether.importers._result import ImportResult, ReportItem, ReportKind, dump_json
@@ -34,27 +36,36 @@ __all__ = ["import_postman"]
 DEFAULT_BRAND_COLOR = "#007ee5"
 
 
-def import_postman(source: bytes, *, name: str = "collection.json") -> ImportResult:
+def import_postman(
+    source: bytes, *, name: str = "collection.json", merge_duplicates: bool = False
+) -> ImportResult:
     """Import a Postman collection v2.0/v2.1 (the exported JSON) as a connector package.
+
+    Requests sharing a method and path each stay an action (exposed at a virtual path and
+    routed back by a policy); with ``merge_duplicates`` they are merged into one operation
+    instead, as postman2openapi does, and the report lists each merge.
 
     Raises:
         InputError: not a v2.0/v2.1 collection, a v1 collection, or no request in it.
         DocumentSyntaxError: the JSON cannot be read.
     """
     collection = read_collection(source, name=name)
-    builder = _Builder(collection)
+    builder = _Builder(collection, merge_duplicates=merge_duplicates)
     definition, properties = builder.build()
     package = package_from_files(
         {DEFINITION_FILE: dump_json(definition), PROPERTIES_FILE: dump_json(properties)}, source=name
     )
     return ImportResult(package, builder.report)
 
+_TEMPLATE = re.compile(r"\{([^{}/]+)\}")
+
 
 class _Builder:
     """Accumulates operations, servers, auths and policies across the whole collection."""
 
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, *, merge_duplicates: bool = False) -> None:
         self.collection = collection
+        self.merge_duplicates = merge_duplicates
         self.report: list[ReportItem] = []
         self.paths: dict[str, dict[str, Any]] = {}
         self.owners: dict[tuple[str, str], str] = {}
@@ -92,6 +103,7 @@ class _Builder:
             definition["info"]["description"] = collection.description
         definition.update(self._server(main, by_server, len(items)))
         definition["paths"] = self.paths
+        self._declare_path_parameters()
         self._security(definition)
         tags = [
             {"name": " / ".join(path), **({"description": d} if d else {})}
@@ -101,6 +113,22 @@ class _Builder:
         if used:
             definition["tags"] = [t for t in tags if t["name"] in used]
         return definition, self._properties()
+
+    def _declare_path_parameters(self) -> None:
+        """Every ``{name}`` of a path template is a declared path parameter, or the report says why not."""
+        for path, item in self.paths.items():
+            names = [safe_name(n) for n in _TEMPLATE.findall(path)]
+            for method, operation in item.items():
+                declared = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+                for name in [n for n in names if n not in declared]:
+                    parameter = {"name": name, "in": "path", "required": True, "type": "string"}
+                    operation.setdefault("parameters", []).append(parameter)
+                    self._add(
+                        "warning",
+                        f"{method.upper()} {path}",
+                        f"path parameter {name!r} is in the URL but not described; declared as a "
+                        "required string",
+                    )
 
     def _add(self, kind: ReportKind, where: str, message: str) -> None:
         self.report.append(ReportItem(kind, where, message))
@@ -116,7 +144,8 @@ class _Builder:
             self._add(kind, item.where, message)
         path = url.path
         owner = self.owners.get((method, path))
-        if owner is not None:
+        mergeable = owner is not None and can_merge(self.paths[path][method], built.operation)
+        if owner is not None and not (self.merge_duplicates and mergeable):
             path = _virtual_path(url.path, op_id, method, self.paths)
             self.policies.append(
                 {
@@ -133,8 +162,25 @@ class _Builder:
                 "approximation",
                 item.where,
                 f"shares {method.upper()} {url.path} with {owner!r}; Swagger allows one operation per method "
-                f"and path, so it is exposed at {path} and routed to {url.path} by a policy",
+                f"and path, so it is exposed at {path} and routed to {url.path} by a policy"
+                + (
+                    " (--merge-duplicates merges such requests into one operation instead)"
+                    if mergeable
+                    else " (its body and the other's form fields cannot share one operation)"
+                ),
             )
+        elif owner is not None:
+            # Swagger has one operation per method and path: merge, as postman2openapi does.
+            existing = self.paths[path][method]
+            approximations = merge_operation(existing, built.operation)
+            self._add(
+                "approximation",
+                item.where,
+                f"shares {method.upper()} {path} with {owner!r}: merged into operation "
+                f"{existing['operationId']!r} (its parameters and body are alternatives there)"
+                + "".join(f"; {note}" for note in approximations),
+            )
+            return
         else:
             self.owners[(method, path)] = item.where
         self.paths.setdefault(path, {})[method] = built.operation

@@ -55,7 +55,7 @@ def import_wsdl(
         raise InputError(f"unknown WSDL import mode {mode!r}; use one of {', '.join(WSDL_MODES)}")
     loaded = load_wsdl(source, name=name)
     chosen_service, chosen_port, skipped = _choose_port(loaded.document, loaded.name, service, port)
-    reports: list[tuple[str, str, str]] = []
+    reports: list[tuple[str, str, str]] = list(loaded.notes)
     for where, kind, message in skipped:
         reports.append((kind, where, message))
     definition = build_definition(
@@ -124,7 +124,7 @@ def _choose_port(
                     f"/{svc.name}/{prt.name}",
                     "info",
                     f"SOAP port {prt.name!r} of service {svc.name!r} "
-                    "was not imported; import it with port=" + repr(prt.name),
+                    f"was not imported; import it with --port {prt.name}",
                 )
             )
     return chosen[0], chosen[1], notes

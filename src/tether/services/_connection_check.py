@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
-from tether.auth import ApiKeyAuth, BasicAuth, NoAuth, OAuth2Auth
+from tether.auth import ApiKeyAuth, BasicAuth, BearerAuth, NoAuth, OAuth2Auth
 from tether.definition import Api, ApiProperties, ConnectionParameter
 from tether.errors import InputError
 from tether.runtime import (
@@ -231,15 +231,27 @@ def _static_auth(api: Api, parameters: dict[str, ConnectionParameter], values: d
     """The auth scheme for a non-OAuth connection, from the definition's security schemes.
 
     Power Platform's conventions: Basic uses the ``username``/``password`` parameters, an API key
-    the ``api_key`` parameter (else the connection's only secure string).
+    the ``api_key`` parameter (else the connection's only secure string). A bearer token (OpenAPI
+    ``http``/``bearer``, or an ``Authorization`` API key marked ``x-tether-bearer`` by the Postman
+    importer) is the same ``api_key`` value, sent as ``Authorization: Bearer <value>``.
     """
     secrets = [name for name, parameter in parameters.items() if parameter.is_secret and values.get(name)]
+    key = values.get("api_key") or (values.get(secrets[0]) if len(secrets) == 1 else None)
     for scheme in api.security_schemes.values():
         basic = scheme.kind == "basic" or (scheme.kind == "http" and (scheme.scheme or "").lower() == "basic")
         if basic and values.get("username") is not None and values.get("password") is not None:
             return BasicAuth(str(values["username"]), str(values["password"]))
-        if scheme.kind == "apiKey" and scheme.param_name and scheme.location in ("header", "query"):
-            value = values.get("api_key") or (values.get(secrets[0]) if len(secrets) == 1 else None)
-            if value:
-                return ApiKeyAuth(scheme.param_name, scheme.location, str(value))
+        bearer = (scheme.kind == "http" and (scheme.scheme or "").lower() == "bearer") or (
+            scheme.kind == "apiKey" and scheme.extensions.get("x-tether-bearer") is True
+        )
+        if bearer and key:
+            return BearerAuth(_without_bearer_prefix(str(key)))
+        if scheme.kind == "apiKey" and scheme.param_name and scheme.location in ("header", "query") and key:
+            return ApiKeyAuth(scheme.param_name, scheme.location, str(key))
     return NoAuth()
+
+
+def _without_bearer_prefix(value: str) -> str:
+    # Power Platform users are told to type "Bearer <token>" into an API key box; accept both.
+    head, _, rest = value.strip().partition(" ")
+    return rest.strip() if head.lower() == "bearer" and rest.strip() else value.strip()

@@ -21,6 +21,7 @@ from tether.definition import (
     ApiProperties,
     OAuthSettings,
     compile_api,
+    is_placeholder_client_id,
     parse_api_properties,
     parse_document,
 )
@@ -206,7 +207,15 @@ def oauth_settings_for(
         updates["client_id"] = values[field.name + CLIENT_ID_SUFFIX]
     if values.get(field.name + CLIENT_SECRET_SUFFIX):
         updates["client_secret"] = values[field.name + CLIENT_SECRET_SUFFIX]
-    return settings.model_copy(update=updates) if updates else settings
+    settings = settings.model_copy(update=updates) if updates else settings
+    if is_placeholder_client_id(settings.client_id):
+        # Never start a consent (or a token request) with "<Enter Your Client ID>".
+        raise InputError(
+            f"the connector's OAuth client id {settings.client_id or ''!r} is a placeholder, not an app: its "
+            "owner sets the real one with `tether connector update --client-id ID --client-secret SECRET`",
+            detail={"parameter": field.name},
+        )
+    return settings
 
 
 def grant_of(settings: OAuthSettings) -> str:

@@ -7,12 +7,20 @@ Functions take and return plain data (``dict[str, bytes]`` files, frozen datacla
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tether.definition import ConnectorPackage
+from tether.definition import (
+    PROPERTIES_FILE,
+    ConnectorPackage,
+    is_placeholder_client_id,
+    package_from_files,
+)
 from tether.errors import Conflict, InputError, NotFound
 from tether.services._access import Principal, require_role, resolve_environment
 from tether.services._names import check_slug, slugify
@@ -116,8 +124,13 @@ def create_connector(
     name: str | None = None,
     display_name: str | None = None,
     note: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
 ) -> ConnectorInfo:
     """Create a connector from a package's files, as revision 1 (makers and admins).
+
+    ``client_id`` / ``client_secret`` set the OAuth app of every OAuth parameter (paconn's
+    ``--secret``): corpus connectors ship placeholders where their publisher's app was.
 
     ``name`` (a slug, unique in the environment) defaults to one made from the API's title, and
     ``display_name`` to the title itself. Raises :class:`Conflict` if the name is taken.
@@ -128,6 +141,7 @@ def create_connector(
         if not name:
             raise InputError(f"Cannot make a connector name from the title {package.title!r}: pass a name.")
     check_slug(name, what="connector")
+    package = with_oauth_client(package, client_id, client_secret)
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "maker", action="create connectors")
@@ -153,8 +167,11 @@ def update_connector(
     *,
     note: str | None = None,
     display_name: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
 ) -> ConnectorInfo:
     """Save ``files`` as the connector's next revision (makers and admins); ``connector`` is an id or name."""
+    package = with_oauth_client(package, client_id, client_secret)
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "maker", action="update connectors")
@@ -245,3 +262,52 @@ def get_revision_files(
         if stored is None:
             raise NotFound(f"Connector {found.name!r} has no revision {number}.")
         return connectors.files(stored)
+
+
+def with_oauth_client(
+    package: ConnectorPackage, client_id: str | None, client_secret: str | None
+) -> ConnectorPackage:
+    """``package`` with the owner's OAuth app in every ``oauthSetting`` parameter.
+
+    The secret goes where Power Platform keeps it (``oAuthSettings.clientSecret``), the same
+    place a package uploaded with one has it, so it is stored the way those are.
+    """
+    if client_id is None and client_secret is None:
+        return package
+    properties = copy.deepcopy(package.properties.data) if package.properties is not None else None
+    settings = [
+        parameter["oAuthSettings"]
+        for parameter in _oauth_parameters(properties)
+        if isinstance(parameter.get("oAuthSettings"), dict)
+    ]
+    if not settings:
+        raise InputError(
+            "--client-id/--client-secret need an OAuth connection parameter in apiProperties.json; "
+            "this connector has none"
+        )
+    if client_id is not None and is_placeholder_client_id(client_id):
+        raise InputError(f"client id {client_id!r} looks like a placeholder; give the id of your OAuth app")
+    for oauth in settings:
+        if client_id is not None:
+            oauth["clientId"] = client_id
+        if client_secret is not None:
+            oauth["clientSecret"] = client_secret
+    files = {**package.files, PROPERTIES_FILE: json.dumps(properties, indent=2).encode()}
+    return package_from_files(files, source=package.source)
+
+
+def _oauth_parameters(properties: Any) -> list[dict[str, Any]]:
+    inner = properties.get("properties") if isinstance(properties, dict) else None
+    if not isinstance(inner, dict):
+        return []
+    groups = [inner.get("connectionParameters")]
+    sets = inner.get("connectionParameterSets")
+    if isinstance(sets, dict) and isinstance(sets.get("values"), list):
+        groups += [v.get("parameters") for v in sets["values"] if isinstance(v, dict)]
+    return [
+        parameter
+        for group in groups
+        if isinstance(group, dict)
+        for parameter in group.values()
+        if isinstance(parameter, dict) and parameter.get("type") == "oauthSetting"
+    ]

@@ -58,6 +58,11 @@ def list_connectors(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, 
     return {"items": [asdict(c) for c in services.list_connectors(db, principal, env)]}
 
 
+# The connector's own OAuth app, for corpus connectors that ship a placeholder (paconn's --secret).
+ClientIdForm = Annotated[str | None, Form(description="OAuth client id for every OAuth parameter")]
+ClientSecretForm = Annotated[str | None, Form(description="OAuth client secret (stored as uploaded ones)")]
+
+
 @router.post(
     "/environments/{env}/connectors", status_code=status.HTTP_201_CREATED, summary="Create a connector"
 )
@@ -73,10 +78,14 @@ async def create_connector(
     script: Upload = None,
     name: Annotated[str | None, Form()] = None,
     note: Annotated[str | None, Form()] = None,
+    client_id: ClientIdForm = None,
+    client_secret: ClientSecretForm = None,
 ) -> dict[str, Any]:
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
     loaded = _package(await _read_parts(package, parts))
-    connector = services.create_connector(db, principal, env, loaded, name=name, note=note)
+    connector = services.create_connector(
+        db, principal, env, loaded, name=name, note=note, client_id=client_id, client_secret=client_secret
+    )
     return {**_with_findings(connector, loaded), "oauth": _oauth(db, principal, env, connector.id, settings)}
 
 
@@ -149,13 +158,19 @@ async def update_connector(
     icon: Upload = None,
     script: Upload = None,
     note: Annotated[str | None, Form()] = None,
+    client_id: ClientIdForm = None,
+    client_secret: ClientSecretForm = None,
 ) -> dict[str, Any]:
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
-    files = await _read_parts(package, parts)
+    only_oauth_app = package is None and not any(parts.values()) and (client_id or client_secret)
+    files = {} if only_oauth_app else await _read_parts(package, parts)
     if package is None:
         files = {**services.get_revision_files(db, principal, env, connector), **files}
     loaded = _package(files)
-    updated = services.update_connector(db, principal, env, connector, loaded, note=note or None)
+    updated = services.update_connector(
+        db, principal, env, connector, loaded, note=note or None,
+        client_id=client_id, client_secret=client_secret,
+    )  # fmt: skip
     return {**_with_findings(updated, loaded), "oauth": _oauth(db, principal, env, updated.id, settings)}
 
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from tether.definition._document import escape_pointer
+from tether.definition._placeholders import is_placeholder_client_id
 from tether.definition.lint._context import LintContext
 from tether.definition.lint._registry import check, define_rule
 
@@ -48,6 +49,11 @@ OAUTH_SETTINGS = define_rule(
     "properties/invalid-oauth-settings",
     "error",
     "An `oauthSetting` parameter needs `oAuthSettings` with an `identityProvider`.",
+)
+OAUTH_CLIENT_PLACEHOLDER = define_rule(
+    "properties/placeholder-client-id",
+    "warning",
+    "An OAuth parameter's `clientId` is empty or a placeholder such as `<Enter Your Client ID>`.",
 )
 REDIRECT_MODE = define_rule(
     "properties/invalid-redirect-mode",
@@ -205,6 +211,14 @@ def _check_oauth(ctx: LintContext, pointer: str, name: str, settings: Any) -> No
             document=document,
         )
         return
+    if is_placeholder_client_id(settings.get("clientId")):
+        ctx.report(
+            OAUTH_CLIENT_PLACEHOLDER,
+            f"{where}/clientId",
+            f"OAuth parameter {name!r} has the client id {settings.get('clientId')!r}, a placeholder: set "
+            "your OAuth app with `tether connector create/update --client-id ID --client-secret SECRET`",
+            document=document,
+        )
     mode = settings.get("redirectMode")
     if mode is not None and (not isinstance(mode, str) or mode.strip().lower() not in REDIRECT_MODES):
         ctx.report(
