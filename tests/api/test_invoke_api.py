@@ -85,6 +85,7 @@ def test_loopback_needs_the_environment_setting(
         "environment": "default",
         "oauth_global_redirect_enforcement": None,
         "network_allow": ["127.0.0.1"],
+        "encrypt_run_data": False,
     }
     assert api.client.post(url, headers=admin_headers).json()["status"] == 200
     bad = api.client.put(f"{ENV}/settings", json={"network_allow": ["a b"]}, headers=admin_headers)

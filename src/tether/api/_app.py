@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 import tether
 from tether import services
+from tether.api._access_log import install_access_log_filter
 from tether.api._connector_runtime import Lifespan, with_connector_runtime
 from tether.api._docs import install_docs
 from tether.api._flow_runtime import flow_lifespan
@@ -39,6 +40,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         redoc_url=None,
         lifespan=with_wal_emptied_at_stop(with_connector_runtime(flow_lifespan)),
     )
+    install_access_log_filter()  # before the first request: no code, state or sig in the log
     app.state.settings = settings
     app.state.database = database
     app.state.tokens = services.TokenAuthenticator(database)

@@ -27,7 +27,10 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime: FlowRuntime | None = getattr(app.state, "flow_runtime", None)
     if runtime is None:
         settings = app.state.settings
-        keyring = KeyRing.from_settings(settings)
+        # The app's one key ring (routes share it): a rotation through the API is then seen at once
+        # by flow runs, which decrypt connections and seal run data with it.
+        keyring = getattr(app.state, "keyring", None) or KeyRing.from_settings(settings)
+        app.state.keyring = keyring
         # ApiConnection actions run through the same connector runtime as the invoke endpoint.
         connectors = FlowConnectorCaller(
             app.state.database, runtime=app_connector_runtime(app), keyring=keyring

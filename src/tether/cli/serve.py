@@ -104,7 +104,9 @@ def open_database(settings: Settings) -> Database:
     from tether import services
     from tether.store import migrate
 
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.home.stat().st_mode & 0o077:  # it holds the database and master.key: owner only
+        settings.home.chmod(0o700)
     database = Database(settings.database_url)
     migrate(database)
     # A WAL left large by an earlier version or a killed server shrinks before serving begins.

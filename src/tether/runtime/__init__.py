@@ -18,7 +18,7 @@ from tether.runtime._oneshot import OneShotTransport, road_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
 from tether.runtime._ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter, TokenBucketLimiter
-from tether.runtime._redact import Redactor
+from tether.runtime._redact import Redactor, install_log_redaction, redacting
 from tether.runtime._request import build_request
 from tether.runtime._response import StreamedBody
 from tether.runtime._retry import DEFAULT_RETRY, Resolution, ResponseAction, RetryPolicy
@@ -30,6 +30,7 @@ from tether.runtime._transport import (
     DEFAULT_TIMEOUT,
     RetryNote,
     Transport,
+    connection_secrets,
 )
 
 __all__ = [
@@ -74,10 +75,13 @@ __all__ = [
     "UpstreamUnavailable",
     "build_pipeline",
     "build_request",
+    "connection_secrets",
     "follow_up",
+    "install_log_redaction",
     "invoke_sync",
     "poll_flow",
     "prepare_arguments",
+    "redacting",
     "road_client",
     "shared_client",
     "wants_polling",

@@ -15,11 +15,13 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from tether.definition import PROPERTIES_FILE
 from tether.errors import Conflict, NotFound
 from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy, Runtime
 from tether.runtime.policies import ConnectionUnauthenticated
 from tether.secrets import KeyRing
 from tether.services._access import Principal, resolve_environment
+from tether.services._client_secrets import unseal_client_secrets
 from tether.services._connection_check import connection_credentials, token_client
 from tether.services._connection_parts import AUTHORIZATION_CODE, find_connection, record
 from tether.services._connector_cache import CompiledConnector, ConnectorCache
@@ -192,7 +194,10 @@ def _prepare(
         revision = repository.revision(connector.id, connector.current_revision)
         if revision is None:
             raise NotFound(f"Connector {connector.name!r} has no revision {connector.current_revision}.")
-        return repository.files(revision)
+        files = repository.files(revision)
+        if PROPERTIES_FILE in files:  # the OAuth client secret, for token calls
+            files[PROPERTIES_FILE] = unseal_client_secrets(files[PROPERTIES_FILE], keyring) or b""
+        return files
 
     compiled = cache.get(connector.id, connector.current_revision, files)
     settings = Connections(session).settings(env.id)

@@ -140,7 +140,7 @@ def _plan(
         env, role = resolve_environment(session, principal, environment)
         row = find_connection(session, principal, env, role, connection, owner_only=True)
         api = connector_definition(session, row.connector)
-        props = connector_properties(session, row.connector)
+        props = connector_properties(session, row.connector, keyring)
         settings = Connections(session).settings(env.id)
         network = network_policy(settings.network_allow if settings else None)
         values, auth = connection_credentials(

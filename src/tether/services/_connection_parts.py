@@ -28,6 +28,7 @@ from tether.definition import (
 from tether.errors import InputError, NotFound, PermissionDenied
 from tether.secrets import KeyRing
 from tether.services._access import Principal, has_role
+from tether.services._client_secrets import unseal_client_secrets
 from tether.services._connection_forms import (
     CLIENT_ID_SUFFIX,
     CLIENT_SECRET_SUFFIX,
@@ -128,9 +129,12 @@ def _current_file(session: Session, connector: Connector, name: str) -> bytes | 
     return next((bytes(f.content) for f in revision.files if f.name == name), None)
 
 
-def connector_properties(session: Session, connector: Connector) -> ApiProperties:
-    """The current revision's apiProperties (an empty one when the package has none)."""
-    raw = _current_file(session, connector, PROPERTIES_FILE)
+def connector_properties(
+    session: Session, connector: Connector, keyring: KeyRing | None = None
+) -> ApiProperties:
+    """The current revision's apiProperties (an empty one when the package has none); with
+    ``keyring``, its OAuth client secrets decrypted (consent and token calls need them)."""
+    raw = unseal_client_secrets(_current_file(session, connector, PROPERTIES_FILE), keyring)
     source = f"{connector.name}/{PROPERTIES_FILE}"
     data = parse_document(raw, name=source, format="json").data if raw else {"properties": {}}
     return parse_api_properties(data, name=source)
@@ -255,7 +259,7 @@ def connection_oauth(
     session: Session, row: Connection, keyring: KeyRing
 ) -> tuple[OAuthSettings, dict[str, Any]]:
     """A connection's OAuth settings (from its connector's current revision) and its decrypted values."""
-    props = connector_properties(session, row.connector)
+    props = connector_properties(session, row.connector, keyring)
     form = pick_form(forms_of(props), row.parameter_set)
     values: dict[str, Any] = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
     settings = oauth_settings_for(props, form, values)

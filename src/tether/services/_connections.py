@@ -102,7 +102,7 @@ def create_connection(
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "user", action="create connections")
         found = find_connector(session, env, connector)
-        props = connector_properties(session, found)
+        props = connector_properties(session, found, keyring)
         form = pick_form(forms_of(props), parameter_set)
         checked = check_values(form, values)
         settings = oauth_settings_for(props, form, checked)
@@ -174,7 +174,7 @@ def update_connection(
             row.display_name = display_name
         changed: list[str] = []
         if values:
-            props = connector_properties(session, row.connector)
+            props = connector_properties(session, row.connector, keyring)
             form = pick_form(forms_of(props), row.parameter_set)
             stored = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
             checked = check_values(form, {**stored, **values})

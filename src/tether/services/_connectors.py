@@ -22,7 +22,9 @@ from tether.definition import (
     package_from_files,
 )
 from tether.errors import Conflict, InputError, NotFound
+from tether.secrets import KeyRing
 from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._client_secrets import mask_client_secrets, seal_client_secrets
 from tether.services._names import check_slug, slugify
 from tether.store import AuditLog, Connector, ConnectorRevision, Connectors, Database, Environment
 
@@ -126,11 +128,13 @@ def create_connector(
     note: str | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
+    keyring: KeyRing | None = None,
 ) -> ConnectorInfo:
     """Create a connector from a package's files, as revision 1 (makers and admins).
 
     ``client_id`` / ``client_secret`` set the OAuth app of every OAuth parameter (paconn's
     ``--secret``): corpus connectors ship placeholders where their publisher's app was.
+    With ``keyring``, OAuth client secrets in apiProperties are stored sealed.
 
     ``name`` (a slug, unique in the environment) defaults to one made from the API's title, and
     ``display_name`` to the title itself. Raises :class:`Conflict` if the name is taken.
@@ -153,7 +157,8 @@ def create_connector(
         connector = connectors.add(
             env.id, name, display_name=display_name or package.title, created_by=principal.user_id
         )
-        connectors.add_revision(connector, package.files, created_by=principal.user_id, note=note)
+        files = seal_client_secrets(package.files, None, keyring)
+        connectors.add_revision(connector, files, created_by=principal.user_id, note=note)
         _record(session, "connector.create", principal, connector)
         return _connector_info(connector, env)
 
@@ -169,14 +174,23 @@ def update_connector(
     display_name: str | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
+    keyring: KeyRing | None = None,
 ) -> ConnectorInfo:
-    """Save ``files`` as the connector's next revision (makers and admins); ``connector`` is an id or name."""
+    """Save ``files`` as the connector's next revision (makers and admins); ``connector`` is an id or name.
+
+    An OAuth client secret given as the download's placeholder (or left out) keeps the stored one;
+    a new one replaces it, sealed with ``keyring``.
+    """
     package = with_oauth_client(package, client_id, client_secret)
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "maker", action="update connectors")
         found = _find(session, env, connector, for_update=True)
-        Connectors(session).add_revision(found, package.files, created_by=principal.user_id, note=note)
+        connectors = Connectors(session)
+        current = connectors.revision(found.id, found.current_revision)
+        previous = connectors.files(current) if current is not None else None
+        files = seal_client_secrets(package.files, previous, keyring)
+        connectors.add_revision(found, files, created_by=principal.user_id, note=note)
         if display_name:
             found.display_name = display_name
         _record(session, "connector.update", principal, found)
@@ -252,7 +266,8 @@ def list_revisions(
 def get_revision_files(
     db: Database, principal: Principal, environment: str, connector: str, revision: int | None = None
 ) -> dict[str, bytes]:
-    """The files of a revision exactly as uploaded; ``None`` means the current one (any member)."""
+    """The files of a revision as uploaded, OAuth client secrets shown as a placeholder (which an
+    upload may carry back to keep them); ``None`` means the current one (any member)."""
     with db.session() as session:
         env, _role = resolve_environment(session, principal, environment)
         found = _find(session, env, connector)
@@ -261,7 +276,7 @@ def get_revision_files(
         stored = connectors.revision(found.id, number)
         if stored is None:
             raise NotFound(f"Connector {found.name!r} has no revision {number}.")
-        return connectors.files(stored)
+        return mask_client_secrets(connectors.files(stored))
 
 
 def with_oauth_client(

@@ -11,12 +11,13 @@ honours it never repeats an action a crashed worker had already sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tether.errors import TetherError
 from tether.flows.engine import ActionFailure, ConnectorReply
-from tether.runtime import RateLimited, UpstreamUnavailable
+from tether.runtime import RateLimited, UpstreamUnavailable, connection_secrets
 from tether.secrets import KeyRing
 from tether.services._connection_call import prepare_call
 from tether.services._connector_runtime import ConnectorRuntime
@@ -48,6 +49,19 @@ class FlowConnectorCaller:
         self.runtime = runtime
         self.keyring = keyring
         self.connections = dict(connections or {})
+
+    async def secret_values(self, connection_ids: Iterable[str]) -> set[str]:
+        """The secret parameter values of these connections: what run history must mask, should an
+        API echo a credential back into an action's outputs. A connection that cannot be prepared
+        (deleted, waiting for consent) contributes nothing: its calls fail before sending anything."""
+        found: set[str] = set()
+        for connection_id in connection_ids:
+            with contextlib.suppress(TetherError):
+                call = await prepare_call(
+                    self.db, None, None, connection_id, keyring=self.keyring, runtime=self.runtime
+                )
+                found.update(connection_secrets(call.connection))
+        return found
 
     async def call(
         self,

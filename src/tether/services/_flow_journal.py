@@ -52,10 +52,13 @@ from tether.flows.engine import (
     history_view,
 )
 from tether.flows.engine.actions import ACTIONS
+from tether.runtime import install_log_redaction, redacting
 from tether.secrets import KeyRing
 from tether.services._environment_variables import flow_environment_values
 from tether.services._flow_writer import JournalWriter
 from tether.services._network import flow_network_policy
+from tether.services._run_privacy import run_privacy
+from tether.services._run_secrets import RunPrivacy, unseal
 from tether.store import Database, FlowRuns, utcnow
 
 __all__ = [
@@ -145,8 +148,11 @@ class DbJournal:
         saved: set[str] | None = None,
         writer: JournalWriter | None = None,
         progress: str | None = None,
+        privacy: RunPrivacy | None = None,
     ) -> None:
         self.db, self.run_id, self.instance = db, run_id, instance
+        # What history hides (secrets masked, bodies sealed): the engine keeps the real values.
+        self.privacy = privacy or RunPrivacy()
         self.writer = writer or JournalWriter(db)
         self._on_response = on_response
         self._cancelled = cancelled
@@ -163,18 +169,23 @@ class DbJournal:
         self._cancel = False
 
     async def _commit(self, state: RunState, outcome: RunOutcome | None = None) -> None:
+        privacy = self.privacy
         async with self._lock:
             batch, self._pending = self._pending, {}
-            writes = [
-                (r.path, encode(history_view(r).to_json()), r.status, r.seq, r.idempotency_key)
-                for r in batch.values()
-            ]
-            progress = encode({"variables": state.variables, "decisions": state.decisions})
+            writes = []
+            for r in batch.values():
+                view = encode(privacy.stored(history_view(r).to_json()))
+                writes.append((r.path, view, r.status, r.seq, r.idempotency_key))
+            plain = {"variables": state.variables, "decisions": state.decisions}
+            progress = encode(plain)
             changed = progress != self._progress
             answer, self._answer = self._answer, None
-            response = encode(answer) if answer is not None else None
+            response = encode(privacy.stored(answer)) if answer is not None else None
             now = time.monotonic()
             renew = now - self._claimed_at >= _RENEW_CLAIM_SECONDS
+            # Compared as plain text (a sealed copy differs every time), stored sealed when it must be.
+            writes_state = changed if outcome is not None else changed or response is not None or renew
+            stored_progress = encode(privacy.stored_state(plain)) if writes_state else progress
             saved = self._saved
             run_id = self.run_id
 
@@ -185,14 +196,15 @@ class DbJournal:
                     else:
                         runs.insert_action(run_id, path, view, status, seq, key)
                 if outcome is not None:
-                    error, outputs = encode(outcome.error), encode(outcome.outputs)
-                    state_text = progress if changed else None
+                    error = encode(privacy.stored(outcome.error))
+                    outputs = encode(privacy.stored(outcome.outputs))
+                    state_text = stored_progress if changed else None
                     runs.finish(
                         run_id, outcome.status, error, outputs, utcnow(), state=state_text, response=response
                     )
                 elif changed or response is not None or renew:
                     until = utcnow() + timedelta(seconds=CLAIM_SECONDS)
-                    runs.save_progress(run_id, progress, until, response)
+                    runs.save_progress(run_id, stored_progress, until, response)
 
             await self.writer.write(work)
             saved.update(batch)
@@ -251,26 +263,29 @@ class ClaimedRun:
     progress: str | None = None
 
 
-def claim_run(db: Database, run_id: str, instance: str) -> ClaimedRun | None:
+def claim_run(db: Database, run_id: str, instance: str, keyring: KeyRing | None = None) -> ClaimedRun | None:
     """Take the run for ``instance`` and load its journal, in one transaction; None when another
-    live process has it, or it has ended."""
+    live process has it, or it has ended. Sealed values come back real (``keyring`` decrypts them):
+    the engine evaluates with them, and only history hides them."""
     now = utcnow()
     with FlowRuns.journal(db) as runs:
         row = runs.claim(run_id, instance, now, now + timedelta(seconds=CLAIM_SECONDS))
         if row is None:
             return None
-        saved = row["state"] or {}
+        saved = unseal(row["state"] or {}, keyring)
         # A run with no saved progress has no action rows yet: skip that query on the hot path.
-        records = {r["path"]: ActionRecord.from_json(r) for r in runs.action_records(run_id)} if saved else {}
+        rows = [unseal(r, keyring) for r in runs.action_records(run_id)] if saved else []
+        records = {r["path"]: ActionRecord.from_json(r) for r in rows}
     state = RunState(
         records=records,
         variables=dict(saved.get("variables") or {}),
         decisions=dict(saved.get("decisions") or {}),
-        response=row["response"],
+        response=unseal(row["response"], keyring),
     )
     definition = compiled_definition(row["definition"])
     progress = encode({"variables": state.variables, "decisions": state.decisions}) if saved else None
-    return ClaimedRun(row["flow_id"], definition, row["trigger"], row["parameters"], state, progress)
+    trigger, parameters = unseal(row["trigger"], keyring), unseal(row["parameters"], keyring)
+    return ClaimedRun(row["flow_id"], definition, trigger, parameters, state, progress)
 
 
 class _ClaimKeeper:
@@ -324,10 +339,26 @@ async def advance_run(
 
     ``claimed``: the run as its creator claimed it for this process (nothing to read back).
     ``keyring`` decrypts the environment's secure variables (without it the run sees only the others).
+    It also unseals what the run keeps sealed (secure parameters, secret trigger headers,
+    encrypted run data); by default it is the connector caller's.
     """
-    run = claimed if claimed is not None else await asyncio.to_thread(claim_run, db, run_id, instance)
+    keyring = keyring or getattr(services.connectors, "keyring", None)
+    install_log_redaction()  # idempotent: the filter that masks what ``redacting`` names below
+    if claimed is not None:
+        run = claimed
+    else:
+        run = await asyncio.to_thread(claim_run, db, run_id, instance, keyring)
     if run is None:
         return None
+    privacy = await run_privacy(
+        db,
+        run.flow_id,
+        definition={"parameters": run.definition.parameters},
+        trigger=run.trigger,
+        parameters=run.parameters,
+        keyring=keyring,
+        connectors=services.connectors,
+    )
     spec = RunSpec(
         run_id=run_id,
         definition=run.definition,
@@ -352,10 +383,13 @@ async def advance_run(
         saved=set(run.state.records),
         writer=writer,
         progress=run.progress,
+        privacy=privacy,
     )
     keeper = _ClaimKeeper(db, run_id, instance)
     try:
-        outcome = await execute_run(spec, journal, services, run.state)
+        # Logs written while the run's actions call out (the runtime's, httpx's) mask its secrets too.
+        with redacting(privacy.secrets):
+            outcome = await execute_run(spec, journal, services, run.state)
     finally:
         await keeper.stop()
     await journal.finish(outcome, run.state)

@@ -122,7 +122,7 @@ class PollingTriggers:
                 return False, []
             runs = [
                 create_run(session, flow, trigger_result(trigger.name, inputs, 200, answer_headers, item),
-                           started_by=None).id
+                           started_by=None, keyring=context.caller.keyring).id
                 for item in bodies
             ]  # fmt: skip
             row.state, row.next_poll_at, row.updated_at = state, now + wait, utcnow()

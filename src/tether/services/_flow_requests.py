@@ -17,7 +17,8 @@ from typing import Any
 
 from tether.errors import AuthError, Conflict, InputError, NotFound
 from tether.flows import FlowDefinition, match_relative_path, relative_path
-from tether.flows.engine import redact_headers, request_trigger_result, validate_trigger_body
+from tether.flows.engine import request_trigger_result, validate_trigger_body
+from tether.secrets import KeyRing
 from tether.services._access import Principal, require_role, resolve_environment
 from tether.services._flow_journal import EMPTY_PROGRESS, compiled_definition, encode
 from tether.services._flow_runs import (
@@ -29,6 +30,8 @@ from tether.services._flow_runs import (
     trigger_signature,
 )
 from tether.services._flows import find_flow
+from tether.services._run_privacy import environment_seals_runs
+from tether.services._run_secrets import seal_parameters, secure_parameter_names, stored_trigger
 from tether.store import Database, Flows, utcnow
 
 __all__ = [
@@ -85,16 +88,21 @@ class RequestTarget:
     definition_text: str
     parameters_text: str
     answers: bool  # the flow has a Response action: the caller waits for it
+    seals_runs: bool = False  # the environment's encrypt_run_data
 
 
-def request_target(db: Database, flow_id: str) -> RequestTarget:
-    """Read ``flow_id`` for its Request trigger's endpoint; raises NotFound."""
+def request_target(db: Database, flow_id: str, *, keyring: KeyRing | None = None) -> RequestTarget:
+    """Read ``flow_id`` for its Request trigger's endpoint; raises NotFound. With ``keyring``, the
+    secure parameters in ``parameters_text`` are sealed (as every run row keeps them)."""
     with db.session() as session:
         row = Flows(session).get(flow_id)
         if row is None:
             raise NotFound("flow not found")
         text = encode(row.definition)
         definition = compiled_definition(text, row.definition)
+        parameters = run_parameters(row)
+        if keyring is not None:
+            parameters = seal_parameters(parameters, secure_parameter_names(row.definition), keyring)
         return RequestTarget(
             flow_id=row.id,
             environment_id=row.environment_id,
@@ -102,8 +110,9 @@ def request_target(db: Database, flow_id: str) -> RequestTarget:
             enabled=row.enabled,
             definition=definition,
             definition_text=text,
-            parameters_text=encode(run_parameters(row)),
+            parameters_text=encode(parameters),
             answers=any(a.type == "Response" for a in definition.all_actions()),
+            seals_runs=environment_seals_runs(session, row.environment_id),
         )
 
 
@@ -118,7 +127,8 @@ def accept_request(
     path: str = "",
 ) -> dict[str, Any]:
     """Check a call of the flow's Request trigger (name, on/off, method, relative path, body schema)
-    and return the trigger result the run starts with.
+    and return the trigger result the run starts with: headers as sent, since the flow may check
+    them (an ``x-api-key``); the run row seals the secret ones and history hides them.
 
     ``path`` is what follows ``/paths/invoke/`` in the URL; it must fit the trigger's
     ``relativePath`` (``customers/{id}``), whose parameters become ``relativePathParameters``.
@@ -142,10 +152,9 @@ def accept_request(
                 f"no route for '{given}': call this trigger at .../triggers/{trigger.name}/{wanted}"
             )
     validate_trigger_body(trigger, body)
-    safe = redact_headers({"headers": dict(headers)})["headers"]
     return request_trigger_result(
         trigger.name,
-        headers=safe,
+        headers=dict(headers),
         queries=queries,
         body=body,
         now=utcnow(),
@@ -161,6 +170,7 @@ def run_values(
     now: datetime,
     claimed_by: str | None = None,
     claimed_until: datetime | None = None,
+    keyring: KeyRing | None = None,
 ) -> dict[str, Any]:
     """The row of a new run of ``target`` (for ``FlowRuns.insert_run``): Waiting for an executor,
     or already Running when ``claimed_by`` names the process that advances it right away (with
@@ -171,7 +181,7 @@ def run_values(
         "environment_id": target.environment_id,
         "status": "Running" if claimed_by else "Waiting",
         "trigger_name": str(trigger.get("name", "")),
-        "trigger": encode(trigger),
+        "trigger": encode(stored_trigger(trigger, keyring, encrypt=target.seals_runs)),
         "definition": target.definition_text,
         "parameters": target.parameters_text,
         "state": EMPTY_PROGRESS if claimed_by else "{}",
@@ -197,6 +207,7 @@ def invoke_trigger(
     queries: Mapping[str, str],
     body: Any,
     path: str = "",
+    keyring: KeyRing | None = None,
 ) -> tuple[RunInfo, bool]:
     """Fire a Request trigger from its signed URL; returns the run (Waiting) and whether the flow
     answers synchronously (it has a Response action). No principal: the signature is the credential.
@@ -204,7 +215,7 @@ def invoke_trigger(
     The serving process takes a faster road to the same checks (``FlowRuntime.fire_request``).
     """
     check_trigger_signature(key, flow_id, trigger_name, sig)
-    target = request_target(db, flow_id)
+    target = request_target(db, flow_id, keyring=keyring)
     result = accept_request(
         target,
         trigger_name,
@@ -218,5 +229,5 @@ def invoke_trigger(
         row = Flows(session).get(flow_id)
         if row is None:
             raise NotFound("flow not found")
-        run = create_run(session, row, result, started_by=None)
-        return run_info(run), target.answers
+        run = create_run(session, row, result, started_by=None, keyring=keyring)
+        return run_info(run, keyring), target.answers

@@ -23,11 +23,19 @@ from tether.flows import TriggerSpec, load_flow
 from tether.flows.engine import (
     FINAL_RUN_STATUSES,
     manual_trigger_result,
-    redact_headers,
     validate_trigger_body,
 )
+from tether.secrets import KeyRing
 from tether.services._access import Principal, require_role, resolve_environment
 from tether.services._flows import find_flow
+from tether.services._run_privacy import environment_seals_runs
+from tether.services._run_secrets import (
+    seal_parameters,
+    secure_parameter_names,
+    shown_body,
+    shown_trigger,
+    stored_trigger,
+)
 from tether.store import Database, Environment, Flow, FlowRun, FlowRuns, new_id, utcnow
 
 __all__ = [
@@ -96,7 +104,8 @@ class RunDetail:
     actions: list[ActionInfo]
 
 
-def run_info(run: FlowRun) -> RunInfo:
+def run_info(run: FlowRun, keyring: KeyRing | None = None) -> RunInfo:
+    """The run's summary; bodies the environment sealed are opened with ``keyring`` (else hidden)."""
     return RunInfo(
         id=run.id,
         flow_id=run.flow_id,
@@ -105,9 +114,9 @@ def run_info(run: FlowRun) -> RunInfo:
         created_at=run.created_at,
         started_at=run.started_at,
         ended_at=run.ended_at,
-        error=run.error,
-        outputs=run.outputs,
-        response=run.response,
+        error=shown_body(run.error, keyring),
+        outputs=shown_body(run.outputs, keyring),
+        response=shown_body(run.response, keyring),
         resubmitted_from=run.resubmitted_from,
         started_by=run.started_by,
         cancel_requested=run.cancel_requested,
@@ -146,17 +155,27 @@ def create_run(
     started_by: str | None,
     resubmitted_from: str | None = None,
     run_id: str | None = None,
+    keyring: KeyRing | None = None,
 ) -> FlowRun:
-    """Insert a Waiting run with the flow's current definition; the caller submits it."""
+    """Insert a Waiting run with the flow's current definition; the caller submits it.
+
+    With ``keyring``, the trigger's secret headers and the secure parameters are stored sealed (and
+    the whole trigger when the environment seals run data); without one, secret headers are stored
+    redacted, so only callers with no key ring lose them for evaluation.
+    """
+    encrypt = environment_seals_runs(session, flow.environment_id)
+    parameters = run_parameters(flow)
+    if keyring is not None:
+        parameters = seal_parameters(parameters, secure_parameter_names(flow.definition), keyring)
     run = FlowRun(
         id=run_id or new_id(),
         flow_id=flow.id,
         environment_id=flow.environment_id,
         status="Waiting",
         trigger_name=str(trigger.get("name", "")),
-        trigger=dict(trigger),
+        trigger=stored_trigger(trigger, keyring, encrypt=encrypt),
         definition=dict(flow.definition),
-        parameters=run_parameters(flow),
+        parameters=parameters,
         state={},
         cancel_requested=False,
         resubmitted_from=resubmitted_from,
@@ -189,8 +208,12 @@ def start_run(
     *,
     body: Any = None,
     headers: Mapping[str, str] | None = None,
+    keyring: KeyRing | None = None,
 ) -> RunInfo:
-    """Start a run by hand with ``body`` as the trigger's body (any member may run a flow)."""
+    """Start a run by hand with ``body`` as the trigger's body (any member may run a flow).
+
+    The flow sees the caller's headers as sent; ``keyring`` seals the secret ones at rest.
+    """
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "user", action="run flows")
@@ -198,10 +221,9 @@ def start_run(
         trigger = flow_trigger(row)
         if trigger.type == "Request":
             validate_trigger_body(trigger, body)
-        result = manual_trigger_result(
-            trigger.name, body, utcnow(), headers=redact_headers({"headers": headers or {}})["headers"]
-        )
-        return run_info(create_run(session, row, result, started_by=principal.username))
+        result = manual_trigger_result(trigger.name, body, utcnow(), headers=dict(headers or {}))
+        run = create_run(session, row, result, started_by=principal.username, keyring=keyring)
+        return run_info(run, keyring)
 
 
 def list_runs(
@@ -221,13 +243,23 @@ def list_runs(
         ]
 
 
-def get_run(db: Database, principal: Principal, environment: str, flow: str, run_id: str) -> RunDetail:
+def get_run(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    flow: str,
+    run_id: str,
+    *,
+    keyring: KeyRing | None = None,
+) -> RunDetail:
+    """A run with its history: secrets were masked when stored; bodies the environment sealed are
+    opened with ``keyring``, and values sealed inside them (secret headers) are shown hidden."""
     with db.session() as session:
         env, _role = resolve_environment(session, principal, environment)
         _flow, run = _run(session, env, flow, run_id)
         actions = []
         for row in FlowRuns(session).actions(run.id):
-            r = row.record
+            r = shown_body(row.record, keyring)
             actions.append(
                 ActionInfo(
                     path=r["path"],
@@ -244,19 +276,30 @@ def get_run(db: Database, principal: Principal, environment: str, flow: str, run
                     idempotency_key=r.get("idempotency_key"),
                 )
             )
-        return RunDetail(run=run_info(run), trigger=dict(run.trigger), actions=actions)
+        trigger = shown_trigger(shown_body(run.trigger, keyring))
+        return RunDetail(run=run_info(run, keyring), trigger=trigger, actions=actions)
 
 
-def resubmit_run(db: Database, principal: Principal, environment: str, flow: str, run_id: str) -> RunInfo:
-    """A new run of the flow's current definition with the same trigger outputs as ``run_id``."""
+def resubmit_run(
+    db: Database,
+    principal: Principal,
+    environment: str,
+    flow: str,
+    run_id: str,
+    *,
+    keyring: KeyRing | None = None,
+) -> RunInfo:
+    """A new run of the flow's current definition with the same trigger outputs as ``run_id``
+    (copied as stored: what was sealed stays sealed)."""
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "user", action="resubmit runs")
         row, run = _run(session, env, flow, run_id)
-        trigger = {**run.trigger, "startTime": run.trigger.get("startTime")}
-        return run_info(
-            create_run(session, row, trigger, started_by=principal.username, resubmitted_from=run.id)
+        trigger = dict(run.trigger)
+        new = create_run(
+            session, row, trigger, started_by=principal.username, resubmitted_from=run.id, keyring=keyring
         )
+        return run_info(new, keyring)
 
 
 def cancel_run(db: Database, principal: Principal, environment: str, flow: str, run_id: str) -> RunInfo:

@@ -43,6 +43,7 @@ from tether.services._flow_scheduler import DEFAULT_TICK_SECONDS, RecurrenceSche
 from tether.services._flow_triggers import ConnectorTriggers
 from tether.services._flow_writer import JournalWriter
 from tether.services._read_cache import ReadCache
+from tether.services._run_secrets import SEALED, unseal
 from tether.store import Connections, Database, FlowRuns, new_id, utcnow
 
 __all__ = ["SIGNING_SECRET", "SYNC_RESPONSE_TIMEOUT", "FlowRuntime", "trigger_signing_key"]
@@ -109,7 +110,7 @@ class FlowRuntime:
         self._key: bytes | None = None
         # The journal commits of every run advanced here (and the Request trigger's run inserts).
         self.writer = JournalWriter(db, direct=True)
-        self._targets: ReadCache[RequestTarget] = ReadCache(db, ["flows"])
+        self._targets: ReadCache[RequestTarget] = ReadCache(db, ["flows", "environment_settings"])
         self._claimed: dict[str, ClaimedRun] = {}  # runs inserted claimed for this process, not started yet
         self._loop_thread: int | None = None
 
@@ -169,7 +170,7 @@ class FlowRuntime:
         target = self._targets.get(flow_id)
         if target is None:
             stamp = self._targets.stamp()
-            target = await asyncio.to_thread(request_target, self.db, flow_id)
+            target = await asyncio.to_thread(request_target, self.db, flow_id, keyring=self.keyring)
             self._targets.put(flow_id, target, stamp)
         result = accept_request(
             target, trigger, method=method, headers=headers, queries=queries, body=body, path=path
@@ -183,12 +184,15 @@ class FlowRuntime:
             now=now,
             claimed_by=self.instance if here else None,
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            keyring=self.keyring,
         )
         await self.writer.write(lambda runs: runs.insert_run(values))
         future = self.expect_response(run_id) if target.answers else None
         if here:
             # Fresh parameters per run (an action must not change what the next run reads).
             parameters = json.loads(target.parameters_text)
+            if SEALED in target.parameters_text:  # secure parameters: the engine needs them real
+                parameters = await asyncio.to_thread(unseal, parameters, self.keyring)
             self._claimed[run_id] = ClaimedRun(
                 target.flow_id, target.definition, result, parameters, RunState(), EMPTY_PROGRESS
             )

@@ -216,7 +216,8 @@ class WebhookTriggers:
                 raise NotFound("flow not found")
             safe = {k: v for k, v in headers.items() if k.lower() not in _PRIVATE_HEADERS}
             result = trigger_result(trigger.name, {}, 200, safe, body)
-            return run_info(create_run(session, flow, result, started_by=None))
+            keyring = context.caller.keyring  # secret headers sealed at rest, real for the flow
+            return run_info(create_run(session, flow, result, started_by=None, keyring=keyring))
 
     def _check_notification(self, trigger: TriggerSpec, inputs: Any, connection: str, body: Any) -> None:
         method, path, *_rest = connector_request(trigger, inputs)

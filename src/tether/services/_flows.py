@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from tether.errors import Conflict, InputError, NotFound
 from tether.flows import ensure_valid, load_flow
-from tether.flows.engine import Recurrence
+from tether.flows.engine import REDACTED, Recurrence
+from tether.secrets import KeyRing
 from tether.services._access import Principal, require_role, resolve_environment
 from tether.services._names import check_slug
+from tether.services._run_secrets import hide_sealed, seal_parameters, secure_parameter_names
 from tether.store import AuditLog, Connections, Database, Environment, Flow, Flows, utcnow
 
 __all__ = [
@@ -67,7 +69,7 @@ def flow_info(flow: Flow, environment: Environment) -> FlowInfo:
         trigger_name=trigger.name if trigger else None,
         trigger_type=flow.trigger_type,
         connections=dict(flow.connections),
-        parameters=dict(flow.parameters),
+        parameters=hide_sealed(dict(flow.parameters)),
         version=flow.version,
         next_fire_at=flow.next_fire_at,
         created_by=flow.created_by,
@@ -75,6 +77,15 @@ def flow_info(flow: Flow, environment: Environment) -> FlowInfo:
         updated_at=flow.updated_at,
         definition=dict(flow.definition),
     )
+
+
+def _sealed(
+    definition: Mapping[str, Any], values: Mapping[str, Any], keyring: KeyRing | None
+) -> dict[str, Any]:
+    """Parameter values as stored: the secure ones sealed when there is a key ring."""
+    if keyring is None:
+        return dict(values)
+    return seal_parameters(values, secure_parameter_names(definition), keyring)
 
 
 def find_flow(session: Session, environment: Environment, flow: str, *, for_update: bool = False) -> Flow:
@@ -144,8 +155,12 @@ def create_flow(
     connections: Mapping[str, str] | None = None,
     parameters: Mapping[str, Any] | None = None,
     enabled: bool = True,
+    keyring: KeyRing | None = None,
 ) -> FlowInfo:
-    """Save a new flow (makers). Raises Conflict when the name is taken in the environment."""
+    """Save a new flow (makers). Raises Conflict when the name is taken in the environment.
+
+    With ``keyring``, SecureString/SecureObject parameter values are stored sealed.
+    """
     check_slug(name, what="flow")
     raw = _checked_definition(definition, name)
     with db.session() as session:
@@ -160,7 +175,7 @@ def create_flow(
             display_name=display_name or name,
             definition=raw,
             connections=dict(connections or {}),
-            parameters=dict(parameters or {}),
+            parameters=_sealed(raw, parameters or {}, keyring),
             enabled=enabled,
             version=1,
             created_by=principal.user_id,
@@ -181,8 +196,13 @@ def update_flow(
     display_name: str | None = None,
     connections: Mapping[str, str] | None = None,
     parameters: Mapping[str, Any] | None = None,
+    keyring: KeyRing | None = None,
 ) -> FlowInfo:
-    """Change a flow (makers); runs already started keep the definition they started with."""
+    """Change a flow (makers); runs already started keep the definition they started with.
+
+    A secure parameter whose new value is the redaction marker (what ``show`` gave) keeps its
+    stored value, so a definition edited from a download does not wipe its secrets.
+    """
     raw = _checked_definition(definition, flow) if definition is not None else None
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
@@ -194,7 +214,13 @@ def update_flow(
             _check_connections(session, env, connections, principal)
             row.connections = {**row.connections, **connections}
         if parameters is not None:
-            row.parameters = dict(parameters)
+            kept = {
+                name: row.parameters.get(name, value) if value == REDACTED else value
+                for name, value in parameters.items()
+            }
+            row.parameters = _sealed(row.definition, kept, keyring)
+        elif raw is not None:
+            row.parameters = _sealed(row.definition, row.parameters, keyring)
         if display_name is not None:
             row.display_name = display_name
         row.version += 1

@@ -28,7 +28,7 @@ from tether.services._connection_parts import (
 )
 from tether.services._connectors import get_revision_files, update_connector
 from tether.services._network import check_network_allow
-from tether.store import AuditLog, Connections, Connector, Database, Environment, utcnow
+from tether.store import AuditLog, Connections, Connector, Database, Environment, EnvironmentSetting, utcnow
 
 __all__ = [
     "ConnectorOAuth",
@@ -70,6 +70,7 @@ class EnvironmentSettingsInfo:
     environment: str
     oauth_global_redirect_enforcement: date | None
     network_allow: tuple[str, ...] = ()
+    encrypt_run_data: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,15 @@ class RedirectSwitch:
     steps: tuple[str, ...]
 
 
+def _settings_info(environment: str, found: EnvironmentSetting) -> EnvironmentSettingsInfo:
+    return EnvironmentSettingsInfo(
+        environment,
+        found.oauth_global_redirect_enforcement,
+        tuple(found.network_allow or ()),
+        bool(found.encrypt_run_data),
+    )
+
+
 def get_environment_settings(db: Database, principal: Principal, environment: str) -> EnvironmentSettingsInfo:
     """The environment's settings (any member may read them)."""
     with db.session() as session:
@@ -101,9 +111,7 @@ def get_environment_settings(db: Database, principal: Principal, environment: st
         found = Connections(session).settings(env.id)
         if found is None:
             return EnvironmentSettingsInfo(env.name, None)
-        return EnvironmentSettingsInfo(
-            env.name, found.oauth_global_redirect_enforcement, tuple(found.network_allow or ())
-        )
+        return _settings_info(env.name, found)
 
 
 def set_environment_settings(
@@ -113,6 +121,7 @@ def set_environment_settings(
     *,
     oauth_global_redirect_enforcement: date | _Unset | None = UNSET,
     network_allow: Sequence[str] | _Unset | None = UNSET,
+    encrypt_run_data: bool | _Unset | None = UNSET,
 ) -> EnvironmentSettingsInfo:
     """Change the settings given; the others keep their values (environment admins only).
 
@@ -120,7 +129,8 @@ def set_environment_settings(
     new connections (``None`` clears it). ``network_allow``: hosts (``api.local``, ``*.corp``)
     and addresses or CIDRs (``127.0.0.1``, ``10.0.0.0/8``) the environment's connectors may reach
     although the network policy refuses them by default (``None`` or ``[]`` clears it); every bad
-    entry is reported at once.
+    entry is reported at once. ``encrypt_run_data``: seal the inputs and outputs of runs started
+    from now on with the key ring (runs already stored stay as they are; reads decrypt either).
     """
     allow = None if isinstance(network_allow, _Unset) else check_network_allow(network_allow or ())
     with db.session() as session:
@@ -135,6 +145,9 @@ def set_environment_settings(
         if allow is not None:
             found.network_allow = list(allow) or None
             detail["network_allow"] = list(allow)
+        if not isinstance(encrypt_run_data, _Unset):
+            found.encrypt_run_data = bool(encrypt_run_data)
+            detail["encrypt_run_data"] = bool(encrypt_run_data)
         found.updated_at, found.updated_by = utcnow(), principal.username
         AuditLog(session).record(
             "environment.settings",
@@ -143,9 +156,7 @@ def set_environment_settings(
             target=f"environment:{env.id}",
             detail=detail,
         )
-        return EnvironmentSettingsInfo(
-            env.name, found.oauth_global_redirect_enforcement, tuple(found.network_allow or ())
-        )
+        return _settings_info(env.name, found)
 
 
 def enforce_redirect_migration(

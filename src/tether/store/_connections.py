@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, false, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -93,6 +93,8 @@ class EnvironmentSetting(Base):
     oauth_global_redirect_enforcement: Mapped[date | None] = mapped_column(Date)
     # Hosts and CIDRs the environment's connectors may reach beyond the public internet (SSRF opt-in).
     network_allow: Mapped[list[str] | None] = mapped_column(JSON)
+    # Seal flow runs' inputs and outputs with the key ring at rest (readers decrypt them).
+    encrypt_run_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))
 

@@ -9,6 +9,7 @@ queue up rather than one of them failing on a lock upgrade (which SQLite does no
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -73,7 +74,7 @@ def create_engine_for(url: str | URL, **engine_options: Any) -> Engine:
 
 def _create_sqlite_engine(url: URL, **engine_options: Any) -> Engine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(Path(url.database).expanduser())
     engine = create_engine(url, **engine_options)
 
     @event.listens_for(engine, "connect")
@@ -97,6 +98,24 @@ def _create_sqlite_engine(url: URL, **engine_options: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and a missing folder) readable by its owner only.
+
+    The database holds encrypted credentials and run history; SQLite gives its ``-wal`` and
+    ``-shm`` files the database file's mode, so a 0600 database keeps them 0600 too. A folder we
+    create is 0700; an existing one is left alone (the operator chose its mode).
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    with contextlib.suppress(OSError):  # a file owned by someone else: SQLite reports what matters
+        for suffix in ("", "-wal", "-shm"):
+            target = path.with_name(path.name + suffix)
+            if target.exists() and target.stat().st_mode & 0o077:
+                target.chmod(0o600)
 
 
 _CHANGED_TABLES = "tether.changed_tables"

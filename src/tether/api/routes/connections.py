@@ -65,6 +65,11 @@ class SettingsRequest(BaseModel):
         description="Hosts ('api.corp', '*.corp') and addresses or CIDRs ('127.0.0.1', '10.0.0.0/8') the "
         "environment's connectors may reach although the network policy refuses them by default.",
     )
+    encrypt_run_data: bool | None = Field(
+        default=None,
+        description="Encrypt flow runs' inputs and outputs at rest with the server's key ring "
+        "(runs started from now on; reading run history decrypts them).",
+    )
 
 
 class RedirectModeRequest(BaseModel):

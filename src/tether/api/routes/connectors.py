@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.api.routes._importing import run_importer
+from tether.api.routes.connections import Keys
 from tether.config import Settings
 from tether.definition import (
     DEFINITION_FILE,
@@ -71,6 +72,7 @@ async def create_connector(
     db: Db,
     principal: CurrentPrincipal,
     settings: AppSettings,
+    keys: Keys,
     package: Upload = None,
     apiDefinition: Upload = None,
     apiProperties: Upload = None,
@@ -84,8 +86,9 @@ async def create_connector(
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
     loaded = _package(await _read_parts(package, parts))
     connector = services.create_connector(
-        db, principal, env, loaded, name=name, note=note, client_id=client_id, client_secret=client_secret
-    )
+        db, principal, env, loaded, name=name, note=note, client_id=client_id, client_secret=client_secret,
+        keyring=keys,
+    )  # fmt: skip
     return {**_with_findings(connector, loaded), "oauth": _oauth(db, principal, env, connector.id, settings)}
 
 
@@ -100,6 +103,7 @@ async def import_connector(
     env: str,
     db: Db,
     principal: CurrentPrincipal,
+    keys: Keys,
     format: Annotated[str, Form(description="openapi, postman, wsdl, curl or sample")],
     file: Upload = None,
     command: Annotated[str | None, Form(description="the cURL command, for format=curl")] = None,
@@ -113,7 +117,7 @@ async def import_connector(
     result = await run_importer(
         format, file=file, command=command, request=request, response=response, fix=fix, mode=mode
     )
-    connector = services.create_connector(db, principal, env, result.package, name=name)
+    connector = services.create_connector(db, principal, env, result.package, name=name, keyring=keys)
     return {**_with_findings(connector, result.package), "report": [i.to_dict() for i in result.report]}
 
 
@@ -152,6 +156,7 @@ async def update_connector(
     db: Db,
     principal: CurrentPrincipal,
     settings: AppSettings,
+    keys: Keys,
     package: Upload = None,
     apiDefinition: Upload = None,
     apiProperties: Upload = None,
@@ -169,7 +174,7 @@ async def update_connector(
     loaded = _package(files)
     updated = services.update_connector(
         db, principal, env, connector, loaded, note=note or None,
-        client_id=client_id, client_secret=client_secret,
+        client_id=client_id, client_secret=client_secret, keyring=keys,
     )  # fmt: skip
     return {**_with_findings(updated, loaded), "oauth": _oauth(db, principal, env, updated.id, settings)}
 

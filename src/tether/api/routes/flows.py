@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.api._flow_runtime import flow_runtime
+from tether.api.routes.connections import Keys
 from tether.errors import NotFound
 from tether.flows.engine import form_body
 from tether.services import FlowRuntime
@@ -68,7 +69,9 @@ def list_flows(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
 @router.post(
     "/environments/{env}/flows", status_code=status.HTTP_201_CREATED, summary="Create a flow (makers)"
 )
-def create_flow(env: str, body: FlowRequest, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+def create_flow(
+    env: str, body: FlowRequest, db: Db, principal: CurrentPrincipal, keys: Keys
+) -> dict[str, Any]:
     info = services.create_flow(
         db,
         principal,
@@ -79,6 +82,7 @@ def create_flow(env: str, body: FlowRequest, db: Db, principal: CurrentPrincipal
         connections=body.connections,
         parameters=body.parameters,
         enabled=body.enabled,
+        keyring=keys,
     )
     return _flow(info, definition=True)
 
@@ -89,7 +93,9 @@ def get_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> dict[s
 
 
 @router.patch("/environments/{env}/flows/{flow}", summary="Update a flow (makers)")
-def update_flow(env: str, flow: str, body: FlowUpdate, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+def update_flow(
+    env: str, flow: str, body: FlowUpdate, db: Db, principal: CurrentPrincipal, keys: Keys
+) -> dict[str, Any]:
     info = services.update_flow(
         db,
         principal,
@@ -99,6 +105,7 @@ def update_flow(env: str, flow: str, body: FlowUpdate, db: Db, principal: Curren
         display_name=body.display_name,
         connections=body.connections,
         parameters=body.parameters,
+        keyring=keys,
     )
     return _flow(info, definition=True)
 
@@ -141,7 +148,9 @@ def run_flow(
     env: str, flow: str, db: Db, principal: CurrentPrincipal, runtime: Runtime, body: RunRequest | None = None
 ) -> dict[str, Any]:
     request = body or RunRequest()
-    run = services.start_run(db, principal, env, flow, body=request.body, headers=request.headers)
+    run = services.start_run(
+        db, principal, env, flow, body=request.body, headers=request.headers, keyring=runtime.keyring
+    )
     runtime.submit(run.id)
     return asdict(run)
 
@@ -163,8 +172,10 @@ def list_runs(
 @router.get(
     "/environments/{env}/flows/{flow}/runs/{run_id}", summary="A run with its trigger and action history"
 )
-def get_run(env: str, flow: str, run_id: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return asdict(services.get_run(db, principal, env, flow, run_id))
+def get_run(
+    env: str, flow: str, run_id: str, db: Db, principal: CurrentPrincipal, keys: Keys
+) -> dict[str, Any]:
+    return asdict(services.get_run(db, principal, env, flow, run_id, keyring=keys))
 
 
 @router.post(
@@ -175,7 +186,7 @@ def get_run(env: str, flow: str, run_id: str, db: Db, principal: CurrentPrincipa
 def resubmit_run(
     env: str, flow: str, run_id: str, db: Db, principal: CurrentPrincipal, runtime: Runtime
 ) -> dict[str, Any]:
-    run = services.resubmit_run(db, principal, env, flow, run_id)
+    run = services.resubmit_run(db, principal, env, flow, run_id, keyring=runtime.keyring)
     runtime.submit(run.id)
     return asdict(run)
 
