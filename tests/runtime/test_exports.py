@@ -16,7 +16,7 @@ EXPECTED = [
     "UpstreamUnavailable", "build_pipeline", "build_request", "invoke_sync", "prepare_arguments",
     "shared_client", "DEADLINE_EXTENSION", "DEFAULT_DEADLINE", "RetryNote", "RoadTransport",
     "OneShotTransport", "road_client", "wants_polling", "follow_up", "poll_flow",
-    "shared_client", "connection_secrets", "install_log_redaction", "redacting",
+    "connection_secrets", "install_log_redaction", "redacting",
 ]  # fmt: skip
 
 

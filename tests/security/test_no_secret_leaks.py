@@ -35,6 +35,7 @@ FLOW_PASSWORD = "flow-securestring-8d31c7aa"
 TRIGGER_KEY = "trigger-api-key-52e9f0b4"
 API_KEY = "connection-api-key-a7c410e2"
 BASIC_PASSWORD = "connection-basic-pw-3f9b62"
+ENV_SECRET = "secure-env-variable-61c0d7"
 KEY_CHECK = "@equals(triggerOutputs()?['headers']?['x-api-key'], parameters('expectedKey'))"
 CLOSED_PORT = 9  # discard: nothing listens there, so the failing action fails fast
 
@@ -108,7 +109,7 @@ def _flow_definition(echo: str) -> dict:
             "type": "Compose",
             "runAfter": {"ViaService": ["Succeeded"]},
             "inputs": "@concat('pw=', parameters('apiPassword'), ' key=', "
-            "triggerOutputs()?['headers']?['x-api-key'])",
+            "triggerOutputs()?['headers']?['x-api-key'], ' env=', appsetting('Partner.Key'))",
         },
         "Remember": {
             "type": "InitializeVariable",
@@ -219,6 +220,10 @@ def test_no_secret_reaches_storage_logs_history_or_answers(served: Served, echo:
     query = parse_qs(urlsplit(str(back.request.url)).query)
     code, state = query["code"][0], query["state"][0]
 
+    variable = served.call(
+        "PUT", "/environments/default/variables/Partner.Key", json={"value": ENV_SECRET, "secure": True}
+    )
+    assert variable.status_code == 200, variable.text
     created = served.call(
         "POST",
         "/environments/default/flows",
@@ -255,7 +260,7 @@ def test_no_secret_reaches_storage_logs_history_or_answers(served: Served, echo:
         if d["run"]["status"] == "Succeeded" and any(a["name"] == "Leak" for a in d["actions"])
     )
     leak = next(a for a in ok_run["actions"] if a["name"] == "Leak")
-    assert leak["outputs"] == f"pw={REDACTED} key={REDACTED}"  # masked by value, not dropped
+    assert leak["outputs"] == f"pw={REDACTED} key={REDACTED} env={REDACTED}"  # masked by value
     assert ok_run["trigger"]["outputs"]["headers"]["x-api-key"] == REDACTED
     echoed = next(a for a in ok_run["actions"] if a["name"] == "CallEcho")["outputs"]["body"]["headers"]
     assert echoed["X-Token"] == REDACTED and echoed["X-Derived"] == f"pre-{REDACTED}-post"
@@ -288,6 +293,7 @@ def test_no_secret_reaches_storage_logs_history_or_answers(served: Served, echo:
         "trigger x-api-key": TRIGGER_KEY,
         "connection API key": API_KEY,
         "connection Basic password": BASIC_PASSWORD,
+        "secure environment variable": ENV_SECRET,
         "OAuth web client secret": oauth_server.web_client_secret,
         "OAuth service client secret": oauth_server.service_client_secret,
         "authorization code": code,

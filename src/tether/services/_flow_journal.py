@@ -350,6 +350,11 @@ async def advance_run(
         run = await asyncio.to_thread(claim_run, db, run_id, instance, keyring)
     if run is None:
         return None
+    app_settings = await flow_environment_values(db, run.flow_id, keyring)
+    secure_settings: set[str] = set()
+    if keyring is not None and app_settings:  # the secure variables: those a reader without keys lacks
+        plain = await flow_environment_values(db, run.flow_id, None)
+        secure_settings = {value for name, value in app_settings.items() if name not in plain}
     privacy = await run_privacy(
         db,
         run.flow_id,
@@ -358,6 +363,7 @@ async def advance_run(
         parameters=run.parameters,
         keyring=keyring,
         connectors=services.connectors,
+        extra=secure_settings,
     )
     spec = RunSpec(
         run_id=run_id,
@@ -365,7 +371,7 @@ async def advance_run(
         trigger=run.trigger,
         parameters=run.parameters,
         network_policy=await flow_network_policy(db, run.flow_id),
-        app_settings=await flow_environment_values(db, run.flow_id, keyring),
+        app_settings=app_settings,
         workflow={
             "id": run.flow_id,
             "name": run.flow_id,

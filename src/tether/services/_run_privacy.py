@@ -8,7 +8,7 @@ secret parameters of the connections the flow maps.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tether.flows.engine import REDACTED, redact_headers
@@ -89,10 +89,14 @@ async def run_privacy(
     parameters: Mapping[str, Any],
     keyring: KeyRing | None,
     connectors: Any = None,
+    extra: Iterable[str] = (),
 ) -> RunPrivacy:
     """What the run's journal must hide. ``connectors``: the engine's connector caller, when it can
-    tell the secret values of connections (``secret_values``)."""
+    tell the secret values of connections (``secret_values``); ``extra``: other secret values (the
+    environment's secure variables)."""
     secrets = trigger_secrets(trigger) | parameter_secrets(definition, parameters)
+    for value in extra:
+        secrets |= secret_strings(value)
     lookup = getattr(connectors, "secret_values", None)
     ids = connection_ids(parameters)
     if lookup is not None and ids:
