@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 from tests._paths import SAMPLES, need
 from tests.api.conftest import Api
 
@@ -19,6 +23,41 @@ def test_import_postman_creates_a_connector_with_its_report(api: Api, admin_head
     assert created["current_revision"] == 1
     assert created["report"]
     assert not [f for f in created["findings"] if f["severity"] == "error"]
+
+
+def _operation_ids(api: Api, headers: dict[str, str], name: str) -> set[str]:
+    """The operations of a stored connector, read back from its downloaded package."""
+    answer = api.client.get(f"/api/v1/environments/default/connectors/{name}/download", headers=headers)
+    assert answer.status_code == 200, answer.text
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        definition = json.loads(archive.read("apiDefinition.swagger.json"))
+    return {op["operationId"] for item in definition["paths"].values() for op in item.values()}
+
+
+def test_import_postman_merges_duplicates_like_the_cli(api: Api, admin_headers: dict[str, str]) -> None:
+    sample = need(SAMPLES / "postman" / "newman-multi-level-folders-v2.postman_collection.json")
+    answers = {
+        name: api.client.post(
+            BASE,
+            data={"format": "postman", "name": name, **extra},
+            files={"file": (sample.name, sample.read_bytes())},
+            headers=admin_headers,
+        )
+        for name, extra in (("merged", {}), ("kept", {"keep_duplicates": "true"}))
+    }
+    for answer in answers.values():
+        assert answer.status_code == 201, answer.text
+    merges = [i for i in answers["merged"].json()["report"] if "merged into operation 'F1R1'" in i["message"]]
+    assert sorted(i["where"] for i in merges) == [
+        "F1 / F1.R2",
+        "F1 / F1.R3",
+        "F2 / F2.F3 / F2.F3.R1",
+        "F2 / F2.R1",
+        "R1",
+    ]
+    assert _operation_ids(api, admin_headers, "merged") == {"F1R1"}
+    assert not [i for i in answers["kept"].json()["report"] if "merged into" in i["message"]]
+    assert len(_operation_ids(api, admin_headers, "kept")) == 6
 
 
 def test_import_curl_and_openapi(api: Api, admin_headers: dict[str, str]) -> None:

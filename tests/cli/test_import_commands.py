@@ -71,3 +71,26 @@ def test_out_and_into_are_exclusive(tmp_path: Path) -> None:
     result = _run("import", "curl", "curl https://x.example/a")
     assert result.exit_code == 2
     assert "give exactly one of --out DIR" in result.output
+
+
+def _operation_ids(folder: Path) -> set[str]:
+    paths = load_package(folder).definition.data["paths"]
+    return {op["operationId"] for item in paths.values() for op in item.values()}
+
+
+def test_postman_duplicates_merge_by_default_and_keep_duplicates_opts_out(tmp_path: Path) -> None:
+    sample = str(need(SAMPLES / "postman" / "newman-multi-level-folders-v2.postman_collection.json"))
+    merged = _run("import", "postman", sample, "--out", str(tmp_path / "merged"))
+    assert merged.exit_code == 0, merged.output
+    assert _operation_ids(tmp_path / "merged") == {"F1R1"}  # six GET /get requests, one action
+    # The merge is in the printed report, request by request.
+    assert "F2 / F2.R1: shares GET /get with 'F1 / F1.R1': merged into operation 'F1R1'" in merged.output
+    kept = _run("import", "postman", sample, "--out", str(tmp_path / "kept"), "--keep-duplicates", "--json")
+    assert kept.exit_code == 0, kept.output
+    assert len(_operation_ids(tmp_path / "kept")) == 6
+    report = json.loads(kept.output)["report"]
+    assert not [i for i in report if "merged into operation" in i["message"]]
+    assert len([i for i in report if "routed to /get by a policy" in i["message"]]) == 5
+    explicit = _run("import", "postman", sample, "--out", str(tmp_path / "explicit"), "--merge-duplicates")
+    assert explicit.exit_code == 0, explicit.output
+    assert _operation_ids(tmp_path / "explicit") == {"F1R1"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,15 @@ SAMPLE_FILES = sorted(POSTMAN.glob("*.json")) if POSTMAN.exists() else []
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
 
-def _load(name: str) -> Any:
+def _load(name: str, **options: Any) -> Any:
     path = need(POSTMAN / name)
-    return import_postman(path.read_bytes(), name=name)
+    return import_postman(path.read_bytes(), name=name, **options)
+
+
+def _merges(result: Any) -> dict[str, str]:
+    """Request (item path) -> the operation it was merged into, as the report says."""
+    found = (re.search(r"merged into operation '([^']+)'", i.message) for i in result.report)
+    return {i.where: m.group(1) for i, m in zip(result.report, found, strict=True) if m}
 
 
 def _operations(result: Any) -> dict[str, tuple[str, str, dict[str, Any]]]:
@@ -48,15 +55,20 @@ def _collection(items: list[Any], **extra: Any) -> bytes:
     return json.dumps({"info": {"name": "Test", "schema": V21}, "item": items, **extra}).encode()
 
 
+@pytest.mark.parametrize("merge", [pytest.param(True, id="merged"), pytest.param(False, id="kept")])
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.name) for p in SAMPLE_FILES])
-def test_every_sample_imports_valid_and_lint_clean(path: Path, tmp_path: Path) -> None:
-    result = import_postman(path.read_bytes(), name=path.name)
+def test_every_sample_imports_valid_and_lint_clean(path: Path, merge: bool, tmp_path: Path) -> None:
+    result = import_postman(path.read_bytes(), name=path.name, merge_duplicates=merge)
     definition = result.package.definition.data
     validate(definition)
     errors = [f for f in lint_package(result.package, profile="custom") if f.severity == "error"]
     assert errors == []
     requests = _count_requests(json.loads(path.read_text(encoding="utf-8"))["item"])
-    assert len(_operations(result)) == requests
+    # Every request is an operation, or merged into one and the report says which.
+    merges = _merges(result)
+    assert set(merges.values()) <= set(_operations(result))
+    assert len(_operations(result)) + len(merges) == requests
+    assert bool(merges) is merge  # every sample has requests sharing a method and path
     out = write_package(result.package, tmp_path / "out")
     assert sorted(p.name for p in out.iterdir()) == ["apiDefinition.swagger.json", "apiProperties.json"]
 
@@ -170,7 +182,8 @@ CODEGEN = [
 def test_codegen_collection_field_by_field(
     op_id: str, method: str, path: str, params: list[Any], consumes: str | None
 ) -> None:
-    result = _load("codegen-basic-graphql-urlencoded.postman_collection.json")
+    # Request by request, so with duplicates kept apart (routed by policies, at virtual paths).
+    result = _load("codegen-basic-graphql-urlencoded.postman_collection.json", merge_duplicates=False)
     operations = _operations(result)
     assert len(operations) == 14
     got_method, got_path, operation = operations[op_id]
@@ -187,7 +200,7 @@ def test_codegen_collection_field_by_field(
 
 
 def test_codegen_bodies_and_routing() -> None:
-    result = _load("codegen-basic-graphql-urlencoded.postman_collection.json")
+    result = _load("codegen-basic-graphql-urlencoded.postman_collection.json", merge_duplicates=False)
     operations = _operations(result)
     json_body = operations["POSTJsonWithRaw"][2]["parameters"][0]["schema"]
     assert json_body == {
@@ -223,25 +236,72 @@ def test_codegen_bodies_and_routing() -> None:
     assert ("unsupported", "POST Raw Text") in kinds  # its test script
 
 
+def test_codegen_duplicates_merge_by_default() -> None:
+    result = _load("codegen-basic-graphql-urlencoded.postman_collection.json")
+    operations = _operations(result)
+    assert len(operations) == 7
+    method, path, headers = operations["RequestHeadersWithSpecialCharacters"]
+    assert (method, path) == ("GET", "/headers")
+    assert _params(headers) == [
+        ("my-sample-header", "header", False),
+        ("TEST", "header", False),
+        ("more", "header", False),
+        ("testing", "header", False),
+        ("not-disabled-header", "header", False),
+        ("disabled header", "header", False),
+    ]
+    method, path, post = operations["POSTRawText"]
+    assert (method, path, _params(post)) == ("POST", "/post", [("body", "body", True)])
+    assert post["consumes"] == [
+        "text/plain",
+        "application/json",
+        "application/javascript",
+        "text/xml",
+        "text/html",
+    ]
+    # Form fields and a body cannot share a Swagger 2.0 operation: that one stays routed.
+    assert operations["POSTUrlencodedData"][:2] == ("POST", "/post/POSTUrlencodedData")
+    routes = _policies(result, "routerequesttoendpoint")
+    assert [r["x-ms-apimTemplate-operationName"] for r in routes] == [["POSTUrlencodedData"]]
+    assert _merges(result) == {
+        "Request Headers": "RequestHeadersWithSpecialCharacters",
+        "Request Headers with disabled headers": "RequestHeadersWithSpecialCharacters",
+        **{
+            where: "POSTRawText"
+            for where in (
+                "POST json with raw",
+                "POST graphql body(json) with raw",
+                "POST javascript with raw",
+                "POST text/xml with raw",
+                "POST text/html with raw",
+            )
+        },
+    }
+    kinds = {(i.kind, i.where) for i in result.report}
+    assert ("unsupported", "POST Raw Text") in kinds  # its test script
+
+
 def test_conduit_collection_field_by_field() -> None:
     result = _load("realworld-conduit.postman_collection.json")
     operations = _operations(result)
-    assert len(operations) == 32
+    assert len(operations) == 21  # 32 requests; 11 merged into an operation on their method and path
     header = ("X-Requested-With", "header", False)
     auth = [{"api_key": []}]
+    filters = [("author", "query", False), ("favorited", "query", False), ("tag", "query", False)]
     expected = {
         "Register": ("POST", "/users", [header, ("body", "body", True)], []),
         "Login": ("POST", "/users/login", [header, ("body", "body", True)], []),
-        "LoginAndRememberToken": (
-            "POST",
-            "/users/login/LoginAndRememberToken",
-            [header, ("body", "body", True)],
-            [],
-        ),
         "CurrentUser": ("GET", "/user", [header], auth),
         "UpdateUser": ("PUT", "/user", [header, ("body", "body", True)], auth),
-        "AllArticles": ("GET", "/articles", [header], []),
-        "ArticlesByAuthor": ("GET", "/articles/ArticlesByAuthor", [("author", "query", False), header], []),
+        # "All Articles", "Articles by Author", "... by Tag", "... Favorited by Username": one action
+        "AllArticles": ("GET", "/articles", [header, *filters], []),
+        # The same four with auth cannot merge into it (another auth): they are one routed action.
+        "AllArticles2": (
+            "GET",
+            "/articles/AllArticles2",
+            [header, ("author", "query", False), ("tag", "query", False), ("favorited", "query", False)],
+            auth,
+        ),
         "SingleArticleBySlug": ("GET", "/articles/{slug}", [("slug", "path", True), header], auth),
         "DeleteCommentForArticle": (
             "DELETE",
@@ -266,10 +326,23 @@ def test_conduit_collection_field_by_field() -> None:
             params,
             security,
         )
-    assert operations["ArticlesByAuthor"][2]["parameters"][0]["x-ms-test-value"] == "johnjacob"
-    assert (
-        "x-ms-test-value" not in operations["ArticlesFavoritedByUsername"][2]["parameters"][0]
-    )  # {{USERNAME}}
+    filters_of = {p["name"]: p for p in operations["AllArticles"][2]["parameters"]}
+    assert filters_of["author"]["x-ms-test-value"] == "johnjacob"  # from "Articles by Author"
+    assert "x-ms-test-value" not in filters_of["favorited"]  # {{USERNAME}}
+    assert _merges(result)["Auth / Login and Remember Token"] == "Login"
+    assert _merges(result)["Articles / Articles by Tag"] == "AllArticles"
+    assert _merges(result)["Articles, Favorite, Comments / All Articles with auth"] == "AllArticles2"
+    assert _policies(result, "routerequesttoendpoint") == [
+        {
+            "x-ms-apimTemplateParameter.newPath": path,
+            "x-ms-apimTemplateParameter.httpMethod": "GET",
+            "x-ms-apimTemplate-operationName": [op_id],
+        }
+        for op_id, path in (
+            ("AllArticles2", "/articles"),
+            ("AllCommentsForArticleWithoutLogin", "/articles/{slug}/comments"),
+        )
+    ]
     login = operations["Login"][2]["parameters"][1]["schema"]
     assert login["properties"]["user"]["properties"] == {
         "email": {"type": "string"},
@@ -294,7 +367,14 @@ def test_conduit_collection_field_by_field() -> None:
 
 
 def test_multi_level_folders_become_tags() -> None:
-    result = _load("newman-multi-level-folders-v2.postman_collection.json")
+    # Six GET /get requests in different folders: merged, the operation is in each folder's tag.
+    merged = _load("newman-multi-level-folders-v2.postman_collection.json")
+    got = {op_id: (m, p, op.get("tags")) for op_id, (m, p, op) in _operations(merged).items()}
+    assert got == {"F1R1": ("GET", "/get", ["F1", "F2 / F2.F3", "F2"])}
+    assert [t["name"] for t in merged.package.definition.data["tags"]] == ["F1", "F2", "F2 / F2.F3"]
+    assert len(_merges(merged)) == 5
+    # Kept apart, each request is an action tagged with its own folder.
+    result = _load("newman-multi-level-folders-v2.postman_collection.json", merge_duplicates=False)
     got = {op_id: (m, p, op.get("tags")) for op_id, (m, p, op) in _operations(result).items()}
     assert got == {
         "F1R1": ("GET", "/get", ["F1"]),
@@ -310,10 +390,11 @@ def test_multi_level_folders_become_tags() -> None:
 def test_echo_collection_auth_and_responses() -> None:
     result = _load("newman-postman-echo-v2.postman_collection.json")
     operations = _operations(result)
-    assert len(operations) == 22
+    assert len(operations) == 21  # 22 requests: "DigestAuth Success" shares GET /digest-auth
+    assert _merges(result) == {"Auth: Digest / DigestAuth Success": "DigestAuthRequest"}
     assert operations["BasicAuth"][:2] == ("GET", "/basic-auth")
     assert operations["BasicAuth"][2]["security"] == [{"basic_auth": []}]
-    assert operations["DigestAuthSuccess"][2]["security"] == []
+    assert operations["DigestAuthRequest"][2]["security"] == []
     assert operations["OAuth10VerifySignature"][2]["security"] == []
     assert operations["OAuth20GetResource"][2]["security"] == [{"api_key": []}]
     assert list(operations["BasicAuth"][2]["responses"]) == ["401", "200"]
@@ -337,11 +418,16 @@ def test_echo_collection_auth_and_responses() -> None:
     assert unsupported == {"Auth: Digest / DigestAuth Success", "Auth: Others / OAuth1.0 Verify Signature"}
 
 
-def test_insomnia_oauth_grants_are_reported_not_invented() -> None:
-    result = _load("insomnia-oauth2-grant-types.postman_collection.json")
-    assert [op[:2] for op in _operations(result).values()] == [("GET", "/request/any")] + [
-        ("GET", f"/request/any/{n}") for n in ("Pkce", "Implicit", "Password", "Client")
-    ]
+@pytest.mark.parametrize("merge", [pytest.param(True, id="merged"), pytest.param(False, id="kept")])
+def test_insomnia_oauth_grants_are_reported_not_invented(merge: bool) -> None:
+    result = _load("insomnia-oauth2-grant-types.postman_collection.json", merge_duplicates=merge)
+    if merge:  # no grant maps to an auth, so all five requests are one operation
+        assert [op[:2] for op in _operations(result).values()] == [("GET", "/request/any")]
+        assert sorted(_merges(result)) == ["client", "implicit", "password", "pkce"]
+    else:
+        assert [op[:2] for op in _operations(result).values()] == [("GET", "/request/any")] + [
+            ("GET", f"/request/any/{n}") for n in ("Pkce", "Implicit", "Password", "Client")
+        ]
     assert "securityDefinitions" not in result.package.definition.data
     assert result.package.definition.data["schemes"] == ["http"]
     reasons = {i.where: i.message for i in result.report if i.kind == "unsupported"}

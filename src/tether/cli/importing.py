@@ -89,14 +89,15 @@ def import_postman(
     merge_duplicates: Annotated[
         bool,
         typer.Option(
-            "--merge-duplicates",
-            help="Merge requests with the same method and path into one operation (as postman2openapi).",
+            "--merge-duplicates/--keep-duplicates",
+            help="Merge requests with the same method and path into one operation (as postman2openapi),"
+            " or keep one action per request, routed to the shared path by a policy.",
         ),
-    ] = False,
+    ] = True,
     overwrite: OverwriteOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import a Postman collection: one operation per request, auth, examples and folders as tags."""
+    """Import a Postman collection: one operation per method and path, auth, examples, folders as tags."""
     from tether.importers import import_postman as run
 
     result = run(_read(source), name=str(source), merge_duplicates=merge_duplicates)

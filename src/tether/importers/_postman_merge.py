@@ -4,7 +4,7 @@ Collections often hold several saved requests for one endpoint (one per example 
 per filter). Swagger has one operation per method and path, so the later requests are
 folded into the first: parameters are united (one that only some requests send becomes
 optional), object bodies become one schema accepting each request's body (properties
-united, only what every body requires stays required), and responses are united.
+united, only what every body requires stays required), and responses and tags are united.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def merge_operation(into: dict[str, Any], other: dict[str, Any]) -> list[str]:
             notes += _merge_body(mine[key], parameter)
     for code, response in other.get("responses", {}).items():
         into.setdefault("responses", {}).setdefault(code, response)
-    for key in ("consumes", "produces"):
+    for key in ("tags", "consumes", "produces"):  # tags: the folders of every merged request
         for value in other.get(key, []):
             if value not in into.setdefault(key, []):
                 into[key].append(value)

@@ -1,11 +1,15 @@
 """Postman collections (v2.0 / v2.1) to a Power Platform connector package.
 
-Every request becomes exactly one operation. What a collection can say but Swagger 2.0
+Every request becomes an operation, except that requests sharing a method and path are
+merged into one, as postman2openapi does. What a collection can say but Swagger 2.0
 cannot is settled here, collection-wide, with Power Platform's own tools so the package
 still imports into Power Platform:
 
-* several requests on one method and path (common: examples of one endpoint) keep one
-  operation each, at a virtual path routed back by a ``routerequesttoendpoint`` policy;
+* several requests on one method and path (common: examples of one endpoint) are merged
+  into one operation (bodies and parameters as alternatives) and each merge is reported;
+  one that cannot be merged without changing what it sends (a body against form fields,
+  another auth, another server), or every one with ``merge_duplicates=False``, keeps an
+  operation of its own at a virtual path routed back by a ``routerequesttoendpoint`` policy;
 * requests on other hosts than the main one get a per-operation ``dynamichosturl`` policy;
 * a base URL held in an unknown ``{{variable}}`` becomes a connection parameter used by a
   ``dynamichosturl`` policy;
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from tether.definition import DEFINITION_FILE, PROPERTIES_FILE, package_from_files
@@ -37,13 +42,14 @@ DEFAULT_BRAND_COLOR = "#007ee5"
 
 
 def import_postman(
-    source: bytes, *, name: str = "collection.json", merge_duplicates: bool = False
+    source: bytes, *, name: str = "collection.json", merge_duplicates: bool = True
 ) -> ImportResult:
     """Import a Postman collection v2.0/v2.1 (the exported JSON) as a connector package.
 
-    Requests sharing a method and path each stay an action (exposed at a virtual path and
-    routed back by a policy); with ``merge_duplicates`` they are merged into one operation
-    instead, as postman2openapi does, and the report lists each merge.
+    Requests sharing a method and path are merged into one operation, as postman2openapi
+    does, and the report lists each merge. With ``merge_duplicates=False`` (the CLI's
+    ``--keep-duplicates``) each stays an action of its own, exposed at a virtual path and
+    routed back by a policy, for users who want one action per saved request.
 
     Raises:
         InputError: not a v2.0/v2.1 collection, a v1 collection, or no request in it.
@@ -63,12 +69,12 @@ _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 class _Builder:
     """Accumulates operations, servers, auths and policies across the whole collection."""
 
-    def __init__(self, collection: Collection, *, merge_duplicates: bool = False) -> None:
+    def __init__(self, collection: Collection, *, merge_duplicates: bool = True) -> None:
         self.collection = collection
         self.merge_duplicates = merge_duplicates
         self.report: list[ReportItem] = []
         self.paths: dict[str, dict[str, Any]] = {}
-        self.owners: dict[tuple[str, str], str] = {}
+        self.owners: dict[tuple[str, str], list[_Owner]] = {}  # operations a duplicate may merge into
         self.policies: list[dict[str, Any]] = []
         self.variable_parameters: dict[str, Any] = {}
         self.schemes: dict[str, AuthScheme | str] = {}
@@ -93,15 +99,15 @@ class _Builder:
         by_server: dict[tuple[str, str], list[str]] = {}
         for item, method, url in items:
             op_id = operation_id(item.name, method, url.path, taken)
-            self._add_operation(item, method, url, op_id)
-            by_server.setdefault((url.server, url.base_path), []).append(op_id)
+            if self._add_operation(item, method, url, op_id):  # a merged request adds no operation
+                by_server.setdefault((url.server, url.base_path), []).append(op_id)
         definition: dict[str, Any] = {
             "swagger": "2.0",
             "info": {"title": collection.name, "version": "1.0.0"},
         }
         if collection.description:
             definition["info"]["description"] = collection.description
-        definition.update(self._server(main, by_server, len(items)))
+        definition.update(self._server(main, by_server, len(self.ordered)))
         definition["paths"] = self.paths
         self._declare_path_parameters()
         self._security(definition)
@@ -136,56 +142,79 @@ class _Builder:
     def _operations(self) -> list[dict[str, Any]]:
         return [op for item in self.paths.values() for op in item.values()]
 
-    def _add_operation(self, item: PostmanRequest, method: str, url: PostmanUrl, op_id: str) -> None:
+    def _add_operation(self, item: PostmanRequest, method: str, url: PostmanUrl, op_id: str) -> bool:
+        """Add the request as an operation (True), or merge it into its method and path's (False)."""
         built = build_operation(item, url, op_id)
         for note in url.notes:
             self._add("info", item.where, note)
         for kind, message in built.notes:
             self._add(kind, item.where, message)
+        requirement = self._requirement(item, built.authorization_header)
         path = url.path
-        owner = self.owners.get((method, path))
-        mergeable = owner is not None and can_merge(self.paths[path][method], built.operation)
-        if owner is not None and not (self.merge_duplicates and mergeable):
-            path = _virtual_path(url.path, op_id, method, self.paths)
-            self.policies.append(
-                {
-                    "templateId": "routerequesttoendpoint",
-                    "title": f"Route {op_id} to {method.upper()} {url.path}",
-                    "parameters": {
-                        "x-ms-apimTemplateParameter.newPath": url.path,
-                        "x-ms-apimTemplateParameter.httpMethod": method.upper(),
-                        "x-ms-apimTemplate-operationName": [op_id],
-                    },
-                }
-            )
-            self._add(
-                "approximation",
-                item.where,
-                f"shares {method.upper()} {url.path} with {owner!r}; Swagger allows one operation per method "
-                f"and path, so it is exposed at {path} and routed to {url.path} by a policy"
-                + (
-                    " (--merge-duplicates merges such requests into one operation instead)"
-                    if mergeable
-                    else " (its body and the other's form fields cannot share one operation)"
-                ),
-            )
-        elif owner is not None:
-            # Swagger has one operation per method and path: merge, as postman2openapi does.
-            existing = self.paths[path][method]
-            approximations = merge_operation(existing, built.operation)
-            self._add(
-                "approximation",
-                item.where,
-                f"shares {method.upper()} {path} with {owner!r}: merged into operation "
-                f"{existing['operationId']!r} (its parameters and body are alternatives there)"
-                + "".join(f"; {note}" for note in approximations),
-            )
-            return
-        else:
-            self.owners[(method, path)] = item.where
+        owners = self.owners.setdefault((method, path), [])
+        obstacles = [_merge_obstacle(owner, built.operation, url, requirement) for owner in owners]
+        if self.merge_duplicates and None in obstacles:
+            self._merge(item, method, path, owners[obstacles.index(None)], built.operation)
+            return False
+        if owners:
+            path = self._route(item, method, url, op_id, owners[0], obstacles[0])
+        # Later duplicates that can share what this one sends merge into it, wherever it is exposed.
+        owners.append(_Owner(item.where, (url.server, url.base_path), requirement, built.operation))
         self.paths.setdefault(path, {})[method] = built.operation
         self.ordered.append(built.operation)
-        self.requirements.append(self._requirement(item, built.authorization_header))
+        self.requirements.append(requirement)
+        return True
+
+    def _merge(
+        self,
+        item: PostmanRequest,
+        method: str,
+        path: str,
+        owner: _Owner,
+        operation: dict[str, Any],
+    ) -> None:
+        # Swagger has one operation per method and path: merge, as postman2openapi does.
+        existing = owner.operation
+        approximations = merge_operation(existing, operation)
+        self._add(
+            "approximation",
+            item.where,
+            f"shares {method.upper()} {path} with {owner.where!r}: merged into operation "
+            f"{existing['operationId']!r} (its parameters and body are alternatives there; "
+            "--keep-duplicates keeps it a separate action)"
+            + "".join(f"; {note}" for note in approximations),
+        )
+
+    def _route(
+        self,
+        item: PostmanRequest,
+        method: str,
+        url: PostmanUrl,
+        op_id: str,
+        owner: _Owner,
+        obstacle: str | None,
+    ) -> str:
+        """Expose a duplicate at a virtual path routed back to its real one; returns that path."""
+        path = _virtual_path(url.path, op_id, method, self.paths)
+        self.policies.append(
+            {
+                "templateId": "routerequesttoendpoint",
+                "title": f"Route {op_id} to {method.upper()} {url.path}",
+                "parameters": {
+                    "x-ms-apimTemplateParameter.newPath": url.path,
+                    "x-ms-apimTemplateParameter.httpMethod": method.upper(),
+                    "x-ms-apimTemplate-operationName": [op_id],
+                },
+            }
+        )
+        self._add(
+            "approximation",
+            item.where,
+            f"shares {method.upper()} {url.path} with {owner.where!r}; Swagger allows one operation per "
+            f"method and path, so it is exposed at {path} and routed to {url.path} by a policy"
+            + (f" ({obstacle})" if obstacle else " (kept apart as asked; by default they merge into one)"),
+        )
+        return path
 
     def _requirement(self, item: PostmanRequest, header: str | None) -> list[dict[str, list[str]]]:
         auth, where = item.auth, item.auth_where
@@ -307,6 +336,32 @@ class _Builder:
             properties["policyTemplateInstances"] = self.policies
         self._add("info", "collection", "iconBrandColor is the default #007ee5; set your brand colour")
         return {"properties": properties}
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """The first request on a method and path: what a later one must share to merge into it."""
+
+    where: str
+    server: tuple[str, str]
+    requirement: list[dict[str, list[str]]]
+    operation: dict[str, Any]
+
+
+def _merge_obstacle(
+    owner: _Owner,
+    operation: dict[str, Any],
+    url: PostmanUrl,
+    requirement: list[dict[str, list[str]]],
+) -> str | None:
+    """Why merging would change what a request sends (it then keeps its own operation), or None."""
+    if not can_merge(owner.operation, operation):
+        return "its body and the other's form fields cannot share one operation"
+    if (url.server, url.base_path) != owner.server:
+        return "it is sent to another server than the other"
+    if requirement != owner.requirement:
+        return "it uses another auth than the other"
+    return None
 
 
 def _virtual_path(path: str, op_id: str, method: str, paths: dict[str, dict[str, Any]]) -> str:

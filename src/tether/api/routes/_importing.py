@@ -29,8 +29,13 @@ async def run_importer(
     response: UploadFile | None,
     fix: bool,
     mode: str,
+    keep_duplicates: bool = False,
 ) -> ImportResult:
-    """Import one uploaded description; importers are CPU-bound, so they run off the event loop."""
+    """Import one uploaded description; importers are CPU-bound, so they run off the event loop.
+
+    ``keep_duplicates`` is the CLI's ``--keep-duplicates``: Postman requests sharing a method
+    and path stay one action each instead of being merged (the default, as on the CLI).
+    """
     from tether import importers
 
     if format not in FORMATS:
@@ -50,7 +55,9 @@ async def run_importer(
     content = await _read(file)
     filename = Path(file.filename or f"upload.{format}").name
     if format == "postman":
-        return await run_in_threadpool(importers.import_postman, content, name=filename)
+        return await run_in_threadpool(
+            importers.import_postman, content, name=filename, merge_duplicates=not keep_duplicates
+        )
     if mode not in ("soap-to-rest", "passthrough"):
         raise InputError(f"unknown mode {mode!r}; use 'soap-to-rest' or 'passthrough'")
     # OpenAPI and WSDL importers read from a path (OpenAPI bundles sibling files; an upload has none).

@@ -112,10 +112,21 @@ async def import_connector(
     name: Annotated[str | None, Form()] = None,
     fix: Annotated[bool, Form()] = False,
     mode: Annotated[str, Form(description="wsdl: soap-to-rest or passthrough")] = "soap-to-rest",
+    keep_duplicates: Annotated[
+        bool,
+        Form(description="postman: one action per request, not one merged per method and path"),
+    ] = False,
 ) -> dict[str, Any]:
     services.get_environment(db, principal, env)  # 404 before any work for outsiders
     result = await run_importer(
-        format, file=file, command=command, request=request, response=response, fix=fix, mode=mode
+        format,
+        file=file,
+        command=command,
+        request=request,
+        response=response,
+        fix=fix,
+        mode=mode,
+        keep_duplicates=keep_duplicates,
     )
     connector = services.create_connector(db, principal, env, result.package, name=name, keyring=keys)
     return {**_with_findings(connector, result.package), "report": [i.to_dict() for i in result.report]}
