@@ -109,9 +109,15 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         description=(
-            "Wrong passwords allowed per user name, and per client address, within a minute; beyond "
-            "it logins are refused with 429 and Retry-After until the minute has passed."
+            "Wrong passwords allowed per user name, and per client address, within the throttle window "
+            "(a minute); beyond it logins are refused with 429 and Retry-After until the window has passed."
         ),
+    )
+    login_throttle_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="The window, in seconds, over which wrong passwords are counted for login throttling.",
     )
 
     @model_validator(mode="after")

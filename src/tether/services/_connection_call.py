@@ -236,7 +236,7 @@ async def guarded(db: Database, call: PreparedCall, send: Callable[[], Awaitable
         status = await asyncio.to_thread(_mark_unauthenticated, db, call.connection_id, exc.message)
         raise ConnectionNeedsAttention(
             f"{exc.message} (the connection is now marked '{status}')",
-            detail={"connection_id": call.connection_id, "status": status},
+            detail={"connection_id": call.connection_id, "connection_status": status},
         ) from exc
     except DestinationRefused as exc:
         target = exc.address or exc.host

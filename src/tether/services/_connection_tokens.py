@@ -257,7 +257,7 @@ class ConnectionTokenSource:
                 return current
             # An early renewal that fails leaves this token in service (a forced one means it was rejected).
             keep = current if current is not None and not forced and current.usable() else None
-            blocked = await self._blocked(stored, keep)
+            blocked = await self._blocked(stored, keep, forced)
             if blocked is not None:
                 return blocked
             claim = await asyncio.to_thread(self._claim, stored.version, owner)
@@ -280,7 +280,7 @@ class ConnectionTokenSource:
                 return await self._after_failure(exc, keep, stored)
             return await asyncio.to_thread(self._store, stored.version, owner, fresh, current)
 
-    async def _blocked(self, stored: _Stored, keep: TokenSet | None) -> TokenSet | None:
+    async def _blocked(self, stored: _Stored, keep: TokenSet | None, forced: bool) -> TokenSet | None:
         """``keep`` (or an error) when no token request should be sent now; ``None`` to go on."""
         if stored.status == NEEDS_RECONSENT:  # the grant is dead: only a new sign-in helps
             if keep is not None:
@@ -291,7 +291,10 @@ class ConnectionTokenSource:
             if keep is not None:
                 return keep
             raise await self._needs_attention("the connection has no refresh token")
-        if stored.retry_at is not None and stored.retry_at > utcnow():
+        # The back-off spaces out renewals nobody is waiting for. A renewal forced by an API that
+        # rejected the token goes ahead: after an answer lost to a timeout, that rejection is the sign
+        # the provider did rotate, and resending the refresh token now is what its grace period is for.
+        if stored.retry_at is not None and stored.retry_at > utcnow() and not forced:
             if keep is not None:
                 return keep
             raise TokenEndpointUnreachable(
@@ -307,7 +310,7 @@ class ConnectionTokenSource:
         message = reason if "tether connection update" in reason else f"{reason.rstrip('.')}; {fix}"
         return ConnectionNeedsAttention(
             f"Connection {self.connection_id!r} needs a new sign-in: {message}",
-            detail={"connection_id": self.connection_id, "status": NEEDS_RECONSENT, "fix": fix},
+            detail={"connection_id": self.connection_id, "connection_status": NEEDS_RECONSENT, "fix": fix},
         )
 
     async def _call(self, provider: OAuthProvider, stored: _Stored, timeout: float) -> TokenSet:
@@ -342,7 +345,7 @@ class ConnectionTokenSource:
         raise ConnectionNeedsAttention(
             f"Connection {self.connection_id!r}: the provider refused to renew the token "
             f"({_provider_words(exc)})",
-            detail={"connection_id": self.connection_id, "status": ERROR},
+            detail={"connection_id": self.connection_id, "connection_status": ERROR},
         ) from exc
 
     # -- short transactions ---------------------------------------------------------------------
