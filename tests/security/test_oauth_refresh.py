@@ -354,3 +354,34 @@ def test_an_unreachable_or_hanging_token_endpoint_never_fails_a_call_with_a_vali
     _ok(live.invoke(connection))
     shown = live.show(connection)
     assert shown["status"] == "connected" and shown["status_reason"] is None
+
+
+# -- two server processes on one database: one refresh between them ---------------------------------
+
+
+def test_two_servers_on_one_database_refresh_once_between_them(
+    live: Live, provider: OAuthServer, proxy: TokenProxy
+) -> None:
+    """A second server (its own Database, so its own in-process coordination, as another process has)
+    shares the database: the committed lease makes the two send one refresh between them."""
+    connection = _connection(live, provider, proxy.url, "shared")
+    other_db = Database(str(live.db.engine.url.render_as_string(hide_password=False)))
+    try:
+        with serve_in_thread(create_app(live.settings, other_db)) as other_url:
+            _expired(live, connection)
+            headers = {"Authorization": f"Bearer {live.token}"}
+            path = f"/api/v1/environments/{ENV}/connections/{connection}/invoke/Me"
+
+            async def burst() -> list[httpx.Response]:
+                async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+                    bases = [live.url, other_url] * 15
+                    return await asyncio.gather(*(client.post(base + path, json={}) for base in bases))
+
+            for answer in asyncio.run(burst()):
+                _ok(answer)
+        assert proxy.refreshes() == 1, "two processes must share one refresh"
+        with live.db.session() as session:
+            row = Connections(session).get(connection)
+            assert row is not None and row.refresh_lease_owner is None and row.refresh_count == 1
+    finally:
+        other_db.close()
