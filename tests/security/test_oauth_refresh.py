@@ -205,15 +205,39 @@ def test_thirty_concurrent_calls_at_expiry_refresh_once_while_a_trigger_polls(
                 path = f"/api/v1/environments/{ENV}/connections/{connection}/invoke/Me"
                 return await asyncio.gather(*(client.post(path, json={}) for _ in range(30)))
 
-        answers = asyncio.run(burst())
+        answers, health = asyncio.run(_while_probing_health(live, burst()))
         for answer in answers:
             _ok(answer)
+        # Wave 1 froze the whole server here (a lock held across the token call): /health kept answering.
+        assert health and max(health) < 5.0, f"/health stalled during the burst: {max(health):.2f} s"
         assert proxy.refreshes() == 1, "30 callers at expiry must share one refresh"
         assert live.show(connection)["status"] == "connected"
         _wait_for(lambda: _runs(live) > runs_before, "the polling trigger kept firing during the burst")
         assert live.show(polled)["status"] == "connected"
     finally:
         poller_proxy.close()
+
+
+async def _while_probing_health(live: Live, work: Any) -> tuple[Any, list[float]]:
+    """Run ``work`` while timing ``/health`` every 50 ms; its result and the probes' latencies."""
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        async with httpx.AsyncClient(timeout=60) as client:
+            while not done.is_set():
+                started = time.monotonic()
+                assert (await client.get(f"{live.url}/api/v1/health")).status_code == 200
+                latencies.append(time.monotonic() - started)
+                await asyncio.sleep(0.05)
+
+    prober = asyncio.create_task(probe())
+    try:
+        result = await work
+    finally:
+        done.set()
+        await prober
+    return result, latencies
 
 
 def _runs(live: Live) -> int:
@@ -324,6 +348,12 @@ def test_an_api_rejecting_the_credentials_marks_the_connection_error(
     assert f"tether connection update {connection} --env {ENV} --reconsent" in shown["fix"]
     _ok(live.invoke(connection))  # the same credentials work elsewhere: connected again
     assert live.show(connection)["status"] == "connected"
+    # 'tether connection test' (the owner checking a fix) says the same both ways.
+    test_path = f"/environments/{ENV}/connections/{connection}/test"
+    tested = live.call("POST", test_path, json={"operation": "Reject"})
+    assert tested.json()["ok"] is False and live.show(connection)["status"] == "error"
+    tested = live.call("POST", test_path, json={"operation": "Me"})
+    assert tested.json()["ok"] is True and live.show(connection)["status"] == "connected"
 
 
 # -- the token endpoint unreachable or hanging: never a 400 -------------------------------------------
