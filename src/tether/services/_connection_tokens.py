@@ -197,6 +197,9 @@ class ConnectionTokenSource:
             except OAuthError as exc:
                 await asyncio.to_thread(self._fail, stored.version, owner, exc)
                 return await self._after_failure(exc, keep, stored)
+            except Exception:
+                await asyncio.to_thread(self._release, owner)  # no renewal: let others try at once
+                raise
             return await asyncio.to_thread(self._store, stored.version, owner, fresh, current)
 
     async def _blocked(self, stored: _Stored, keep: TokenSet | None, forced: bool) -> TokenSet | None:
@@ -325,6 +328,12 @@ class ConnectionTokenSource:
                 record(session, "connection.refreshed", None, row, previous_status=row.status)
             row.status, row.status_reason, row.updated_at = CONNECTED, None, now
             return fresh
+
+    def _release(self, owner: str) -> None:
+        with self.db.session() as session:
+            row = Connections(session).get(self.connection_id, for_update=True)
+            if row is not None and row.refresh_lease_owner == owner:
+                row.refresh_lease_owner, row.refresh_lease_until = None, None
 
     def _fail(self, version: int, owner: str, exc: OAuthError) -> None:
         """Record a failed renewal: back-off and warning, or the status the provider's answer means."""
