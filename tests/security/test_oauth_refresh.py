@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -265,7 +266,27 @@ def test_a_refresh_answer_lost_to_a_timeout_revokes_nothing(
     # The provider rotates the refresh token (and, being django-oauth-toolkit, revokes the access
     # token it replaced), but its answer arrives after Tether stopped waiting.
     proxy.hold_answers(TETHER_TOKEN_TIMEOUT * 3, count=1)
-    _ok(live.invoke(connection))
+    finished: dict[str, float] = {}
+
+    def call() -> None:
+        _ok(live.invoke(connection))
+        finished["answer"] = time.monotonic()  # missing if the call failed
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    try:
+        # While the token endpoint keeps Tether waiting, the connection's row is not locked: a write
+        # to it (renaming the connection) completes before the waiting call does.
+        _wait_for(lambda: proxy.refreshes() == 1, "the renewal reached the token endpoint")
+        with httpx.Client(headers={"Authorization": f"Bearer {live.token}"}, timeout=60) as other:
+            renamed = other.patch(
+                f"{live.url}/api/v1/environments/{ENV}/connections/{connection}", json={"display_name": "x"}
+            )
+        finished["rename"] = time.monotonic()
+        assert renamed.status_code == 200, renamed.text
+    finally:
+        caller.join(timeout=60)
+    assert "answer" in finished and finished["rename"] < finished["answer"]
     # The call still succeeded: the early renewal timed out, the current token was kept, the API
     # rejected it (revoked by the rotation), and the renewal that rejection forced resent the refresh
     # token inside the provider's grace period, which answered with the tokens the lost answer held.
