@@ -28,8 +28,12 @@ What happens with the outcome:
   rotate allow exactly this retry for a short while and answer with the same new tokens
   (django-oauth-toolkit ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS``, Okta's grace period for token
   rotation, Auth0's reuse interval), so the first retry comes after 1 s, well inside those windows.
-  A provider with no such window refuses it with ``invalid_grant`` (and may revoke the token
-  family): the grant was lost with the answer, and the connection then says so (below).
+  Providers that do not rotate (Google) or keep earlier refresh tokens valid (Entra ID) simply
+  answer again. A provider with no such window refuses it with ``invalid_grant`` (and may revoke
+  the token family): the grant was lost with the answer, and the connection then says so (below).
+  When the API rejects the kept token (django-oauth-toolkit revokes the access token it replaced),
+  the renewal that rejection forces goes ahead at once, without the back-off: the rejection is the
+  sign that the provider did rotate, and the grace period is short.
 * ``invalid_grant`` (the provider says the grant is dead): ``needs-reconsent`` with the command and
   API route that start a new sign-in; the current token still serves while usable.
 * any other refusal (``invalid_client``...): ``error`` with the provider's reason.
