@@ -42,10 +42,13 @@ What happens with the outcome:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -54,13 +57,14 @@ import httpx
 from tether.auth import (
     DEFAULT_REFRESH_WINDOW,
     OAuthError,
-    OAuthProvider,
     TokenEndpointTimeout,
     TokenEndpointUnreachable,
     TokenSet,
     provider_for,
 )
+from tether.definition import OAuthSettings
 from tether.errors import NotFound
+from tether.runtime import DEADLINE_EXTENSION, UpstreamError, UpstreamTimeout
 from tether.secrets import KeyRing
 from tether.services._connection_parts import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, connection_oauth, record
 from tether.services._connection_status import (
@@ -194,7 +198,7 @@ class ConnectionTokenSource:
                     )
                 await asyncio.sleep(policy.poll)
                 continue
-            if not isinstance(claim, OAuthProvider):
+            if not isinstance(claim, OAuthSettingsAndValues):
                 continue  # new tokens were stored between the read and the claim: read them
             try:
                 fresh = await self._call(claim, stored, policy.timeout)
@@ -239,20 +243,34 @@ class ConnectionTokenSource:
             detail={"connection_id": self.connection_id, "connection_status": NEEDS_RECONSENT, "fix": fix},
         )
 
-    async def _call(self, provider: OAuthProvider, stored: _Stored, timeout: float) -> TokenSet:
-        """One token request, bounded by ``timeout`` (no transaction is open here)."""
-        if stored.grant == CLIENT_CREDENTIALS:
-            pending = provider.client_credentials()
-        else:
-            assert stored.tokens is not None and stored.tokens.refresh_token  # checked by _blocked
-            pending = provider.refresh(stored.tokens.refresh_token)
-        try:
-            return await asyncio.wait_for(pending, timeout)
-        except TimeoutError:
-            raise TokenEndpointTimeout(
-                f"token refresh failed: {provider.name}'s token endpoint did not answer within {timeout:g} s",
-                provider=provider.name,
-            ) from None
+    async def _call(self, claim: OAuthSettingsAndValues, stored: _Stored, timeout: float) -> TokenSet:
+        """One token request, bounded by ``timeout`` (no transaction is open here).
+
+        It takes the road the caller gave (the runtime's transport: network policy, retries of
+        requests that never left), with the renewal's deadline on it, so those retries fit inside.
+        """
+        async with _deadline_client(self._http_client, timeout) as client:
+            provider = provider_for(claim.settings, claim.values, http_client=client)
+            if stored.grant == CLIENT_CREDENTIALS:
+                pending = provider.client_credentials()
+            else:
+                assert stored.tokens is not None and stored.tokens.refresh_token  # checked by _blocked
+                pending = provider.refresh(stored.tokens.refresh_token)
+            try:
+                return await asyncio.wait_for(pending, timeout + 1.0)  # the road's deadline comes first
+            except (TimeoutError, UpstreamTimeout) as exc:
+                raise TokenEndpointTimeout(
+                    f"token refresh failed: {provider.name}'s token endpoint did not answer within "
+                    f"{timeout:g} s",
+                    provider=provider.name,
+                ) from exc
+            except UpstreamError as exc:  # refused, reset, unusable: the road's words
+                raise TokenEndpointUnreachable(
+                    f"token refresh failed: {provider.name}'s token endpoint could not be reached "
+                    f"({exc.message})",
+                    provider=provider.name,
+                    outcome_unknown=not isinstance(exc.__cause__, _NOT_SENT),
+                ) from exc
 
     async def _after_failure(self, exc: OAuthError, keep: TokenSet | None, stored: _Stored) -> TokenSet:
         """The token to go on with after a failed renewal, or the error the call gets."""
@@ -294,11 +312,11 @@ class ConnectionTokenSource:
                 tokens, row.token_version or 0, row.status, row.status_reason, row.grant, row.refresh_retry_at
             )
 
-    def _claim(self, version: int, owner: str) -> OAuthProvider | object | None:  # object: _CHANGED
+    def _claim(self, version: int, owner: str) -> OAuthSettingsAndValues | object | None:
         """Take the renewal lease (committed before any request leaves).
 
-        Returns the provider to call, ``None`` when another process holds the lease, or ``_CHANGED``
-        when new tokens were stored since ``version`` was read.
+        Returns what the provider is built from, ``None`` when another process holds the lease, or
+        ``_CHANGED`` when new tokens were stored since ``version`` was read.
         """
         with self.db.session() as session:
             row = self._row(session, for_update=True)
@@ -309,7 +327,7 @@ class ConnectionTokenSource:
                 return None
             row.refresh_lease_owner, row.refresh_lease_until = owner, now + self.policy.lease
             settings, values = connection_oauth(session, row, self._keyring)
-            return provider_for(settings, values, http_client=self._http_client)
+            return OAuthSettingsAndValues(settings, values)
 
     def _store(self, version: int, owner: str, fresh: TokenSet, previous: TokenSet | None) -> TokenSet:
         """Write the new tokens if nobody else stored any since ``version`` (compare-and-set)."""
@@ -384,6 +402,41 @@ class ConnectionTokenSource:
 
 # Returned by _claim when the stored tokens changed between the read and the claim.
 _CHANGED: Final = object()
+# Road failures where the request never left: the refresh token was certainly not spent.
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+@dataclass(frozen=True)
+class OAuthSettingsAndValues:
+    """A connection's OAuth settings and decrypted values, read with the lease (secrets: no repr)."""
+
+    settings: OAuthSettings
+    values: dict[str, Any] = field(repr=False)
+
+
+class _Deadlined(httpx.AsyncBaseTransport):
+    """Puts the renewal's deadline on each token request before it takes the caller's road."""
+
+    def __init__(self, road: httpx.AsyncClient, seconds: float) -> None:
+        self._road, self._seconds = road, seconds
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.extensions[DEADLINE_EXTENSION] = time.monotonic() + self._seconds
+        return await self._road.send(request, stream=True)
+
+    async def aclose(self) -> None:
+        """The road belongs to the caller."""
+
+
+@contextlib.asynccontextmanager
+async def _deadline_client(
+    road: httpx.AsyncClient | None, seconds: float
+) -> AsyncIterator[httpx.AsyncClient | None]:
+    if road is None:  # no road given (a library user): authlib's own client
+        yield None
+        return
+    async with httpx.AsyncClient(transport=_Deadlined(road, seconds)) as client:
+        yield client
 
 
 def _provider_words(exc: OAuthError) -> str:
