@@ -96,6 +96,30 @@ class Settings(BaseSettings):
         description="Days a flow run's history (every action's inputs and outputs) is kept before purging.",
     )
 
+    oauth_token_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description=(
+            "Seconds one call to an OAuth token endpoint may take. Past it the renewal's outcome is "
+            "unknown: the current access token keeps serving while valid, else the call answers 504."
+        ),
+    )
+    login_failures_per_minute: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Wrong passwords allowed per user name, and per client address, within the throttle window "
+            "(a minute); beyond it logins are refused with 429 and Retry-After until the window has passed."
+        ),
+    )
+    login_throttle_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="The window, in seconds, over which wrong passwords are counted for login throttling.",
+    )
+
     @model_validator(mode="after")
     def _normalize(self) -> Settings:
         # Settings are frozen, so derived defaults are filled in once here rather than computed by

@@ -91,7 +91,10 @@ def test_token_expiring_soon_is_refreshed_before_the_call(oauth_server: OAuthSer
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
-    tokens = replace(_sign_in(oauth_server), expires_at=datetime.now(UTC) + timedelta(seconds=5))
+    now = datetime.now(UTC)  # an hour-long token with 5 s left
+    tokens = replace(
+        _sign_in(oauth_server), issued_at=now - timedelta(hours=1), expires_at=now + timedelta(seconds=5)
+    )
     source = RefreshingTokenSource(provider_for(oauth_server.oauth_settings()), tokens)
     before = oauth_server.token_requests()
 

@@ -139,3 +139,30 @@ def test_token_set_without_expiry_never_expires_soon() -> None:
     tokens = TokenSet.from_response({"access_token": "gho"})
     assert tokens.expires_at is None and not tokens.expires_soon(10**9)
     assert tokens.token_type == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "window"),
+    [
+        pytest.param(timedelta(seconds=30), timedelta(seconds=15), id="30s-token-renewed-at-half-life"),
+        pytest.param(timedelta(minutes=8), timedelta(minutes=4), id="8min-token-at-half-life"),
+        pytest.param(timedelta(hours=1), timedelta(minutes=5), id="hour-token-five-minutes-ahead"),
+    ],
+)
+def test_refresh_window_is_the_shorter_of_five_minutes_and_half_the_lifetime(
+    lifetime: timedelta, window: timedelta
+) -> None:
+    issued = datetime(2026, 1, 1, tzinfo=UTC)
+    tokens = TokenSet(access_token="a", issued_at=issued, expires_at=issued + lifetime)
+    assert tokens.refresh_window() == window
+    assert not tokens.refresh_due(now=issued + lifetime - window - timedelta(seconds=1))
+    assert tokens.refresh_due(now=issued + lifetime - window + timedelta(seconds=1))
+    # Still usable for a request until its last moments (a tenth of its life, at most 5 s).
+    margin = min(timedelta(seconds=5), lifetime / 10)
+    assert tokens.usable(now=issued + lifetime - margin - timedelta(seconds=1))
+    assert not tokens.usable(now=issued + lifetime)
+
+
+def test_issued_at_survives_storage() -> None:
+    tokens = TokenSet.from_response({"access_token": "a", "expires_in": 30})
+    assert tokens.issued_at is not None and TokenSet.from_dict(tokens.to_dict()) == tokens

@@ -87,3 +87,12 @@ def me(request: HttpRequest) -> JsonResponse:
     token = oauth_request.access_token
     user = token.user.username if token.user else None
     return JsonResponse({"user": user, "client_id": token.application.client_id, "scope": token.scope})
+
+
+def reject(request: HttpRequest) -> JsonResponse:
+    """An API that refuses every token, valid or not (an audience it does not accept): always 401."""
+    response = JsonResponse({"error": "invalid_token"}, status=401)
+    response["WWW-Authenticate"] = (
+        'Bearer error="invalid_token", error_description="the token is not for this audience"'
+    )
+    return response

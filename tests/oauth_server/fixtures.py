@@ -19,6 +19,7 @@ Test-only endpoints: ``/api/me`` (protected resource, scope ``read``), ``/test/t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -132,9 +133,11 @@ def _read_ready_line(process: subprocess.Popen[bytes], log_path: Path) -> dict[s
     )
 
 
-@pytest.fixture(scope="session")
-def oauth_server() -> Iterator[OAuthServer]:
-    """A running django-oauth-toolkit server for this test session."""
+@contextlib.contextmanager
+def running_oauth_server(
+    *, access_token_seconds: int = ACCESS_TOKEN_SECONDS, refresh_grace_seconds: int = 0
+) -> Iterator[OAuthServer]:
+    """Start a django-oauth-toolkit server (token lifetime and refresh-token grace period as given)."""
     pytest.importorskip("oauth2_provider", reason="pip install django-oauth-toolkit (dev extras)")
     folder = Path(tempfile.mkdtemp(prefix="tether-oauth-"))
     log_path = folder / "server.log"
@@ -143,7 +146,8 @@ def oauth_server() -> Iterator[OAuthServer]:
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "DJANGO_SETTINGS_MODULE": "tests.oauth_server.settings",
         "OAUTH_TEST_DIR": str(folder),
-        "OAUTH_TEST_ACCESS_TOKEN_SECONDS": str(ACCESS_TOKEN_SECONDS),
+        "OAUTH_TEST_ACCESS_TOKEN_SECONDS": str(access_token_seconds),
+        "OAUTH_TEST_REFRESH_GRACE_SECONDS": str(refresh_grace_seconds),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -175,3 +179,10 @@ def oauth_server() -> Iterator[OAuthServer]:
         if process.stdout is not None:
             process.stdout.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def oauth_server() -> Iterator[OAuthServer]:
+    """A running django-oauth-toolkit server for this test session (hour-long tokens)."""
+    with running_oauth_server() as server:
+        yield server

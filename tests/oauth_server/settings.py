@@ -1,7 +1,8 @@
 """Django settings of the test authorization server (django-oauth-toolkit), configured by environment.
 
 Only the subprocess started by ``fixtures.py`` imports this. ``OAUTH_TEST_DIR`` holds the SQLite
-database; ``OAUTH_TEST_ACCESS_TOKEN_SECONDS`` sets the access token lifetime.
+database; ``OAUTH_TEST_ACCESS_TOKEN_SECONDS`` sets the access token lifetime and
+``OAUTH_TEST_REFRESH_GRACE_SECONDS`` the refresh-token grace period.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("OAUTH_TEST_ACCESS_TOKEN_SECONDS", "3600")),
+    # How long a just-rotated refresh token may be sent again (a client that lost the answer).
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": int(os.environ.get("OAUTH_TEST_REFRESH_GRACE_SECONDS", "0")),
     "SCOPES": {"read": "Read", "write": "Write"},
     "DEFAULT_SCOPES": ["read"],
 }

@@ -18,9 +18,10 @@ from tests.services._connections_kit import (
     run,
     stored_tokens,
 )
-from tether.auth import ExpiredState, InvalidState, OAuth2Auth, OAuthError
+from tether.auth import ExpiredState, InvalidState, OAuth2Auth
 from tether.secrets import KeyRing
 from tether.services import (
+    ConnectionNeedsAttention,
     ConnectionTokenSource,
     ConsentRefused,
     RedirectMigrationRequired,
@@ -123,13 +124,14 @@ def test_authorization_code_with_pkce_refresh_rotation_and_revocation(db, team, 
     assert answer.status_code == 200
     third = stored_tokens(db, ring, info.id)
 
-    # Revoked refresh token ⇒ the connection is in error with the provider's reason, and audited.
+    # Revoked refresh token ⇒ the connection needs a new sign-in, says how, and it is audited.
     assert oauth_server.revoke_refresh_token(third.refresh_token)
     expire_locally(db, ring, info.id)
-    with pytest.raises(OAuthError):
+    with pytest.raises(ConnectionNeedsAttention, match="--reconsent"):
         run(_call(db, ring, oauth_server, info.id))
     shown = get_connection(db, alice, team, info.id)
-    assert shown.status == "error" and "invalid_grant" in (shown.status_reason or "")
+    assert shown.status == "needs-reconsent" and "invalid_grant" in (shown.status_reason or "")
+    assert shown.fix and f"tether connection update {info.id} --env {team} --reconsent" in shown.fix
     with db.session() as session:
         assert AuditLog(session).list(action="connection.refresh_failed")
 

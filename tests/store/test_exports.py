@@ -57,6 +57,9 @@ def test_services_exports() -> None:
             # Environment variables (issue 13)
             "EnvironmentVariableInfo", "delete_environment_variable", "list_environment_variables",
             "set_environment_variable",
+            # OAuth renewal and throttled login (issue 10 "Security")
+            "DEFAULT_REFRESH_POLICY", "LoginThrottle", "LoginThrottled", "RefreshPolicy",
+            "configure_token_refresh",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

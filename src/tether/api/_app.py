@@ -44,6 +44,12 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.tokens = services.TokenAuthenticator(database)
+    # Wrong passwords are throttled per user name and per client address (the login routes).
+    app.state.login_throttle = services.LoginThrottle(
+        limit=settings.login_failures_per_minute, window=settings.login_throttle_seconds
+    )
+    # Token renewals of this database's connections, in this process, wait at most this long.
+    services.configure_token_refresh(database, services.RefreshPolicy(timeout=settings.oauth_token_timeout))
     install_problem_handlers(app)
     install_docs(app, openapi_url=app.openapi_url or "")
     # The calls that carry traffic first: routes are matched in order, and no other route's path

@@ -17,7 +17,7 @@ from tether.errors import AuthError
 from tether.services import Principal
 from tether.store import Database
 
-__all__ = ["AppSettings", "CurrentPrincipal", "Db", "PasswordOrToken"]
+__all__ = ["AppSettings", "CurrentPrincipal", "Db", "PasswordOrToken", "check_password"]
 
 _bearer = HTTPBearer(auto_error=False, description="A personal access token (tth_…) from 'tether login'.")
 _basic = HTTPBasic(auto_error=False, description="User name and password; only to create a token.")
@@ -53,7 +53,19 @@ async def principal(
     return await tokens.principal(credentials.credentials)
 
 
+def check_password(request: Request, db: Database, credentials: HTTPBasicCredentials) -> Principal:
+    """A user name and password, throttled per user name and per client address (429 beyond)."""
+    return services.authenticate_password(
+        db,
+        credentials.username,
+        credentials.password,
+        throttle=getattr(request.app.state, "login_throttle", None),
+        address=request.client.host if request.client else None,
+    )
+
+
 def password_or_token(
+    request: Request,
     db: Db,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
@@ -62,7 +74,7 @@ def password_or_token(
     if bearer is not None and bearer.scheme.lower() == "bearer":
         return services.authenticate_token(db, bearer.credentials)
     if basic is not None:
-        return services.authenticate_password(db, basic.username, basic.password)
+        return check_password(request, db, basic)
     raise AuthError("authentication required: send a bearer token, or user name and password (HTTP Basic)")
 
 

@@ -44,7 +44,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(TetherError)
     async def tether_error(request: Request, exc: TetherError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.message, **exc.detail)
+        response = problem(exc.status, exc.code, exc.message, **exc.detail)
+        if exc.status == 429 and isinstance(exc.detail.get("retry_after"), int | float):
+            response.headers["Retry-After"] = str(max(1, round(exc.detail["retry_after"])))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

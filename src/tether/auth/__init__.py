@@ -7,7 +7,13 @@ across processes and enforcing single-use consent state belong to the connection
 
 from __future__ import annotations
 
-from tether.auth._errors import ExpiredState, InvalidState, OAuthError
+from tether.auth._errors import (
+    ExpiredState,
+    InvalidState,
+    OAuthError,
+    TokenEndpointTimeout,
+    TokenEndpointUnreachable,
+)
 from tether.auth._pkce import CODE_VERIFIER_LENGTH, create_s256_code_challenge, generate_code_verifier
 from tether.auth._redirect import (
     DEFAULT_REDIRECT_MODE,
@@ -17,7 +23,7 @@ from tether.auth._redirect import (
 )
 from tether.auth._state import DEFAULT_STATE_MAX_AGE, ConsentState, StateSigner, make_nonce
 from tether.auth._token_source import RefreshingTokenSource
-from tether.auth._tokens import DEFAULT_EXPIRY_SKEW, TokenSet
+from tether.auth._tokens import DEFAULT_EXPIRY_SKEW, DEFAULT_REFRESH_WINDOW, TokenSet
 from tether.auth.providers import (
     PROVIDER_BUILDERS,
     Endpoints,
@@ -41,6 +47,7 @@ __all__ = [
     "CODE_VERIFIER_LENGTH",
     "DEFAULT_EXPIRY_SKEW",
     "DEFAULT_REDIRECT_MODE",
+    "DEFAULT_REFRESH_WINDOW",
     "DEFAULT_STATE_MAX_AGE",
     "PROVIDER_BUILDERS",
     "REDIRECT_MODE_NAMES",
@@ -59,6 +66,8 @@ __all__ = [
     "Quirks",
     "RefreshingTokenSource",
     "StateSigner",
+    "TokenEndpointTimeout",
+    "TokenEndpointUnreachable",
     "TokenSet",
     "TokenSource",
     "create_s256_code_challenge",

@@ -1,9 +1,11 @@
 """Errors of the auth layer: what an OAuth provider refused, and consent state that cannot be trusted.
 
 TetherError
-└── OAuthError              the provider refused (its ``error`` and ``error_description``)
-    └── InvalidState        a consent ``state`` that was tampered with or is not ours
-        └── ExpiredState    a genuine ``state`` that is too old
+└── OAuthError                      the provider refused (its ``error`` and ``error_description``)
+    ├── InvalidState                a consent ``state`` that was tampered with or is not ours
+    │   └── ExpiredState            a genuine ``state`` that is too old
+    └── TokenEndpointUnreachable    no usable answer from the token endpoint (HTTP 502)
+        └── TokenEndpointTimeout    no answer in time (HTTP 504)
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from typing import Any
 
 from tether.errors import TetherError
 
-__all__ = ["ExpiredState", "InvalidState", "OAuthError"]
+__all__ = [
+    "ExpiredState",
+    "InvalidState",
+    "OAuthError",
+    "TokenEndpointTimeout",
+    "TokenEndpointUnreachable",
+]
 
 
 class OAuthError(TetherError):
@@ -80,3 +88,38 @@ class ExpiredState(InvalidState):
         super().__init__(message)
         self.error = "expired_state"
         self.detail["error"] = "expired_state"
+
+
+class TokenEndpointUnreachable(OAuthError):
+    """The token endpoint gave no usable answer: refused, reset, or a server error (HTTP 502).
+
+    Says nothing about the grant, so it never marks a connection as needing a new sign-in.
+    ``outcome_unknown`` is true when the request may have reached the provider (a reset after
+    sending, a gateway error): with rotating refresh tokens the provider may have spent the
+    refresh token, so the caller must not blindly send it again.
+    """
+
+    code = "token-endpoint-unreachable"
+    status = 502
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str = "unreachable",
+        provider: str | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message, error=error, provider=provider, detail={"outcome_unknown": outcome_unknown})
+        self.outcome_unknown = outcome_unknown
+
+
+class TokenEndpointTimeout(TokenEndpointUnreachable):
+    """The token endpoint did not answer in time (HTTP 504): the request was sent, its outcome is unknown."""
+
+    code = "token-endpoint-timeout"
+    status = 504
+
+    def __init__(self, message: str, *, provider: str | None = None) -> None:
+        super().__init__(message, error="timeout", provider=provider, outcome_unknown=True)

@@ -18,7 +18,8 @@ TokenListener = Callable[[TokenSet], Awaitable[None]]
 class RefreshingTokenSource:
     """Holds one connection's tokens and renews them through its provider.
 
-    * Refreshes when the token expires within ``skew``, or when forced (the API rejected it).
+    * Refreshes when the token is due (``min(skew, half its lifetime)`` left), or when forced (the API
+      rejected it). An early refresh that fails while the token is still usable keeps the token.
     * Concurrent callers share one refresh (an ``asyncio.Lock``): with rotating refresh tokens a second
       refresh would use a spent token and, with reuse protection, revoke the whole grant.
     * A forced refresh asked for by several callers who all saw the same rejected token runs once:
@@ -50,14 +51,14 @@ class RefreshingTokenSource:
         return self._tokens
 
     async def get_token(self, force_refresh: bool = False) -> TokenSet:
-        """The current token, refreshed first if it is about to expire or ``force_refresh`` is set."""
+        """The current token, refreshed first if it is due or ``force_refresh`` is set."""
         seen = self._generation
-        if not force_refresh and not self._tokens.expires_soon(self._skew):
+        if not force_refresh and not self._tokens.refresh_due(self._skew):
             return self._tokens
         async with self._lock:
             if self._generation != seen:
                 return self._tokens  # someone refreshed while we waited
-            if not force_refresh and not self._tokens.expires_soon(self._skew):
+            if not force_refresh and not self._tokens.refresh_due(self._skew):
                 return self._tokens
             refresh_token = self._tokens.refresh_token
             if not refresh_token:
@@ -66,7 +67,12 @@ class RefreshingTokenSource:
                     error="invalid_grant",
                     provider=self._provider.name,
                 )
-            fresh = await self._provider.refresh(refresh_token)
+            try:
+                fresh = await self._provider.refresh(refresh_token)
+            except OAuthError:
+                if not force_refresh and self._tokens.usable():
+                    return self._tokens  # an early refresh failed: the current token still works
+                raise
             self._tokens = fresh
             self._generation += 1
             if self._on_refresh is not None:

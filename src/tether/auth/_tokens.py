@@ -7,10 +7,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-__all__ = ["DEFAULT_EXPIRY_SKEW", "TokenSet"]
+__all__ = ["DEFAULT_EXPIRY_SKEW", "DEFAULT_REFRESH_WINDOW", "TokenSet"]
 
 # Refresh this long before the provider's expiry, so a request never leaves with a token that dies in flight.
 DEFAULT_EXPIRY_SKEW: Final = timedelta(seconds=60)
+# The longest a token is refreshed ahead of its expiry; short-lived tokens use half their lifetime instead,
+# or a 30 s token would be "due" from the moment it is issued and every call would refresh it.
+DEFAULT_REFRESH_WINDOW: Final = timedelta(minutes=5)
+# A token with less than this left (or a tenth of its lifetime, if shorter) is not sent any more.
+_IN_FLIGHT_MARGIN: Final = timedelta(seconds=5)
 # Response fields TokenSet models itself; id_token is dropped on purpose (a credential nobody here needs).
 _MODELLED: Final = frozenset(
     {"access_token", "refresh_token", "token_type", "expires_in", "expires_at", "scope", "id_token"}
@@ -25,6 +30,7 @@ class TokenSet:
     (GitHub OAuth apps without token expiration): such a token is used until the API answers 401.
     ``extra`` keeps the provider's other scalar fields that callers need (Salesforce ``instance_url``,
     Slack ``team_id``); nested objects and ``id_token`` are dropped. Tokens never appear in ``repr``.
+    ``issued_at`` (when Tether received it) gives the token's lifetime, which sets when to renew it.
     """
 
     access_token: str = dataclasses.field(repr=False)
@@ -33,6 +39,7 @@ class TokenSet:
     expires_at: datetime | None = None
     scope: str | None = None
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    issued_at: datetime | None = None
 
     @classmethod
     def from_response(cls, data: Mapping[str, Any], *, now: datetime | None = None) -> TokenSet:
@@ -56,12 +63,14 @@ class TokenSet:
             expires_at=expires_at,
             scope=str(scope) if scope else None,
             extra=extra,
+            issued_at=issued,
         )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TokenSet:
         """The inverse of :meth:`to_dict` (for tokens read back from storage)."""
         expires = data.get("expires_at")
+        issued = data.get("issued_at")
         return cls(
             access_token=str(data["access_token"]),
             refresh_token=data.get("refresh_token"),
@@ -69,6 +78,7 @@ class TokenSet:
             expires_at=datetime.fromisoformat(expires) if isinstance(expires, str) else None,
             scope=data.get("scope"),
             extra=dict(data.get("extra") or {}),
+            issued_at=datetime.fromisoformat(issued) if isinstance(issued, str) else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +90,7 @@ class TokenSet:
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "scope": self.scope,
             "extra": dict(self.extra),
+            "issued_at": self.issued_at.isoformat() if self.issued_at else None,
         }
 
     def expires_soon(
@@ -90,6 +101,35 @@ class TokenSet:
             return False
         margin = skew if isinstance(skew, timedelta) else timedelta(seconds=skew)
         return (now or datetime.now(UTC)) + margin >= self.expires_at
+
+    def lifetime(self) -> timedelta | None:
+        """How long the token was valid for when issued (``None`` when either end is unknown)."""
+        if self.expires_at is None or self.issued_at is None:
+            return None
+        return max(self.expires_at - self.issued_at, timedelta(0))
+
+    def refresh_window(self, longest: timedelta = DEFAULT_REFRESH_WINDOW) -> timedelta:
+        """How long before expiry to renew: ``min(longest, half the lifetime)``.
+
+        A token of unknown lifetime (stored before ``issued_at`` was kept) uses ``longest``.
+        """
+        lifetime = self.lifetime()
+        return longest if lifetime is None else min(longest, lifetime / 2)
+
+    def refresh_due(
+        self, longest: timedelta = DEFAULT_REFRESH_WINDOW, *, now: datetime | None = None
+    ) -> bool:
+        """Whether it is time to renew (inside :meth:`refresh_window`); never for unknown expiry."""
+        return self.expires_soon(self.refresh_window(longest), now=now)
+
+    def usable(self, *, now: datetime | None = None) -> bool:
+        """Whether a request may still leave with this token (unknown expiry: until an API says no).
+
+        Used when a renewal failed: the current token keeps serving calls until it is about to die.
+        """
+        lifetime = self.lifetime()
+        margin = _IN_FLIGHT_MARGIN if lifetime is None else min(_IN_FLIGHT_MARGIN, lifetime / 10)
+        return not self.expires_soon(margin, now=now)
 
     def with_refresh_token_from(self, previous: TokenSet) -> TokenSet:
         """This token set, keeping ``previous``'s refresh token when the provider sent no new one."""

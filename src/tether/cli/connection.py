@@ -143,8 +143,15 @@ def list_(
     print_items(
         fetch_items(server, token, f"/environments/{env}/connections"),
         as_json=as_json,
-        columns=("id", "name", "connector", "owner", "status"),
-        row=lambda c: (c["id"], c["display_name"], c["connector"], c["owner"], c["status"]),
+        columns=("id", "name", "connector", "owner", "status", "reason"),
+        row=lambda c: (
+            c["id"],
+            c["display_name"],
+            c["connector"],
+            c["owner"],
+            c["status"],
+            escape(c.get("status_reason") or ""),
+        ),
         empty=f"No connections in environment {escape(env)}.",
     )
 
@@ -254,6 +261,8 @@ def _report(connection: dict[str, Any], *, as_json: bool) -> None:
         f"Connection {escape(connection['display_name'])} ({connection['id']}): {connection['status']}"
         + (f" — {escape(connection['status_reason'])}" if connection.get("status_reason") else "")
     )
+    if connection.get("fix") and (connection.get("fix") not in (connection.get("status_reason") or "")):
+        out.print(f"  to fix: {escape(connection['fix'])}")
     out.print(f"  connector: {escape(connection['connector'])}  owner: {escape(connection['owner'])}")
     set_names = ", ".join(connection["parameters"]) or "none"
     out.print(f"  parameters set: {escape(set_names)}")

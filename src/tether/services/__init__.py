@@ -12,11 +12,17 @@ A caller who is not a member of an environment is told it does not exist (:class
 from __future__ import annotations
 
 from tether.services._access import ROLES, Principal
-from tether.services._connection_call import ConnectionNeedsAttention
 from tether.services._connection_check import ConnectionTest, test_connection
 from tether.services._connection_forms import FormField, ParameterSetForm, build_connection_form, check_values
 from tether.services._connection_parts import ConnectionInfo
-from tether.services._connection_tokens import DEFAULT_REFRESH_SKEW, ConnectionTokenSource
+from tether.services._connection_status import ConnectionNeedsAttention
+from tether.services._connection_tokens import (
+    DEFAULT_REFRESH_POLICY,
+    DEFAULT_REFRESH_SKEW,
+    ConnectionTokenSource,
+    RefreshPolicy,
+    configure_token_refresh,
+)
 from tether.services._connections import (
     ConnectionForm,
     connection_form,
@@ -113,6 +119,7 @@ from tether.services._identity import (
 )
 from tether.services._invoke import InvokeAnswer, invoke_operation
 from tether.services._keys import KeyRotation, rotate_keys
+from tether.services._login_throttle import LoginThrottle, LoginThrottled
 from tether.services._names import slugify
 from tether.services._passthrough import PassThrough, pass_through
 from tether.services._redirects import (
@@ -130,6 +137,7 @@ __all__ = [
     "ADMIN_USERNAME",
     "CONSENT_COOKIE",
     "DEFAULT_ENVIRONMENT",
+    "DEFAULT_REFRESH_POLICY",
     "DEFAULT_REFRESH_SKEW",
     "DEFAULT_RUN_RETENTION",
     "ROLES",
@@ -159,6 +167,8 @@ __all__ = [
     "FormField",
     "InvokeAnswer",
     "KeyRotation",
+    "LoginThrottle",
+    "LoginThrottled",
     "MemberInfo",
     "ParameterSetForm",
     "PassThrough",
@@ -166,6 +176,7 @@ __all__ = [
     "RecurrenceScheduler",
     "RedirectMigrationRequired",
     "RedirectSwitch",
+    "RefreshPolicy",
     "RevisionInfo",
     "RunDetail",
     "RunInfo",
@@ -183,6 +194,7 @@ __all__ = [
     "cancel_run",
     "check_values",
     "complete_consent",
+    "configure_token_refresh",
     "connection_form",
     "connector_oauth",
     "create_connection",

@@ -15,8 +15,9 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from tether.auth import NoAuth
 from tether.definition import PROPERTIES_FILE
-from tether.errors import Conflict, NotFound
+from tether.errors import NotFound
 from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy, Runtime
 from tether.runtime.policies import ConnectionUnauthenticated
 from tether.secrets import KeyRing
@@ -24,6 +25,13 @@ from tether.services._access import Principal, resolve_environment
 from tether.services._client_secrets import unseal_client_secrets
 from tether.services._connection_check import connection_credentials, token_client
 from tether.services._connection_parts import AUTHORIZATION_CODE, find_connection, record
+from tether.services._connection_status import (
+    ERROR,
+    ConnectionNeedsAttention,
+    mark_api_rejected,
+    mark_working,
+    rejection_reason,
+)
 from tether.services._connector_cache import CompiledConnector, ConnectorCache
 from tether.services._connector_runtime import ConnectorRuntime
 from tether.services._network import network_policy
@@ -52,15 +60,6 @@ __all__ = [
 T = TypeVar("T")
 
 
-class ConnectionNeedsAttention(Conflict):
-    """The connection cannot be used until its owner fixes it (signs in again, or new values).
-
-    A 409, not a 401: the caller's own Tether credentials are fine; the connection's are not.
-    """
-
-    code = "connection-needs-attention"
-
-
 @dataclass(frozen=True)
 class PreparedCall:
     """Everything one call needs that came from the database; secrets live only in ``connection``."""
@@ -74,6 +73,10 @@ class PreparedCall:
     # owner) and whose share of the script slots they take (the maker's): see ScriptPool.run.
     script_isolation: str | None = None
     script_owner: str | None = None
+    # The connection's status when prepared, and whether it sends credentials at all: what
+    # ``guarded`` needs to tell "the API rejected them" and "they work again" without a query.
+    status: str = "connected"
+    credentials: bool = False
 
 
 def prepare_for(
@@ -213,6 +216,8 @@ def _prepare(
         connection_id=row.id,
         script_isolation=f"connector:{connector.id}/maker:{connector.created_by}/caller:{row.owner_id}",
         script_owner=f"maker:{connector.created_by}" if connector.created_by else f"connector:{connector.id}",
+        status=row.status,
+        credentials=not isinstance(auth, NoAuth),
     )
 
 
@@ -221,15 +226,17 @@ async def guarded(db: Database, call: PreparedCall, send: Callable[[], Awaitable
 
     ``ConnectionUnauthenticated`` (a policy saw the API reject the credentials) marks the
     connection (``needs-consent`` for OAuth sign-ins, else ``error``) before answering;
-    ``DestinationRefused`` says which environment setting opens the destination.
+    ``DestinationRefused`` says which environment setting opens the destination. An answer of 401
+    (after the OAuth scheme already renewed the token once) marks the connection ``error`` with the
+    API's reason; a successful answer on an ``error`` connection marks it ``connected`` again.
     """
     try:
-        return await send()
+        result = await send()
     except ConnectionUnauthenticated as exc:
         status = await asyncio.to_thread(_mark_unauthenticated, db, call.connection_id, exc.message)
         raise ConnectionNeedsAttention(
             f"{exc.message} (the connection is now marked '{status}')",
-            detail={"connection_id": call.connection_id, "status": status},
+            detail={"connection_id": call.connection_id, "connection_status": status},
         ) from exc
     except DestinationRefused as exc:
         target = exc.address or exc.host
@@ -243,6 +250,22 @@ async def guarded(db: Database, call: PreparedCall, send: Callable[[], Awaitable
             address=exc.address,
             reason=exc.reason,
         ) from exc
+    await _note_answer(db, call, result)
+    return result
+
+
+async def _note_answer(db: Database, call: PreparedCall, result: object) -> None:
+    """Keep the connection's status in step with what the API just said about its credentials."""
+    status = getattr(result, "status", None) or getattr(result, "status_code", None)
+    if not isinstance(status, int) or not call.credentials:
+        return
+    if status == 401:
+        headers = getattr(result, "headers", None) or {}
+        challenge = headers.get("www-authenticate") or headers.get("WWW-Authenticate")
+        reason = rejection_reason(status, challenge)
+        await asyncio.to_thread(mark_api_rejected, db, call.connection_id, reason)
+    elif call.status == ERROR and 200 <= status < 400:
+        await asyncio.to_thread(mark_working, db, call.connection_id)
 
 
 def _mark_unauthenticated(db: Database, connection_id: str, reason: str) -> str:

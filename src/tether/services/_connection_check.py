@@ -38,6 +38,7 @@ from tether.services._connection_parts import (
     connector_properties,
     find_connection,
 )
+from tether.services._connection_status import mark_api_rejected, mark_working, rejection_reason
 from tether.services._connection_tokens import ConnectionTokenSource
 from tether.services._network import network_policy
 from tether.store import Connection, Connections, Database
@@ -90,11 +91,11 @@ async def test_connection(
     )
     if runtime is None:
         async with Runtime(deadline=_DEADLINE) as own:
-            return await _send(own, plan)
-    return await _send(runtime, plan)
+            return await _send(own, plan, db)
+    return await _send(runtime, plan, db)
 
 
-async def _send(runtime: Runtime, plan: _Plan) -> ConnectionTest:
+async def _send(runtime: Runtime, plan: _Plan, db: Database) -> ConnectionTest:
     shown = plan.url
     request = httpx.Request("GET", plan.url, params=plan.query)
     try:
@@ -113,6 +114,7 @@ async def _send(runtime: Runtime, plan: _Plan) -> ConnectionTest:
         message = f"cannot reach the API ({exc.message})"
         return ConnectionTest(False, None, "GET", shown, plan.operation, message)
     ok = response.is_success
+    await _note_outcome(db, plan.connection.connection_id, response)
     if ok:
         message = "the API accepted the connection's credentials"
     elif response.status_code in (401, 403):
@@ -120,6 +122,15 @@ async def _send(runtime: Runtime, plan: _Plan) -> ConnectionTest:
     else:
         message = f"the API answered {response.status_code} {response.reason_phrase}"
     return ConnectionTest(ok, response.status_code, "GET", shown, plan.operation, message)
+
+
+async def _note_outcome(db: Database, connection_id: str, response: httpx.Response) -> None:
+    """The test call is the owner's way to check a fix: its answer updates the connection's status."""
+    if response.status_code == 401:
+        reason = rejection_reason(401, response.headers.get("www-authenticate"))
+        await asyncio.to_thread(mark_api_rejected, db, connection_id, reason)
+    elif response.is_success:
+        await asyncio.to_thread(mark_working, db, connection_id)
 
 
 # pytest would collect a module-level function named test_*; this one is a service, not a test.

@@ -70,7 +70,8 @@ class ConnectionInfo:
     """A connection as its owner (or an environment admin) sees it: never a secret value.
 
     ``parameters`` names the parameters that were given; ``consent_url`` is set when the
-    connection waits for its owner to sign in at the provider (open it in a browser).
+    connection waits for its owner to sign in at the provider (open it in a browser). ``fix`` says
+    what to do when ``status`` is not ``connected`` (the command and the API route).
     """
 
     id: str
@@ -89,6 +90,7 @@ class ConnectionInfo:
     created_at: datetime
     updated_at: datetime
     consent_url: str | None = None
+    fix: str | None = None
 
 
 def connection_info(
@@ -111,7 +113,15 @@ def connection_info(
         created_at=row.created_at,
         updated_at=row.updated_at,
         consent_url=consent_url,
+        fix=_fix(row, environment.name),
     )
+
+
+def _fix(row: Connection, environment: str) -> str | None:
+    # Imported here: the status module builds on this one (its record() and grant names).
+    from tether.services._connection_status import fix_for
+
+    return fix_for(row, environment)
 
 
 def find_connector(session: Session, environment: Environment, connector: str) -> Connector:

@@ -186,7 +186,7 @@ def update_connection(
         if row.grant == AUTHORIZATION_CODE and (reconsent or changed):
             start = start_consent(session, principal, row, keyring=keyring, public_url=public_url)
             consent_url = start.consent_url
-            if row.tokens is None or row.status == "error":
+            if row.tokens is None or row.status in ("error", "needs-reconsent"):
                 row.status, row.status_reason = "needs-consent", _CONSENT_REASON
         row.updated_at = utcnow()
         record(session, "connection.update", principal, row, parameters=changed, reconsent=reconsent)

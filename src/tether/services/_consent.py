@@ -346,6 +346,9 @@ def _finish(
         else:
             row.tokens = keyring.encrypt_json(tokens.to_dict())
             row.token_expires_at, row.token_refreshed_at = tokens.expires_at, now
+            # A new grant: renewals in flight for the old one must not overwrite it (compare-and-set).
+            row.token_version = (row.token_version or 0) + 1
+            row.refresh_failures, row.refresh_retry_at = 0, None
             row.status, row.status_reason = "connected", None
             record(session, "connection.consent", accepted.actor, row)
         row.updated_at = now

@@ -19,6 +19,7 @@ from tether.config import Settings
 from tether.errors import AuthError, ConfigurationError, Conflict, InputError, NotFound, PermissionDenied
 from tether.services._access import Principal
 from tether.services._environments import DEFAULT_ENVIRONMENT
+from tether.services._login_throttle import LoginThrottle
 from tether.services._names import check_username
 from tether.services._read_cache import DEFAULT_READ_TTL, ReadCache
 from tether.store import AuditLog, Database, Environments, PersonalAccessToken, Tokens, User, Users, utcnow
@@ -207,8 +208,33 @@ def create_user(
         return _user_info(user)
 
 
-def authenticate_password(db: Database, username: str, password: str) -> Principal:
-    """The principal for a username and password, or :class:`AuthError` (same message for every failure)."""
+def authenticate_password(
+    db: Database,
+    username: str,
+    password: str,
+    *,
+    throttle: LoginThrottle | None = None,
+    address: str | None = None,
+) -> Principal:
+    """The principal for a username and password, or :class:`AuthError` (same message for every failure).
+
+    With a ``throttle``, failures count against the user name and the client ``address``; past the
+    limit every attempt (even a right one) is :class:`LoginThrottled` until the window has passed.
+    """
+    if throttle is not None:
+        throttle.check(username, address)
+    try:
+        principal = _check_password(db, username, password)
+    except AuthError:
+        if throttle is not None:
+            throttle.failed(username, address)
+        raise
+    if throttle is not None:
+        throttle.succeeded(username)
+    return principal
+
+
+def _check_password(db: Database, username: str, password: str) -> Principal:
     failure = AuthError("Wrong username or password.")
     with db.session() as session:
         user = Users(session).by_username(username.strip().lower())

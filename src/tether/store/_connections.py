@@ -28,7 +28,8 @@ __all__ = [
 ]
 
 # "needs-consent": an OAuth connection waiting for the user to sign in at the provider.
-CONNECTION_STATUSES = ("connected", "error", "needs-consent")
+# "needs-reconsent": the provider refused its refresh token (invalid_grant): the user must sign in again.
+CONNECTION_STATUSES = ("connected", "error", "needs-consent", "needs-reconsent")
 
 
 class Connection(Base):
@@ -56,6 +57,13 @@ class Connection(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     token_refreshed_at: Mapped[datetime | None]
     refresh_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Token refresh coordination (see ``TokenRefreshes``): a compare-and-set version of ``tokens``,
+    # the lease of the one process calling the token endpoint, and the back-off after failures.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refresh_lease_owner: Mapped[str | None] = mapped_column(String(64))
+    refresh_lease_until: Mapped[datetime | None]
+    refresh_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refresh_retry_at: Mapped[datetime | None]
 
     connector: Mapped[Connector] = relationship(lazy="joined")
     owner: Mapped[User] = relationship(lazy="joined")

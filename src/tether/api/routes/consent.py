@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 
 from tether import services
 from tether.api._connector_runtime import app_connector_runtime
-from tether.api._deps import AppSettings, Db
+from tether.api._deps import AppSettings, Db, check_password
 from tether.api.routes.connections import Keys
 from tether.errors import AuthError, TetherError
 from tether.services import CONSENT_COOKIE, Principal
@@ -43,6 +43,7 @@ def _page(title: str, message: str, *, status_code: int = 200) -> HTMLResponse:
 
 
 def _browser_user(
+    request: Request,
     db: Db,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
@@ -51,7 +52,7 @@ def _browser_user(
         if bearer is not None and bearer.scheme.lower() == "bearer":
             return services.authenticate_token(db, bearer.credentials)
         if basic is not None:
-            return services.authenticate_password(db, basic.username, basic.password)
+            return check_password(request, db, basic)
     except AuthError:
         return None
     return None

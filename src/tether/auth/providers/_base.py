@@ -23,7 +23,7 @@ with warnings.catch_warnings():
 from authlib.oauth2.client import DEFAULT_HEADERS
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 
-from tether.auth._errors import OAuthError
+from tether.auth._errors import OAuthError, TokenEndpointTimeout, TokenEndpointUnreachable
 from tether.auth._pkce import create_s256_code_challenge
 from tether.auth._tokens import TokenSet
 
@@ -222,17 +222,36 @@ class OAuthProvider:
             ) from exc
         except httpx.HTTPStatusError as exc:
             status = exc.response.status_code
+            if status >= 500:  # the provider's trouble, not a verdict on the grant
+                raise TokenEndpointUnreachable(
+                    f"{step} failed: {self.name}'s token endpoint answered HTTP {status}",
+                    error="http_error",
+                    provider=self.name,
+                    outcome_unknown=True,
+                ) from exc
             raise OAuthError.from_provider(
                 step,
                 error="http_error",
                 error_description=f"HTTP {status} from the token endpoint",
                 provider=self.name,
             ) from exc
-        except httpx.TransportError as exc:
-            raise OAuthError(
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise TokenEndpointUnreachable(
                 f"{step} failed: {self.name}'s token endpoint could not be reached ({type(exc).__name__})",
-                error="unreachable",
                 provider=self.name,
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise TokenEndpointTimeout(
+                f"{step} failed: {self.name}'s token endpoint did not answer in time ({type(exc).__name__})",
+                provider=self.name,
+            ) from exc
+        except httpx.TransportError as exc:
+            # Reset or cut after the request left: the provider may have acted on it.
+            raise TokenEndpointUnreachable(
+                f"{step} failed: the connection to {self.name}'s token endpoint was lost "
+                f"({type(exc).__name__})",
+                provider=self.name,
+                outcome_unknown=True,
             ) from exc
         except ValueError as exc:  # authlib: the body was not a JSON object
             raise OAuthError.from_provider(
