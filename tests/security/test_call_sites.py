@@ -19,6 +19,9 @@ ALLOWED = {
     # The road itself: aiohttp pools under httpx models, each connection opened through the SSRF
     # guard (GuardedTransport), and the httpx client over it that the runtime's Transport drives.
     "runtime/_http.py": {"aiohttp.ClientSession", "httpx.AsyncClient"},
+    # A client whose only transport (_Deadlined) hands every request to the road's client with the
+    # token refresh's deadline attached: authlib needs a client object, and opens nothing of its own.
+    "services/_connection_tokens.py": {"httpx.AsyncClient"},
     # The CLI's own client: it talks only to the Tether server the user named (--server).
     "cli/_client.py": {"httpx.Client"},
 }
