@@ -40,6 +40,15 @@ class FlowRequest(BaseModel):
         default_factory=dict, description="Values of the definition's parameters."
     )
     enabled: bool = True
+    kind: str | None = Field(
+        default=None,
+        description="Stateful (default) or Stateless (runs in memory, keeps only some runs); "
+        "when absent, a workflow.json's own top-level kind.",
+    )
+    run_history: str | None = Field(
+        default=None,
+        description="Which runs a Stateless flow stores: failures (default), sampled:N or all.",
+    )
 
 
 class FlowUpdate(BaseModel):
@@ -47,6 +56,10 @@ class FlowUpdate(BaseModel):
     definition: dict[str, Any] | None = None
     connections: dict[str, str] | None = None
     parameters: dict[str, Any] | None = None
+    kind: str | None = Field(default=None, description="Stateful or Stateless.")
+    run_history: str | None = Field(
+        default=None, description="Which runs a Stateless flow stores: failures, sampled:N or all."
+    )
 
 
 class RunRequest(BaseModel):
@@ -83,6 +96,8 @@ def create_flow(
         parameters=body.parameters,
         enabled=body.enabled,
         keyring=keys,
+        kind=body.kind,
+        run_history=body.run_history,
     )
     return _flow(info, definition=True)
 
@@ -106,6 +121,8 @@ def update_flow(
         connections=body.connections,
         parameters=body.parameters,
         keyring=keys,
+        kind=body.kind,
+        run_history=body.run_history,
     )
     return _flow(info, definition=True)
 
