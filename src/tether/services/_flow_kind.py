@@ -69,7 +69,7 @@ class RunHistory:
         value = str(text).strip().lower()
         if value == "failures":
             return cls(0)
-        if value == "all":
+        if value in ("all", "withstatelessrunhistory"):  # Standard's OperationOptions name for it
             return cls(1)
         if value.startswith("sampled:"):
             count = value.removeprefix("sampled:")

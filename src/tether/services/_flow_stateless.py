@@ -53,6 +53,7 @@ class StatelessRuns:
 
     def __init__(self, db: Database, services: EngineServices, writer: JournalWriter) -> None:
         self.db, self.services, self.writer = db, services, writer
+        self.limit = STATELESS_RUN_SECONDS  # how long a run may last (tests shorten it)
         self._successes: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -132,10 +133,10 @@ class StatelessRuns:
             },
         )
         try:
-            async with asyncio.timeout(STATELESS_RUN_SECONDS):
+            async with asyncio.timeout(self.limit):
                 return await execute_run(spec, journal, self.services, state)
         except TimeoutError:
-            message = f"a stateless run lasts at most {STATELESS_RUN_SECONDS:g} s; make the flow Stateful"
+            message = f"a stateless run lasts at most {self.limit:g} s; make the flow Stateful"
             return RunOutcome(status="Failed", error={"code": "StatelessRunTimedOut", "message": message})
         except Exception:
             _log.exception("stateless run %s of flow %s stopped", run_id, target.flow_id)
@@ -159,6 +160,10 @@ class StatelessRuns:
             started_at=started,
             state=encode({"variables": state.variables, "decisions": state.decisions}),
         )
+        ended = utcnow()
+        for record in state.records.values():
+            if not record.finished:  # in flight when the run was stopped (its time limit)
+                record.status, record.end = "Cancelled", ended
         actions = [
             (r.path, encode(history_view(r).to_json()), r.status, r.seq, r.idempotency_key)
             for r in sorted(state.records.values(), key=lambda r: r.seq)
@@ -170,6 +175,6 @@ class StatelessRuns:
             runs.insert_run(values)
             for path, view, status, seq, key in actions:
                 runs.insert_action(run_id, path, view, status, seq, key)
-            runs.finish(run_id, outcome.status, error, outputs, utcnow(), response=answer)
+            runs.finish(run_id, outcome.status, error, outputs, ended, response=answer)
 
         await self.writer.write(work)
