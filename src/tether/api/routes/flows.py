@@ -285,6 +285,26 @@ router.add_api_route(
     response_model=None,
 )
 
+async def _invoke_plain(request: Request) -> Response:
+    """The hot path's plain Starlette endpoint: no dependency solving or parameter models per call
+    (most of a stateless run's cost over HTTP); same checks, same answers as :func:`invoke_trigger`."""
+    params = request.path_params
+    return await invoke_trigger(
+        params["flow_id"],
+        params["trigger"],
+        request,
+        await flow_runtime(request),
+        sig=request.query_params.get("sig"),
+        path=params.get("path", ""),
+    )
+
+
+# Registered first, so they serve every call; the FastAPI routes below, never reached, document
+# the endpoints in the OpenAPI schema.
+for _plain in ("/invoke", "/paths/invoke/{path:path}"):
+    _path = "/flows/{flow_id}/triggers/{trigger}" + _plain
+    router.add_route(_path, _invoke_plain, methods=_INVOKE_METHODS, include_in_schema=False)
+
 # POST is documented; a trigger declaring another method is reached the same way (one OpenAPI entry,
 # since FastAPI would otherwise give every method the same operation id).
 for _method in _INVOKE_METHODS:
