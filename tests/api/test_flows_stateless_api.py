@@ -182,3 +182,33 @@ def test_stateless_limits_are_refused_at_save(api: Api, admin_headers: dict[str,
     )
     assert switched.status_code == 400
     assert api.client.get(f"{FLOWS}/scheduled", headers=admin_headers).json()["kind"] == "Stateful"
+
+
+def test_a_stored_stateless_run_hides_secrets(api: Api, admin_headers: dict[str, str]) -> None:
+    secret = "hunter2-stateless-secret"
+    definition = {
+        "parameters": {"key": {"type": "SecureString", "defaultValue": ""}},
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Use": {"type": "Compose", "inputs": "@parameters('key')"},
+            "Reply": {"type": "Response", "runAfter": {"Use": ["Succeeded"]}, "inputs": {"body": "ok"}},
+        },
+    }
+    body = {
+        "name": "secretive",
+        "definition": definition,
+        "parameters": {"key": secret},
+        "kind": "Stateless",
+        "run_history": "all",
+    }
+    assert api.client.post(FLOWS, json=body, headers=admin_headers).status_code == 201
+    answer = api.client.post(_url(api, admin_headers, "secretive"), json={})
+    assert answer.status_code == 200 and answer.text == "ok", answer.text
+    _settled(api)
+    run_id = answer.headers["x-ms-workflow-run-id"]
+    detail = api.client.get(f"{FLOWS}/secretive/runs/{run_id}", headers=admin_headers)
+    assert detail.status_code == 200 and [a["name"] for a in detail.json()["actions"]] == ["Use", "Reply"]
+    assert secret not in detail.text
+    with api.db.session() as session:
+        stored = session.scalar(select(RunAction.record).where(RunAction.path == "Use"))
+    assert secret not in json.dumps(stored)

@@ -111,7 +111,7 @@ class FlowRuntime:
         self._key: bytes | None = None
         # The journal commits of every run advanced here (and the Request trigger's run inserts).
         self.writer = JournalWriter(db, direct=True)
-        self.stateless = StatelessRuns(db, self.services, self.writer)  # kind: Stateless, in memory
+        self.stateless = StatelessRuns(db, self.services, self.writer, keyring)  # kind: Stateless, in memory
         self._targets: ReadCache[RequestTarget] = ReadCache(db, ["flows", "environment_settings"])
         self._claimed: dict[str, ClaimedRun] = {}  # runs inserted claimed for this process, not started yet
         self._loop_thread: int | None = None

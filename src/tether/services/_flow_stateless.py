@@ -26,17 +26,18 @@ from typing import Any
 from tether.flows.engine import (
     EngineServices,
     RunOutcome,
-    RunSpec,
     RunState,
     StatelessJournal,
     execute_run,
     history_view,
 )
-from tether.services._flow_journal import encode
+from tether.runtime import install_log_redaction, redacting
+from tether.secrets import KeyRing
+from tether.services._flow_journal import ClaimedRun, encode, prepare_run
 from tether.services._flow_kind import STATELESS_RUN_SECONDS, RunHistory
 from tether.services._flow_requests import RequestTarget, run_values
 from tether.services._flow_writer import JournalWriter
-from tether.services._network import flow_network_policy
+from tether.services._run_secrets import SEALED, RunPrivacy, unseal
 from tether.store import Database, FlowRuns, utcnow
 
 __all__ = ["StatelessRuns"]
@@ -51,8 +52,11 @@ class StatelessRuns:
     runs still going (a stateless run does not survive its process).
     """
 
-    def __init__(self, db: Database, services: EngineServices, writer: JournalWriter) -> None:
+    def __init__(
+        self, db: Database, services: EngineServices, writer: JournalWriter, keyring: KeyRing | None = None
+    ) -> None:
         self.db, self.services, self.writer = db, services, writer
+        self.keyring = keyring or getattr(services.connectors, "keyring", None)
         self.limit = STATELESS_RUN_SECONDS  # how long a run may last (tests shorten it)
         self._successes: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -96,14 +100,14 @@ class StatelessRuns:
         started = utcnow()
         state = RunState()
         try:
-            outcome = await self._execute(target, trigger, run_id, journal, state)
+            outcome, privacy = await self._execute(target, trigger, run_id, journal, state)
             history = RunHistory.parse(target.run_history)
             successes = self._successes.get(target.flow_id, 0)
             if outcome.status == "Succeeded":
                 successes += 1
                 self._successes[target.flow_id] = successes
             if history.keeps(outcome.status, successes):
-                await self._store(target, trigger, run_id, started, state, outcome, journal.response)
+                await self._store(target, trigger, run_id, started, state, outcome, journal.response, privacy)
         except Exception:  # the run's caller is gone; the log is the only place left to tell
             _log.exception("stateless run %s of flow %s could not be stored", run_id, target.flow_id)
         finally:
@@ -116,32 +120,26 @@ class StatelessRuns:
         run_id: str,
         journal: StatelessJournal,
         state: RunState,
-    ) -> RunOutcome:
-        spec = RunSpec(
-            run_id=run_id,
-            definition=target.definition,
-            trigger=trigger,
-            # Fresh parameters per run (an action must not change what the next run reads).
-            parameters=json.loads(target.parameters_text),
-            network_policy=await flow_network_policy(self.db, target.flow_id),
-            workflow={
-                "id": target.flow_id,
-                "name": target.flow_id,
-                "type": "Microsoft.Logic/workflows",
-                "run": {"id": run_id, "name": run_id, "type": "Microsoft.Logic/workflows/runs"},
-                "tags": {},
-            },
-        )
+    ) -> tuple[RunOutcome, RunPrivacy]:
+        install_log_redaction()  # idempotent: the filter that masks what ``redacting`` names below
+        # Fresh parameters per run (an action must not change what the next run reads).
+        parameters = json.loads(target.parameters_text)
+        if SEALED in target.parameters_text:  # secure parameters: the engine needs them real
+            parameters = await asyncio.to_thread(unseal, parameters, self.keyring)
+        run = ClaimedRun(target.flow_id, target.definition, trigger, parameters, state)
+        spec, privacy = await prepare_run(self.db, run_id, run, self.services, self.keyring)
         try:
             async with asyncio.timeout(self.limit):
-                return await execute_run(spec, journal, self.services, state)
+                with redacting(privacy.secrets):
+                    return await execute_run(spec, journal, self.services, state), privacy
         except TimeoutError:
             message = f"a stateless run lasts at most {self.limit:g} s; make the flow Stateful"
-            return RunOutcome(status="Failed", error={"code": "StatelessRunTimedOut", "message": message})
+            error = {"code": "StatelessRunTimedOut", "message": message}
         except Exception:
             _log.exception("stateless run %s of flow %s stopped", run_id, target.flow_id)
             message = "the run stopped on an internal error; the server log has the details"
-            return RunOutcome(status="Failed", error={"code": "InternalError", "message": message})
+            error = {"code": "InternalError", "message": message}
+        return RunOutcome(status="Failed", error=error), privacy
 
     async def _store(
         self,
@@ -152,24 +150,23 @@ class StatelessRuns:
         state: RunState,
         outcome: RunOutcome,
         response: dict[str, Any] | None,
+        privacy: RunPrivacy,
     ) -> None:
-        """The whole run in one transaction, as a stateful run's history would show it."""
-        values = run_values(target, trigger, run_id=run_id, now=started)
-        values.update(
-            status="Running",
-            started_at=started,
-            state=encode({"variables": state.variables, "decisions": state.decisions}),
-        )
+        """The whole run in one transaction, as a stateful run's history would show it (secrets
+        masked and run data sealed as the stateful journal stores them)."""
+        values = run_values(target, trigger, run_id=run_id, now=started, keyring=self.keyring)
+        plain = {"variables": state.variables, "decisions": state.decisions}
+        values.update(status="Running", started_at=started, state=encode(privacy.stored_state(plain)))
         ended = utcnow()
         for record in state.records.values():
             if not record.finished:  # in flight when the run was stopped (its time limit)
                 record.status, record.end = "Cancelled", ended
         actions = [
-            (r.path, encode(history_view(r).to_json()), r.status, r.seq, r.idempotency_key)
+            (r.path, encode(privacy.stored(history_view(r).to_json())), r.status, r.seq, r.idempotency_key)
             for r in sorted(state.records.values(), key=lambda r: r.seq)
         ]
-        error, outputs = encode(outcome.error), encode(outcome.outputs)
-        answer = encode(response) if response is not None else None
+        error, outputs = encode(privacy.stored(outcome.error)), encode(privacy.stored(outcome.outputs))
+        answer = encode(privacy.stored(response)) if response is not None else None
 
         def work(runs: FlowRuns) -> None:
             runs.insert_run(values)
