@@ -13,6 +13,10 @@ Measured in this one run, with the same load:
   shape of the flow with no framework, engine or database: the fastest Python does it here;
 - ``embedded xN``: the real ``tether serve --workers N`` on SQLite (WAL), runs advanced by each
   process's EmbeddedExecutor — the default set-up;
+- ``stateful compose`` and ``stateless compose`` (one server process): Request → Compose →
+  Compose → Response, the same definition saved as a Stateful flow (every run journaled) and as a
+  Stateless one (run in memory, nothing written on success), beside ``python floor (no call)``:
+  a bare ASGI app on uvicorn that parses the body and answers the same JSON, with no backend hop;
 - ``celery xN``: ``tether serve`` on PostgreSQL submitting to N ``tether worker`` processes
   (prefork, 4 each) over Redis, beside ``embedded (PostgreSQL)`` on the same database server
   (``bench_flows_celery.py``); skipped with ``--no-celery`` or when PostgreSQL or Redis is missing.
@@ -69,6 +73,23 @@ FLOW = {
     },
     "parameters": {"backend": {"type": "String", "defaultValue": ""}},
 }
+# The stateless row's flow (and its stateful twin): no outbound call, so the engine and history show.
+COMPOSE_FLOW = {
+    "triggers": {"manual": {"type": "Request", "kind": "Http", "inputs": {"method": "POST"}}},
+    "actions": {
+        "Double": {"type": "Compose", "inputs": "@mul(triggerBody()['n'], 2)"},
+        "Plus": {
+            "type": "Compose",
+            "runAfter": {"Double": ["Succeeded"]},
+            "inputs": "@add(outputs('Double'), 1)",
+        },
+        "Answer": {
+            "type": "Response",
+            "runAfter": {"Plus": ["Succeeded"]},
+            "inputs": {"statusCode": 200, "body": {"n": "@outputs('Plus')"}},
+        },
+    },
+}
 TETHER = str(Path(sys.executable).parent / "tether")
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -120,10 +141,33 @@ def serve_floor(port: int, backend: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
 
 
+def serve_compose_floor(port: int) -> None:
+    """The no-call floor (own process): parse ``{"n": N}``, answer ``{"n": 2N+1}`` — the compose
+    flow's work with no framework, engine or database."""
+    import uvicorn
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+        n = json.loads(body)["n"] if body else 0  # wait_for's probe is a GET with no body
+        answer = json.dumps({"n": n * 2 + 1}).encode()
+        headers_out = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers_out})
+        await send({"type": "http.response.body", "body": answer})
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+
+
 @contextlib.contextmanager
-def floor(backend: str) -> Iterator[tuple[str, int]]:
+def floor(backend: str | None) -> Iterator[tuple[str, int]]:
+    """The floor with a backend call, or with ``backend=None`` the no-call floor."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(port), backend])
+    arguments = ["--serve-floor", str(port), backend] if backend else ["--serve-compose-floor", str(port)]
+    server = subprocess.Popen([sys.executable, __file__, *arguments])
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(url)
@@ -213,6 +257,21 @@ def callback(tether: str, backend: str) -> str:
     return str(url)
 
 
+def compose_callback(tether: str, kind: str) -> str:
+    """The compose flow saved as ``kind`` (Stateful or Stateless); its signed callback URL."""
+    with httpx.Client(base_url=tether, timeout=30) as http:
+        token = http.post("/api/v1/tokens", json={"name": "bench"}, auth=("admin", PASSWORD)).json()["token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        name = f"compose-{kind.lower()}"
+        flow = {"name": name, "definition": COMPOSE_FLOW, "kind": kind}
+        http.post(f"{ENV}/flows", json=flow).raise_for_status()
+        url = str(http.post(f"{ENV}/flows/{name}/callback-url").json()["value"])
+    check = httpx.post(url, json={"n": 1}, timeout=60)
+    if check.status_code != 200 or check.json() != {"n": 3}:
+        raise RuntimeError(f"the {kind} compose flow answers {check.status_code} {check.text}")
+    return url
+
+
 def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -> dict[str, dict[str, Any]]:
     rows = {}
     for workers in SERVERS:
@@ -227,6 +286,11 @@ def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -
             url = callback(tether, backend)
             load(url, 2, script)  # warm up: caches, connection pools, SQLite pages
             rows[f"embedded x{workers}"] = load(url, seconds, script, processes=(pid,))
+            if workers == 1:
+                for kind in ("Stateful", "Stateless"):
+                    url = compose_callback(tether, kind)
+                    load(url, 2, script)
+                    rows[f"{kind.lower()} compose"] = load(url, seconds, script, processes=(pid,))
     return rows
 
 
@@ -235,9 +299,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
     parser.add_argument("--no-celery", action="store_true", help="embedded only (no PostgreSQL, Redis)")
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BACKEND"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-compose-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
         serve_floor(int(args.serve_floor[0]), args.serve_floor[1])
+        return 0
+    if args.serve_compose_floor:
+        serve_compose_floor(args.serve_compose_floor)
         return 0
     require("nginx", "wrk")
     folder = Path(tempfile.mkdtemp(prefix="tether-bench-flows-"))
@@ -252,6 +320,9 @@ def main() -> int:
             with floor(backend) as (url, pid):
                 load(url, 2, script)
                 rows["python floor"] = load(url, args.seconds, script, processes=(pid,))
+            with floor(None) as (url, pid):
+                load(url, 2, script)
+                rows["python floor (no call)"] = load(url, args.seconds, script, processes=(pid,))
             rows.update(measure_embedded(folder, backend, args.seconds, script))
             if not args.no_celery:
                 from bench_flows_celery import measure_celery
@@ -277,6 +348,14 @@ def main() -> int:
         )
     for note in notes:
         print(f"  ({note})")
+    if "stateless compose" in rows:
+        no_call = rows["python floor (no call)"]["rps"]
+        for kind in ("stateful", "stateless"):
+            row = rows[f"{kind} compose"]
+            print(
+                f"  {kind} Request → Compose → Compose → Response: {row['rps'] / no_call:.3f}x the no-call "
+                f"floor, {row['rps'] / baseline:.3f}x the python floor"
+            )
     best = max(rows[f"embedded x{n}"]["rps"] for n in SERVERS)
     print(f"  target {TARGET:.0f} runs/s embedded: {'met' if best >= TARGET else 'NOT met'} ({best:.0f})")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0006_connection_status"
+        assert current_revision(db) == head_revision() == "0006_flow_kind"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

@@ -78,6 +78,18 @@ ParameterOption = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="A definition parameter value: NAME=JSON (repeatable)."),
 ]
+KindOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kind",
+        help="stateful or stateless (runs in memory, stores only failures or a sample); "
+        "default: the file's own top-level kind, else stateful.",
+    ),
+]
+RunHistoryOption = Annotated[
+    str | None,
+    typer.Option("--run-history", help="Which runs a stateless flow stores: failures, sampled:N or all."),
+]
 
 
 def _pairs(values: list[str] | None, *, what: str, parse: bool = False) -> dict[str, Any]:
@@ -96,10 +108,13 @@ def _pairs(values: list[str] | None, *, what: str, parse: bool = False) -> dict[
     return pairs
 
 
-def _definition(file: Path) -> dict[str, Any]:
+def _definition(file: Path) -> tuple[dict[str, Any], str | None]:
+    """The bare definition in ``file``, and the ``kind`` a Standard workflow.json puts beside it."""
     from tether.flows import load_flow  # finds the definition inside resources and ARM templates
 
-    return dict(load_flow(read_document(file).data, name=str(file)).raw)
+    document = read_document(file).data
+    kind = document.get("kind") if isinstance(document, dict) and "definition" in document else None
+    return dict(load_flow(document, name=str(file)).raw), None if kind is None else str(kind)
 
 
 def _show_flow(flow: dict[str, Any], as_json: bool) -> None:
@@ -112,6 +127,8 @@ def _show_flow(flow: dict[str, Any], as_json: bool) -> None:
         f"{escape(str(flow['trigger_name']))} ({escape(str(flow['trigger_type']))}), "
         f"version {flow['version']}"
     )
+    if flow.get("kind") == "Stateless":
+        out.print(f"  stateless: runs in memory, stores {escape(str(flow.get('run_history')))} runs")
     if flow.get("next_fire_at"):
         out.print(f"  next tick: {flow['next_fire_at']}")
     for name, connection in (flow.get("connections") or {}).items():
@@ -127,19 +144,24 @@ def create(
     connection: ConnectionOption = None,
     param: ParameterOption = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it switched off.")] = False,
+    kind: KindOption = None,
+    run_history: RunHistoryOption = None,
     env: EnvOption = "default",
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a flow from a definition file."""
+    definition, file_kind = _definition(file)
     payload = {
         "name": name,
         "display_name": display_name,
-        "definition": _definition(file),
+        "definition": definition,
         "connections": _pairs(connection, what="--connection"),
         "parameters": _pairs(param, what="--param", parse=True),
         "enabled": not disabled,
+        "kind": kind or file_kind,
+        "run_history": run_history,
     }
     with client_for(server, token) as client:
         _show_flow(client.json("POST", f"/environments/{env}/flows", json=payload), as_json)
@@ -153,15 +175,18 @@ def update(
     display_name: Annotated[str | None, typer.Option("--display-name")] = None,
     connection: ConnectionOption = None,
     param: ParameterOption = None,
+    kind: KindOption = None,
+    run_history: RunHistoryOption = None,
     env: EnvOption = "default",
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a flow's definition, connections, parameters or display name (runs in flight keep theirs)."""
-    payload: dict[str, Any] = {"display_name": display_name}
+    """Change a flow's definition, connections, parameters, kind or display name (runs keep theirs)."""
+    payload: dict[str, Any] = {"display_name": display_name, "kind": kind, "run_history": run_history}
     if file is not None:
-        payload["definition"] = _definition(file)
+        payload["definition"], file_kind = _definition(file)
+        payload["kind"] = kind or file_kind
     if connection:
         payload["connections"] = _pairs(connection, what="--connection")
     if param:

@@ -71,6 +71,7 @@ __all__ = [
     "compiled_definition",
     "encode",
     "jsonable",
+    "prepare_run",
 ]
 
 CLAIM_SECONDS = 300.0
@@ -322,34 +323,11 @@ class _ClaimKeeper:
                 await self._task
 
 
-async def advance_run(
-    db: Database,
-    run_id: str,
-    services: EngineServices,
-    *,
-    instance: str,
-    on_response: Callable[[str, dict[str, Any]], None] | None = None,
-    cancelled: Callable[[str], bool] | None = None,
-    journal_factory: Callable[..., DbJournal] = DbJournal,
-    writer: JournalWriter | None = None,
-    claimed: ClaimedRun | None = None,
-    keyring: KeyRing | None = None,
-) -> RunOutcome | None:
-    """Claim, execute or resume, and finish one run; None when the run is not ours to advance.
-
-    ``claimed``: the run as its creator claimed it for this process (nothing to read back).
-    ``keyring`` decrypts the environment's secure variables (without it the run sees only the others).
-    It also unseals what the run keeps sealed (secure parameters, secret trigger headers,
-    encrypted run data); by default it is the connector caller's.
-    """
-    keyring = keyring or getattr(services.connectors, "keyring", None)
-    install_log_redaction()  # idempotent: the filter that masks what ``redacting`` names below
-    if claimed is not None:
-        run = claimed
-    else:
-        run = await asyncio.to_thread(claim_run, db, run_id, instance, keyring)
-    if run is None:
-        return None
+async def prepare_run(
+    db: Database, run_id: str, run: ClaimedRun, services: EngineServices, keyring: KeyRing | None
+) -> tuple[RunSpec, RunPrivacy]:
+    """What executing ``run`` needs besides its journal: the engine's spec (environment variables,
+    network policy) and what its history must hide. Shared by stateful runs and stateless ones."""
     app_settings = await flow_environment_values(db, run.flow_id, keyring)
     secure_settings: set[str] = set()
     if keyring is not None and app_settings:  # the secure variables: those a reader without keys lacks
@@ -380,6 +358,38 @@ async def advance_run(
             "tags": {},
         },
     )
+    return spec, privacy
+
+
+async def advance_run(
+    db: Database,
+    run_id: str,
+    services: EngineServices,
+    *,
+    instance: str,
+    on_response: Callable[[str, dict[str, Any]], None] | None = None,
+    cancelled: Callable[[str], bool] | None = None,
+    journal_factory: Callable[..., DbJournal] = DbJournal,
+    writer: JournalWriter | None = None,
+    claimed: ClaimedRun | None = None,
+    keyring: KeyRing | None = None,
+) -> RunOutcome | None:
+    """Claim, execute or resume, and finish one run; None when the run is not ours to advance.
+
+    ``claimed``: the run as its creator claimed it for this process (nothing to read back).
+    ``keyring`` decrypts the environment's secure variables (without it the run sees only the others).
+    It also unseals what the run keeps sealed (secure parameters, secret trigger headers,
+    encrypted run data); by default it is the connector caller's.
+    """
+    keyring = keyring or getattr(services.connectors, "keyring", None)
+    install_log_redaction()  # idempotent: the filter that masks what ``redacting`` names below
+    if claimed is not None:
+        run = claimed
+    else:
+        run = await asyncio.to_thread(claim_run, db, run_id, instance, keyring)
+    if run is None:
+        return None
+    spec, privacy = await prepare_run(db, run_id, run, services, keyring)
     journal = journal_factory(
         db,
         run_id,

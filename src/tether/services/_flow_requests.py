@@ -89,6 +89,8 @@ class RequestTarget:
     parameters_text: str
     answers: bool  # the flow has a Response action: the caller waits for it
     seals_runs: bool = False  # the environment's encrypt_run_data
+    kind: str = "Stateful"  # Stateless: runs in memory (services/_flow_stateless.py)
+    run_history: str = "failures"  # which stateless runs are stored
 
 
 def request_target(db: Database, flow_id: str, *, keyring: KeyRing | None = None) -> RequestTarget:
@@ -113,6 +115,8 @@ def request_target(db: Database, flow_id: str, *, keyring: KeyRing | None = None
             parameters_text=encode(parameters),
             answers=any(a.type == "Response" for a in definition.all_actions()),
             seals_runs=environment_seals_runs(session, row.environment_id),
+            kind=row.kind,
+            run_history=row.run_history,
         )
 
 

@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from tether.errors import TetherError
-from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor, RunState
+from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor, RunState, StatelessJournal
 from tether.secrets import KeyRing
 from tether.services._flow_connector import FlowConnectorCaller
 from tether.services._flow_journal import CLAIM_SECONDS, EMPTY_PROGRESS, ClaimedRun, advance_run
@@ -40,6 +40,7 @@ from tether.services._flow_requests import (
 )
 from tether.services._flow_runs import DEFAULT_RUN_RETENTION
 from tether.services._flow_scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
+from tether.services._flow_stateless import StatelessRuns
 from tether.services._flow_triggers import ConnectorTriggers
 from tether.services._flow_writer import JournalWriter
 from tether.services._read_cache import ReadCache
@@ -110,6 +111,7 @@ class FlowRuntime:
         self._key: bytes | None = None
         # The journal commits of every run advanced here (and the Request trigger's run inserts).
         self.writer = JournalWriter(db, direct=True)
+        self.stateless = StatelessRuns(db, self.services, self.writer, keyring)  # kind: Stateless, in memory
         self._targets: ReadCache[RequestTarget] = ReadCache(db, ["flows", "environment_settings"])
         self._claimed: dict[str, ClaimedRun] = {}  # runs inserted claimed for this process, not started yet
         self._loop_thread: int | None = None
@@ -143,6 +145,7 @@ class FlowRuntime:
         self._tasks.clear()
         await self.executor.stop()
         self._claimed.clear()  # their claims expire and _recover (here or elsewhere) resumes them
+        await self.stateless.stop()  # in memory only: they end with the process, as in Standard
         await self.services.aclose()
         await self.writer.aclose()
 
@@ -165,6 +168,7 @@ class FlowRuntime:
         Response's answer when the flow has one (await it with :meth:`wait_response`).
 
         Same checks as ``services.invoke_trigger``; the run row is committed before this returns.
+        A stateless flow's run writes nothing: it starts here, in memory, in this process.
         """
         check_trigger_signature(self.signing_key, flow_id, trigger, sig)
         target = self._targets.get(flow_id)
@@ -175,6 +179,8 @@ class FlowRuntime:
         result = accept_request(
             target, trigger, method=method, headers=headers, queries=queries, body=body, path=path
         )
+        if target.kind == "Stateless":
+            return self._fire_stateless(target, result)
         here = isinstance(self.executor, EmbeddedExecutor)
         run_id, now = new_id(), utcnow()
         values = run_values(
@@ -202,6 +208,23 @@ class FlowRuntime:
             self._claimed.pop(run_id, None)
             self._waiters.pop(run_id, None)
             raise
+        return run_id, future
+
+    def _fire_stateless(
+        self, target: RequestTarget, trigger: dict[str, Any]
+    ) -> tuple[str, asyncio.Future[dict[str, Any] | None] | None]:
+        run_id = new_id()
+        future = self.expect_response(run_id) if target.answers else None
+        journal = StatelessJournal(
+            on_response=lambda answer: self._respond(run_id, answer),
+            cancelled=lambda: run_id in self._cancelled,
+        )
+
+        def ended() -> None:
+            self._respond(run_id, None)
+            self._cancelled.discard(run_id)
+
+        self.stateless.start(target, trigger, run_id, journal, ended=ended)
         return run_id, future
 
     def cancel(self, run_id: str) -> None:

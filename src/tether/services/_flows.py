@@ -21,6 +21,13 @@ from tether.flows import ensure_valid, load_flow
 from tether.flows.engine import REDACTED, Recurrence
 from tether.secrets import KeyRing
 from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._flow_kind import (
+    DEFAULT_RUN_HISTORY,
+    RunHistory,
+    check_stateless,
+    document_kind,
+    flow_kind,
+)
 from tether.services._names import check_slug
 from tether.services._run_secrets import hide_sealed, seal_parameters, secure_parameter_names
 from tether.store import AuditLog, Connections, Database, Environment, Flow, Flows, utcnow
@@ -55,6 +62,8 @@ class FlowInfo:
     created_at: datetime
     updated_at: datetime
     definition: dict[str, Any]
+    kind: str = "Stateful"  # or "Stateless": runs in memory, see services/_flow_kind.py
+    run_history: str = DEFAULT_RUN_HISTORY  # what a stateless flow keeps of its runs
 
 
 def flow_info(flow: Flow, environment: Environment) -> FlowInfo:
@@ -76,6 +85,8 @@ def flow_info(flow: Flow, environment: Environment) -> FlowInfo:
         created_at=flow.created_at,
         updated_at=flow.updated_at,
         definition=dict(flow.definition),
+        kind=flow.kind,
+        run_history=flow.run_history,
     )
 
 
@@ -101,6 +112,15 @@ def _checked_definition(definition: Any, name: str) -> dict[str, Any]:
     if loaded.trigger is None:
         raise InputError(f"{name}: a flow needs a trigger (Request, Recurrence, …)")
     return dict(loaded.raw)
+
+
+def _checked_kind(
+    definition: dict[str, Any], name: str, kind: str, run_history: str
+) -> tuple[str, str]:
+    """The flow's kind and run-history setting, normalized; a stateless flow's limits checked."""
+    if kind == "Stateless":
+        check_stateless(load_flow(definition), name)
+    return kind, RunHistory.parse(run_history).text
 
 
 def _check_connections(
@@ -156,13 +176,18 @@ def create_flow(
     parameters: Mapping[str, Any] | None = None,
     enabled: bool = True,
     keyring: KeyRing | None = None,
+    kind: str | None = None,
+    run_history: str | None = None,
 ) -> FlowInfo:
     """Save a new flow (makers). Raises Conflict when the name is taken in the environment.
 
     With ``keyring``, SecureString/SecureObject parameter values are stored sealed.
+    ``kind``: Stateful (default) or Stateless; when not given, a ``workflow.json``'s own ``kind``.
     """
     check_slug(name, what="flow")
     raw = _checked_definition(definition, name)
+    chosen = flow_kind(kind) if kind is not None else document_kind(definition) or "Stateful"
+    chosen, history = _checked_kind(raw, name, chosen, run_history or DEFAULT_RUN_HISTORY)
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "maker", action="create flows")
@@ -177,6 +202,8 @@ def create_flow(
             connections=dict(connections or {}),
             parameters=_sealed(raw, parameters or {}, keyring),
             enabled=enabled,
+            kind=chosen,
+            run_history=history,
             version=1,
             created_by=principal.user_id,
         )
@@ -197,19 +224,27 @@ def update_flow(
     connections: Mapping[str, str] | None = None,
     parameters: Mapping[str, Any] | None = None,
     keyring: KeyRing | None = None,
+    kind: str | None = None,
+    run_history: str | None = None,
 ) -> FlowInfo:
     """Change a flow (makers); runs already started keep the definition they started with.
 
     A secure parameter whose new value is the redaction marker (what ``show`` gave) keeps its
     stored value, so a definition edited from a download does not wipe its secrets.
+    ``kind`` (or a new ``workflow.json``'s own ``kind``) switches Stateful/Stateless.
     """
     raw = _checked_definition(definition, flow) if definition is not None else None
+    wanted = flow_kind(kind) if kind is not None else document_kind(definition)
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "maker", action="change flows")
         row = find_flow(session, env, flow, for_update=True)
         if raw is not None:
             row.definition = raw
+        if raw is not None or wanted is not None or run_history is not None:
+            row.kind, row.run_history = _checked_kind(
+                row.definition, flow, wanted or row.kind, run_history or row.run_history
+            )
         if connections is not None:
             _check_connections(session, env, connections, principal)
             row.connections = {**row.connections, **connections}

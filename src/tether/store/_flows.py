@@ -38,6 +38,10 @@ class Flow(Base):
     # Values for the definition's parameters (defaults come from the definition).
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Logic Apps Standard's workflow kind: "Stateful" (a journal row per action) or "Stateless"
+    # (runs in memory; only what ``run_history`` asks for is stored: failures, 1 in N, or all).
+    kind: Mapped[str] = mapped_column(String(16), default="Stateful", server_default="Stateful")
+    run_history: Mapped[str] = mapped_column(String(32), default="failures", server_default="failures")
     trigger_type: Mapped[str | None] = mapped_column(String(64))
     # For Recurrence flows: the next tick the scheduler fires (indexed: the scheduler's query).
     next_fire_at: Mapped[datetime | None] = mapped_column(index=True)

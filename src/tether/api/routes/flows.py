@@ -40,6 +40,15 @@ class FlowRequest(BaseModel):
         default_factory=dict, description="Values of the definition's parameters."
     )
     enabled: bool = True
+    kind: str | None = Field(
+        default=None,
+        description="Stateful (default) or Stateless (runs in memory, keeps only some runs); "
+        "when absent, a workflow.json's own top-level kind.",
+    )
+    run_history: str | None = Field(
+        default=None,
+        description="Which runs a Stateless flow stores: failures (default), sampled:N or all.",
+    )
 
 
 class FlowUpdate(BaseModel):
@@ -47,6 +56,10 @@ class FlowUpdate(BaseModel):
     definition: dict[str, Any] | None = None
     connections: dict[str, str] | None = None
     parameters: dict[str, Any] | None = None
+    kind: str | None = Field(default=None, description="Stateful or Stateless.")
+    run_history: str | None = Field(
+        default=None, description="Which runs a Stateless flow stores: failures, sampled:N or all."
+    )
 
 
 class RunRequest(BaseModel):
@@ -83,6 +96,8 @@ def create_flow(
         parameters=body.parameters,
         enabled=body.enabled,
         keyring=keys,
+        kind=body.kind,
+        run_history=body.run_history,
     )
     return _flow(info, definition=True)
 
@@ -106,6 +121,8 @@ def update_flow(
         connections=body.connections,
         parameters=body.parameters,
         keyring=keys,
+        kind=body.kind,
+        run_history=body.run_history,
     )
     return _flow(info, definition=True)
 
@@ -267,6 +284,26 @@ router.add_api_route(
     summary="An event for a webhook trigger (signed callback URL, no token)",
     response_model=None,
 )
+
+async def _invoke_plain(request: Request) -> Response:
+    """The hot path's plain Starlette endpoint: no dependency solving or parameter models per call
+    (most of a stateless run's cost over HTTP); same checks, same answers as :func:`invoke_trigger`."""
+    params = request.path_params
+    return await invoke_trigger(
+        params["flow_id"],
+        params["trigger"],
+        request,
+        await flow_runtime(request),
+        sig=request.query_params.get("sig"),
+        path=params.get("path", ""),
+    )
+
+
+# Registered first, so they serve every call; the FastAPI routes below, never reached, document
+# the endpoints in the OpenAPI schema.
+for _plain in ("/invoke", "/paths/invoke/{path:path}"):
+    _path = "/flows/{flow_id}/triggers/{trigger}" + _plain
+    router.add_route(_path, _invoke_plain, methods=_INVOKE_METHODS, include_in_schema=False)
 
 # POST is documented; a trigger declaring another method is reached the same way (one OpenAPI entry,
 # since FastAPI would otherwise give every method the same operation id).

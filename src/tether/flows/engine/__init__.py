@@ -13,7 +13,7 @@ from tether.flows.engine._clock import SYSTEM_CLOCK, Clock, SystemClock, Virtual
 from tether.flows.engine._durations import duration_seconds
 from tether.flows.engine._errors import ActionFailure
 from tether.flows.engine._executor import EmbeddedExecutor, Executor
-from tether.flows.engine._journal import MemoryJournal, RunJournal, SimulatedCrash
+from tether.flows.engine._journal import MemoryJournal, RunJournal, SimulatedCrash, StatelessJournal
 from tether.flows.engine._model import (
     ACTION_STATUSES,
     FINAL_ACTION_STATUSES,
@@ -64,6 +64,7 @@ __all__ = [
     "RunSpec",
     "RunState",
     "SimulatedCrash",
+    "StatelessJournal",
     "SystemClock",
     "VirtualClock",
     "duration_seconds",

@@ -6,16 +6,19 @@ journal may hold an action without side effects for its run's next commit (the d
 does): redoing such an action after a crash only evaluates it again from committed state. The
 database journal lives in the services layer (flows may not import the store); a Celery task uses
 the same engine with that journal, so embedded and distributed runs share one code path.
+A stateless flow (Logic Apps Standard's ``kind: Stateless``) runs the same engine with a
+:class:`StatelessJournal`, which commits nothing: the run's state lives only in the engine.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from tether.flows.engine._model import ActionRecord, RunState
 
-__all__ = ["MemoryJournal", "RunJournal"]
+__all__ = ["MemoryJournal", "RunJournal", "StatelessJournal"]
 
 
 class RunJournal(Protocol):
@@ -72,6 +75,39 @@ class MemoryJournal:
 
     def snapshot(self) -> RunState:
         return copy.deepcopy(self.state)
+
+
+class StatelessJournal:
+    """A journal that keeps nothing: a stateless run's progress lives only in the engine's state.
+
+    No copies and no commits, so a run costs only its actions; a run that dies with its process
+    is gone (as in Logic Apps Standard). A Response's answer goes to ``on_response`` at once
+    (there is no commit to wait for); ``cancelled`` is asked between actions.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_response: Callable[[dict[str, Any]], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        self._on_response = on_response
+        self._cancelled = cancelled
+        self.response: dict[str, Any] | None = None
+
+    async def started(self, record: ActionRecord, state: RunState) -> None:
+        return None
+
+    async def finished(self, record: ActionRecord, state: RunState) -> None:
+        return None
+
+    async def responded(self, response: dict[str, Any]) -> None:
+        self.response = response
+        if self._on_response is not None:
+            self._on_response(response)
+
+    async def cancel_requested(self) -> bool:
+        return self._cancelled is not None and self._cancelled()
 
 
 class SimulatedCrash(RuntimeError):
