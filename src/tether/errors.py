@@ -9,6 +9,8 @@ for people: it says what went wrong, where, and how to fix it. Internal detail s
     ├── InputError                  bad input from a user (exit code 2, HTTP 400/422)
     │   ├── DocumentSyntaxError     JSON/YAML that cannot be read, with file:line:column
     │   ├── PackageError            a connector package that is incomplete or inconsistent
+    │   ├── LimitExceeded           input past a safety limit (depth, aliases, time, memory)
+    │   │   └── InputTooLarge       input bigger than its byte cap (HTTP 413)
     │   └── ValidationFailed        input parsed but breaks a rule (carries findings/issues)
     ├── AuthError                   not authenticated (HTTP 401)
     ├── PermissionDenied            authenticated but not allowed (HTTP 403)
@@ -27,6 +29,8 @@ __all__ = [
     "Conflict",
     "DocumentSyntaxError",
     "InputError",
+    "InputTooLarge",
+    "LimitExceeded",
     "NotFound",
     "PackageError",
     "PermissionDenied",
@@ -78,6 +82,28 @@ class PackageError(InputError):
     """A connector package is missing a file or mixes incompatible parts."""
 
     code = "invalid-package"
+
+
+class LimitExceeded(InputError):
+    """Input went past one of the limits that keep hostile files from exhausting the server.
+
+    Nesting depth, YAML alias expansion, ``$ref`` expansion, parse time and parse memory are
+    bounded (``tether.definition`` names every limit); the message names the limit, its value
+    and how to bring the input under it. ``detail["limit"]`` is the limit's stable name.
+    """
+
+    code = "limit-exceeded"
+
+    def __init__(self, message: str, *, limit: str, value: int | float, **detail: Any) -> None:
+        super().__init__(message, detail={"limit": limit, "value": value, **detail})
+        self.limit, self.value = limit, value
+
+
+class InputTooLarge(LimitExceeded):
+    """Input is bigger than its byte cap (a request body, a file, a zip member)."""
+
+    code = "too-large"
+    status = 413
 
 
 class ValidationFailed(InputError):

@@ -11,7 +11,8 @@ def test_store_exports() -> None:
             "PendingConsent", "MIGRATIONS_PATH", "ROLES", "SQLITE_BUSY_TIMEOUT_MS", "AuditEvent",
             "AuditLog", "Base",
             "Connector", "ConnectorRevision", "ConnectorRevisionFile", "Connectors", "Database",
-            "DatabaseUnavailable", "DirectConnection", "Environment", "EnvironmentMember", "Environments",
+            "DatabaseReadOnly", "DatabaseUnavailable", "DirectConnection", "Environment", "EnvironmentMember",
+            "Environments",
             "PersonalAccessToken", "Tokens", "User", "Users", "alembic_config", "create_engine_for",
             "current_revision", "head_revision", "migrate", "new_id", "utcnow",
             # Flows and runs (issue "Triggers and flows")

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 import tether
 from tether import services
 from tether.api._access_log import install_access_log_filter
+from tether.api._body_limit import UploadBodyLimit
 from tether.api._connector_runtime import Lifespan, with_connector_runtime
 from tether.api._docs import install_docs
 from tether.api._flow_runtime import flow_lifespan
@@ -51,6 +52,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     # Token renewals of this database's connections, in this process, wait at most this long.
     services.configure_token_refresh(database, services.RefreshPolicy(timeout=settings.oauth_token_timeout))
     install_problem_handlers(app)
+    app.add_middleware(UploadBodyLimit)  # before multipart parsing spools a hostile body to disk
     install_docs(app, openapi_url=app.openapi_url or "")
     # The calls that carry traffic first: routes are matched in order, and no other route's path
     # can match theirs, so the busiest requests stop searching soonest.

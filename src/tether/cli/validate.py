@@ -20,8 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tether.cli._output import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, err, out, print_json
 from tether.definition import DEFINITION_FILE, load_package
-from tether.definition.lint import PROFILES, lint_package
-from tether.errors import TetherError
+from tether.definition.lint import PROFILES, limit_finding, lint_package
+from tether.errors import LimitExceeded, TetherError
 
 __all__ = ["discover", "validate"]
 
@@ -150,6 +150,10 @@ def _validate_one(target: Path, profile: str) -> Outcome:
     outcome = Outcome(str(target))
     try:
         package = load_package(target)
+    except LimitExceeded as exc:
+        # Readable in principle, but past a safety limit: a finding with a rule id, not a crash.
+        outcome.findings = [limit_finding(exc, file=str(target), profile=profile).to_dict()]  # type: ignore[arg-type]
+        return outcome
     except TetherError as exc:
         outcome.error = {"code": exc.code, "message": exc.message, **exc.detail}
         return outcome

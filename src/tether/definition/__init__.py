@@ -21,6 +21,15 @@ from tether.definition._ir import (
     Server,
     ServerVariable,
 )
+from tether.definition._limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_NESTING_DEPTH,
+    MAX_PACKAGE_BYTES,
+    MAX_UPLOAD_BYTES,
+    MAX_YAML_ALIAS_NODES,
+    PARSE_MEMORY_BYTES,
+    PARSE_TIMEOUT_SECONDS,
+)
 from tether.definition._package import (
     DEFINITION_FILE,
     ICON_FILE,
@@ -50,13 +59,26 @@ from tether.definition._properties import (
     UiDefinition,
     parse_api_properties,
 )
-from tether.definition._refs import ExternalRef, Resolver, UnresolvedReference
+from tether.definition._refs import (
+    ExternalRef,
+    ReferenceCycle,
+    Resolver,
+    UnresolvedReference,
+    reference_cycles,
+)
 
 __all__ = [
     "DEFINITION_FILE",
     "ICON_FILE",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_NESTING_DEPTH",
+    "MAX_PACKAGE_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "MAX_YAML_ALIAS_NODES",
     "NO_DEFAULT",
     "PACKAGE_FILES",
+    "PARSE_MEMORY_BYTES",
+    "PARSE_TIMEOUT_SECONDS",
     "PROPERTIES_FILE",
     "REDIRECT_MODES",
     "SCRIPT_FILE",
@@ -78,6 +100,7 @@ __all__ = [
     "Parameter",
     "ParameterLocation",
     "PolicyTemplateInstance",
+    "ReferenceCycle",
     "RequestBody",
     "Resolver",
     "Response",
@@ -98,5 +121,6 @@ __all__ = [
     "parse_api_properties",
     "parse_document",
     "read_document",
+    "reference_cycles",
     "save_package",
 ]

@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 import yaml
 
-from tether.errors import DocumentSyntaxError
+from tether.definition._limits import MAX_DOCUMENT_BYTES, MAX_NESTING_DEPTH, MAX_YAML_ALIAS_NODES
+from tether.errors import DocumentSyntaxError, InputTooLarge, LimitExceeded
 
 __all__ = ["Document", "escape_pointer", "parse_document", "read_document"]
 
@@ -38,6 +39,9 @@ class Document:
     ``data`` is the plain Python value (dicts keep the file's key order). ``name`` is how
     the file is named in messages (usually the path the user gave). ``warnings`` lists
     what the lenient reader had to forgive.
+
+    Reading is bounded (see ``_limits.py``): past ``MAX_DOCUMENT_BYTES``, ``MAX_NESTING_DEPTH``
+    or ``MAX_YAML_ALIAS_NODES`` it raises ``LimitExceeded`` instead of working without end.
     """
 
     data: Any
@@ -84,11 +88,20 @@ def parse_document(raw: bytes | str, *, name: str, format: Format | None = None)
     With no ``format``, content that starts like JSON is read as JSON and anything else
     as YAML, which suits uploads whose file name says little.
     """
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise InputTooLarge(
+            f"{name}: {len(raw) / 2**20:.1f} MiB is more than the {MAX_DOCUMENT_BYTES // 2**20} MiB "
+            "a document may have; split it or remove unused parts",
+            limit="MAX_DOCUMENT_BYTES",
+            value=MAX_DOCUMENT_BYTES,
+            file=name,
+        )
     warnings: list[str] = []
     text = _decode(raw, name, warnings)
     if format is None:
         format = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
     data = _parse_yaml(text, name) if format == "yaml" else _parse_json(text, name, warnings)
+    _check_depth(data, name)
     return Document(data=data, name=name, text=text, format=format, warnings=warnings)
 
 
@@ -123,19 +136,46 @@ def _is_cp1252(raw: bytes) -> bool:
     return True
 
 
+def _too_deep(name: str, where: str = "") -> LimitExceeded:
+    return LimitExceeded(
+        f"{name}{where}: nested more than {MAX_NESTING_DEPTH} levels deep, far more than any real API "
+        "description needs; flatten the structure (e.g. move nested schemas or folders up a level)",
+        limit="MAX_NESTING_DEPTH",
+        value=MAX_NESTING_DEPTH,
+        file=name,
+    )
+
+
+def _check_depth(data: Any, name: str) -> None:
+    """Refuse data nested deeper than ``MAX_NESTING_DEPTH``.
+
+    Every walker downstream (the resolver, lint, the importers) recurses, so depth is what
+    turns a small file into a crash; one iterative pass here (~15% of a parse) bounds them all.
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if type(node) is dict else node if type(node) is list else ()
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth >= MAX_NESTING_DEPTH:
+                    raise _too_deep(name)
+                stack.append((child, depth + 1))
+
+
 def _parse_json(text: str, name: str, warnings: list[str]) -> Any:
     try:
-        return json.loads(text)
+        return _loads(text, name)
     except json.JSONDecodeError as strict_error:
         first_error = strict_error
     try:
-        data = json.loads(text, strict=False)
+        data = _loads(text, name, strict=False)
         warnings.append(f"{name}: contains raw control characters inside strings (accepted)")
         return data
     except json.JSONDecodeError:
         pass
     try:
-        data = json.loads(_blank_comments_and_trailing_commas(text), strict=False)
+        data = _loads(_blank_comments_and_trailing_commas(text), name, strict=False)
     except json.JSONDecodeError:
         # Report the strict parser's error: its position is exact and its wording familiar.
         raise _json_error(first_error, name, text) from first_error
@@ -144,6 +184,13 @@ def _parse_json(text: str, name: str, warnings: list[str]) -> Any:
         f"{first_error.msg} at line {first_error.lineno} column {first_error.colno}"
     )
     return data
+
+
+def _loads(text: str, name: str, *, strict: bool = True) -> Any:
+    try:
+        return json.loads(text, strict=strict)
+    except RecursionError as exc:  # the C decoder stops near the interpreter's recursion limit
+        raise _too_deep(name) from exc
 
 
 # Strings are matched first so that "//" or "," inside them is left alone.
@@ -178,8 +225,15 @@ def _json_error(error: json.JSONDecodeError, name: str, text: str) -> DocumentSy
 
 
 def _parse_yaml(text: str, name: str) -> Any:
+    loader = _yaml_loader()(text)
     try:
-        return yaml.load(text, Loader=_yaml_loader())
+        # Compose first (libyaml, fast; aliases stay shared nodes), check the node graph's
+        # depth and alias expansion, and only then build Python values from it.
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_graph(node, name)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -193,6 +247,76 @@ def _parse_yaml(text: str, name: str) -> Any:
         ) from exc
     except yaml.YAMLError as exc:
         raise DocumentSyntaxError(f"invalid YAML: {exc}", file=name, line=1, column=1) from exc
+    except RecursionError as exc:
+        raise _too_deep(name) from exc
+    finally:
+        loader.dispose()
+
+
+def _check_yaml_graph(root: yaml.Node, name: str) -> None:
+    """Refuse a YAML node graph that is too deep, recursive, or grows too much through aliases.
+
+    An alias makes a node appear again wherever it is used, so ``[*a, *a, ...]`` nine levels
+    deep is a few hundred bytes that every tree walker sees as billions of nodes (the
+    "billion laughs"). The graph is walked once, each distinct node once, computing the size
+    the document has when expanded; expansion beyond ``MAX_YAML_ALIAS_NODES`` more than the
+    written nodes, or an alias inside its own anchor (a cycle), is refused.
+    """
+    expanded: dict[int, int] = {}  # id(node) -> size of its expansion, once finished
+    depth_of: dict[int, int] = {}  # id(node) -> height of its expansion, once finished
+    on_path: set[int] = set()
+    # (node, children iterator or None when not yet entered)
+    stack: list[tuple[yaml.Node, Iterator[yaml.Node] | None]] = [(root, None)]
+    while stack:
+        node, children = stack[-1]
+        if children is None:
+            if len(stack) > MAX_NESTING_DEPTH:
+                raise _too_deep(name, _yaml_where(node))
+            on_path.add(id(node))
+            children = iter(_yaml_children(node))
+            stack[-1] = (node, children)
+        child = next(children, None)
+        if child is not None:
+            if id(child) in on_path:
+                raise LimitExceeded(
+                    f"{name}{_yaml_where(child)}: a YAML alias refers to a node that contains it "
+                    "(a recursive anchor), which JSON cannot represent; remove the alias",
+                    limit="MAX_YAML_ALIAS_NODES",
+                    value=MAX_YAML_ALIAS_NODES,
+                    file=name,
+                )
+            if id(child) not in expanded:
+                stack.append((child, None))
+            elif len(stack) + depth_of[id(child)] > MAX_NESTING_DEPTH:
+                raise _too_deep(name, _yaml_where(child))
+            continue
+        stack.pop()
+        on_path.discard(id(node))
+        kids = _yaml_children(node)
+        expanded[id(node)] = 1 + sum(expanded[id(k)] for k in kids)
+        depth_of[id(node)] = 1 + max((depth_of[id(k)] for k in kids), default=0)
+    extra = expanded[id(root)] - len(expanded)
+    if extra > MAX_YAML_ALIAS_NODES:
+        raise LimitExceeded(
+            f"{name}: YAML aliases (*name) expand the document by {extra:,} nodes, more than the "
+            f"{MAX_YAML_ALIAS_NODES:,} allowed (an alias bomb?); write the repeated parts out or use $ref",
+            limit="MAX_YAML_ALIAS_NODES",
+            value=MAX_YAML_ALIAS_NODES,
+            file=name,
+        )
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _yaml_where(node: yaml.Node) -> str:
+    mark = node.start_mark
+    return f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
 
 
 class _JsonModelLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -12,13 +12,15 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tether.definition._document import Document, parse_document
-from tether.errors import PackageError
+from tether.definition._limits import MAX_PACKAGE_BYTES
+from tether.errors import InputTooLarge, PackageError
 
 __all__ = [
     "DEFINITION_FILE",
@@ -51,7 +53,7 @@ _SETTINGS_KEYS = {
     "script": SCRIPT_FILE,
     "icon": ICON_FILE,
 }
-MAX_ZIP_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 
 @dataclass(eq=False)
@@ -225,8 +227,8 @@ def package_from_zip(content: bytes, *, source: str = "upload.zip") -> Connector
         raise PackageError(f"{source}: not a zip archive ({exc})") from exc
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir() and not _is_noise(m.filename)]
-        if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-            raise PackageError(f"{source}: the archive unpacks to more than {MAX_ZIP_BYTES // 2**20} MiB")
+        if sum(m.file_size for m in members) > MAX_PACKAGE_BYTES:
+            raise _too_large(source)
         by_name: dict[str, zipfile.ZipInfo] = {}
         for member in members:
             by_name[PurePosixPath(member.filename).name] = member
@@ -238,8 +240,39 @@ def package_from_zip(content: bytes, *, source: str = "upload.zip") -> Connector
                     f"{source}: unexpected file {member.filename!r} in the archive; a connector package "
                     f"holds {', '.join(PACKAGE_FILES)}"
                 )
-            files[canonical] = archive.read(member)
+            budget = MAX_PACKAGE_BYTES - sum(len(content) for content in files.values())
+            files[canonical] = _read_member(archive, member, budget, source)
     return package_from_files(files, source=source)
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: int, source: str) -> bytes:
+    """Inflate one member, counting real bytes: a header's ``file_size`` is whatever the sender wrote.
+
+    ``ZipFile.read`` trusts nothing either (it checks the CRC at the end), but only after
+    inflating everything into memory; reading in chunks stops a lying member at the budget.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(_READ_CHUNK):
+                total += len(chunk)
+                if total > budget:
+                    raise _too_large(source)
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise PackageError(f"{source}: {member.filename!r} in the archive is damaged ({exc})") from exc
+    return b"".join(chunks)
+
+
+def _too_large(source: str) -> InputTooLarge:
+    return InputTooLarge(
+        f"{source}: the archive unpacks to more than {MAX_PACKAGE_BYTES // 2**20} MiB, the most a "
+        "connector package may hold; remove large files (icons, examples) or split the API",
+        limit="MAX_PACKAGE_BYTES",
+        value=MAX_PACKAGE_BYTES,
+        file=source,
+    )
 
 
 def save_package(

@@ -34,7 +34,14 @@ from urllib.parse import unquote
 from tether.definition._document import escape_pointer
 from tether.errors import InputError
 
-__all__ = ["ExternalRef", "Resolver", "UnresolvedReference", "unescape_pointer"]
+__all__ = [
+    "ExternalRef",
+    "ReferenceCycle",
+    "Resolver",
+    "UnresolvedReference",
+    "reference_cycles",
+    "unescape_pointer",
+]
 
 _BARE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -62,6 +69,76 @@ class ExternalRef:
 
     ref: str
     pointer: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceCycle:
+    """References that only point at each other (``A: {$ref: B}``, ``B: {$ref: A}``).
+
+    Unlike a recursive schema (a ``Node`` whose ``children`` are ``Node`` objects, legal and
+    common), such a chain never reaches a value: it describes nothing, and tools that follow
+    it (validators, code generators) loop. ``pointer`` is where the first reference is
+    written; ``chain`` the references in order, back to the first.
+    """
+
+    pointer: str
+    chain: tuple[str, ...]
+
+    def describe(self) -> str:
+        return " -> ".join(self.chain)
+
+
+def reference_cycles(root: Any) -> list[ReferenceCycle]:
+    """Every chain of local references in ``root`` that loops without reaching a value.
+
+    One pass over the document plus one walk per distinct reference chain; each cycle is
+    reported once, at the first place (in document order) a reference leads into it.
+    """
+    resolver = Resolver(root)
+    ends: dict[str, bool] = {}  # ref -> True when its chain reaches a value (or leaves the document)
+    cycles: list[ReferenceCycle] = []
+    reported: set[frozenset[str]] = set()
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if type(node) is dict:
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#") and ref not in ends:
+                cycle = _follow_chain(resolver, ref, pointer, ends)
+                if cycle and frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    cycles.append(ReferenceCycle(pointer, (*cycle, cycle[0])))
+            children: Any = node.items()
+        elif type(node) is list:
+            children = enumerate(node)
+        else:
+            continue
+        for key, value in reversed(list(children)):
+            if type(value) is dict or type(value) is list:
+                stack.append((value, f"{pointer}/{_escape(str(key))}"))
+    return cycles
+
+
+def _follow_chain(resolver: Resolver, ref: str, pointer: str, ends: dict[str, bool]) -> list[str]:
+    """The refs of the loop ``ref``'s chain falls into (empty when the chain ends)."""
+    chain: list[str] = []
+    current: str | None = ref
+    while current is not None and current not in ends:
+        if current in chain:
+            loop = chain[chain.index(current) :]
+            for seen in chain:
+                ends[seen] = seen not in loop
+            return loop
+        chain.append(current)
+        try:
+            target, _ = resolver.lookup(current, at=pointer)
+        except UnresolvedReference:
+            target = None  # reported elsewhere, as an unresolved reference
+        following = target.get("$ref") if isinstance(target, dict) else None
+        current = following if isinstance(following, str) and following.startswith("#") else None
+    for seen in chain:
+        ends[seen] = True
+    return []
 
 
 def _escape(token: str) -> str:

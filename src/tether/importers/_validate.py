@@ -22,7 +22,8 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from openapi_spec_validator.validation.keywords import SchemaValidator, ValueValidator
 from openapi_spec_validator.validation.validators import SpecValidator
 
-from tether.definition import escape_pointer
+from tether.definition import MAX_NESTING_DEPTH, escape_pointer, reference_cycles
+from tether.errors import InputError, LimitExceeded
 
 __all__ = ["Problem", "follow_ref", "is_missing", "real_pointer", "resolve", "spec_problems", "spec_version"]
 
@@ -64,12 +65,19 @@ def spec_version(data: Any) -> str | None:
 
 
 def spec_problems(data: dict[str, Any]) -> list[Problem]:
-    """Every error openapi-spec-validator finds in ``data``, each with its pointer."""
+    """Every error openapi-spec-validator finds in ``data``, each with its pointer.
+
+    Raises:
+        InputError: a chain of references loops without reaching a value (the validator
+            would follow it forever).
+        LimitExceeded: the validator recursed past Python's limit on this document.
+    """
+    _refuse_reference_cycles(data)
     validator_cls = _locating_validator(get_validator_cls(data))
     found: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     try:
-        for error in validator_cls(data).iter_errors():
+        for error in _errors(validator_cls(data)):
             problem = _locate(data, error)
             if (problem.pointer, problem.message) in seen:
                 continue
@@ -83,6 +91,30 @@ def spec_problems(data: dict[str, Any]) -> list[Problem]:
         # iter_errors is memoised per validator instance, which would keep every document alive.
         SpecValidator.iter_errors.__wrapped__.cache_clear()  # type: ignore[attr-defined]
     return found
+
+
+def _refuse_reference_cycles(data: dict[str, Any]) -> None:
+    cycles = reference_cycles(data)
+    if cycles:
+        where = "; ".join(f"at {c.pointer or '/'}: {c.describe()}" for c in cycles[:5])
+        raise InputError(
+            f"circular $ref: {where}; each reference points at another reference and none reaches a "
+            "schema, so the document describes nothing there. Point one of them at a real definition "
+            "(recursive schemas through properties or items are fine)",
+            detail={"cycles": [{"pointer": c.pointer, "chain": list(c.chain)} for c in cycles]},
+        )
+
+
+def _errors(validator: SpecValidator) -> Iterator[ValidationError]:
+    try:
+        yield from validator.iter_errors()
+    except RecursionError as exc:
+        raise LimitExceeded(
+            "openapi-spec-validator recursed too deeply on this document (deeply nested or "
+            "self-referencing schemas); flatten the schemas or split the definition",
+            limit="MAX_NESTING_DEPTH",
+            value=MAX_NESTING_DEPTH,
+        ) from exc
 
 
 @cache

@@ -19,7 +19,8 @@ from urllib.parse import urlparse
 from lxml import etree
 
 from tether._extras import require_extra
-from tether.errors import DocumentSyntaxError, InputError
+from tether.definition import MAX_NESTING_DEPTH
+from tether.errors import DocumentSyntaxError, InputError, LimitExceeded
 
 __all__ = ["WSDL11_NS", "WSDL20_NS", "LoadedWsdl", "load_wsdl"]
 
@@ -147,10 +148,26 @@ def _parse_xml(content: bytes, name: str) -> etree._Element:
         ) from exc
     if tree is None:
         raise DocumentSyntaxError("the document is empty", file=name, line=1, column=1)
+    _check_depth(tree, name)
     docinfo = tree.getroottree().docinfo
     if docinfo.internalDTD is not None and any(True for _ in docinfo.internalDTD.iterentities()):
         raise InputError(f"{name}: the document declares XML entities, which Tether refuses (XXE risk)")
     return tree
+
+
+def _check_depth(tree: etree._Element, name: str) -> None:
+    """Refuse elements nested past ``MAX_NESTING_DEPTH`` (zeep walks XSD recursively)."""
+    depth = 0
+    for event, element in etree.iterwalk(tree, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        if depth > MAX_NESTING_DEPTH:
+            raise LimitExceeded(
+                f"{name}:{element.sourceline or 1}: XML elements nested more than {MAX_NESTING_DEPTH} "
+                "levels deep; real WSDL and XSD documents nest far less",
+                limit="MAX_NESTING_DEPTH",
+                value=MAX_NESTING_DEPTH,
+                file=name,
+            )
 
 
 def _check_root(tree: etree._Element, name: str) -> None:

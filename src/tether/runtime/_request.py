@@ -26,6 +26,7 @@ from tether.errors import InputError
 from tether.runtime._arguments import UNSET, PreparedArguments
 from tether.runtime._body import FORM, MULTIPART, encode_body, media_base, text_of
 from tether.runtime._pipeline import ConnectionContext
+from tether.runtime._ssrf import canonical_host
 
 __all__ = ["base_url", "build_request"]
 
@@ -92,10 +93,33 @@ def build_request(
             headers["content-type"] = content_type_argument or encoded.content_type or media_type
     elif content_type_argument:
         headers["content-type"] = content_type_argument
-    request = httpx.Request(operation.method.upper(), url, headers=headers, **kwargs)
+    try:
+        request = httpx.Request(operation.method.upper(), _canonical_ipv4(url), headers=headers, **kwargs)
+    except httpx.InvalidURL as exc:
+        raise InputError(
+            f"{api.name}: operation '{operation.operation_id}' builds the URL {url!r}, which is not a "
+            f"valid URL ({exc}); check the connection's host or base URL",
+            detail={"document": api.name},
+        ) from exc
     if "files" in kwargs:
         request.read()  # in-memory parts: read now so a retry or a 307 can send them again
     return request
+
+
+def _canonical_ipv4(url: str) -> str:
+    """``url`` with a legacy IPv4 host (``0177.0.0.1``) spelled as a dotted quad.
+
+    The OS resolver connects such hosts to the address they encode, so the SSRF guard must see
+    that address; httpx refuses some of these spellings outright.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    address = canonical_host(host)
+    if address == host:
+        return url
+    userinfo, at, host_port = parts.netloc.rpartition("@")
+    port = host_port[len(host) :]  # ":8080" or ""; hostname is the host part, lowercased
+    return parts._replace(netloc=f"{userinfo}{at}{address}{port}").geturl()
 
 
 def base_url(api: Api, connection: ConnectionContext) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ __all__ = [
     "HostResolver",
     "NetworkPolicy",
     "SystemResolver",
+    "canonical_host",
     "is_ip",
 ]
 
@@ -120,10 +122,11 @@ class NetworkPolicy:
             return
         if host.lower().rstrip(".") in METADATA_HOSTS:
             raise _refused(host, None, "cloud metadata")
-        if is_ip(host):
-            reason = self.refusal(host)
+        address = canonical_host(host)
+        if is_ip(address):
+            reason = self.refusal(address)
             if reason:
-                raise _refused(host, host, reason)
+                raise _refused(host, address, reason)
 
     def check_addresses(self, host: str, addresses: list[str]) -> None:
         """Refuse ``host`` when ANY of its resolved addresses is refused (a mixed answer is an attack)."""
@@ -153,6 +156,38 @@ def _refused(host: str, address: str | None, reason: str) -> DestinationRefused:
         address=address,
         reason=reason,
     )
+
+
+_IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
+
+
+def canonical_host(host: str) -> str:
+    """``host`` with a legacy IPv4 spelling turned into the dotted quad the OS would connect to.
+
+    ``inet_aton`` (and so ``getaddrinfo``, curl, browsers) reads ``0177.0.0.1`` (octal),
+    ``0x7f.1`` (hex, short form) and ``2130706433`` (one number) as 127.0.0.1; Python's
+    ``ipaddress`` rejects them, so without this they would slip past a literal check as
+    "names". Anything else comes back unchanged.
+    """
+    text = host.strip("[]").rstrip(".")
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4 or not all(_IPV4_PART.fullmatch(p) for p in parts):
+        return host
+    values = [_ipv4_part(p) for p in parts]
+    # The last part fills the bytes the others leave (a.b.c.d, a.b.c16, a.b24, a32).
+    last_bits = 8 * (5 - len(values))
+    if any(v > 255 for v in values[:-1]) or values[-1] >= 1 << last_bits:
+        return host
+    number = values[-1]
+    for index, value in enumerate(values[:-1]):
+        number |= value << (24 - 8 * index)
+    return str(ipaddress.IPv4Address(number))
+
+
+def _ipv4_part(part: str) -> int:
+    if part[:2].lower() == "0x":
+        return int(part[2:] or "0", 16)
+    return int(part, 8) if part.startswith("0") else int(part)
 
 
 def is_ip(host: str) -> bool:
@@ -200,7 +235,7 @@ class GuardedResolver(AbstractResolver):
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
-        host = host.strip("[]")
+        host = canonical_host(host.strip("[]"))
         addresses = [host] if is_ip(host) else await self.resolver.resolve(host, port)
         if not addresses:
             raise UpstreamUnavailable(f"host {host!r} has no addresses")

@@ -23,7 +23,13 @@ from tether.store._connections import (
 )
 from tether.store._connectors import Connectors
 from tether.store._direct import DirectConnection
-from tether.store._engine import SQLITE_BUSY_TIMEOUT_MS, Database, DatabaseUnavailable, create_engine_for
+from tether.store._engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    DatabaseReadOnly,
+    DatabaseUnavailable,
+    create_engine_for,
+)
 from tether.store._environment_variables import EnvironmentVariable, EnvironmentVariables
 from tether.store._flow_runs import FlowRuns
 from tether.store._flow_triggers import FlowTrigger, FlowTriggers
@@ -59,6 +65,7 @@ __all__ = [
     "ConnectorRevisionFile",
     "Connectors",
     "Database",
+    "DatabaseReadOnly",
     "DatabaseUnavailable",
     "DirectConnection",
     "Environment",

@@ -18,15 +18,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from tether._extras import require_extra
 from tether.errors import ConfigurationError, Conflict, TetherError
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Database", "DatabaseUnavailable", "create_engine_for"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Database",
+    "DatabaseReadOnly",
+    "DatabaseUnavailable",
+    "create_engine_for",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # SQLite writes the WAL from its start again only after a checkpoint has copied every frame and no
@@ -47,6 +53,31 @@ class DatabaseUnavailable(TetherError):
     code = "database-unavailable"
     status = 503
     retryable = True
+
+
+class DatabaseReadOnly(DatabaseUnavailable):
+    """The database answers reads but refuses writes (file permissions, a read-only disk or
+    mount, a PostgreSQL standby or ``default_transaction_read_only``)."""
+
+    code = "database-read-only"
+    retryable = False
+
+
+# A write that changes nothing: the database must still open a write transaction for it, so a
+# read-only one refuses it, while a writable one does no work and takes no row locks.
+_WRITE_PROBE = text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0")
+_READ_ONLY_HINTS = ("readonly", "read-only", "read only")
+
+
+def _read_only(exc: BaseException) -> DatabaseReadOnly:
+    return DatabaseReadOnly(
+        "The database is read-only, so nothing can be saved: make the database file and its "
+        "folder writable (or point TETHER_DATABASE_URL at a writable primary), then try again."
+    )
+
+
+def _is_read_only_error(exc: DBAPIError) -> bool:
+    return any(hint in str(exc.orig).lower() for hint in _READ_ONLY_HINTS)
 
 
 def create_engine_for(url: str | URL, **engine_options: Any) -> Engine:
@@ -198,8 +229,21 @@ class Database:
                 yield session
         except IntegrityError as exc:
             raise Conflict("The change clashes with data saved at the same time; try again.") from exc
-        except OperationalError as exc:
-            raise DatabaseUnavailable("The database is unavailable or busy; try again shortly.") from exc
+        except DBAPIError as exc:
+            if _is_read_only_error(exc):
+                raise _read_only(exc) from exc
+            if isinstance(exc, OperationalError):
+                raise DatabaseUnavailable("The database is unavailable or busy; try again shortly.") from exc
+            raise
+
+    def check_writable(self) -> None:
+        """Raise ``DatabaseReadOnly`` unless a write would be accepted now (for ``/health``).
+
+        A read-only SQLite file still answers ``SELECT 1``, so a health check that only reads
+        says "ok" while every save fails; this probe asks for a write that changes nothing.
+        """
+        with self.session() as session:
+            session.execute(_WRITE_PROBE)
 
     def wal_bytes(self) -> int:
         """The size of a SQLite database's WAL file (0 when there is none, or on PostgreSQL)."""

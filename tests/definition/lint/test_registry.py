@@ -21,6 +21,7 @@ def test_exported_members() -> None:
             "Profile",
             "Rule",
             "Severity",
+            "limit_finding",
             "lint_document",
             "lint_package",
             "rules_for",

@@ -6,22 +6,26 @@ named ``apiDefinition``, ``apiProperties``, ``icon`` and ``script`` (paconn's se
 An update with a zip replaces the whole package; an update with parts replaces only those
 files and keeps the rest of the current revision, so sending a new definition alone never
 drops the connector's apiProperties.
-Packages are read leniently and linted before they are stored. Unreadable input is refused
+Packages are read leniently and linted before they are stored, in upload worker processes
+with a time and memory limit (``_upload_workers.py``), never on the event loop; every upload
+route's request body is capped before it is read. Unreadable input is refused
 (with file, line and column); lint findings do not block saving — as in Power Platform's
 editor, a connector can be saved while its author fixes it — but the answer lists them.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
-from tether.api.routes._importing import run_importer
+from tether.api.routes._importing import UploadRead, read_archive, read_package, read_upload, run_importer
 from tether.api.routes.connections import Keys
 from tether.config import Settings
 from tether.definition import (
@@ -29,18 +33,15 @@ from tether.definition import (
     ICON_FILE,
     PROPERTIES_FILE,
     SCRIPT_FILE,
-    ConnectorPackage,
     package_from_files,
-    package_from_zip,
 )
-from tether.definition.lint import PROFILES, lint_package
+from tether.definition.lint import PROFILES
 from tether.errors import InputError
 from tether.services import Principal
 from tether.store import Database
 
 router = APIRouter(tags=["connectors"])
 
-MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 _PART_NAMES = {
     "apiDefinition": DEFINITION_FILE,
     "apiProperties": PROPERTIES_FILE,
@@ -69,6 +70,7 @@ ClientSecretForm = Annotated[str | None, Form(description="OAuth client secret (
 )
 async def create_connector(
     env: str,
+    request: Request,
     db: Db,
     principal: CurrentPrincipal,
     settings: AppSettings,
@@ -84,12 +86,16 @@ async def create_connector(
     client_secret: ClientSecretForm = None,
 ) -> dict[str, Any]:
     parts = {"apiDefinition": apiDefinition, "apiProperties": apiProperties, "icon": icon, "script": script}
-    loaded = _package(await _read_parts(package, parts))
-    connector = services.create_connector(
-        db, principal, env, loaded, name=name, note=note, client_id=client_id, client_secret=client_secret,
-        keyring=keys,
+    read = await _read_package(request, package, await _read_parts(package, parts))
+    # Storing writes the database: in a thread, so the event loop (and /health) never waits on it.
+    connector = await run_in_threadpool(
+        functools.partial(
+            services.create_connector, db, principal, env, read.package, name=name, note=note,
+            client_id=client_id, client_secret=client_secret, keyring=keys,
+        )
     )  # fmt: skip
-    return {**_with_findings(connector, loaded), "oauth": _oauth(db, principal, env, connector.id, settings)}
+    oauth = await run_in_threadpool(_oauth, db, principal, env, connector.id, settings)
+    return {**_with_findings(connector, read), "oauth": oauth}
 
 
 @router.post(
@@ -101,6 +107,7 @@ async def create_connector(
 )
 async def import_connector(
     env: str,
+    http_request: Request,
     db: Db,
     principal: CurrentPrincipal,
     keys: Keys,
@@ -117,24 +124,30 @@ async def import_connector(
         Form(description="postman: one action per request, not one merged per method and path"),
     ] = False,
 ) -> dict[str, Any]:
-    services.get_environment(db, principal, env)  # 404 before any work for outsiders
+    await run_in_threadpool(services.get_environment, db, principal, env)  # 404 before any work for outsiders
     result = await run_importer(
+        http_request,
         format,
         file=file,
         command=command,
-        request=request,
-        response=response,
+        sample_request=request,
+        sample_response=response,
         fix=fix,
         mode=mode,
         keep_duplicates=keep_duplicates,
     )
-    connector = services.create_connector(db, principal, env, result.package, name=name, keyring=keys)
-    return {**_with_findings(connector, result.package), "report": [i.to_dict() for i in result.report]}
+    connector = await run_in_threadpool(
+        functools.partial(
+            services.create_connector, db, principal, env, result.package, name=name, keyring=keys
+        )
+    )
+    return {**_with_findings(connector, result), "report": result.report}
 
 
 @router.post("/environments/{env}/connectors/validate", summary="Validate a package without storing it")
 async def validate_connector(
     env: str,
+    request: Request,
     db: Db,
     principal: CurrentPrincipal,
     package: Upload = None,
@@ -142,14 +155,13 @@ async def validate_connector(
     apiProperties: Upload = None,
     profile: Annotated[str, Form()] = "custom",
 ) -> dict[str, Any]:
-    services.get_environment(db, principal, env)  # membership check: validation is a maker tool too
+    # Membership check (validation is a maker tool too), in a thread like every database read here.
+    await run_in_threadpool(services.get_environment, db, principal, env)
     if profile not in PROFILES:
         raise InputError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    loaded = _package(
-        await _read_parts(package, {"apiDefinition": apiDefinition, "apiProperties": apiProperties})
-    )
-    findings = lint_package(loaded, profile=profile)
-    return {"profile": profile, "findings": [f.to_dict() for f in findings]}
+    files = await _read_parts(package, {"apiDefinition": apiDefinition, "apiProperties": apiProperties})
+    read = await _read_package(request, package, files, profile=profile)
+    return {"profile": profile, "findings": read.findings}
 
 
 @router.get("/environments/{env}/connectors/{connector}", summary="Get a connector")
@@ -164,6 +176,7 @@ def get_connector(
 async def update_connector(
     env: str,
     connector: str,
+    request: Request,
     db: Db,
     principal: CurrentPrincipal,
     settings: AppSettings,
@@ -181,13 +194,17 @@ async def update_connector(
     only_oauth_app = package is None and not any(parts.values()) and (client_id or client_secret)
     files = {} if only_oauth_app else await _read_parts(package, parts)
     if package is None:
-        files = {**services.get_revision_files(db, principal, env, connector), **files}
-    loaded = _package(files)
-    updated = services.update_connector(
-        db, principal, env, connector, loaded, note=note or None,
-        client_id=client_id, client_secret=client_secret, keyring=keys,
+        current = await run_in_threadpool(services.get_revision_files, db, principal, env, connector)
+        files = {**current, **files}
+    read = await _read_package(request, package, files)
+    updated = await run_in_threadpool(
+        functools.partial(
+            services.update_connector, db, principal, env, connector, read.package, note=note or None,
+            client_id=client_id, client_secret=client_secret, keyring=keys,
+        )
     )  # fmt: skip
-    return {**_with_findings(updated, loaded), "oauth": _oauth(db, principal, env, updated.id, settings)}
+    oauth = await run_in_threadpool(_oauth, db, principal, env, updated.id, settings)
+    return {**_with_findings(updated, read), "oauth": oauth}
 
 
 @router.delete(
@@ -239,16 +256,17 @@ def _oauth(
     return asdict(found) if found is not None else None
 
 
-def _with_findings(connector: Any, package: ConnectorPackage) -> dict[str, Any]:
-    """The saved connector plus what lint says about it, so the author sees problems at once."""
-    findings = lint_package(package, profile="custom")
-    return {**asdict(connector), "findings": [f.to_dict() for f in findings]}
+def _with_findings(connector: Any, read: UploadRead) -> dict[str, Any]:
+    """The saved connector plus what lint said about it (in the upload worker), so the author
+    sees problems at once."""
+    return {**asdict(connector), "findings": read.findings}
 
 
 async def _read_parts(package: UploadFile | None, parts: dict[str, UploadFile | None]) -> dict[str, bytes]:
+    """The uploaded paconn parts' bytes (empty when a zip is sent), each under its byte cap."""
     if package is not None:
-        return dict(package_from_zip(await _read(package), source=package.filename or "package.zip").files)
-    files = {_PART_NAMES[key]: await _read(part) for key, part in parts.items() if part is not None}
+        return {}
+    files = {_PART_NAMES[key]: await read_upload(part) for key, part in parts.items() if part is not None}
     if not files:
         raise InputError(
             "no files in the request; send a 'package' zip or the parts "
@@ -257,12 +275,10 @@ async def _read_parts(package: UploadFile | None, parts: dict[str, UploadFile | 
     return files
 
 
-def _package(files: dict[str, bytes]) -> ConnectorPackage:
-    return package_from_files(files, source="upload")
-
-
-async def _read(upload: UploadFile) -> bytes:
-    content = await upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise InputError(f"{upload.filename}: larger than {MAX_UPLOAD_BYTES // 2**20} MiB")
-    return content
+async def _read_package(
+    request: Request, package: UploadFile | None, files: dict[str, bytes], *, profile: str = "custom"
+) -> UploadRead:
+    if package is not None:
+        archive = await read_archive(package)
+        return await read_package(request, archive=archive, archive_name=package.filename, profile=profile)
+    return await read_package(request, files=files, profile=profile)

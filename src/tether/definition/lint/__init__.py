@@ -14,6 +14,7 @@ what to fix, and a JSON pointer plus line.
 from __future__ import annotations
 
 from tether.definition.lint._finding import PROFILES, SEVERITIES, Finding, Profile, Severity
+from tether.definition.lint._limits import limit_finding
 from tether.definition.lint._registry import RULES, Rule, rules_for
 from tether.definition.lint._runner import lint_document, lint_package
 
@@ -25,6 +26,7 @@ __all__ = [
     "Profile",
     "Rule",
     "Severity",
+    "limit_finding",
     "lint_document",
     "lint_package",
     "rules_for",

@@ -13,6 +13,7 @@ from tether.definition.lint import (  # noqa: F401  (importing registers the che
     _certification,
     _extensions,
     _input,
+    _limits,
     _policies,
     _properties,
     _script,
