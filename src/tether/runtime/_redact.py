@@ -143,9 +143,20 @@ def _mask_header_reprs(message: str) -> str:
 _FILTER = RedactingFilter()
 
 
+_installed = False
+
+
 def install_log_redaction() -> None:
-    """Attach the redacting filter to the runtime's and httpx's loggers (idempotent)."""
+    """Attach the redacting filter to the runtime's and httpx's loggers (idempotent).
+
+    Flow runs call this once each: after the first call it is one flag test, not ten
+    ``logging.getLogger`` look-ups under the logging module's lock.
+    """
+    global _installed
+    if _installed:
+        return
     for name in REDACTED_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    _installed = True
