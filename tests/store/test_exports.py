@@ -18,6 +18,9 @@ def test_store_exports() -> None:
             "Flow", "FlowRun", "FlowRuns", "FlowTick", "FlowTrigger", "FlowTriggers", "Flows", "RunAction",
             # Environment variables (issue 13)
             "EnvironmentVariable", "EnvironmentVariables",
+            # Organization (issue 11)
+            "EVERYONE", "GRANTEE_KINDS", "PERMISSIONS", "RESOURCE_KINDS", "EnvironmentGroupRole", "Grant",
+            "Grants", "Group", "GroupMember", "Groups",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:

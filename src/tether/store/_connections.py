@@ -103,6 +103,8 @@ class EnvironmentSetting(Base):
     network_allow: Mapped[list[str] | None] = mapped_column(JSON)
     # Seal flow runs' inputs and outputs with the key ring at rest (readers decrypt them).
     encrypt_run_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Days the audit log keeps this environment's events (None: the installation's default).
+    audit_retention_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))
 
