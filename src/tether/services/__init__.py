@@ -11,7 +11,8 @@ A caller who is not a member of an environment is told it does not exist (:class
 
 from __future__ import annotations
 
-from tether.services._access import ROLES, Principal
+from tether.services._access import ROLES, NoLongerShared, Principal
+from tether.services._audit_log import DEFAULT_AUDIT_RETENTION, AuditEntry, list_audit, purge_audit
 from tether.services._connection_check import ConnectionTest, test_connection
 from tether.services._connection_forms import FormField, ParameterSetForm, build_connection_form, check_values
 from tether.services._connection_parts import ConnectionInfo
@@ -57,6 +58,7 @@ from tether.services._consent import (
     open_consent,
     read_consent_cookie,
 )
+from tether.services._directory import list_users
 from tether.services._environment_variables import (
     EnvironmentVariableInfo,
     delete_environment_variable,
@@ -101,6 +103,15 @@ from tether.services._flows import (
     set_flow_enabled,
     update_flow,
 )
+from tether.services._groups import (
+    GroupInfo,
+    add_group_member,
+    create_group,
+    delete_group,
+    list_groups,
+    remove_group_member,
+    set_group_role,
+)
 from tether.services._identity import (
     ADMIN_USERNAME,
     TOKEN_PREFIX,
@@ -132,17 +143,29 @@ from tether.services._redirects import (
     set_environment_settings,
     set_redirect_mode,
 )
+from tether.services._sharing import (
+    OFFERED,
+    AccessInfo,
+    GrantInfo,
+    resource_access,
+    share_resource,
+    unshare_resource,
+)
 
 __all__ = [
     "ADMIN_USERNAME",
     "CONSENT_COOKIE",
+    "DEFAULT_AUDIT_RETENTION",
     "DEFAULT_ENVIRONMENT",
     "DEFAULT_REFRESH_POLICY",
     "DEFAULT_REFRESH_SKEW",
     "DEFAULT_RUN_RETENTION",
+    "OFFERED",
     "ROLES",
     "TOKEN_PREFIX",
+    "AccessInfo",
     "ActionInfo",
+    "AuditEntry",
     "BootstrapResult",
     "ConnectionForm",
     "ConnectionInfo",
@@ -165,11 +188,14 @@ __all__ = [
     "FlowInfo",
     "FlowRuntime",
     "FormField",
+    "GrantInfo",
+    "GroupInfo",
     "InvokeAnswer",
     "KeyRotation",
     "LoginThrottle",
     "LoginThrottled",
     "MemberInfo",
+    "NoLongerShared",
     "ParameterSetForm",
     "PassThrough",
     "Principal",
@@ -183,6 +209,7 @@ __all__ = [
     "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
+    "add_group_member",
     "add_member",
     "advance_run",
     "authenticate_password",
@@ -201,12 +228,14 @@ __all__ = [
     "create_connector",
     "create_environment",
     "create_flow",
+    "create_group",
     "create_token",
     "create_user",
     "delete_connection",
     "delete_connector",
     "delete_environment_variable",
     "delete_flow",
+    "delete_group",
     "get_connection",
     "get_connector",
     "get_environment",
@@ -217,20 +246,26 @@ __all__ = [
     "get_user",
     "invoke_operation",
     "invoke_trigger",
+    "list_audit",
     "list_connections",
     "list_connectors",
     "list_environment_variables",
     "list_environments",
     "list_flows",
+    "list_groups",
     "list_members",
     "list_revisions",
     "list_runs",
     "list_tokens",
+    "list_users",
     "open_consent",
     "pass_through",
+    "purge_audit",
     "purge_runs",
     "read_consent_cookie",
+    "remove_group_member",
     "remove_member",
+    "resource_access",
     "resubmit_run",
     "revoke_token",
     "rollback_connector",
@@ -238,10 +273,13 @@ __all__ = [
     "set_environment_settings",
     "set_environment_variable",
     "set_flow_enabled",
+    "set_group_role",
     "set_redirect_mode",
+    "share_resource",
     "slugify",
     "start_run",
     "test_connection",
+    "unshare_resource",
     "update_connection",
     "update_connector",
     "update_flow",

@@ -81,7 +81,10 @@ def create_environment(
         environments = Environments(session)
         if environments.find(name) is not None:
             raise Conflict(f"An environment named {name!r} already exists.")
-        return _info(environments.add(name, display_name=display_name or name), "admin")
+        created = environments.add(name, display_name=display_name or name)
+        # The creator is the environment's admin, so it stays manageable if their platform flag goes.
+        environments.set_role(created.id, principal.user_id, "admin")
+        return _info(created, "admin")
 
 
 def add_member(db: Database, principal: Principal, environment: str, username: str, role: str) -> MemberInfo:

@@ -71,6 +71,7 @@ class EnvironmentSettingsInfo:
     oauth_global_redirect_enforcement: date | None
     network_allow: tuple[str, ...] = ()
     encrypt_run_data: bool = False
+    audit_retention_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ def _settings_info(environment: str, found: EnvironmentSetting) -> EnvironmentSe
         found.oauth_global_redirect_enforcement,
         tuple(found.network_allow or ()),
         bool(found.encrypt_run_data),
+        found.audit_retention_days,
     )
 
 
@@ -122,6 +124,7 @@ def set_environment_settings(
     oauth_global_redirect_enforcement: date | _Unset | None = UNSET,
     network_allow: Sequence[str] | _Unset | None = UNSET,
     encrypt_run_data: bool | _Unset | None = UNSET,
+    audit_retention_days: int | _Unset | None = UNSET,
 ) -> EnvironmentSettingsInfo:
     """Change the settings given; the others keep their values (environment admins only).
 
@@ -133,6 +136,11 @@ def set_environment_settings(
     from now on with the key ring (runs already stored stay as they are; reads decrypt either).
     """
     allow = None if isinstance(network_allow, _Unset) else check_network_allow(network_allow or ())
+    if isinstance(audit_retention_days, int) and not 1 <= audit_retention_days <= 36500:
+        raise InputError(
+            f"audit_retention_days must be between 1 and 36500 days, not {audit_retention_days}; "
+            "omit it (null) for the default of 365."
+        )
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "admin", action="change environment settings")
@@ -148,6 +156,9 @@ def set_environment_settings(
         if not isinstance(encrypt_run_data, _Unset):
             found.encrypt_run_data = bool(encrypt_run_data)
             detail["encrypt_run_data"] = bool(encrypt_run_data)
+        if not isinstance(audit_retention_days, _Unset):
+            found.audit_retention_days = audit_retention_days
+            detail["audit_retention_days"] = audit_retention_days
         found.updated_at, found.updated_by = utcnow(), principal.username
         AuditLog(session).record(
             "environment.settings",
@@ -155,6 +166,7 @@ def set_environment_settings(
             environment=env.id,
             target=f"environment:{env.id}",
             detail=detail,
+            via=principal.via,
         )
         return _settings_info(env.name, found)
 

@@ -72,10 +72,12 @@ class AuditLog:
             query = query.where(AuditEvent.at < until)
         return self.session.scalars(query).all()
 
-    def purge(self, before: datetime, *, environment: str | None = None) -> int:
-        """Delete events older than ``before`` (one environment's, or all): the retention setting's job."""
+    def purge(self, before: datetime, *, environment: str | None = None, unscoped: bool = False) -> int:
+        """Delete events older than ``before``: one environment's, those of none (``unscoped``), or all."""
         statement = delete(AuditEvent).where(AuditEvent.at < before)
         if environment is not None:
             statement = statement.where(AuditEvent.environment == environment)
+        elif unscoped:
+            statement = statement.where(AuditEvent.environment.is_(None))
         result = self.session.execute(statement)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -163,6 +163,11 @@ class Connections:
             query = query.where(Connection.owner_id == owner_id)
         return self.session.scalars(query.order_by(Connection.created_at, Connection.id)).all()
 
+    def for_connector(self, connector_id: str) -> Sequence[Connection]:
+        """Every connection to a connector, anyone's (deleting the connector must say whose go with it)."""
+        query = select(Connection).where(Connection.connector_id == connector_id)
+        return self.session.scalars(query.order_by(Connection.created_at, Connection.id)).all()
+
     def delete(self, connection: Connection) -> None:
         self.session.delete(connection)
         self.session.flush()
