@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from tether import services
@@ -195,8 +195,14 @@ async def update_connector(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a connector and its revisions",
 )
-def delete_connector(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> None:
-    services.delete_connector(db, principal, env, connector)
+def delete_connector(
+    env: str,
+    connector: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    force: bool = Query(False, description="Delete even if it has connections (they go with it)."),
+) -> None:
+    services.delete_connector(db, principal, env, connector, force=force)
 
 
 @router.get("/environments/{env}/connectors/{connector}/revisions", summary="List a connector's revisions")
