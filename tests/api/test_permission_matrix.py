@@ -96,9 +96,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> I
     settings = load_settings(home=folder / "home", database_url=url, admin_password=ADMIN_PASSWORD)
     database = Database(url)
     services.bootstrap(database, settings)
-    with serve_in_thread(echo_app()) as echo_url:  # type: ignore[arg-type]
-        with TestClient(create_app(settings, database)) as client:
-            yield World(Api(client=client, db=database, settings=settings), echo_url.removeprefix("http://"))
+    with (
+        serve_in_thread(echo_app()) as echo_url,  # type: ignore[arg-type]
+        TestClient(create_app(settings, database)) as client,
+    ):
+        yield World(Api(client=client, db=database, settings=settings), echo_url.removeprefix("http://"))
     database.close()
 
 
