@@ -170,6 +170,8 @@ PUBLIC_ROUTES = {
     "/api/v1/flows/{flow_id}/triggers/{trigger}/events",  # signed webhook callback URL (sig=HMAC)
     "/redirect",  # OAuth providers send the browser back here: signed, single-use state
     "/redirect/{connector_id}",
+    "/sso/login",  # single sign-on starts here: a redirect to the OIDC provider
+    "/sso/callback",  # the provider sends the browser back: signed state + browser-bound cookie
 }
 
 

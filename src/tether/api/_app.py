@@ -26,6 +26,7 @@ from tether.api.routes import (
     health,
     invoke,
     organization,
+    sso,
 )
 from tether.config import Settings
 from tether.store import Database
@@ -70,6 +71,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     for router in (health.router, account.router, environments.router, connectors.router, connections.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(organization.router, prefix=API_PREFIX)
+    app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app
 

@@ -151,6 +151,7 @@ from tether.services._sharing import (
     share_resource,
     unshare_resource,
 )
+from tether.services._sso import SSO_COOKIE, SsoLogin, SsoStart, begin_sso, complete_sso
 
 __all__ = [
     "ADMIN_USERNAME",
@@ -162,6 +163,7 @@ __all__ = [
     "DEFAULT_RUN_RETENTION",
     "OFFERED",
     "ROLES",
+    "SSO_COOKIE",
     "TOKEN_PREFIX",
     "AccessInfo",
     "ActionInfo",
@@ -206,6 +208,8 @@ __all__ = [
     "RevisionInfo",
     "RunDetail",
     "RunInfo",
+    "SsoLogin",
+    "SsoStart",
     "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
@@ -215,12 +219,14 @@ __all__ = [
     "authenticate_password",
     "authenticate_token",
     "begin_consent",
+    "begin_sso",
     "bootstrap",
     "build_connection_form",
     "callback_url",
     "cancel_run",
     "check_values",
     "complete_consent",
+    "complete_sso",
     "configure_token_refresh",
     "connection_form",
     "connector_oauth",
