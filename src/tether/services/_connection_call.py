@@ -192,7 +192,11 @@ def prepare_by_id(
     with db.session() as session:
         row = Connections(session).get(connection_id)
         if row is None:
-            raise NotFound(f"Connection {connection_id!r} no longer exists.")
+            raise NotFound(
+                f"Connection {connection_id!r} no longer exists: it, or its connector, was deleted "
+                "(the audit log says by whom: 'tether admin audit --target connection:<id>'); "
+                "map another connection to this flow."
+            )
         env = session.get(Environment, row.environment_id)
         if env is None:
             raise NotFound(f"Connection {connection_id!r} no longer exists.")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tether.auth import normalize_redirect_mode, redirect_uri
 from tether.definition import PROPERTIES_FILE, ApiProperties, package_from_files, parse_document
 from tether.errors import Conflict, InputError
-from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._access import Principal, check, require_role, resolve_environment, standing
 from tether.services._connection_parts import (
     connector_properties,
     find_connector,
@@ -201,8 +201,11 @@ def connector_oauth(
 ) -> ConnectorOAuth | None:
     """The redirect URL a connector's OAuth app must register (``None`` for a connector without OAuth)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
+        who = standing(session, principal, environment)
+        env = who.environment
         found = find_connector(session, env, connector)
+        label = f"Connector {connector!r}"
+        check(session, who, "connector", "read", resource_id=found.id, owner_id=found.created_by, label=label)
         props = connector_properties(session, found)
         mode, url = redirect_mode_of(props), redirect_url_for(public_url, props, found.id)
         if mode is None or url is None:
