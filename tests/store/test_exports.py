@@ -63,6 +63,12 @@ def test_services_exports() -> None:
             # OAuth renewal and throttled login (issue 10 "Security")
             "DEFAULT_REFRESH_POLICY", "LoginThrottle", "LoginThrottled", "RefreshPolicy",
             "configure_token_refresh",
+            # Organization (issue 11)
+            "DEFAULT_AUDIT_RETENTION", "OFFERED", "SSO_COOKIE", "SSO_TTL", "AccessInfo", "AuditEntry",
+            "GrantInfo", "GroupInfo", "NoLongerShared", "SsoLogin", "SsoStart", "add_group_member",
+            "begin_sso", "complete_sso", "create_group", "delete_group", "list_audit", "list_groups",
+            "list_users", "purge_audit", "remove_group_member", "resource_access", "set_group_role",
+            "share_resource", "unshare_resource",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

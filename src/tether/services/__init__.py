@@ -151,7 +151,7 @@ from tether.services._sharing import (
     share_resource,
     unshare_resource,
 )
-from tether.services._sso import SSO_COOKIE, SsoLogin, SsoStart, begin_sso, complete_sso
+from tether.services._sso import SSO_COOKIE, SSO_TTL, SsoLogin, SsoStart, begin_sso, complete_sso
 
 __all__ = [
     "ADMIN_USERNAME",
@@ -164,6 +164,7 @@ __all__ = [
     "OFFERED",
     "ROLES",
     "SSO_COOKIE",
+    "SSO_TTL",
     "TOKEN_PREFIX",
     "AccessInfo",
     "ActionInfo",

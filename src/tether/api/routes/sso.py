@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from tether import services
 from tether.api._deps import AppSettings, Db
 from tether.api.routes.connections import Keys
-from tether.services._sso import SSO_TTL
 
 __all__ = ["router"]
 
@@ -29,7 +28,7 @@ async def sso_login(db: Db, settings: AppSettings, keys: Keys) -> Response:
     response.set_cookie(
         services.SSO_COOKIE,
         start.cookie,
-        max_age=int(SSO_TTL.total_seconds()),
+        max_age=int(services.SSO_TTL.total_seconds()),
         path="/sso",
         httponly=True,
         secure=settings.public_url.startswith("https://"),
