@@ -182,6 +182,14 @@ def test_flows_fail_clearly_when_a_share_is_revoked(
     assert api.client.delete(f"{ENV}/connections/{adas}/access/user:bob", headers=ada).status_code == 200
     refused = api.client.post(f"{ENV}/flows/borrowed/runs", json={"body": {}}, headers=bob)
     assert refused.status_code == 403 and "no longer shared" in refused.json()["detail"], refused.text
+    # A triggered run (no one to answer 403 to) fails at the action, saying why.
+    url = api.client.post(f"{ENV}/flows/borrowed/callback-url", headers=bob).json()["value"]
+    fired = api.client.post("/" + url.split("://", 1)[1].partition("/")[2], json={})
+    assert fired.status_code in (200, 202), fired.text
+    [latest, *_] = api.client.get(f"{ENV}/flows/borrowed/runs", headers=bob).json()["items"]
+    detail = _wait_run(api, bob, "borrowed", latest["id"])
+    failed = next(action for action in detail["actions"] if action["name"] == "Call")
+    assert detail["run"]["status"] == "Failed" and failed["error"]["code"] == "NoLongerShared", detail
     # Ada revokes the connector: bob's own connection stops too; the run fails with the reason, not a 500.
     assert api.client.delete(f"{ENV}/connectors/{connector}/access/user:bob", headers=ada).status_code == 200
     run = api.client.post(f"{ENV}/flows/own/runs", json={"body": {}}, headers=bob).json()

@@ -43,6 +43,7 @@ from tether.services._connection_status import (
 )
 from tether.services._connector_cache import CompiledConnector, ConnectorCache
 from tether.services._connector_runtime import ConnectorRuntime
+from tether.services._flows import NO_LONGER_SHARED
 from tether.services._network import network_policy
 from tether.store import (
     Connection,
@@ -189,6 +190,12 @@ def prepare_by_id(
     ``road`` is the runtime whose transport OAuth token requests take (under the environment's
     network policy); without one they go through a runtime made for each request.
     """
+    if connection_id.startswith(NO_LONGER_SHARED):
+        raise NoLongerShared(
+            f"Connection {connection_id.removeprefix(NO_LONGER_SHARED)!r} is no longer shared with this "
+            "flow's owner: ask the connection's owner to share it again ('tether connection share'), "
+            "or map another connection with 'tether flow update'."
+        )
     with db.session() as session:
         row = Connections(session).get(connection_id)
         if row is None:

@@ -29,7 +29,7 @@ from tether.services._flow_runs import (
     run_parameters,
     trigger_signature,
 )
-from tether.services._flows import checked_flow
+from tether.services._flows import checked_flow, mark_revoked, revoked_connections
 from tether.services._run_privacy import environment_seals_runs
 from tether.services._run_secrets import seal_parameters, secure_parameter_names, stored_trigger
 from tether.store import Database, Flows, utcnow
@@ -98,7 +98,7 @@ def request_target(db: Database, flow_id: str, *, keyring: KeyRing | None = None
             raise NotFound("flow not found")
         text = encode(row.definition)
         definition = compiled_definition(text, row.definition)
-        parameters = run_parameters(row)
+        parameters = mark_revoked(run_parameters(row), revoked_connections(session, row))
         if keyring is not None:
             parameters = seal_parameters(parameters, secure_parameter_names(row.definition), keyring)
         return RequestTarget(

@@ -27,7 +27,7 @@ from tether.flows.engine import (
 )
 from tether.secrets import KeyRing
 from tether.services._access import Principal, standing
-from tether.services._flows import check_bindings, checked_flow
+from tether.services._flows import check_bindings, checked_flow, mark_revoked, revoked_connections
 from tether.services._run_privacy import environment_seals_runs
 from tether.services._run_secrets import (
     seal_parameters,
@@ -164,7 +164,7 @@ def create_run(
     redacted, so only callers with no key ring lose them for evaluation.
     """
     encrypt = environment_seals_runs(session, flow.environment_id)
-    parameters = run_parameters(flow)
+    parameters = mark_revoked(run_parameters(flow), revoked_connections(session, flow))
     if keyring is not None:
         parameters = seal_parameters(parameters, secure_parameter_names(flow.definition), keyring)
     run = FlowRun(

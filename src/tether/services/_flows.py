@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -145,6 +145,50 @@ def check_bindings(session: Session, flow: Flow) -> None:
                 f"{owner.username!r}, the owner of flow {flow.name!r}: ask {row.owner.username!r} to share "
                 "it again or map another connection"
             )
+
+
+# A run's ``$connections`` entry for a binding whose share was revoked: the run fails at that action
+# saying so (prepare_by_id reads the prefix), instead of acting with credentials no longer lent.
+NO_LONGER_SHARED: Final = "no-longer-shared:"
+
+
+def revoked_connections(session: Session, flow: Flow) -> set[str]:
+    """Ids of connections bound to ``flow`` that are no longer shared with its owner.
+
+    Runs of every trigger pass through here when they are created, so it costs nothing for a flow
+    without connections and one primary-key read per binding to the owner's own connections.
+    """
+    revoked: set[str] = set()
+    if not flow.connections:
+        return revoked
+    repository = Connections(session)
+    environment: Environment | None = None
+    rule = RULES[("connection", "invoke")]
+    for connection_id in flow.connections.values():
+        row = repository.get(str(connection_id))
+        if row is None or row.owner_id == flow.created_by:
+            continue  # a deleted connection fails on its own ("no longer exists")
+        environment = environment or session.get(Environment, flow.environment_id)
+        owner = Users(session).get(flow.created_by) if flow.created_by else None
+        who = None
+        if environment is not None and owner is not None:
+            who = standing_of_user(session, environment, owner.id, is_admin=False)
+        relation = relation_to(session, who, "connection", row.id, row.owner_id) if who else None
+        if who is None or not allows(rule, who.role, relation):
+            revoked.add(row.id)
+    return revoked
+
+
+def mark_revoked(parameters: dict[str, Any], revoked: set[str]) -> dict[str, Any]:
+    """``parameters`` with the ``$connections`` entries of ``revoked`` connections marked (see above)."""
+    connections = parameters.get("$connections")
+    if not revoked or not isinstance(connections, dict):
+        return parameters
+    for entry in connections.values():
+        if isinstance(entry, dict) and entry.get("connectionId") in revoked:
+            marked = f"{NO_LONGER_SHARED}{entry['connectionId']}"
+            entry.update(connectionId=marked, id=marked)
+    return parameters
 
 
 def _checked_definition(definition: Any, name: str) -> dict[str, Any]:
