@@ -238,6 +238,8 @@ def test_group_roles_and_membership_apply_at_once(api: Api, admin_headers: dict[
     role = api.client.put(f"{ENV}/groups", json={"group": "sales", "role": "maker"}, headers=admin_headers)
     assert role.status_code == 200, role.text
     assert api.client.get(ENV, headers=cara).json()["role"] == "maker"
+    listed = api.client.get("/api/v1/environments", headers=cara).json()["items"]
+    assert [(e["name"], e["role"]) for e in listed] == [("default", "maker")]
     groups = api.client.get(f"{ENV}/groups", headers=cara).json()["items"]
     assert [(g["name"], g["role"], g["members"]) for g in groups] == [("sales", "maker", ["cara"])]
     assert api.client.delete("/api/v1/groups/sales/members/cara", headers=admin_headers).status_code == 200
