@@ -134,4 +134,6 @@ def test_local_passwords_can_be_turned_off(
     client = sso_app(local_passwords=False)
     refused = client.post("/api/v1/tokens", json={"name": "t"}, auth=("admin", ADMIN_PASSWORD))
     assert refused.status_code == 401 and "/sso/login" in refused.json()["detail"]
+    # Nor does the OAuth consent page take a password.
+    assert client.get("/consent/any", auth=("admin", ADMIN_PASSWORD)).status_code == 401
     assert _login(client, oauth_server, "alice")["username"] == "alice"
