@@ -1,4 +1,4 @@
-"""``tether group``, ``tether env`` (members, settings) and ``tether user``: the organization."""
+"""``tether group``, ``tether env member|settings`` and ``tether user``: the organization."""
 
 from __future__ import annotations
 
@@ -11,17 +11,15 @@ from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for
 from tether.cli._output import JsonOption, friendly, out, print_items, print_json
 from tether.errors import InputError
 
-__all__ = ["env_app", "group_app", "user_app"]
+__all__ = ["group_app", "member_app", "settings_app", "user_app"]
 
 group_app = typer.Typer(help="Groups of users (platform admins manage them).", no_args_is_help=True)
-env_app = typer.Typer(help="Environments: members, group roles and settings.", no_args_is_help=True)
 member_app = typer.Typer(help="Members of an environment and their roles.", no_args_is_help=True)
 settings_app = typer.Typer(
     help="An environment's settings (environment admins change them).", no_args_is_help=True
 )
 user_app = typer.Typer(help="Users (platform admins).", no_args_is_help=True)
-env_app.add_typer(member_app, name="member")
-env_app.add_typer(settings_app, name="settings")
+# ``tether env member …`` and ``tether env settings …``: mounted on the env group in ``cli/env.py``.
 
 RoleOption = Annotated[str, typer.Option("--role", "-r", help="admin, maker or user.")]
 
