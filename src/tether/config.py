@@ -95,6 +95,34 @@ class Settings(BaseSettings):
         le=3650,
         description="Days a flow run's history (every action's inputs and outputs) is kept before purging.",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Single sign-on: the OpenID Connect provider's issuer URL (its discovery document is "
+        "ISSUER/.well-known/openid-configuration). Unset: no SSO.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="Single sign-on: Tether's client id at the provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Single sign-on: Tether's client secret at the provider (none: a public client).",
+    )
+    oidc_scopes: str = Field(default="openid profile email", description="Single sign-on: scopes to ask for.")
+    oidc_groups_claim: str = Field(
+        default="groups",
+        description="Single sign-on: the claim listing the user's groups; they become Tether groups (source "
+        "'sso'), which environment admins give roles ('tether env member add group:NAME --role maker').",
+    )
+    oidc_allow_hosts: str = Field(
+        default="",
+        description="Single sign-on: hosts or CIDRs of the provider that the network policy would otherwise "
+        "refuse (a provider on a private network or loopback), comma-separated.",
+    )
+    local_passwords: bool = Field(
+        default=True,
+        description="Whether users may sign in with a Tether password; turn off to require SSO "
+        "(tokens keep working).",
+    )
 
     oauth_token_timeout: float = Field(
         default=30.0,

@@ -118,8 +118,17 @@ def test_roles_user_reads_maker_writes(api: Api, admin_headers: dict[str, str]) 
     )
     created = api.client.post("/api/v1/environments/default/connectors", files=_zip(), headers=maker)
     assert created.status_code == 201
+    # Unshared, a maker's connector is theirs (and the admins'); shared with everyone, every member sees it.
+    assert api.client.get("/api/v1/environments/default/connectors", headers=reader).json()["items"] == []
+    connector_id = created.json()["id"]
+    shared = api.client.put(
+        f"/api/v1/environments/default/connectors/{connector_id}/access",
+        json={"grantee": "everyone", "permission": "use"},
+        headers=maker,
+    )
+    assert shared.status_code == 200, shared.text
     listed = api.client.get("/api/v1/environments/default/connectors", headers=reader).json()["items"]
-    assert [c["id"] for c in listed] == [created.json()["id"]]
+    assert [c["id"] for c in listed] == [connector_id]
     # Only environment admins manage members.
     answer = api.client.put(
         "/api/v1/environments/default/members", json={"username": "reader", "role": "admin"}, headers=maker
@@ -161,6 +170,8 @@ PUBLIC_ROUTES = {
     "/api/v1/flows/{flow_id}/triggers/{trigger}/events",  # signed webhook callback URL (sig=HMAC)
     "/redirect",  # OAuth providers send the browser back here: signed, single-use state
     "/redirect/{connector_id}",
+    "/sso/login",  # single sign-on starts here: a redirect to the OIDC provider
+    "/sso/callback",  # the provider sends the browser back: signed state + browser-bound cookie
 }
 
 

@@ -11,11 +11,25 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.oauth2_validators import OAuth2Validator
 
 DEFAULT_USER = "alice"
 USER_HEADER = "HTTP_X_TEST_USER"
 
+# The groups claim each test user's ID token and userinfo carry (single sign-on tests).
+GROUPS = {"alice": ["sales", "Staff Only!"], "carol": ["eng"], "dave": []}
+
 _count_lock = threading.Lock()
+
+
+class ClaimsValidator(OAuth2Validator):
+    """Adds ``preferred_username`` and ``groups`` to ID tokens and userinfo, whatever the scopes."""
+
+    oidc_claim_scope = None
+
+    def get_additional_claims(self, request):
+        name = request.user.username
+        return {"preferred_username": name, "groups": GROUPS.get(name, [])}
 _token_requests = 0
 
 

@@ -54,6 +54,13 @@ class OAuthServer:
     service_client_id: str
     service_client_secret: str
     log_path: Path
+    sso_client_id: str = ""
+    sso_client_secret: str = ""
+
+    @property
+    def issuer(self) -> str:
+        """The OpenID Connect issuer (discovery at ``{issuer}/.well-known/openid-configuration``)."""
+        return f"{self.base_url}/o"
 
     @property
     def redirect_uri(self) -> str:
@@ -168,6 +175,8 @@ def running_oauth_server(
             service_client_id=clients["service"]["client_id"],
             service_client_secret=clients["service"]["client_secret"],
             log_path=log_path,
+            sso_client_id=clients["sso"]["client_id"],
+            sso_client_secret=clients["sso"]["client_secret"],
         )
     finally:
         process.terminate()

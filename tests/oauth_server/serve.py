@@ -23,6 +23,14 @@ CLIENTS = {
         # RFC 8252: any port on the loopback address matches.
         "redirect_uris": "http://127.0.0.1/redirect/conn-1 http://127.0.0.1/redirect",
     },
+    "sso": {
+        "client_id": "tether-sso",
+        "client_secret": "sso-secret-value-5647382910",
+        "client_type": "confidential",
+        "authorization_grant_type": "authorization-code",
+        "redirect_uris": "http://127.0.0.1/sso/callback",
+        "algorithm": "RS256",
+    },
     "service": {
         "client_id": "tether-service",
         "client_secret": "service-secret-value-0987654321",
@@ -46,7 +54,7 @@ def main() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     for name, spec in CLIENTS.items():
         # The secret is given in plain text; django-oauth-toolkit hashes it on save.
-        Application.objects.create(name=name, skip_authorization=True, algorithm="", **spec)
+        Application.objects.create(name=name, skip_authorization=True, **{"algorithm": "", **spec})
 
     server = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
     server.set_app(get_wsgi_application())

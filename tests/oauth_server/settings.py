@@ -10,6 +10,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+
+def _rsa_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 DATA_DIR = Path(os.environ.get("OAUTH_TEST_DIR", "."))
 
 SECRET_KEY = "test-only-not-a-secret"
@@ -43,6 +54,17 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("OAUTH_TEST_ACCESS_TOKEN_SECONDS", "3600")),
     # How long a just-rotated refresh token may be sent again (a client that lost the answer).
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": int(os.environ.get("OAUTH_TEST_REFRESH_GRACE_SECONDS", "0")),
-    "SCOPES": {"read": "Read", "write": "Write"},
+    "SCOPES": {
+        "read": "Read",
+        "write": "Write",
+        "openid": "OpenID Connect",
+        "profile": "Profile",
+        "email": "Email",
+    },
     "DEFAULT_SCOPES": ["read"],
+    # OpenID Connect (single sign-on tests): a fresh signing key per server start, and a validator
+    # that adds preferred_username and the groups claim (tests.oauth_server.app.GROUPS).
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _rsa_key(),
+    "OAUTH2_VALIDATOR_CLASS": "tests.oauth_server.app.ClaimsValidator",
 }

@@ -445,7 +445,10 @@ def test_a_hook_planted_by_one_owner_never_sees_another_owners_calls(tether: Tet
     first = tether.invoke(tether.alice, alice_connection, item="alice-item-1")
     assert first.status_code == 200, first.text
 
-    # Bob calls his own connector, and alice's (through his own connection, with his own key).
+    # Bob calls his own connector, and alice's (shared with him, through his own connection and key).
+    share = {"grantee": "user:bob", "permission": "use"}
+    shared = tether.http.put(f"{ENV}/connectors/{alice_connector}/access", json=share, headers=tether.alice)
+    assert shared.status_code == 200, shared.text
     _bob_connector, bob_own = tether.deploy(tether.bob, INNOCENT, key="bob-secret-own")
     bob_on_alices = tether.connect(tether.bob, alice_connector, "bob-secret-on-alices")
     for connection in (bob_own, bob_on_alices):

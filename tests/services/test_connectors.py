@@ -14,6 +14,7 @@ from tether.services import (
     list_connectors,
     list_revisions,
     rollback_connector,
+    share_resource,
     update_connector,
 )
 from tether.store import AuditLog, ConnectorRevision, ConnectorRevisionFile
@@ -132,7 +133,12 @@ def test_delete_connector_removes_history_and_is_audited(db, team, make_user) ->
 def test_roles(db, admin, team, make_user, role, can_change) -> None:
     create_connector(db, admin, team, package(), name="pets")
     caller = make_user("carol", environment=team, role=role)
-    assert get_revision_files(db, caller, team, "pets") == package().files  # every member reads
+    if role != "admin":  # unshared, the admin's connector is invisible to others
+        with pytest.raises(NotFound):
+            get_revision_files(db, caller, team, "pets")
+    # A co-owner (Can edit) downloads; changing it also needs the maker role.
+    share_resource(db, admin, team, "connector", "pets", "user:carol", "edit")
+    assert get_revision_files(db, caller, team, "pets") == package().files
     changes = [
         lambda: create_connector(db, caller, team, package(), name="other"),
         lambda: update_connector(db, caller, team, "pets", package(version="2")),

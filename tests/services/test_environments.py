@@ -92,9 +92,11 @@ def test_only_environment_admins_manage_members(db, team, make_user, role, allow
 def test_add_member_changes_role_and_remove_member(db, admin, team, make_user) -> None:
     make_user("ada", environment=team, role="user")
     add_member(db, admin, team, "ada", "maker")
-    assert [(m.username, m.role) for m in list_members(db, admin, team)] == [("ada", "maker")]
+    # The environment's creator is its admin.
+    members = [(m.username, m.role) for m in list_members(db, admin, team)]
+    assert members == [("ada", "maker"), ("root", "admin")]
     remove_member(db, admin, team, "ada")
-    assert list_members(db, admin, team) == []
+    assert [m.username for m in list_members(db, admin, team)] == ["root"]
     with pytest.raises(NotFound):
         remove_member(db, admin, team, "ada")
 

@@ -32,6 +32,7 @@ from tether.services import (
     resubmit_run,
     set_environment_settings,
     set_flow_enabled,
+    share_resource,
     start_run,
     update_flow,
 )
@@ -115,14 +116,20 @@ def test_permissions_and_crud(db, team, make_user) -> None:
     assert (flow.name, flow.trigger_type, flow.enabled, flow.version) == ("orders", "Request", True, 1)
     with pytest.raises(PermissionDenied):
         create_flow(db, user, team, _flow(), name="mine")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # someone else's unshared flow is not even visible
         set_flow_enabled(db, user, team, "orders", False)
     with pytest.raises(NotFound):
         list_flows(db, outsider, team)
     with pytest.raises(Conflict):
         create_flow(db, maker, team, _flow(), name="orders")
+    assert list_flows(db, user, team) == []  # not shared yet
+    with pytest.raises(NotFound):
+        start_run(db, user, team, "orders", body={})
+    share_resource(db, maker, team, "flow", "orders", "user:uma", "run")
     assert [f.name for f in list_flows(db, user, team)] == ["orders"]
-    run = start_run(db, user, team, "orders", body={"a": 1})  # users may run flows
+    run = start_run(db, user, team, "orders", body={"a": 1})  # run-only users may run flows
+    with pytest.raises(PermissionDenied):
+        list_runs(db, user, team, "orders")  # but not read their history
     assert run.status == "Waiting" and run.started_by == "uma"
     updated = update_flow(db, maker, team, "orders", display_name="Orders")
     assert (updated.display_name, updated.version) == ("Orders", 2)
@@ -225,6 +232,7 @@ def test_resume_from_the_database_after_a_crash(db, team, admin, web: Backend) -
 def test_cancel_resubmit_and_list(db, team, admin, make_user, web: Backend) -> None:
     user = make_user("uma", environment=team, role="user")
     create_flow(db, admin, team, _flow(f"{web.url}/echo/c"), name="f")
+    share_resource(db, admin, team, "flow", "f", "user:uma", "edit")  # a co-owner cancels and resubmits
     waiting = start_run(db, user, team, "f", body={"x": 1})
     cancelled = cancel_run(db, user, team, "f", waiting.id)
     assert cancelled.status == "Cancelled"

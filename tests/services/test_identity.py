@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -137,7 +138,8 @@ def test_token_is_shown_once_and_stored_hashed(db, make_user) -> None:
         assert row.token_hash == hashlib.sha256(plaintext.encode()).hexdigest()
 
     assert list_tokens(db, ada) == [info]
-    assert authenticate_token(db, plaintext) == ada
+    # The same caller, signed in through this token (the audit log's "via").
+    assert authenticate_token(db, plaintext) == replace(ada, via=f"token:{info.id}")
 
 
 def test_authenticate_token_records_last_use(db, make_user) -> None:

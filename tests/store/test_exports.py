@@ -19,6 +19,9 @@ def test_store_exports() -> None:
             "Flow", "FlowRun", "FlowRuns", "FlowTick", "FlowTrigger", "FlowTriggers", "Flows", "RunAction",
             # Environment variables (issue 13)
             "EnvironmentVariable", "EnvironmentVariables",
+            # Organization (issue 11)
+            "EVERYONE", "GRANTEE_KINDS", "PERMISSIONS", "RESOURCE_KINDS", "EnvironmentGroupRole", "Grant",
+            "Grants", "Group", "GroupMember", "Groups",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -61,6 +64,12 @@ def test_services_exports() -> None:
             # OAuth renewal and throttled login (issue 10 "Security")
             "DEFAULT_REFRESH_POLICY", "LoginThrottle", "LoginThrottled", "RefreshPolicy",
             "configure_token_refresh",
+            # Organization (issue 11)
+            "DEFAULT_AUDIT_RETENTION", "OFFERED", "SSO_COOKIE", "SSO_TTL", "AccessInfo", "AuditEntry",
+            "GrantInfo", "GroupInfo", "NoLongerShared", "SsoLogin", "SsoStart", "add_group_member",
+            "begin_sso", "complete_sso", "create_group", "delete_group", "list_audit", "list_groups",
+            "list_users", "purge_audit", "remove_group_member", "resource_access", "set_group_role",
+            "share_resource", "unshare_resource",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

@@ -18,6 +18,10 @@ TABLES = {
     "flow_ticks",
     "flow_triggers",
     "environment_variables",
+    "groups",
+    "group_members",
+    "environment_group_roles",
+    "grants",
     "flows",
     "run_actions",
     "install_secrets",
@@ -33,7 +37,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0006_flow_kind"
+        assert current_revision(db) == head_revision() == "0006_organization"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

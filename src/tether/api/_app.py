@@ -17,7 +17,18 @@ from tether.api._connector_runtime import Lifespan, with_connector_runtime
 from tether.api._docs import install_docs
 from tether.api._flow_runtime import flow_lifespan
 from tether.api._problems import install_problem_handlers
-from tether.api.routes import account, connections, connectors, consent, environments, flows, health, invoke
+from tether.api.routes import (
+    account,
+    connections,
+    connectors,
+    consent,
+    environments,
+    flows,
+    health,
+    invoke,
+    organization,
+    sso,
+)
 from tether.config import Settings
 from tether.store import Database
 
@@ -61,6 +72,8 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.include_router(flows.router, prefix=API_PREFIX)
     for router in (health.router, account.router, environments.router, connectors.router, connections.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(organization.router, prefix=API_PREFIX)
+    app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app
 

@@ -67,12 +67,15 @@ def check_password(request: Request, db: Database, credentials: HTTPBasicCredent
 def password_or_token(
     request: Request,
     db: Db,
+    app_settings: AppSettings,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
 ) -> Principal:
     """A bearer token, or a user name and password (only where a token is being created)."""
     if bearer is not None and bearer.scheme.lower() == "bearer":
         return services.authenticate_token(db, bearer.credentials)
+    if basic is not None and not app_settings.local_passwords:
+        raise AuthError("Passwords are turned off on this server: sign in with single sign-on at /sso/login.")
     if basic is not None:
         return check_password(request, db, basic)
     raise AuthError("authentication required: send a bearer token, or user name and password (HTTP Basic)")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import typer
+from typing import Annotated
 
-from tether.cli._context import ServerOption, TokenOption, client_for
-from tether.cli._output import JsonOption, friendly, out, print_json
+import typer
+from rich.markup import escape
+
+from tether.cli._context import ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._output import JsonOption, friendly, out, print_items, print_json
 
 __all__ = ["app"]
 
@@ -32,4 +35,45 @@ def rotate_key(
     out.print(
         f"Rotated: {result['keys']} keys on the ring; {result['reencrypted']} secrets re-encrypted, "
         f"{result['already_current']} already current."
+    )
+
+
+@app.command("audit")
+@friendly
+def audit(
+    env: Annotated[
+        str | None, typer.Option("--env", "-e", help="One environment (its admins may read it); default all.")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option(help="An action, or a family ending with '.', e.g. 'connector.'.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this user's actions.")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Only about this resource, e.g. 'connector:<id>'.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="From this time (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this time (ISO 8601).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many events (1-1000).")] = 100,
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the audit log, newest first: who did what, when, and how they signed in (never a secret)."""
+    given = {"action": action, "actor": actor, "target": target, "since": since, "until": until}
+    params: dict[str, object] = {key: value for key, value in given.items() if value is not None}
+    params["limit"] = limit
+    path = f"/environments/{env}/audit" if env else "/audit"
+    print_items(
+        fetch_items(server, token, path, params=params),
+        as_json=as_json,
+        row=lambda e: (
+            e["at"][:19],
+            escape(e["actor"] or "system"),
+            escape(e["via"] or ""),
+            escape(e["action"]),
+            escape(e["target"] or ""),
+            escape(e["environment"] or ""),
+        ),
+        columns=("at (UTC)", "actor", "via", "action", "target", "environment"),
+        empty="No audit events match.",
     )

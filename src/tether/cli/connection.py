@@ -17,11 +17,15 @@ from rich.markup import escape
 from tether.cli._client import ApiClient
 from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import JsonOption, err, friendly, out, print_items, print_json
+from tether.cli.sharing import add_sharing_commands
 from tether.errors import InputError, TetherError
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Create, list, show, test, update and delete connections.", no_args_is_help=True)
+app = typer.Typer(
+    help="Create, list, show, test, update, share and delete connections.", no_args_is_help=True
+)
+add_sharing_commands(app, collection="connections", noun="connection", permissions=("use",))
 
 ParamOption = Annotated[
     list[str] | None, typer.Option("--param", "-P", help="A parameter value, name=value (repeatable).")

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import EXIT_FINDINGS, JsonOption, friendly, out, print_items, print_json
+from tether.cli.sharing import add_sharing_commands
 from tether.definition import (
     DEFINITION_FILE,
     ICON_FILE,
@@ -35,9 +36,10 @@ from tether.errors import InputError
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Create, update, download, validate, list and delete connectors on a Tether server.",
+    help="Create, update, download, validate, list, share and delete connectors on a Tether server.",
     no_args_is_help=True,
 )
+add_sharing_commands(app, collection="connectors", noun="connector", permissions=("edit", "use"))
 
 ApiDefOption = Annotated[
     Path | None, typer.Option("--api-def", "-d", help="API definition (OpenAPI JSON/YAML).")
@@ -278,15 +280,19 @@ def delete(
     cid: CidOption = None,
     env: EnvOption = "default",
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete even if it has connections (they, and their flows, stop).")
+    ] = False,
     server: ServerOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Delete a connector and all its revisions."""
+    """Delete a connector and all its revisions (one with connections needs --force)."""
     cid = _require_cid(cid)
     if not yes:
         typer.confirm(f"Delete connector {cid} and all its revisions?", abort=True)
     with client_for(server, token) as client:
-        client.request("DELETE", f"/environments/{env}/connectors/{cid}")
+        params = {"force": "true"} if force else None
+        client.request("DELETE", f"/environments/{env}/connectors/{cid}", params=params)
     out.print(f"Deleted connector {escape(cid)}.")
 
 

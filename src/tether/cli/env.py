@@ -8,15 +8,18 @@ import typer
 
 from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import JsonOption, friendly, out, print_items, print_json
+from tether.cli.organization import member_app, settings_app
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Environment settings.", no_args_is_help=True)
+app = typer.Typer(help="Environments: variables, members, group roles and settings.", no_args_is_help=True)
 var_app = typer.Typer(
     help="Environment variables: values flows read with appSetting('NAME') or parameters('NAME').",
     no_args_is_help=True,
 )
 app.add_typer(var_app, name="var")
+app.add_typer(member_app, name="member")
+app.add_typer(settings_app, name="settings")
 
 
 @var_app.command("set")

@@ -18,6 +18,7 @@ from rich.markup import escape
 from tether.cli import flow_runs
 from tether.cli._context import EnvOption, FlowArgument, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import EXIT_FINDINGS, EXIT_INPUT, JsonOption, friendly, out, print_items, print_json
+from tether.cli.sharing import add_sharing_commands
 from tether.definition import read_document
 from tether.errors import InputError, TetherError
 
@@ -26,6 +27,7 @@ __all__ = ["app"]
 app = typer.Typer(
     help="Workflow definitions (Logic Apps workflow definition language).", no_args_is_help=True
 )
+add_sharing_commands(app, collection="flows", noun="flow", permissions=("edit", "run"))
 
 
 @app.command()

@@ -21,10 +21,19 @@ from tether.errors import NotFound
 from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy, Runtime
 from tether.runtime.policies import ConnectionUnauthenticated
 from tether.secrets import KeyRing
-from tether.services._access import Principal, resolve_environment
+from tether.services._access import (
+    RULES,
+    NoLongerShared,
+    Principal,
+    allows,
+    check,
+    relation_to,
+    standing,
+    standing_of_user,
+)
 from tether.services._client_secrets import unseal_client_secrets
 from tether.services._connection_check import connection_credentials, token_client
-from tether.services._connection_parts import AUTHORIZATION_CODE, find_connection, record
+from tether.services._connection_parts import AUTHORIZATION_CODE, record
 from tether.services._connection_status import (
     ERROR,
     ConnectionNeedsAttention,
@@ -34,6 +43,7 @@ from tether.services._connection_status import (
 )
 from tether.services._connector_cache import CompiledConnector, ConnectorCache
 from tether.services._connector_runtime import ConnectorRuntime
+from tether.services._flows import NO_LONGER_SHARED
 from tether.services._network import network_policy
 from tether.store import (
     Connection,
@@ -42,8 +52,12 @@ from tether.store import (
     Connectors,
     Database,
     Environment,
+    EnvironmentGroupRole,
     EnvironmentMember,
     EnvironmentSetting,
+    Grant,
+    Group,
+    GroupMember,
     User,
     utcnow,
 )
@@ -90,7 +104,7 @@ def prepare_for(
     connector: str | None = None,
     road: Runtime | None = None,
 ) -> PreparedCall:
-    """The call as ``principal``: only the connection's owner may use it (others: not found/forbidden).
+    """The call as ``principal``: the connection's owner, or someone it is shared with (Can use).
 
     Without ``environment`` the connection is found by id in whichever environment holds it
     (the ``/apim`` route has none); ``connector`` (id or name), when given, must be its connector.
@@ -101,8 +115,13 @@ def prepare_for(
             if row is None:
                 raise NotFound(f"Connection {connection!r} not found.")
             environment = row.environment_id
-        env, role = resolve_environment(session, principal, environment)
-        row = find_connection(session, principal, env, role, connection, owner_only=True)
+        who = standing(session, principal, environment)
+        env = who.environment
+        row = Connections(session).find(env.id, connection)
+        if row is None:
+            raise NotFound(f"Connection {connection!r} not found in environment {env.name!r}.")
+        label = f"Connection {connection!r}"
+        check(session, who, "connection", "invoke", resource_id=row.id, owner_id=row.owner_id, label=label)
         if connector is not None and connector not in (row.connector_id, row.connector.name):
             raise NotFound(f"Connection {connection!r} is not a connection to connector {connector!r}.")
         return _prepare(session, db, row, env, keyring, cache, road)
@@ -147,8 +166,13 @@ async def prepare_call(
     return await cache.read_through((principal, environment, connection, connector), read)
 
 
-# Every table prepare_for reads: a write to any of them makes its cached answers stale.
+# Every table prepare_for reads: a write to any of them makes its cached answers stale (a revoked
+# grant or a group membership removed here applies to this process's very next call).
 CALL_TABLES = (
+    Grant.__tablename__,
+    GroupMember.__tablename__,
+    EnvironmentGroupRole.__tablename__,
+    Group.__tablename__,
     Connection.__tablename__,
     EnvironmentSetting.__tablename__,
     Environment.__tablename__,
@@ -166,10 +190,20 @@ def prepare_by_id(
     ``road`` is the runtime whose transport OAuth token requests take (under the environment's
     network policy); without one they go through a runtime made for each request.
     """
+    if connection_id.startswith(NO_LONGER_SHARED):
+        raise NoLongerShared(
+            f"Connection {connection_id.removeprefix(NO_LONGER_SHARED)!r} is no longer shared with this "
+            "flow's owner: ask the connection's owner to share it again ('tether connection share'), "
+            "or map another connection with 'tether flow update'."
+        )
     with db.session() as session:
         row = Connections(session).get(connection_id)
         if row is None:
-            raise NotFound(f"Connection {connection_id!r} no longer exists.")
+            raise NotFound(
+                f"Connection {connection_id!r} no longer exists: it, or its connector, was deleted "
+                "(the audit log says by whom: 'tether admin audit --target connection:<id>'); "
+                "map another connection to this flow."
+            )
         env = session.get(Environment, row.environment_id)
         if env is None:
             raise NotFound(f"Connection {connection_id!r} no longer exists.")
@@ -185,6 +219,7 @@ def _prepare(
     cache: ConnectorCache,
     road: Runtime | None,
 ) -> PreparedCall:
+    _check_connector_still_usable(session, row, env)
     if row.grant == AUTHORIZATION_CODE and row.tokens is None:
         raise ConnectionNeedsAttention(
             f"Connection {row.id!r} is waiting for its owner to sign in at the provider: run "
@@ -219,6 +254,22 @@ def _prepare(
         status=row.status,
         credentials=not isinstance(auth, NoAuth),
     )
+
+
+def _check_connector_still_usable(session: Session, row: Connection, env: Environment) -> None:
+    """The connection's owner must still be allowed to use its connector (grants can be revoked)."""
+    owner = standing_of_user(session, env, row.owner_id, is_admin=row.owner.is_admin)
+    connector = row.connector
+    relation = None
+    if owner is not None:
+        relation = relation_to(session, owner, "connector", connector.id, connector.created_by)
+    if owner is None or not allows(RULES[("connector", "connect")], owner.role, relation):
+        raise NoLongerShared(
+            f"Connector {connector.name!r} is no longer shared with {row.owner.username!r}, the owner of "
+            f"connection {row.id!r}: the connection cannot be used until one of the connector's owners "
+            f"shares it again ('tether connector share {connector.name} user:{row.owner.username} "
+            f"--permission use --env {env.name}')."
+        )
 
 
 async def guarded(db: Database, call: PreparedCall, send: Callable[[], Awaitable[T]]) -> T:

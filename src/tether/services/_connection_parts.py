@@ -309,4 +309,5 @@ def record(
         environment=row.environment_id,
         target=f"connection:{row.id}",
         detail={"connector": row.connector_id, "status": row.status, **detail},
+        via=principal.via if isinstance(principal, Principal) else None,
     )

@@ -1,7 +1,8 @@
 """Connection use cases: the form to fill, create, list, show, update and delete.
 
-A connection belongs to the user who made it. Its owner uses and changes it; environment admins
-may see and delete anyone's (to clean up after people leave) but never read a secret: no function
+A connection belongs to the user who made it. Its owner uses, changes and shares it (Can use: the
+grantee calls through it but never sees or changes its values); environment admins may see and
+delete anyone's (to clean up after people leave) but never act with it or read a secret: no function
 here returns a parameter value or a token, only which parameters are set. Values are encrypted
 with the KeyRing before they reach the store, all of them (a "string" parameter may be a key too).
 """
@@ -12,15 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from tether.errors import NotFound
 from tether.secrets import KeyRing
-from tether.services._access import Principal, has_role, require_role, resolve_environment
+from tether.services._access import Principal, Standing, check, require_role, standing
 from tether.services._connection_forms import ParameterSetForm, check_values
 from tether.services._connection_parts import (
     AUTHORIZATION_CODE,
     ConnectionInfo,
     connection_info,
     connector_properties,
-    find_connection,
     find_connector,
     forms_of,
     grant_of,
@@ -32,7 +35,8 @@ from tether.services._connection_parts import (
 )
 from tether.services._consent import start_consent
 from tether.services._redirects import enforce_redirect_migration
-from tether.store import Connection, Connections, Database, utcnow
+from tether.services._sharing import readable_ids
+from tether.store import Connection, Connections, Connector, Database, Grants, utcnow
 
 __all__ = [
     "ConnectionForm",
@@ -65,10 +69,10 @@ class ConnectionForm:
 def connection_form(
     db: Database, principal: Principal, environment: str, connector: str, *, public_url: str
 ) -> ConnectionForm:
-    """The parameters a user must fill to connect to ``connector`` (any member)."""
+    """The parameters a user must fill to connect to ``connector`` (anyone it is shared with)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        found = find_connector(session, env, connector)
+        who = standing(session, principal, environment)
+        found = _usable_connector(session, who, connector)
         props = connector_properties(session, found)
         return ConnectionForm(
             connector_id=found.id,
@@ -92,16 +96,17 @@ def create_connection(
     parameter_set: str | None = None,
     display_name: str | None = None,
 ) -> ConnectionInfo:
-    """Create the caller's connection to ``connector`` from ``values`` (any member).
+    """Create the caller's connection to ``connector`` from ``values`` (anyone it is shared with).
 
     Every bad value is reported in one :class:`~tether.errors.ValidationFailed`. An OAuth
     (authorization code) connection starts as ``needs-consent`` with a ``consent_url`` to open;
     a client-credentials one is ``connected`` and gets its token on first use.
     """
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "user", action="create connections")
-        found = find_connector(session, env, connector)
+        who = standing(session, principal, environment)
+        env = who.environment
+        require_role(who.role, "user", action="create connections")
+        found = _usable_connector(session, who, connector)
         props = connector_properties(session, found, keyring)
         form = pick_form(forms_of(props), parameter_set)
         checked = check_values(form, values)
@@ -135,18 +140,19 @@ def create_connection(
 
 
 def list_connections(db: Database, principal: Principal, environment: str) -> list[ConnectionInfo]:
-    """The caller's connections in ``environment``; environment admins see everybody's."""
+    """The caller's connections and those shared with them; environment admins see everybody's."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        owner = None if has_role(role, "admin") else principal.user_id
-        return [connection_info(row, env) for row in Connections(session).list(env.id, owner_id=owner)]
+        who = standing(session, principal, environment)
+        rows = Connections(session).list(who.environment.id)
+        visible = readable_ids(session, who, "connection", [(row.id, row.owner_id) for row in rows])
+        return [connection_info(row, who.environment) for row in rows if row.id in visible]
 
 
 def get_connection(db: Database, principal: Principal, environment: str, connection: str) -> ConnectionInfo:
-    """One connection (its owner, or an environment admin); never any secret value."""
+    """One connection (its owner, those it is shared with, environment admins); never any secret value."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        return connection_info(find_connection(session, principal, env, role, connection), env)
+        who = standing(session, principal, environment)
+        return connection_info(_checked(session, who, connection, "read"), who.environment)
 
 
 def update_connection(
@@ -168,8 +174,9 @@ def update_connection(
     keep working until the new ones arrive.
     """
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        row = find_connection(session, principal, env, role, connection, owner_only=True)
+        who = standing(session, principal, environment)
+        env = who.environment
+        row = _checked(session, who, connection, "update")
         if display_name:
             row.display_name = display_name
         changed: list[str] = []
@@ -196,10 +203,29 @@ def update_connection(
 def delete_connection(db: Database, principal: Principal, environment: str, connection: str) -> None:
     """Delete a connection and its pending consents (its owner, or an environment admin)."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        row = find_connection(session, principal, env, role, connection)
+        who = standing(session, principal, environment)
+        row = _checked(session, who, connection, "delete")
         record(session, "connection.delete", principal, row)
+        Grants(session).drop_resource("connection", row.id)
         Connections(session).delete(row)
+
+
+def _usable_connector(session: Session, who: Standing, connector: str) -> Connector:
+    """The connector if ``who`` may connect to it (owners, Can edit, Can use, admins)."""
+    found = find_connector(session, who.environment, connector)
+    label = f"Connector {connector!r}"
+    check(session, who, "connector", "connect", resource_id=found.id, owner_id=found.created_by, label=label)
+    return found
+
+
+def _checked(session: Session, who: Standing, connection: str, operation: str) -> Connection:
+    """The connection if ``who`` may ``operation`` it; others' unshared connections are "not found"."""
+    row = Connections(session).find(who.environment.id, connection)
+    if row is None:
+        raise NotFound(f"Connection {connection!r} not found in environment {who.environment.name!r}.")
+    label = f"Connection {connection!r}"
+    check(session, who, "connection", operation, resource_id=row.id, owner_id=row.owner_id, label=label)
+    return row
 
 
 def _gateway(form: ParameterSetForm, values: Mapping[str, Any]) -> str | None:

@@ -23,10 +23,21 @@ from tether.definition import (
 )
 from tether.errors import Conflict, InputError, NotFound
 from tether.secrets import KeyRing
-from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._access import Principal, Standing, check, require_role, resolve_environment, standing
 from tether.services._client_secrets import mask_client_secrets, seal_client_secrets
+from tether.services._destination import destination_changes
 from tether.services._names import check_slug, slugify
-from tether.store import AuditLog, Connector, ConnectorRevision, Connectors, Database, Environment
+from tether.services._sharing import readable_ids
+from tether.store import (
+    AuditLog,
+    Connections,
+    Connector,
+    ConnectorRevision,
+    Connectors,
+    Database,
+    Environment,
+    Grants,
+)
 
 __all__ = [
     "ConnectorInfo",
@@ -105,6 +116,16 @@ def _find(
     return found
 
 
+def _checked(
+    session: Session, who: Standing, connector: str, operation: str, *, for_update: bool = False
+) -> Connector:
+    """The connector if ``who`` may ``operation`` it (else NotFound/PermissionDenied, see ``_access``)."""
+    found = _find(session, who.environment, connector, for_update=for_update)
+    label = f"Connector {connector!r}"
+    check(session, who, "connector", operation, resource_id=found.id, owner_id=found.created_by, label=label)
+    return found
+
+
 def _record(
     session: Session, action: str, principal: Principal, connector: Connector, **detail: object
 ) -> None:
@@ -114,7 +135,27 @@ def _record(
         environment=connector.environment_id,
         target=f"connector:{connector.id}",
         detail={"name": connector.name, "revision": connector.current_revision, **detail},
+        via=principal.via,
     )
+
+
+def _record_destination(
+    session: Session,
+    principal: Principal,
+    connector: Connector,
+    before: dict[str, bytes],
+    after: dict[str, bytes],
+) -> None:
+    """Audit a change to where credentials go (host, base path, OAuth URLs, routing policies)."""
+    changes = destination_changes(before, after)
+    if changes:
+        _record(session, "connector.destination-change", principal, connector, changes=changes)
+
+
+def _current_files(session: Session, connector: Connector) -> dict[str, bytes]:
+    connectors = Connectors(session)
+    revision = connectors.revision(connector.id, connector.current_revision)
+    return connectors.files(revision) if revision is not None else {}
 
 
 def create_connector(
@@ -183,18 +224,19 @@ def update_connector(
     """
     package = with_oauth_client(package, client_id, client_secret)
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="update connectors")
-        found = _find(session, env, connector, for_update=True)
+        who = standing(session, principal, environment)
+        found = _checked(session, who, connector, "update", for_update=True)
         connectors = Connectors(session)
         current = connectors.revision(found.id, found.current_revision)
         previous = connectors.files(current) if current is not None else None
+        before = previous or {}
         files = seal_client_secrets(package.files, previous, keyring)
         connectors.add_revision(found, files, created_by=principal.user_id, note=note)
         if display_name:
             found.display_name = display_name
         _record(session, "connector.update", principal, found)
-        return _connector_info(found, env)
+        _record_destination(session, principal, found, before, dict(package.files))
+        return _connector_info(found, who.environment)
 
 
 def rollback_connector(
@@ -212,44 +254,64 @@ def rollback_connector(
     newer revision (or a newer validator) went wrong.
     """
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="roll back connectors")
-        found = _find(session, env, connector, for_update=True)
+        who = standing(session, principal, environment)
+        found = _checked(session, who, connector, "update", for_update=True)
         connectors = Connectors(session)
         old = connectors.revision(found.id, revision)
         if old is None:
             raise NotFound(f"Connector {found.name!r} has no revision {revision}.")
+        before, restored = _current_files(session, found), connectors.files(old)
         connectors.add_revision(
             found,
-            connectors.files(old),
+            restored,
             created_by=principal.user_id,
             note=note or f"Rollback to revision {revision}",
         )
         _record(session, "connector.rollback", principal, found, restored=revision)
-        return _connector_info(found, env)
+        _record_destination(session, principal, found, before, restored)
+        return _connector_info(found, who.environment)
 
 
 def get_connector(db: Database, principal: Principal, environment: str, connector: str) -> ConnectorInfo:
-    """One connector by id or name (any member)."""
+    """One connector by id or name (its owners, those it is shared with, and admins)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        return _connector_info(_find(session, env, connector), env)
+        who = standing(session, principal, environment)
+        return _connector_info(_checked(session, who, connector, "read"), who.environment)
 
 
 def list_connectors(db: Database, principal: Principal, environment: str) -> list[ConnectorInfo]:
-    """The environment's connectors by name (any member)."""
+    """The connectors the caller may see, by name: owned, shared with them, or all for admins."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        return [_connector_info(found, env) for found in Connectors(session).list(env.id)]
+        who = standing(session, principal, environment)
+        rows = Connectors(session).list(who.environment.id)
+        visible = readable_ids(session, who, "connector", [(row.id, row.created_by) for row in rows])
+        return [_connector_info(found, who.environment) for found in rows if found.id in visible]
 
 
-def delete_connector(db: Database, principal: Principal, environment: str, connector: str) -> None:
-    """Delete a connector and its whole history (makers and admins); the audit log keeps a record."""
+def delete_connector(
+    db: Database, principal: Principal, environment: str, connector: str, *, force: bool = False
+) -> None:
+    """Delete a connector and its whole history (owners, co-owners and admins); the audit log keeps a record.
+
+    A connector with connections needs ``force``: those connections go with it, and flows using
+    them then fail saying the connection no longer exists.
+    """
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="delete connectors")
-        found = _find(session, env, connector, for_update=True)
-        _record(session, "connector.delete", principal, found)
+        who = standing(session, principal, environment)
+        found = _checked(session, who, connector, "delete", for_update=True)
+        connections = Connections(session).for_connector(found.id)
+        owners = sorted({row.owner.username for row in connections})
+        if connections and not force:
+            raise Conflict(
+                f"Connector {found.name!r} has {len(connections)} connection(s) "
+                f"(owners: {', '.join(owners)}); deleting it deletes them and stops their flows. "
+                "Pass force (--force) to delete anyway.",
+                detail={"connections": len(connections), "owners": owners},
+            )
+        _record(session, "connector.delete", principal, found, connections=len(connections), owners=owners)
+        Grants(session).drop_resource("connector", found.id)
+        for row in connections:
+            Grants(session).drop_resource("connection", row.id)
         Connectors(session).delete(found)
 
 
@@ -258,8 +320,8 @@ def list_revisions(
 ) -> list[RevisionInfo]:
     """The connector's revisions, oldest first (any member)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        found = _find(session, env, connector)
+        who = standing(session, principal, environment)
+        found = _checked(session, who, connector, "read")
         return [_revision_info(revision) for revision in Connectors(session).revisions(found.id)]
 
 
@@ -267,10 +329,10 @@ def get_revision_files(
     db: Database, principal: Principal, environment: str, connector: str, revision: int | None = None
 ) -> dict[str, bytes]:
     """The files of a revision as uploaded, OAuth client secrets shown as a placeholder (which an
-    upload may carry back to keep them); ``None`` means the current one (any member)."""
+    upload may carry back to keep them); ``None`` means the current one (Can edit and up)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        found = _find(session, env, connector)
+        who = standing(session, principal, environment)
+        found = _checked(session, who, connector, "download")
         connectors = Connectors(session)
         number = found.current_revision if revision is None else revision
         stored = connectors.revision(found.id, number)

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tether.errors import Conflict, NotFound, PermissionDenied
-from tether.services._access import Principal, check_role_name, require_role, resolve_environment
+from tether.services._access import (
+    Principal,
+    check_role_name,
+    require_role,
+    resolve_environment,
+    standing_of_user,
+)
 from tether.services._names import check_slug, check_username
 from tether.store import Database, Environment, Environments, Users
 
@@ -56,12 +62,17 @@ def _info(environment: Environment, role: str) -> EnvironmentInfo:
 
 
 def list_environments(db: Database, principal: Principal) -> list[EnvironmentInfo]:
-    """Environments the caller is a member of (all of them for platform admins), by name."""
+    """Environments the caller has a role in, directly or via a group (all for platform admins), by name."""
     with db.session() as session:
         environments = Environments(session)
         if principal.is_admin:
             return [_info(environment, "admin") for environment in environments.list()]
-        return [_info(environment, role) for environment, role in environments.for_user(principal.user_id)]
+        found = []
+        for environment in environments.list():  # a role may come from a group, not only membership
+            where = standing_of_user(session, environment, principal.user_id, is_admin=False)
+            if where is not None:
+                found.append(_info(environment, where.role))
+        return found
 
 
 def get_environment(db: Database, principal: Principal, name_or_id: str) -> EnvironmentInfo:
@@ -81,7 +92,10 @@ def create_environment(
         environments = Environments(session)
         if environments.find(name) is not None:
             raise Conflict(f"An environment named {name!r} already exists.")
-        return _info(environments.add(name, display_name=display_name or name), "admin")
+        created = environments.add(name, display_name=display_name or name)
+        # The creator is the environment's admin, so it stays manageable if their platform flag goes.
+        environments.set_role(created.id, principal.user_id, "admin")
+        return _info(created, "admin")
 
 
 def add_member(db: Database, principal: Principal, environment: str, username: str, role: str) -> MemberInfo:

@@ -19,7 +19,7 @@ from tether.errors import AuthError, Conflict, InputError, NotFound
 from tether.flows import FlowDefinition, match_relative_path, relative_path
 from tether.flows.engine import request_trigger_result, validate_trigger_body
 from tether.secrets import KeyRing
-from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._access import Principal, standing
 from tether.services._flow_journal import EMPTY_PROGRESS, compiled_definition, encode
 from tether.services._flow_runs import (
     RunInfo,
@@ -29,7 +29,7 @@ from tether.services._flow_runs import (
     run_parameters,
     trigger_signature,
 )
-from tether.services._flows import find_flow
+from tether.services._flows import checked_flow, mark_revoked, revoked_connections
 from tether.services._run_privacy import environment_seals_runs
 from tether.services._run_secrets import seal_parameters, secure_parameter_names, stored_trigger
 from tether.store import Database, Flows, utcnow
@@ -50,9 +50,7 @@ def callback_url(
 ) -> str:
     """The signed URL that fires the flow's Request trigger (anyone holding it can; keep it secret)."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="read a flow's callback URL")
-        row = find_flow(session, env, flow)
+        row = checked_flow(session, standing(session, principal, environment), flow, "update")
         trigger = flow_trigger(row)
         if trigger.type != "Request":
             raise InputError(
@@ -102,7 +100,7 @@ def request_target(db: Database, flow_id: str, *, keyring: KeyRing | None = None
             raise NotFound("flow not found")
         text = encode(row.definition)
         definition = compiled_definition(text, row.definition)
-        parameters = run_parameters(row)
+        parameters = mark_revoked(run_parameters(row), revoked_connections(session, row))
         if keyring is not None:
             parameters = seal_parameters(parameters, secure_parameter_names(row.definition), keyring)
         return RequestTarget(

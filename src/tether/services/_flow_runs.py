@@ -26,8 +26,8 @@ from tether.flows.engine import (
     validate_trigger_body,
 )
 from tether.secrets import KeyRing
-from tether.services._access import Principal, require_role, resolve_environment
-from tether.services._flows import find_flow
+from tether.services._access import Principal, standing
+from tether.services._flows import check_bindings, checked_flow, mark_revoked, revoked_connections
 from tether.services._run_privacy import environment_seals_runs
 from tether.services._run_secrets import (
     seal_parameters,
@@ -36,7 +36,7 @@ from tether.services._run_secrets import (
     shown_trigger,
     stored_trigger,
 )
-from tether.store import Database, Environment, Flow, FlowRun, FlowRuns, new_id, utcnow
+from tether.store import Database, Flow, FlowRun, FlowRuns, new_id, utcnow
 
 __all__ = [
     "DEFAULT_RUN_RETENTION",
@@ -164,7 +164,7 @@ def create_run(
     redacted, so only callers with no key ring lose them for evaluation.
     """
     encrypt = environment_seals_runs(session, flow.environment_id)
-    parameters = run_parameters(flow)
+    parameters = mark_revoked(run_parameters(flow), revoked_connections(session, flow))
     if keyring is not None:
         parameters = seal_parameters(parameters, secure_parameter_names(flow.definition), keyring)
     run = FlowRun(
@@ -192,8 +192,10 @@ def flow_trigger(flow: Flow) -> TriggerSpec:
     return trigger
 
 
-def _run(session: Session, env: Environment, flow: str, run_id: str) -> tuple[Flow, FlowRun]:
-    row = find_flow(session, env, flow)
+def _run(
+    session: Session, principal: Principal, env: str, flow: str, run_id: str, op: str
+) -> tuple[Flow, FlowRun]:
+    row = checked_flow(session, standing(session, principal, env), flow, op)
     run = FlowRuns(session).get(run_id)
     if run is None or run.flow_id != row.id:
         raise NotFound(f"Run {run_id!r} not found for flow {row.name!r}.")
@@ -210,14 +212,13 @@ def start_run(
     headers: Mapping[str, str] | None = None,
     keyring: KeyRing | None = None,
 ) -> RunInfo:
-    """Start a run by hand with ``body`` as the trigger's body (any member may run a flow).
+    """Start a run by hand with ``body`` as the trigger's body (owners, co-owners, run-only users, admins).
 
     The flow sees the caller's headers as sent; ``keyring`` seals the secret ones at rest.
     """
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "user", action="run flows")
-        row = find_flow(session, env, flow)
+        row = checked_flow(session, standing(session, principal, environment), flow, "run")
+        check_bindings(session, row)
         trigger = flow_trigger(row)
         if trigger.type == "Request":
             validate_trigger_body(trigger, body)
@@ -235,9 +236,9 @@ def list_runs(
     status: str | None = None,
     limit: int = 50,
 ) -> list[RunInfo]:
+    """The flow's runs, newest first (owners, co-owners and admins: run history holds inputs and outputs)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        row = find_flow(session, env, flow)
+        row = checked_flow(session, standing(session, principal, environment), flow, "read-runs")
         return [
             run_info(r) for r in FlowRuns(session).list(row.id, status=status, limit=min(max(limit, 1), 500))
         ]
@@ -252,11 +253,10 @@ def get_run(
     *,
     keyring: KeyRing | None = None,
 ) -> RunDetail:
-    """A run with its history: secrets were masked when stored; bodies the environment sealed are
-    opened with ``keyring``, and values sealed inside them (secret headers) are shown hidden."""
+    """A run with its history (owners, co-owners and admins): secrets were masked when stored; bodies
+    the environment sealed are opened with ``keyring``, and values sealed inside them are shown hidden."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        _flow, run = _run(session, env, flow, run_id)
+        _flow, run = _run(session, principal, environment, flow, run_id, "read-runs")
         actions = []
         for row in FlowRuns(session).actions(run.id):
             r = shown_body(row.record, keyring)
@@ -292,9 +292,8 @@ def resubmit_run(
     """A new run of the flow's current definition with the same trigger outputs as ``run_id``
     (copied as stored: what was sealed stays sealed)."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "user", action="resubmit runs")
-        row, run = _run(session, env, flow, run_id)
+        row, run = _run(session, principal, environment, flow, run_id, "resubmit")
+        check_bindings(session, row)
         trigger = dict(run.trigger)
         new = create_run(
             session, row, trigger, started_by=principal.username, resubmitted_from=run.id, keyring=keyring
@@ -305,9 +304,7 @@ def resubmit_run(
 def cancel_run(db: Database, principal: Principal, environment: str, flow: str, run_id: str) -> RunInfo:
     """Ask a run to stop: it ends Cancelled after the action in flight (at once if not started)."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "user", action="cancel runs")
-        _row, run = _run(session, env, flow, run_id)
+        _row, run = _run(session, principal, environment, flow, run_id, "cancel")
         if run.status in FINAL_RUN_STATUSES:
             raise Conflict(
                 f"Run {run_id!r} already ended ({run.status}); only waiting or running runs can be cancelled."

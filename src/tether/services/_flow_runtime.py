@@ -112,7 +112,10 @@ class FlowRuntime:
         # The journal commits of every run advanced here (and the Request trigger's run inserts).
         self.writer = JournalWriter(db, direct=True)
         self.stateless = StatelessRuns(db, self.services, self.writer, keyring)  # kind: Stateless, in memory
-        self._targets: ReadCache[RequestTarget] = ReadCache(db, ["flows", "environment_settings"])
+        # Grants and groups too: a revoked share marks the flow's connection in the next run's parameters.
+        self._targets: ReadCache[RequestTarget] = ReadCache(
+            db, ["flows", "environment_settings", "grants", "group_members", "environment_group_roles"]
+        )
         self._claimed: dict[str, ClaimedRun] = {}  # runs inserted claimed for this process, not started yet
         self._loop_thread: int | None = None
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from tether.errors import Conflict, TetherError
 from tether.flows import load_flow
 from tether.flows.engine import SYSTEM_CLOCK, Clock, Recurrence, recurrence_trigger_result
+from tether.services._audit_log import purge_audit
 from tether.services._flow_runs import DEFAULT_RUN_RETENTION, create_run, purge_runs
 from tether.store import Database, Flows, FlowTick, new_id
 
@@ -90,6 +91,7 @@ class RecurrenceScheduler:
                 self._passes += 1
                 if self._passes % _PURGE_EVERY == 1:
                     await asyncio.to_thread(purge_runs, self.db, older_than=self.retention)
+                    await asyncio.to_thread(purge_audit, self.db)  # each environment's audit retention
             except TetherError as exc:
                 _log.warning("scheduler pass failed: %s", exc.message)
             await self.clock.sleep(self.interval)

@@ -1,8 +1,9 @@
 """Flow use cases: create, update, enable/disable, delete, list and show flows.
 
-Roles: makers (and admins) create, change, switch on/off and delete flows; every member (the
-``user`` role included) reads flows and their runs, starts runs by hand, resubmits and cancels
-them — as Power Automate's run-only users can. Purging old runs is for platform admins.
+Makers create flows and own them. Owners and co-owners (Can edit) change, switch on/off, share and
+delete them and read, cancel and resubmit their runs; run-only users (Can run) see the flow and
+start it — as in Power Automate. Environment admins may do all of it. Purging old runs is for
+platform admins.
 A definition is validated (every issue at once) before it is saved, and its ``$connections``
 reference names must map to connections of the same environment.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,18 @@ from tether.errors import Conflict, InputError, NotFound
 from tether.flows import ensure_valid, load_flow
 from tether.flows.engine import REDACTED, Recurrence
 from tether.secrets import KeyRing
-from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._access import (
+    RULES,
+    NoLongerShared,
+    Principal,
+    Standing,
+    allows,
+    check,
+    relation_to,
+    require_role,
+    standing,
+    standing_of_user,
+)
 from tether.services._flow_kind import (
     DEFAULT_RUN_HISTORY,
     RunHistory,
@@ -30,7 +42,8 @@ from tether.services._flow_kind import (
 )
 from tether.services._names import check_slug
 from tether.services._run_secrets import hide_sealed, seal_parameters, secure_parameter_names
-from tether.store import AuditLog, Connections, Database, Environment, Flow, Flows, utcnow
+from tether.services._sharing import readable_ids
+from tether.store import AuditLog, Connections, Database, Environment, Flow, Flows, Grants, Users, utcnow
 
 __all__ = [
     "FlowInfo",
@@ -106,6 +119,89 @@ def find_flow(session: Session, environment: Environment, flow: str, *, for_upda
     return found
 
 
+def checked_flow(
+    session: Session, who: Standing, flow: str, operation: str, *, for_update: bool = False
+) -> Flow:
+    """The flow if ``who`` may ``operation`` it (see ``_access.RULES``); unseen flows are "not found"."""
+    found = find_flow(session, who.environment, flow, for_update=for_update)
+    label = f"Flow {flow!r}"
+    check(session, who, "flow", operation, resource_id=found.id, owner_id=found.created_by, label=label)
+    return found
+
+
+def check_bindings(session: Session, flow: Flow) -> None:
+    """Raise :class:`NoLongerShared` if the flow's owner may no longer use a connection bound to it.
+
+    A flow acts with its connections; one shared with its owner (Can use) stops working for the
+    flow when the share is revoked, and the run must say so rather than fail obscurely.
+    """
+    env = flow.environment_id
+    repository = Connections(session)
+    owner = Users(session).get(flow.created_by) if flow.created_by else None
+    for reference, connection_id in flow.connections.items():
+        row = repository.find(env, str(connection_id))
+        if row is None:
+            raise NoLongerShared(
+                f"connection {connection_id!r} (for '{reference}') of flow {flow.name!r} no longer exists; "
+                "map another connection with 'tether flow update'"
+            )
+        if owner is None or row.owner_id == owner.id:
+            continue
+        environment = session.get(Environment, env)
+        who = standing_of_user(session, environment, owner.id, is_admin=False) if environment else None
+        relation = relation_to(session, who, "connection", row.id, row.owner_id) if who else None
+        if who is None or not allows(RULES[("connection", "invoke")], who.role, relation):
+            raise NoLongerShared(
+                f"connection {row.display_name!r} ({row.id}, for '{reference}') is no longer shared with "
+                f"{owner.username!r}, the owner of flow {flow.name!r}: ask {row.owner.username!r} to share "
+                "it again or map another connection"
+            )
+
+
+# A run's ``$connections`` entry for a binding whose share was revoked: the run fails at that action
+# saying so (prepare_by_id reads the prefix), instead of acting with credentials no longer lent.
+NO_LONGER_SHARED: Final = "no-longer-shared:"
+
+
+def revoked_connections(session: Session, flow: Flow) -> set[str]:
+    """Ids of connections bound to ``flow`` that are no longer shared with its owner.
+
+    Runs of every trigger pass through here when they are created, so it costs nothing for a flow
+    without connections and one primary-key read per binding to the owner's own connections.
+    """
+    revoked: set[str] = set()
+    if not flow.connections:
+        return revoked
+    repository = Connections(session)
+    environment: Environment | None = None
+    rule = RULES[("connection", "invoke")]
+    for connection_id in flow.connections.values():
+        row = repository.get(str(connection_id))
+        if row is None or row.owner_id == flow.created_by:
+            continue  # a deleted connection fails on its own ("no longer exists")
+        environment = environment or session.get(Environment, flow.environment_id)
+        owner = Users(session).get(flow.created_by) if flow.created_by else None
+        who = None
+        if environment is not None and owner is not None:
+            who = standing_of_user(session, environment, owner.id, is_admin=False)
+        relation = relation_to(session, who, "connection", row.id, row.owner_id) if who else None
+        if who is None or not allows(rule, who.role, relation):
+            revoked.add(row.id)
+    return revoked
+
+
+def mark_revoked(parameters: dict[str, Any], revoked: set[str]) -> dict[str, Any]:
+    """``parameters`` with the ``$connections`` entries of ``revoked`` connections marked (see above)."""
+    connections = parameters.get("$connections")
+    if not revoked or not isinstance(connections, dict):
+        return parameters
+    for entry in connections.values():
+        if isinstance(entry, dict) and entry.get("connectionId") in revoked:
+            marked = f"{NO_LONGER_SHARED}{entry['connectionId']}"
+            entry.update(connectionId=marked, id=marked)
+    return parameters
+
+
 def _checked_definition(definition: Any, name: str) -> dict[str, Any]:
     """The bare definition object, validated; raises ValidationFailed with every issue."""
     loaded = ensure_valid(load_flow(definition, name=name), name=name)
@@ -123,22 +219,24 @@ def _checked_kind(
     return kind, RunHistory.parse(run_history).text
 
 
-def _check_connections(
-    session: Session, environment: Environment, connections: Mapping[str, str], principal: Principal
-) -> None:
-    """Each mapped connection exists here and belongs to the caller.
+def _check_connections(session: Session, who: Standing, connections: Mapping[str, str]) -> None:
+    """Each mapped connection exists here and the caller may bind it: they own it, or it is shared
+    with them (Can use).
 
     A flow acts with its connections' credentials, so putting a colleague's connection in your
-    flow would borrow their identity: only the connection's owner may (sharing comes later).
+    flow borrows their identity: only where they shared it with you.
     """
     repository = Connections(session)
+    environment = who.environment
+    rule = RULES[("connection", "bind")]
     for reference, connection_id in connections.items():
         found = repository.find(environment.id, str(connection_id))
-        if found is None or found.owner_id != principal.user_id:
+        relation = relation_to(session, who, "connection", found.id, found.owner_id) if found else None
+        if found is None or not allows(rule, who.role, relation):
             raise InputError(
                 f"connection {connection_id!r} (for '{reference}') is not one of your connections in "
-                f"environment {environment.name!r}; a flow can use only connections you own "
-                "(list them with 'tether connection list')"
+                f"environment {environment.name!r}, nor shared with you; a flow can use only connections "
+                "you own or that are shared with you (list them with 'tether connection list')"
             )
 
 
@@ -161,6 +259,7 @@ def _record(session: Session, action: str, principal: Principal, flow: Flow) -> 
         environment=flow.environment_id,
         target=f"flow:{flow.id}",
         detail={"name": flow.name, "version": flow.version},
+        via=principal.via,
     )
 
 
@@ -189,11 +288,12 @@ def create_flow(
     chosen = flow_kind(kind) if kind is not None else document_kind(definition) or "Stateful"
     chosen, history = _checked_kind(raw, name, chosen, run_history or DEFAULT_RUN_HISTORY)
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="create flows")
+        who = standing(session, principal, environment)
+        env = who.environment
+        require_role(who.role, "maker", action="create flows")
         if Flows(session).find(env.id, name) is not None:
             raise Conflict(f"A flow named {name!r} already exists in environment {env.name!r}.")
-        _check_connections(session, env, connections or {}, principal)
+        _check_connections(session, who, connections or {})
         flow = Flow(
             environment_id=env.id,
             name=name,
@@ -236,9 +336,9 @@ def update_flow(
     raw = _checked_definition(definition, flow) if definition is not None else None
     wanted = flow_kind(kind) if kind is not None else document_kind(definition)
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="change flows")
-        row = find_flow(session, env, flow, for_update=True)
+        who = standing(session, principal, environment)
+        env = who.environment
+        row = checked_flow(session, who, flow, "update", for_update=True)
         if raw is not None:
             row.definition = raw
         if raw is not None or wanted is not None or run_history is not None:
@@ -246,7 +346,7 @@ def update_flow(
                 row.definition, flow, wanted or row.kind, run_history or row.run_history
             )
         if connections is not None:
-            _check_connections(session, env, connections, principal)
+            _check_connections(session, who, connections)
             row.connections = {**row.connections, **connections}
         if parameters is not None:
             kept = {
@@ -270,9 +370,9 @@ def set_flow_enabled(
 ) -> FlowInfo:
     """Switch a flow on or off (makers). A disabled flow's triggers do not fire; manual runs still work."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="enable or disable flows")
-        row = find_flow(session, env, flow, for_update=True)
+        who = standing(session, principal, environment)
+        env = who.environment
+        row = checked_flow(session, who, flow, "update", for_update=True)
         row.enabled = enabled
         row.updated_at = utcnow()
         schedule(row)
@@ -281,22 +381,26 @@ def set_flow_enabled(
 
 
 def delete_flow(db: Database, principal: Principal, environment: str, flow: str) -> None:
-    """Delete a flow and its run history (makers)."""
+    """Delete a flow and its run history (owners, co-owners, admins)."""
     with db.session() as session:
-        env, role = resolve_environment(session, principal, environment)
-        require_role(role, "maker", action="delete flows")
-        row = find_flow(session, env, flow)
+        who = standing(session, principal, environment)
+        row = checked_flow(session, who, flow, "delete")
         _record(session, "flow.delete", principal, row)
+        Grants(session).drop_resource("flow", row.id)
         Flows(session).delete(row)
 
 
 def list_flows(db: Database, principal: Principal, environment: str) -> list[FlowInfo]:
+    """The flows the caller owns, co-owns or may run (every flow for environment admins)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        return [flow_info(f, env) for f in Flows(session).list(env.id)]
+        who = standing(session, principal, environment)
+        rows = Flows(session).list(who.environment.id)
+        visible = readable_ids(session, who, "flow", [(row.id, row.created_by) for row in rows])
+        return [flow_info(f, who.environment) for f in rows if f.id in visible]
 
 
 def get_flow(db: Database, principal: Principal, environment: str, flow: str) -> FlowInfo:
+    """One flow (its owners, co-owners, run-only users, admins)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
-        return flow_info(find_flow(session, env, flow), env)
+        who = standing(session, principal, environment)
+        return flow_info(checked_flow(session, who, flow, "read"), who.environment)

@@ -246,7 +246,7 @@ def _check_password(db: Database, username: str, password: str) -> Principal:
         if _hasher.check_needs_rehash(user.password_hash):
             # Hashing parameters were raised since this password was set: upgrade it now we know it.
             user.password_hash = _hasher.hash(password)
-        return Principal(user_id=user.id, username=user.username, is_admin=user.is_admin)
+        return Principal(user_id=user.id, username=user.username, is_admin=user.is_admin, via="password")
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -357,7 +357,9 @@ def _authenticate_token(db: Database, token: str) -> tuple[Principal, datetime |
             raise AuthError("This account is disabled.")
         if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
             row.last_used_at = now
-        principal = Principal(user_id=row.user.id, username=row.user.username, is_admin=row.user.is_admin)
+        principal = Principal(
+            user_id=row.user.id, username=row.user.username, is_admin=row.user.is_admin, via=f"token:{row.id}"
+        )
         return principal, row.expires_at
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tether.auth import normalize_redirect_mode, redirect_uri
 from tether.definition import PROPERTIES_FILE, ApiProperties, package_from_files, parse_document
 from tether.errors import Conflict, InputError
-from tether.services._access import Principal, require_role, resolve_environment
+from tether.services._access import Principal, check, require_role, resolve_environment, standing
 from tether.services._connection_parts import (
     connector_properties,
     find_connector,
@@ -71,6 +71,7 @@ class EnvironmentSettingsInfo:
     oauth_global_redirect_enforcement: date | None
     network_allow: tuple[str, ...] = ()
     encrypt_run_data: bool = False
+    audit_retention_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ def _settings_info(environment: str, found: EnvironmentSetting) -> EnvironmentSe
         found.oauth_global_redirect_enforcement,
         tuple(found.network_allow or ()),
         bool(found.encrypt_run_data),
+        found.audit_retention_days,
     )
 
 
@@ -122,6 +124,7 @@ def set_environment_settings(
     oauth_global_redirect_enforcement: date | _Unset | None = UNSET,
     network_allow: Sequence[str] | _Unset | None = UNSET,
     encrypt_run_data: bool | _Unset | None = UNSET,
+    audit_retention_days: int | _Unset | None = UNSET,
 ) -> EnvironmentSettingsInfo:
     """Change the settings given; the others keep their values (environment admins only).
 
@@ -133,6 +136,11 @@ def set_environment_settings(
     from now on with the key ring (runs already stored stay as they are; reads decrypt either).
     """
     allow = None if isinstance(network_allow, _Unset) else check_network_allow(network_allow or ())
+    if isinstance(audit_retention_days, int) and not 1 <= audit_retention_days <= 36500:
+        raise InputError(
+            f"audit_retention_days must be between 1 and 36500 days, not {audit_retention_days}; "
+            "omit it (null) for the default of 365."
+        )
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "admin", action="change environment settings")
@@ -148,6 +156,9 @@ def set_environment_settings(
         if not isinstance(encrypt_run_data, _Unset):
             found.encrypt_run_data = bool(encrypt_run_data)
             detail["encrypt_run_data"] = bool(encrypt_run_data)
+        if not isinstance(audit_retention_days, _Unset):
+            found.audit_retention_days = audit_retention_days
+            detail["audit_retention_days"] = audit_retention_days
         found.updated_at, found.updated_by = utcnow(), principal.username
         AuditLog(session).record(
             "environment.settings",
@@ -155,6 +166,7 @@ def set_environment_settings(
             environment=env.id,
             target=f"environment:{env.id}",
             detail=detail,
+            via=principal.via,
         )
         return _settings_info(env.name, found)
 
@@ -189,8 +201,11 @@ def connector_oauth(
 ) -> ConnectorOAuth | None:
     """The redirect URL a connector's OAuth app must register (``None`` for a connector without OAuth)."""
     with db.session() as session:
-        env, _role = resolve_environment(session, principal, environment)
+        who = standing(session, principal, environment)
+        env = who.environment
         found = find_connector(session, env, connector)
+        label = f"Connector {connector!r}"
+        check(session, who, "connector", "read", resource_id=found.id, owner_id=found.created_by, label=label)
         props = connector_properties(session, found)
         mode, url = redirect_mode_of(props), redirect_url_for(public_url, props, found.id)
         if mode is None or url is None:

@@ -103,6 +103,8 @@ class EnvironmentSetting(Base):
     network_allow: Mapped[list[str] | None] = mapped_column(JSON)
     # Seal flow runs' inputs and outputs with the key ring at rest (readers decrypt them).
     encrypt_run_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Days the audit log keeps this environment's events (None: the installation's default).
+    audit_retention_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))
 
@@ -159,6 +161,11 @@ class Connections:
         query = select(Connection).where(Connection.environment_id == environment_id)
         if owner_id is not None:
             query = query.where(Connection.owner_id == owner_id)
+        return self.session.scalars(query.order_by(Connection.created_at, Connection.id)).all()
+
+    def for_connector(self, connector_id: str) -> Sequence[Connection]:
+        """Every connection to a connector, anyone's (deleting the connector must say whose go with it)."""
+        query = select(Connection).where(Connection.connector_id == connector_id)
         return self.session.scalars(query.order_by(Connection.created_at, Connection.id)).all()
 
     def delete(self, connection: Connection) -> None:

@@ -230,6 +230,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # How the actor signed in: "token:<id>", "password", "sso" or "system" (never the credential).
+    via: Mapped[str | None] = mapped_column(String(64))
 
 
 def _refuse_change(_mapper: Any, _connection: Any, target: Any) -> None:

@@ -70,6 +70,9 @@ class SettingsRequest(BaseModel):
         description="Encrypt flow runs' inputs and outputs at rest with the server's key ring "
         "(runs started from now on; reading run history decrypts them).",
     )
+    audit_retention_days: int | None = Field(
+        default=None, description="Days the audit log keeps this environment's events (null: 365)."
+    )
 
 
 class RedirectModeRequest(BaseModel):

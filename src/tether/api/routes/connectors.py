@@ -19,7 +19,7 @@ import functools
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -212,8 +212,14 @@ async def update_connector(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a connector and its revisions",
 )
-def delete_connector(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> None:
-    services.delete_connector(db, principal, env, connector)
+def delete_connector(
+    env: str,
+    connector: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    force: bool = Query(False, description="Delete even if it has connections (they go with it)."),
+) -> None:
+    services.delete_connector(db, principal, env, connector, force=force)
 
 
 @router.get("/environments/{env}/connectors/{connector}/revisions", summary="List a connector's revisions")

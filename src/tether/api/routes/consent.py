@@ -45,13 +45,14 @@ def _page(title: str, message: str, *, status_code: int = 200) -> HTMLResponse:
 def _browser_user(
     request: Request,
     db: Db,
+    app_settings: AppSettings,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
 ) -> Principal | None:
     try:
         if bearer is not None and bearer.scheme.lower() == "bearer":
             return services.authenticate_token(db, bearer.credentials)
-        if basic is not None:
+        if basic is not None and app_settings.local_passwords:  # SSO-only servers take no password here
             return check_password(request, db, basic)
     except AuthError:
         return None
