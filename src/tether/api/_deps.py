@@ -26,11 +26,13 @@ _basic = HTTPBasic(auto_error=False, description="User name and password; only t
 # The dependencies below only read app state: async, so FastAPI calls them in the event loop
 # instead of sending each to a worker thread (a hop per dependency per request).
 async def database(request: Request) -> Database:
-    return request.app.state.database
+    database: Database = request.app.state.database
+    return database
 
 
 async def settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 Db = Annotated[Database, Depends(database)]

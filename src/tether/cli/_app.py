@@ -13,7 +13,6 @@ import importlib
 import sys
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -65,7 +64,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }  # fmt: skip
 
 
-def load_command(name: str) -> click.Command:
+def load_command(name: str) -> Any:
     """Import command ``name``'s module and build its click command."""
     from tether.cli._output import friendly
 
@@ -83,13 +82,14 @@ def load_command(name: str) -> click.Command:
 class _LazyRoot(TyperGroup):
     """Lists every command from :data:`COMMANDS`; imports one only when it is asked for."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    # Typed loosely: Typer vendors its own click, whose classes are not the click package's.
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         return load_command(cmd_name) if cmd_name in COMMANDS else None
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, help_line) for name, (_m, _a, help_line) in COMMANDS.items()])
 

@@ -395,13 +395,13 @@ def _walk_events(events: Iterator[yaml.Event]) -> Iterator[tuple[str, int]]:
             if pointer is None:
                 stack[-1][2] = event.value
             else:
-                yield pointer, event.start_mark.line + 1
+                yield pointer, _line(event)
         elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             pointer = child_pointer(event)
             if pointer is None:  # a complex key: give it a placeholder name
                 stack[-1][2] = "?"
                 pointer = ""
-            yield pointer, event.start_mark.line + 1
+            yield pointer, _line(event)
             is_mapping = isinstance(event, yaml.MappingStartEvent)
             stack.append([pointer, is_mapping, None if is_mapping else 0])
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -409,4 +409,10 @@ def _walk_events(events: Iterator[yaml.Event]) -> Iterator[tuple[str, int]]:
         elif isinstance(event, yaml.AliasEvent):
             pointer = child_pointer(event)
             if pointer is not None:
-                yield pointer, event.start_mark.line + 1
+                yield pointer, _line(event)
+
+
+def _line(event: yaml.Event) -> int:
+    """The 1-based line an event starts on (PyYAML's parser always sets the mark)."""
+    assert event.start_mark is not None
+    return event.start_mark.line + 1

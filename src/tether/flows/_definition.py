@@ -176,8 +176,8 @@ def load_flow(document: Any, *, name: str = "definition") -> FlowDefinition:
         if isinstance(value, dict)
     }
     actions = _actions(actions_raw, f"{pointer}/actions")
-    parameters = raw.get("parameters") if isinstance(raw.get("parameters"), dict) else {}
-    outputs = raw.get("outputs") if isinstance(raw.get("outputs"), dict) else {}
+    parameters = raw["parameters"] if isinstance(raw.get("parameters"), dict) else {}
+    outputs = raw["outputs"] if isinstance(raw.get("outputs"), dict) else {}
     return FlowDefinition(triggers, actions, parameters or {}, outputs or {}, raw, pointer)
 
 
@@ -250,7 +250,7 @@ def _actions(raw: Mapping[str, Any], pointer: str) -> dict[str, ActionSpec]:
         if not isinstance(value, dict):
             continue
         here = f"{pointer}/{escape_pointer(key)}"
-        run_after = value.get("runAfter") if isinstance(value.get("runAfter"), dict) else {}
+        run_after = value["runAfter"] if isinstance(value.get("runAfter"), dict) else {}
         kind = str(value.get("type", ""))
         built[key] = ActionSpec(
             name=key,
@@ -272,7 +272,7 @@ def _branches(kind: str, raw: Mapping[str, Any], pointer: str) -> dict[str, dict
         if isinstance(node, dict):
             branches["/".join(path)] = _actions(node, pointer + "/" + "/".join(path))
     if kind == "Switch":
-        cases = raw.get("cases") if isinstance(raw.get("cases"), dict) else {}
+        cases = raw["cases"] if isinstance(raw.get("cases"), dict) else {}
         for case_name, case in (cases or {}).items():
             if isinstance(case, dict) and isinstance(case.get("actions"), dict):
                 case_pointer = f"{pointer}/cases/{escape_pointer(case_name)}/actions"

@@ -25,7 +25,7 @@ def coerce(value: Any, schema: dict[str, Any]) -> Any:
             return None
         kind = kinds[0] if kinds else None
     if kind == "array":
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        items = schema["items"] if isinstance(schema.get("items"), dict) else {}
         values = value if isinstance(value, list) else [value]
         out = [coerce(v, items) for v in values]
         return FAILED if any(v is FAILED for v in out) else out

@@ -43,7 +43,7 @@ class _Downgrade:
         data = self.data
         out: dict[str, Any] = {"swagger": "2.0", "info": self._info(data.get("info"))}
         out.update(self._server(data.get("servers")))
-        components = data.get("components") if isinstance(data.get("components"), dict) else {}
+        components = data["components"] if isinstance(data.get("components"), dict) else {}
         security_definitions = self._security_schemes(components.get("securitySchemes"))
         out["paths"] = self._paths(data.get("paths"))
         schemas = components.get("schemas")

@@ -71,7 +71,7 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """The backoff before retry number ``attempt`` (1-based), with full jitter on the upper half."""
         base = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
-        return base / 2 + random.uniform(0, base / 2)
+        return float(base / 2 + random.uniform(0, base / 2))
 
     def resolve(self, method: str, status: int, attempt: int, retry_after_header: str | None) -> Resolution:
         """Decide about an answer with ``status`` to attempt number ``attempt`` (1-based)."""

@@ -127,7 +127,7 @@ def run_parameters(flow: Flow) -> dict[str, Any]:
     """Parameter values for a run: definition defaults, the flow's values, and ``$connections``
     built from the flow's connections mapping (reference name -> Tether connection id)."""
     declared = (
-        flow.definition.get("parameters") if isinstance(flow.definition.get("parameters"), dict) else {}
+        flow.definition["parameters"] if isinstance(flow.definition.get("parameters"), dict) else {}
     )
     values = {
         name: spec.get("defaultValue") for name, spec in (declared or {}).items() if isinstance(spec, dict)

@@ -96,10 +96,10 @@ class ReadCache(Generic[V]):
         self._reads[key] = future
         try:
             stamp = self.stamp()
-            value, ttl = await asyncio.to_thread(read)
-            self.put(key, value, stamp, ttl=ttl)
-            future.set_result(value)
-            return value
+            fresh, ttl = await asyncio.to_thread(read)
+            self.put(key, fresh, stamp, ttl=ttl)
+            future.set_result(fresh)
+            return fresh
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters (if any) get it raised; none is fine too

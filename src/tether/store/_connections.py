@@ -8,6 +8,7 @@ status, token expiry, which parameter names are set, the gateway name.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -172,7 +173,7 @@ class Connections:
         self.session.delete(connection)
         self.session.flush()
 
-    def ids_after(self, after: str, limit: int) -> list[str]:
+    def ids_after(self, after: str, limit: int) -> builtins.list[str]:
         """A page of connection ids in id order (for batch jobs such as key rotation)."""
         query = select(Connection.id).where(Connection.id > after).order_by(Connection.id).limit(limit)
         return list(self.session.scalars(query).all())
@@ -187,7 +188,7 @@ class Connections:
     def pending(self, consent_id: str) -> PendingConsent | None:
         return self.session.get(PendingConsent, consent_id)
 
-    def pending_ids_after(self, after: str, limit: int) -> list[str]:
+    def pending_ids_after(self, after: str, limit: int) -> builtins.list[str]:
         query = (
             select(PendingConsent.id)
             .where(PendingConsent.id > after, PendingConsent.verifier.is_not(None))

@@ -56,7 +56,7 @@ class DirectConnection:
     def _prepare(self, statement: ClauseElement) -> tuple[str, _Binds]:
         found = self._prepared.get(id(statement))
         if found is None or found[0] is not statement:
-            compiled = statement.compile(dialect=self._dialect)
+            compiled: Any = statement.compile(dialect=self._dialect)  # a SQLCompiler: binds, positiontup
             binds: _Binds = []
             for name in compiled.positiontup or ():
                 bind = compiled.binds[name]

@@ -8,12 +8,13 @@ encodes each value once, and nothing encodes it again.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Dialect, Text, TypeDecorator, bindparam, cast, delete, or_, select, update
+from sqlalchemy import JSON, Dialect, Table, Text, TypeDecorator, bindparam, cast, delete, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -40,6 +41,12 @@ class FlowRuns:
 
     def __init__(self, session: Session | Connection | DirectConnection) -> None:
         self.session: Any = session
+
+    @property
+    def _orm(self) -> Session:
+        """The session, for the queries that need the ORM (never run on the journal's connections)."""
+        assert isinstance(self.session, Session)
+        return self.session
 
     @classmethod
     @contextmanager
@@ -74,20 +81,20 @@ class FlowRuns:
         query = select(FlowRun).where(FlowRun.id == run_id)
         if for_update:
             query = query.with_for_update(of=FlowRun)
-        return self.session.scalar(query)
+        return self._orm.scalar(query)
 
     def list(self, flow_id: str, *, status: str | None = None, limit: int = 50) -> Sequence[FlowRun]:
         query = select(FlowRun).where(FlowRun.flow_id == flow_id)
         if status is not None:
             query = query.where(FlowRun.status == status)
-        return self.session.scalars(query.order_by(FlowRun.created_at.desc(), FlowRun.id).limit(limit)).all()
+        return self._orm.scalars(query.order_by(FlowRun.created_at.desc(), FlowRun.id).limit(limit)).all()
 
     def actions(self, run_id: str) -> Sequence[RunAction]:
-        return self.session.scalars(
+        return self._orm.scalars(
             select(RunAction).where(RunAction.run_id == run_id).order_by(RunAction.seq)
         ).all()
 
-    def action_records(self, run_id: str) -> list[dict[str, Any]]:
+    def action_records(self, run_id: str) -> builtins.list[dict[str, Any]]:
         """The saved records of a run's action instances, in order (works on a plain connection)."""
         query = (
             select(_actions_table.c.record)
@@ -155,7 +162,7 @@ class FlowRuns:
                 "claimed_until": until,
             },
         )
-        if not taken.rowcount:  # type: ignore[attr-defined]
+        if not taken.rowcount:
             return None
         row = self.session.execute(_CLAIMED, {"b_id": run_id}).mappings().first()
         if row is None:
@@ -202,7 +209,7 @@ class FlowRuns:
             .order_by(FlowRun.created_at)
             .limit(limit)
         )
-        return self.session.scalars(query).all()
+        return self._orm.scalars(query).all()
 
     def purge(self, ended_before: datetime) -> int:
         """Delete finished runs that ended before ``ended_before``; returns how many."""
@@ -211,7 +218,7 @@ class FlowRuns:
         result = self.session.execute(
             delete(FlowRun).where(FlowRun.ended_at.is_not(None), FlowRun.ended_at < ended_before)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)
 
 
 class _JsonText(TypeDecorator[str]):
@@ -231,7 +238,13 @@ def _json(name: str) -> Any:
 # The journal commits after every action, so its statements are built once (Core, bound
 # parameters): SQLAlchemy then reuses the compiled SQL instead of rebuilding it per call, and
 # DirectConnection compiles each once for SQLite.
-_actions_table, _runs_table = RunAction.__table__, FlowRun.__table__
+def _table(model: type[RunAction] | type[FlowRun]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)  # declarative models map to a Table
+    return table
+
+
+_actions_table, _runs_table = _table(RunAction), _table(FlowRun)
 _INSERT_RUN = _runs_table.insert().values(
     {
         **{

@@ -33,7 +33,7 @@ _analyzer = SentimentIntensityAnalyzer()
 def score(text: str) -> float:
     """VADER's compound score (-1…1) mapped to Text Analytics' 0…1 scale, 3 decimals."""
     compound = _analyzer.polarity_scores(text)["compound"]
-    return round((compound + 1) / 2, 3)
+    return round((float(compound) + 1) / 2, 3)
 
 
 def create_service(api_key: str) -> Starlette:

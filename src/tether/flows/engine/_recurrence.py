@@ -76,7 +76,7 @@ class Recurrence:
                 ) from exc
             # With a zone offset the time is absolute; without one it is wall time in timeZone.
             start = start.astimezone(zone).replace(tzinfo=None) if start.tzinfo else start
-        schedule = recurrence.get("schedule") if isinstance(recurrence.get("schedule"), Mapping) else {}
+        schedule = recurrence["schedule"] if isinstance(recurrence.get("schedule"), Mapping) else {}
         return cls(
             frequency,
             interval,

@@ -38,9 +38,9 @@ class RetryPolicy:
         if self.kind == "fixed":
             return self.interval
         # Logic Apps draws the n-th wait from around interval·2^(n-1) (±20%), then bounds it.
-        rng = rng or random
+        uniform = rng.uniform if rng is not None else random.uniform
         base = self.interval * (2 ** (retry - 1))
-        return min(self.maximum, max(self.minimum, base * rng.uniform(0.8, 1.2)))
+        return float(min(self.maximum, max(self.minimum, base * uniform(0.8, 1.2))))
 
     @classmethod
     def from_definition(cls, raw: Any) -> RetryPolicy:

@@ -71,7 +71,7 @@ async def foreach(step: Step) -> Outcome:
 
 @action("Until", container=True, owns_limit=True)
 async def until(step: Step) -> Outcome:
-    limit = step.raw.get("limit") if isinstance(step.raw.get("limit"), Mapping) else {}
+    limit = step.raw["limit"] if isinstance(step.raw.get("limit"), Mapping) else {}
     count = int(step.evaluate(limit.get("count", DEFAULT_UNTIL_COUNT)))
     timeout = duration_seconds(str(step.evaluate(limit.get("timeout", DEFAULT_UNTIL_TIMEOUT))))
     ends = (step.record.start or step.services.clock.now()) + timedelta(seconds=timeout)

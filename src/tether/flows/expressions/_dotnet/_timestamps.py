@@ -8,10 +8,11 @@ tick count plus the kind, which decides whether the ``K`` format prints ``Z``.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from dateutil import parser as dateutil_parser
 
@@ -64,7 +65,7 @@ class Timestamp:
         """The seven-digit fraction of the second (0..9,999,999)."""
         return self.ticks % TICKS_PER_SECOND
 
-    def with_datetime(self, value: datetime) -> Timestamp:
+    def with_datetime(self, value: dt.datetime) -> Timestamp:
         """The same kind and sub-microsecond digit at another wall-clock time."""
         return Timestamp.from_datetime(value.replace(tzinfo=None), self.kind, self.sub_micro)
 
@@ -93,7 +94,8 @@ class _CultureInfo(dateutil_parser.parserinfo):
 
     def __init__(self, culture: Culture) -> None:
         en = get_culture("en-US")
-        self.MONTHS = [
+        # dateutil's stubs want pairs or triples; it reads tuples of any length.
+        self.MONTHS: Any = [
             tuple(
                 {
                     en.months_abbreviated[i],
@@ -110,8 +112,8 @@ class _CultureInfo(dateutil_parser.parserinfo):
         weekdays = list(
             zip(en.days_abbreviated, en.days, culture.days, culture.days_abbreviated, strict=True)
         )
-        self.WEEKDAYS = [tuple({*names, names[3].rstrip(".")}) for names in weekdays[1:] + weekdays[:1]]
-        self.AMPM = [("am", "a", culture.am.lower()), ("pm", "p", culture.pm.lower())]
+        self.WEEKDAYS: Any = [tuple({*names, names[3].rstrip(".")}) for names in weekdays[1:] + weekdays[:1]]
+        self.AMPM: Any = [("am", "a", culture.am.lower()), ("pm", "p", culture.pm.lower())]
         self.JUMP = [*dateutil_parser.parserinfo.JUMP, "de", "del", "le", "à", "um", "den", "el"]
         super().__init__(dayfirst=culture.day_first)
 

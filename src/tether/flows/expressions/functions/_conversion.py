@@ -74,7 +74,7 @@ def bool_(context: ExpressionContext, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if is_number(value):
-        return value != 0
+        return bool(value != 0)
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise FunctionError(

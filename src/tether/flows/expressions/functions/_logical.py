@@ -58,7 +58,7 @@ def _order(function: str, left: Any, right: Any) -> int:
     if is_number(left) and is_number(right):
         if isinstance(left, Decimal) or isinstance(right, Decimal):
             left, right = Decimal(str(left)), Decimal(str(right))
-        return (left > right) - (left < right)
+        return int((left > right) - (left < right))
     if isinstance(left, str) and isinstance(right, str):
         return (left > right) - (left < right)
     for index, value in enumerate((left, right)):

@@ -80,7 +80,7 @@ def mod(context: ExpressionContext, left: Any, right: Any) -> Number:
         remainder = abs(a) % abs(b)
         return remainder if a >= 0 else -remainder
     if isinstance(a, Decimal):
-        return a % b  # Decimal's % already takes the dividend's sign
+        return a % Decimal(b)  # _operands made both Decimal; Decimal's % already takes the dividend's sign
     return math.fmod(a, b)
 
 

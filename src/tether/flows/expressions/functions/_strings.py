@@ -58,7 +58,7 @@ def last_index_of(context: ExpressionContext, text: Any, search: Any) -> int:
     if not search:
         # Documented: an empty search string gives length - 1 (0 for an empty text).
         return max(len(text) - 1, 0)
-    return text.rfind(search)
+    return int(text.rfind(search))
 
 
 @register("nthIndexOf", 3)
@@ -126,7 +126,7 @@ def substring(context: ExpressionContext, text: Any, start: Any, length: Any = N
             argument=1,
         )
     if length is None:
-        return text[begin:]
+        return str(text[begin:])
     count = expect_int("substring", 2, length)
     if count < 0 or begin + count > len(text):
         raise FunctionError(
@@ -134,7 +134,7 @@ def substring(context: ExpressionContext, text: Any, start: Any, length: Any = N
             f"plus 'length' ({count}) must not be greater than the length of the string ({len(text)}).",
             argument=2,
         )
-    return text[begin : begin + count]
+    return str(text[begin : begin + count])
 
 
 @register("toLower", 1)

@@ -131,7 +131,7 @@ def _form_values(content: Any, key: str) -> list[Any]:
     if isinstance(content, Mapping) and isinstance(content.get("$formdata"), list):
         return [entry.get("value") for entry in content["$formdata"] if _get(entry, "key") == key]
     if is_envelope(content):
-        content = content_bytes(content).decode("utf-8", errors="replace")  # type: ignore[arg-type]
+        content = content_bytes(content).decode("utf-8", errors="replace")
     if isinstance(content, str):
         return [value for name, value in parse_qsl(content, keep_blank_values=True) if name == key]
     if isinstance(content, Mapping) and key in content:
