@@ -12,7 +12,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tether.cli._output import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, err, out, print_json
 from tether.definition import DEFINITION_FILE, load_package
-from tether.definition.lint import PROFILES, limit_finding, lint_package
+from tether.definition.lint import PROFILES, Profile, limit_finding, lint_package
 from tether.errors import LimitExceeded, TetherError
 
 __all__ = ["discover", "validate"]
@@ -157,7 +157,8 @@ def _validate_one(target: Path, profile: str) -> Outcome:
     except TetherError as exc:
         outcome.error = {"code": exc.code, "message": exc.message, **exc.detail}
         return outcome
-    outcome.findings = [f.to_dict() for f in lint_package(package, profile=profile)]
+    findings = lint_package(package, profile=cast(Profile, profile))  # validate() checked the name
+    outcome.findings = [f.to_dict() for f in findings]
     return outcome
 
 

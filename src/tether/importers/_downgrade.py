@@ -256,7 +256,7 @@ class _Downgrade:
         properties = resolved.get("properties") if isinstance(resolved, dict) else None
         if not isinstance(properties, dict):
             return []
-        required = resolved.get("required") if isinstance(resolved.get("required"), list) else []
+        required = resolved["required"] if isinstance(resolved.get("required"), list) else []
         out = []
         for name, prop in properties.items():
             at = f"{where}/properties/{escape_pointer(name)}"

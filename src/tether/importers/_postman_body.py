@@ -144,7 +144,7 @@ def _raw(body: dict[str, Any], content_type: str | None) -> Body:
         if parsed is not None:
             schema = infer_schema(parsed)
             schema["example"] = parsed
-            notes = [("approximation", note)] if note else []
+            notes: list[tuple[ReportKind, str]] = [("approximation", note)] if note else []
             return Body([_body_parameter(schema, "Body")], content_type or "application/json", notes)
         return Body(
             [_body_parameter({"type": "string"}, "Body")],

@@ -122,7 +122,7 @@ def _split_server(base: str, variables: dict[str, str], notes: list[str]) -> tup
             return f"{{{{{name}}}}}", "", rest
         # A base-URL variable with a value: its path part is the API's base path.
         notes.append(f"{{{{{name}}}}} is the base URL {value}")
-        scheme, authority, path = _split_absolute(_expand(value, variables), notes)
+        scheme, authority, path = _split_absolute(_expand(value, variables), variables, notes)
         return f"{scheme}://{authority}", path.rstrip("/"), rest
     scheme, authority, path = _split_absolute(base, variables, notes)
     return f"{scheme}://{authority}", "", path

@@ -151,7 +151,7 @@ def body_parameters(
         }
         return [body], content_type or "application/json"
     if kind in ("form", "multipart"):
-        parameters = []
+        parameters: list[dict[str, Any]] = []
         for item in request.form:
             parameter: dict[str, Any] = {
                 "name": item.name,

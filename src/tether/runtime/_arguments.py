@@ -160,7 +160,7 @@ def fill_defaults(schema: Any, value: Any, depth: int = 0) -> Any:
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return value
-    required = schema.get("required") if isinstance(schema.get("required"), list) else []
+    required = schema["required"] if isinstance(schema.get("required"), list) else []
     out = dict(value)
     for name, prop in properties.items():
         if not isinstance(prop, dict):

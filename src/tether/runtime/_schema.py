@@ -109,7 +109,7 @@ def _lenient(base: Any) -> Any:
         {"type": _type, "required": _required, "pattern": _pattern, "$ref": _no_ref, "format": _no_ref}
     )
     checks.pop("$dynamicRef", None)
-    return validators.extend(base, checks)
+    return validators.extend(base, checks)  # type: ignore[no-untyped-call]  # jsonschema stubs leave it untyped
 
 
 _DRAFT4 = _lenient(jsonschema.Draft4Validator)

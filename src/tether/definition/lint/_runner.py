@@ -7,8 +7,6 @@ get every other rule's findings and we get a reproducible bug report.
 
 from __future__ import annotations
 
-from typing import cast
-
 from tether.definition._document import Document
 from tether.definition._package import ConnectorPackage
 from tether.definition.lint import (  # noqa: F401  (importing registers the checks)
@@ -62,7 +60,7 @@ def lint_document(
 def _checked(profile: str) -> Profile:
     if profile not in PROFILES:
         raise InputError(f"unknown lint profile {profile!r}; use one of {', '.join(PROFILES)}")
-    return cast(Profile, profile)
+    return profile
 
 
 def _run(ctx: LintContext) -> list[Finding]:

@@ -168,7 +168,7 @@ def _compare(left: Any, right: Any) -> int:
         return (a > b) - (a < b)
     same_kind = isinstance(left, str) and isinstance(right, str)
     if same_kind or (isinstance(left, bool) and isinstance(right, bool)):
-        return (left > right) - (left < right)
+        return int((left > right) - (left < right))
     if left is None or right is None:
         return (left is not None) - (right is not None)
     raise FunctionError(
