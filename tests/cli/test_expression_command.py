@@ -37,6 +37,16 @@ def test_bad_context_file_is_one_line(tmp_path: Path) -> None:
     assert f"{context}:1:2: invalid JSON" in result.output
 
 
+def test_context_file_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
+    # An empty array (or false, or null) used to pass as an empty context without a word.
+    context = tmp_path / "context.json"
+    for text in ("[]", "null", "[1]"):
+        context.write_text(text)
+        result = _run("@1", "-c", str(context))
+        assert result.exit_code == 2, result.output
+        assert f"{context}: the context must be a JSON object" in result.output
+
+
 def test_output_is_one_line_when_piped_or_asked() -> None:
     # CliRunner's stdout is not a terminal: compact by default, as a script piping the output wants.
     piped = _run("json('{\"a\": [1, 2], \"b\": {\"c\": null}}')")

@@ -9,7 +9,6 @@ of a body sent without one (chunked), answering 413 problem+json the moment it p
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -78,7 +77,7 @@ def _is_upload(scope: Scope) -> bool:
     return UPLOAD_ROUTES.match(scope["path"]) is not None
 
 
-def _content_length(scope: dict[str, Any]) -> int | None:
+def _content_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:

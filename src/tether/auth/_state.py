@@ -68,7 +68,8 @@ class StateSigner:
         limit = self._max_age if max_age is None else max_age
         seconds = limit.total_seconds() if isinstance(limit, timedelta) else float(limit)
         try:
-            data: Any = self._serializer.loads(state, max_age=seconds)
+            # itsdangerous annotates max_age as int but only compares it with the age: a float works.
+            data: Any = self._serializer.loads(state, max_age=seconds)  # type: ignore[arg-type]
         except SignatureExpired as exc:
             raise ExpiredState() from exc
         except BadSignature as exc:

@@ -114,7 +114,7 @@ def _choose(sets: list[dict[str, Any]], wanted: str | None) -> dict[str, Any]:
         return next((s for s in sets if s["name"] == wanted), sets[0])
     for number, entry in enumerate(sets, start=1):
         err.print(f"  {number}. {escape(entry['label'])} ({escape(str(entry['name']))})")
-    index = typer.prompt("Way to connect", type=int, default=1)
+    index: int = typer.prompt("Way to connect", type=int, default=1)
     if not 1 <= index <= len(sets):
         raise InputError(f"choose a number from 1 to {len(sets)}")
     return sets[index - 1]

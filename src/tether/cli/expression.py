@@ -60,4 +60,9 @@ def _context(path: Path | None) -> dict[str, Any] | None:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):  # an empty array, false or null would pass as no context at all
+        raise InputError(
+            f"{path}: the context must be a JSON object (keys such as variables, trigger, utcNow), "
+            f"not {type(data).__name__}"
+        )
     return data

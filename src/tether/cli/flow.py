@@ -44,7 +44,7 @@ def validate(
     """
     from tether.flows import load_flow, validate_flow  # the expression engine loads only when needed
 
-    results = []
+    results: list[dict[str, Any]] = []
     for file in files:
         try:
             issues = validate_flow(load_flow(read_document(file).data, name=str(file)))

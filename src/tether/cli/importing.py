@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 
 from tether.cli._output import err, friendly, out, print_json
-from tether.definition import load_package
+from tether.definition import ConnectorPackage, load_package
 from tether.definition.lint import lint_package
 from tether.errors import InputError
 
@@ -204,7 +204,7 @@ def export_powerplatform(
         _finish(result, out_dir / f"part-{number:02d}", overwrite=overwrite, as_json=as_json)
 
 
-def _target(out_dir: Path | None, into: Path | None) -> tuple[Path, object]:
+def _target(out_dir: Path | None, into: Path | None) -> tuple[Path, ConnectorPackage | None]:
     if (out_dir is None) == (into is None):
         raise InputError("give exactly one of --out DIR (a new package) or --into DIR (an existing one)")
     if into is not None:

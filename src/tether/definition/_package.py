@@ -232,7 +232,7 @@ def package_from_zip(content: bytes, *, source: str = "upload.zip") -> Connector
         by_name: dict[str, zipfile.ZipInfo] = {}
         for member in members:
             by_name[PurePosixPath(member.filename).name] = member
-        files = {}
+        files: dict[str, bytes] = {}
         for name, member in by_name.items():
             canonical = _canonical_name(name)
             if canonical is None:

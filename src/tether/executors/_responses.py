@@ -48,7 +48,8 @@ class ResponseListener:
     def __init__(self, broker_url: str, deliver: Deliver) -> None:
         self._client = redis.Redis.from_url(broker_url, health_check_interval=30)
         self._deliver = deliver
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        # redis-py leaves Redis.pubsub unannotated (its PubSub class is typed).
+        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:

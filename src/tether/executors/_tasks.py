@@ -120,7 +120,10 @@ class WorkerRuntime:
 def register_tasks(app: Celery, runtime: WorkerRuntime) -> Task:
     """Register ``tether.advance_run`` on ``app``, executed by ``runtime``; returns the task."""
 
-    @app.task(name=ADVANCE_RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+    # Celery ships no types, so its task decorator is untyped.
+    @app.task(  # type: ignore[untyped-decorator]
+        name=ADVANCE_RUN_TASK, bind=True, acks_late=True, reject_on_worker_lost=True
+    )
     def advance_run(self: Task, run_id: str) -> None:
         """Advance one run. Duplicate deliveries find the run leased (or finished) and do nothing."""
         try:

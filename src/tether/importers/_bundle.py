@@ -49,13 +49,13 @@ def read_openapi(source: Path, *, fix: bool = False, report: _Report | None = No
     """
     if not source.is_file():
         raise InputError(f"{source}: no such file; give the path of an OpenAPI document (JSON or YAML)")
-    data = read_document(source).data
-    _check_version(data, source)
+    data = _check_version(read_document(source).data, source)
     _Bundler(data, source, fix=fix, report=report if report is not None else []).run()
     return data
 
 
-def _check_version(data: Any, source: Path) -> None:
+def _check_version(data: Any, source: Path) -> dict[str, Any]:
+    """``data`` itself once it is known to be a Swagger 2.0 or OpenAPI 3.0/3.1 document."""
     if not isinstance(data, dict) or not ({"swagger", "openapi", "swaggerVersion"} & set(data)):
         raise InputError(
             f"{source}: not an OpenAPI document (no top-level `swagger` or `openapi` key); "
@@ -67,6 +67,7 @@ def _check_version(data: Any, source: Path) -> None:
             f"{source}: OpenAPI version {declared!r} is not supported; Tether reads Swagger 2.0 and "
             "OpenAPI 3.0/3.1 (convert Swagger 1.x with swagger2openapi or the Swagger editor first)"
         )
+    return data
 
 
 class _Bundler:

@@ -114,7 +114,9 @@ def _operations(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _response_ranges(operation: dict[str, Any], pointer: str, log: _Log) -> bool:
     responses = operation.get("responses")
-    ranges = [code for code in responses if _RANGE.match(str(code))] if isinstance(responses, dict) else []
+    if not isinstance(responses, dict):
+        return False
+    ranges = [code for code in responses if _RANGE.match(str(code))]
     for code in ranges:
         response = responses.pop(code)
         where = f"{pointer}/responses/{code}"
@@ -123,7 +125,7 @@ def _response_ranges(operation: dict[str, Any], pointer: str, log: _Log) -> bool
             log(where, f"response {code} became 'default' (Swagger 2.0 has no status ranges)")
         else:
             log(where, f"response {code} removed (Swagger 2.0 has no status ranges)")
-    if isinstance(responses, dict) and not responses:
+    if not responses:
         responses["default"] = {"description": "Default response"}
     return bool(ranges)
 

@@ -183,7 +183,7 @@ def _add_security(
                         "add its connection parameters in apiProperties.json",
                     )
                 )
-        requirement = [{match or key: []}]
+        requirement: list[dict[str, list[str]]] = [{match or key: []}]
         if new:
             base["security"] = requirement
         elif base.get("security") != requirement:

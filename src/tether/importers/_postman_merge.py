@@ -9,7 +9,7 @@ united, only what every body requires stays required), and responses and tags ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 __all__ = ["can_merge", "merge_operation"]
 
@@ -40,10 +40,10 @@ def merge_operation(into: dict[str, Any], other: dict[str, Any]) -> list[str]:
             notes += _merge_body(mine[key], parameter)
     for code, response in other.get("responses", {}).items():
         into.setdefault("responses", {}).setdefault(code, response)
-    for key in ("tags", "consumes", "produces"):  # tags: the folders of every merged request
-        for value in other.get(key, []):
-            if value not in into.setdefault(key, []):
-                into[key].append(value)
+    for field in ("tags", "consumes", "produces"):  # tags: the folders of every merged request
+        for value in other.get(field, []):
+            if value not in into.setdefault(field, []):
+                into[field].append(value)
     return notes
 
 
@@ -70,5 +70,5 @@ def _merge_body(body: dict[str, Any], other: dict[str, Any]) -> list[str]:
     return ["the bodies differ in shape; the first request's body schema is kept"]
 
 
-def _is_object(schema: Any) -> bool:
+def _is_object(schema: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(schema, dict) and schema.get("type") in ("object", None) and "properties" in schema

@@ -69,7 +69,7 @@ def handle(header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], 
     """Do one job; every refusal becomes an ``error`` answer, never an exception."""
     try:
         if header.get("job") == "package":
-            package, report = _read_package(header, blobs), []
+            package, report = _read_package(header, blobs), list[Any]()
         elif header.get("job") == "import":
             package, report = _import(header, blobs)
         else:
@@ -78,7 +78,7 @@ def handle(header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], 
     except TetherError as exc:
         return {"error": _error(exc)}, []
     except RecursionError:
-        error = LimitExceeded(
+        error: TetherError = LimitExceeded(
             "the upload is nested or refers to itself too deeply to be read; flatten it",
             limit="MAX_NESTING_DEPTH",
             value=sys.getrecursionlimit(),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -117,10 +116,17 @@ def _errors(validator: SpecValidator) -> Iterator[ValidationError]:
         ) from exc
 
 
-@cache
+# One locating subclass per validator class (a handful: 2.0, 3.0, 3.1), made on first use.
+_LOCATING: dict[type[SpecValidator], type[SpecValidator]] = {}
+
+
 def _locating_validator(base: type[SpecValidator]) -> type[SpecValidator]:
-    keywords = {name: _locating(cls) for name, cls in base.keyword_validators.items()}
-    return type(f"Locating{base.__name__}", (base,), {"keyword_validators": keywords})
+    made = _LOCATING.get(base)
+    if made is None:
+        keywords = {name: _locating(cls) for name, cls in base.keyword_validators.items()}
+        subclass = type(f"Locating{base.__name__}", (base,), {"keyword_validators": keywords})
+        made = _LOCATING.setdefault(base, subclass)
+    return made
 
 
 def _locating(cls: type) -> type:
@@ -134,8 +140,7 @@ def _locating(cls: type) -> type:
                     # The spec validator re-wraps foreign errors, which would drop our tag; wrap first.
                     if not isinstance(error, OpenAPIValidationError):
                         error = OpenAPIValidationError.create_from(error)
-                    error.tether_parts = tuple(where.parts)
-                    error.tether_origin = _origin(cls)
+                    _tag(error, tuple(where.parts), _origin(cls))
                 yield error
         except Exception as exc:  # a validator bug on odd input is a finding, not a crash
             # The innermost wrapper catches it, so validation goes on with the next sibling.
@@ -149,9 +154,14 @@ def _crash(exc: Exception, where: SchemaPath | None) -> ValidationError:
     text = text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "..."
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     error = OpenAPIValidationError(f"openapi-spec-validator could not check this value ({detail})")
-    error.tether_parts = tuple(where.parts) if where is not None else ()
-    error.tether_origin = "crash"
+    _tag(error, tuple(where.parts) if where is not None else (), "crash")
     return error
+
+
+def _tag(error: ValidationError, parts: tuple[Any, ...], origin: str) -> None:
+    """Note on ``error`` the schema path it was raised at and which check raised it (read back by
+    :func:`_locate`); the exception class is openapi-spec-validator's, so these are instance attributes."""
+    vars(error).update(tether_parts=parts, tether_origin=origin)
 
 
 def _origin(cls: type) -> str:

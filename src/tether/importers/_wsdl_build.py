@@ -213,7 +213,8 @@ def _service_description(loaded: LoadedWsdl, service: str, port: str) -> str:
 
 def _documentation(node: etree._Element) -> str:
     doc = node.find(f"{{{WSDL11_NS}}}documentation")
-    return " ".join("".join(doc.itertext()).split()) if doc is not None else ""
+    # lxml-stubs type itertext() as str | bytes; a tree parsed from bytes yields str.
+    return " ".join("".join(doc.itertext()).split()) if doc is not None else ""  # type: ignore[arg-type]
 
 
 class _RawBinding:

@@ -150,7 +150,9 @@ def _parse_xml(content: bytes, name: str) -> etree._Element:
         raise DocumentSyntaxError("the document is empty", file=name, line=1, column=1)
     _check_depth(tree, name)
     docinfo = tree.getroottree().docinfo
-    if docinfo.internalDTD is not None and any(True for _ in docinfo.internalDTD.iterentities()):
+    # lxml-stubs' DTD lacks iterentities(), which lxml's DTD has.
+    entities = docinfo.internalDTD.iterentities() if docinfo.internalDTD is not None else ()  # type: ignore[union-attr]
+    if any(True for _ in entities):
         raise InputError(f"{name}: the document declares XML entities, which Tether refuses (XXE risk)")
     return tree
 
@@ -194,7 +196,7 @@ def _zeep_document(
     from zeep.transports import Transport
     from zeep.wsdl import Document
 
-    class OfflineTransport(Transport):  # type: ignore[misc]
+    class OfflineTransport(Transport):
         """zeep's transport, reading nothing but built-in stand-ins and local files."""
 
         def load(self, url: str) -> bytes:
@@ -216,8 +218,11 @@ def _zeep_document(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            transport = OfflineTransport()
-            document = Document(io.BytesIO(content), transport=transport, base=base, settings=settings)
+            transport = OfflineTransport()  # type: ignore[no-untyped-call]  # zeep's Transport.__init__ is unannotated
+            # zeep annotates ``transport`` as a Transport class but uses (and documents) an instance.
+            document = Document(
+                io.BytesIO(content), transport=transport, base=base, settings=settings  # type: ignore[arg-type]
+            )
         for warning in caught:
             # zeep skips a binding operation it cannot match, with a warning nobody would see.
             note = ("warning", name, f"{warning.message}; that operation was left out")

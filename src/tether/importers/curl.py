@@ -198,7 +198,7 @@ def _expand(words: list[str]) -> list[tuple[str, str | None]]:
             continue
         if word.startswith("--"):
             if word in _WITH_VALUE:
-                value = words[index] if index < len(words) else None
+                value: str | None = words[index] if index < len(words) else None
                 index += 1
                 pairs.append((word, value))
             else:
@@ -208,7 +208,7 @@ def _expand(words: list[str]) -> list[tuple[str, str | None]]:
             if letter in _SHORT_WITH_VALUE:
                 attached = word[position + 1 :]
                 if attached:
-                    value: str | None = attached
+                    value = attached
                 else:
                     value = words[index] if index < len(words) else None
                     index += 1
@@ -244,7 +244,7 @@ def _read_options(pairs: list[tuple[str, str | None]], report: list[tuple[str, s
             elif name.endswith(";"):
                 headers.append((name[:-1].strip(), ""))
         elif option in ("-d", "--data", "--data-ascii", "--data-binary", "--data-raw", "--json"):
-            if (value or "").startswith("@") and option != "--data-raw":
+            if value is not None and value.startswith("@") and option != "--data-raw":
                 report.append(
                     (
                         "approximation",

@@ -58,7 +58,11 @@ def _rewrite(raw: bytes, data: Any, swaps: list[tuple[str, str]]) -> bytes:
             pattern = re.compile(r'("clientSecret"\s*:\s*)' + re.escape(literal))
             if pattern.search(text):
                 replacement = json.dumps(new, ensure_ascii=False)
-                text = pattern.sub(lambda match, r=replacement: match.group(1) + r, text, count=1)
+
+                def keep_key(match: re.Match[str], value: str = replacement) -> str:
+                    return match.group(1) + value
+
+                text = pattern.sub(keep_key, text, count=1)
                 break
         else:
             return _dump(data)

@@ -45,6 +45,7 @@ from tether.services._connector_cache import CompiledConnector, ConnectorCache
 from tether.services._connector_runtime import ConnectorRuntime
 from tether.services._flows import NO_LONGER_SHARED
 from tether.services._network import network_policy
+from tether.services._read_cache import ReadCache
 from tether.store import (
     Connection,
     Connections,
@@ -145,7 +146,7 @@ async def prepare_call(
     a :class:`ReadCache` over the tables it came from: any change to them made in this process
     applies to the next call, a change made elsewhere within the cache's time to live.
     """
-    cache = runtime.prepared_calls(db, CALL_TABLES)
+    cache: ReadCache[PreparedCall] = runtime.prepared_calls(db, CALL_TABLES)
 
     def read() -> tuple[PreparedCall, None]:
         if principal is None:

@@ -90,7 +90,9 @@ class WebhookCall:
             headers={str(k): str(v) for k, v in (call.get("headers") or {}).items()},
             queries={str(k): str(v) for k, v in (call.get("queries") or {}).items()},
             body=call.get("body"),
-            authentication=dict(authentication) if kind != "none" else None,
+            authentication=(
+                dict(authentication) if isinstance(authentication, Mapping) and kind != "none" else None
+            ),
         )
 
     @classmethod
@@ -98,7 +100,8 @@ class WebhookCall:
         """The call a trigger row keeps: a key ring token (or the plain JSON of rows written before
         the call was encrypted). Raises ``DecryptionFailed`` when no key on the ring fits."""
         found = keyring.decrypt_json(stored) if isinstance(stored, str) else stored
-        return cls(**{name: found.get(name) for name in cls.__dataclass_fields__})
+        fields: dict[str, Any] = {name: found.get(name) for name in cls.__dataclass_fields__}
+        return cls(**fields)
 
     def encrypted(self, keyring: KeyRing) -> str:
         """The call as a key ring token: what the trigger row keeps, decrypted only to send it."""

@@ -383,6 +383,7 @@ async def advance_run(
     """
     keyring = keyring or getattr(services.connectors, "keyring", None)
     install_log_redaction()  # idempotent: the filter that masks what ``redacting`` names below
+    run: ClaimedRun | None
     if claimed is not None:
         run = claimed
     else:

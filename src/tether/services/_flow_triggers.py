@@ -115,12 +115,12 @@ class ConnectorTriggers:
                     FlowTriggers(session).delete(row)  # the trigger's inputs changed: start afresh
                     rows.pop(flow_id)
             for flow_id, flow in flows.items():
-                row = rows.get(flow_id)
+                kept = rows.get(flow_id)
                 if not flow.enabled:
                     continue
-                if flow.trigger_type in POLLING_TRIGGERS and row is None:
+                if flow.trigger_type in POLLING_TRIGGERS and kept is None:
                     self.context.insert(session, flow, now, poll=True)
-                elif flow.trigger_type in WEBHOOK_TRIGGERS and _subscribe_due(row, wanted[flow_id], now):
+                elif flow.trigger_type in WEBHOOK_TRIGGERS and _subscribe_due(kept, wanted[flow_id], now):
                     plan.append(("subscribe", flow_id))
         for action, flow_id in plan:
             step = self.webhooks.unsubscribe if action == "unsubscribe" else self.webhooks.subscribe

@@ -238,7 +238,7 @@ def set_redirect_mode(
         db, principal, environment, connector, package, note=f"OAuth redirect mode {previous} -> {canonical}"
     )
     url = redirect_uri(public_url, canonical, info.id)
-    steps = (
+    steps: tuple[str, ...] = (
         f"Register {url} as a redirect URI of the connector's OAuth app at the provider.",
         f"Remove the global redirect URI {public_url.rstrip('/')}/redirect from the app once no other "
         "connector relies on it.",

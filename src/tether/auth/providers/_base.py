@@ -19,7 +19,7 @@ with warnings.catch_warnings():
     # authlib 1.9 nudges towards the httpx2 fork when its httpx client is imported; Tether
     # standardises on httpx, and the nudge would otherwise reach every server's log.
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
-    from authlib.integrations.httpx_client import AsyncOAuth2Client
+    from authlib.integrations.httpx_client import AsyncOAuth2Client as AsyncOAuth2Client  # re-exported
 from authlib.oauth2.client import DEFAULT_HEADERS
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 

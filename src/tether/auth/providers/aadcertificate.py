@@ -19,6 +19,7 @@ import httpx
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tether.auth.providers._base import (
@@ -36,6 +37,7 @@ def load_certificate(data: str, password: str | None = None) -> tuple[str, dict[
     """The private key as PEM and the JWT header fields (thumbprints) from PEM or base64 PKCS#12 text."""
     secret = password.encode() if password else None
     cert: x509.Certificate | None = None
+    key: PrivateKeyTypes | None
     try:
         if "-----BEGIN" in data:
             key = serialization.load_pem_private_key(data.encode(), password=secret)

@@ -8,7 +8,7 @@ this iteration's ``x``, and ``item()`` this iteration's item.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +45,16 @@ class Frame:
     def actions(self) -> Mapping[str, Mapping[str, Any]]:
         if self.parent is None:
             return self.results
-        return ChainMap(self.results, self.parent.actions())  # type: ignore[arg-type]
+        return ChainMap(*(frame.results for frame in self._lineage()))
 
     def scopes(self) -> Mapping[str, list[Any]]:
         if self.parent is None:
             return self.scope_results
-        return ChainMap(self.scope_results, self.parent.scopes())
+        return ChainMap(*(frame.scope_results for frame in self._lineage()))
+
+    def _lineage(self) -> Iterator[Frame]:
+        """This frame, then its parent, up to the top: the order a name is looked up in."""
+        frame: Frame | None = self
+        while frame is not None:
+            yield frame
+            frame = frame.parent

@@ -253,9 +253,11 @@ class Run:
                 error={"code": failure.code, "message": failure.message},
             )
         except TimeoutError:
-            failure = ActionTimedOut()
+            timed_out = ActionTimedOut()
             outcome = Outcome(
-                status="TimedOut", code=failure.code, error={"code": failure.code, "message": failure.message}
+                status="TimedOut",
+                code=timed_out.code,
+                error={"code": timed_out.code, "message": timed_out.message},
             )
         except InputError as exc:  # expression errors and bad inputs fail this action only
             outcome = Outcome(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tether.definition import PolicyTemplateInstance
 from tether.runtime.policies._call import PolicyCall, Section
@@ -17,6 +17,7 @@ __all__ = ["SECTIONS", "Builder", "Policy", "PolicyInstance", "each_item"]
 
 SECTIONS: tuple[Section, ...] = ("Request", "Response", "Failure")
 _PARAMETER_PREFIX = "x-ms-apimTemplateParameter."
+_Compiled = TypeVar("_Compiled")  # what a parameter compiles to (a template, a path, ...)
 _OPERATIONS_KEY = "x-ms-apimTemplate-operationName"
 _SECTION_KEY = "x-ms-apimTemplate-policySection"
 
@@ -101,7 +102,7 @@ class PolicyInstance:
             return default
         return value is True or str(value).strip().lower() == "true"
 
-    def _wrap(self, name: str, compile_: Callable[[Any], Any], value: Any) -> Any:
+    def _wrap(self, name: str, compile_: Callable[[Any], _Compiled], value: Any) -> _Compiled:
         try:
             return compile_(value)
         except InvalidPolicy as exc:

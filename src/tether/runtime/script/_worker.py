@@ -74,7 +74,12 @@ def main(sock: socket.socket, memory_bytes: int, cpu_seconds: int, max_frame: in
     signal.signal(signal.SIGALRM, _on_alarm)
     with open(SECCOMP_PATH, "rb") as bpf:
         program = bpf.read()
-    install(lambda: (apply_limits(memory_bytes, cpu_seconds), load_seccomp(program), _quiet_stderr()))
+    def lock_down() -> None:
+        apply_limits(memory_bytes, cpu_seconds)
+        load_seccomp(program)
+        _quiet_stderr()
+
+    install(lock_down)
     sock.sendall(encode_frame({"type": "ready"}))
     compiled: dict[str, CodeType | SyntaxError] = {}
     while True:

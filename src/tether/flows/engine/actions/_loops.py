@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from tether.flows.engine._conditions import check_condition
 from tether.flows.engine._durations import duration_seconds
 from tether.flows.engine._errors import ActionFailure
+from tether.flows.engine._frame import Frame
 from tether.flows.engine._step import Outcome, Step
 from tether.flows.engine.actions._registry import action
 
@@ -83,9 +85,7 @@ async def until(step: Step) -> Outcome:
         status = await step.run_actions(children, prefix=f"{path}#{index}/", frame=frame)
         if status != "Succeeded":
             raise ActionFailure("ActionFailed", f"Iteration {index} of the loop failed.")
-        done = step.decide(
-            f"until#{index}", lambda f=frame: check_condition(step.raw.get("expression"), step.context(f))
-        )
+        done = step.decide(f"until#{index}", partial(_condition_met, step, frame))
         index += 1
         if done:
             return Outcome(inputs={"iterations": index})
@@ -93,3 +93,8 @@ async def until(step: Step) -> Outcome:
             return Outcome(inputs={"iterations": index, "limitReached": "count"})
         if clock.now() >= ends:
             return Outcome(inputs={"iterations": index, "limitReached": "timeout"})
+
+
+def _condition_met(step: Step, frame: Frame) -> bool:
+    """The until loop's expression, evaluated against one iteration's frame."""
+    return check_condition(step.raw.get("expression"), step.context(frame))

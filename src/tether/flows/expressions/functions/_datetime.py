@@ -7,6 +7,7 @@ Time zones are Windows names (``Pacific Standard Time``) as Logic Apps takes the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -230,18 +231,18 @@ def day_of_year(context: ExpressionContext, timestamp: Any) -> int:
     return _stamp("dayOfYear", 0, timestamp).datetime.timetuple().tm_yday
 
 
-def _start_of(function: str, **zeroes: int) -> None:
+def _start_of(function: str, truncate: Callable[[datetime], datetime]) -> None:
     def impl(context: ExpressionContext, timestamp: Any, fmt: Any = None) -> str:
         stamp = _stamp(function, 0, timestamp)
-        value: datetime = stamp.datetime.replace(microsecond=0, **zeroes)
+        value = truncate(stamp.datetime.replace(microsecond=0))
         return _format(function, Timestamp.from_datetime(value, stamp.kind), fmt, 1)
 
     register(function, 1, 2)(impl)
 
 
-_start_of("startOfDay", hour=0, minute=0, second=0)
-_start_of("startOfHour", minute=0, second=0)
-_start_of("startOfMonth", day=1, hour=0, minute=0, second=0)
+_start_of("startOfDay", lambda value: value.replace(hour=0, minute=0, second=0))
+_start_of("startOfHour", lambda value: value.replace(minute=0, second=0))
+_start_of("startOfMonth", lambda value: value.replace(day=1, hour=0, minute=0, second=0))
 
 
 @register("ticks", 1)
