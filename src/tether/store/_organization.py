@@ -8,6 +8,7 @@ everyone in the resource's environment. Repositories here never decide anything:
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Final
@@ -147,7 +148,7 @@ class Groups:
             self.session.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user_id))
         )
 
-    def roles_in(self, environment_id: str, group_ids: Iterable[str]) -> list[str]:
+    def roles_in(self, environment_id: str, group_ids: Iterable[str]) -> builtins.list[str]:
         """The roles these groups hold in the environment."""
         ids = list(group_ids)
         if not ids:
