@@ -69,8 +69,13 @@ async def _load(url: str, seconds: float, home: Path) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=120) as client:
         await asyncio.gather(sampler(), *(caller(client) for _ in range(16)))
     peak = max(s[1] for s in samples)
-    return {"runs": runs, "failures": failures, "peak_wal_mb": round(peak / 2**20, 1),
-            "final_db_mb": round(_size(db) / 2**20, 1), "samples": samples}
+    return {
+        "runs": runs,
+        "failures": failures,
+        "peak_wal_mb": round(peak / 2**20, 1),
+        "final_db_mb": round(_size(db) / 2**20, 1),
+        "samples": samples,
+    }
 
 
 def main() -> int:
@@ -83,8 +88,9 @@ def main() -> int:
         env = {**os.environ, "TETHER_HOME": str(home), "TETHER_ADMIN_PASSWORD": PASSWORD}
         tether = str(Path(sys.executable).parent / "tether")
         with (Path(folder) / "serve.log").open("w") as log:
-            server = subprocess.Popen([tether, "serve", "--port", str(port)], env=env, stdout=log,
-                                      stderr=subprocess.STDOUT)
+            server = subprocess.Popen(
+                [tether, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
             try:
                 base = f"http://127.0.0.1:{port}"
                 wait_for(f"{base}/api/v1/health", timeout=120)
@@ -102,10 +108,12 @@ def main() -> int:
                     server.wait()
         result["wal_after_stop_bytes"] = _size(home / "tether.db-wal")
     result["load_average"] = os.getloadavg()
-    print(f"{result['runs']} runs in {args.seconds:.0f} s ({result['runs'] / args.seconds:.0f}/s, "
-          f"{result['failures']} failed); peak WAL {result['peak_wal_mb']} MB (limit {LIMIT_MB} MB) "
-          f"beside a {result['final_db_mb']} MB database; WAL after SIGTERM: "
-          f"{result['wal_after_stop_bytes']} bytes; load average {result['load_average'][0]:.1f}")
+    print(
+        f"{result['runs']} runs in {args.seconds:.0f} s ({result['runs'] / args.seconds:.0f}/s, "
+        f"{result['failures']} failed); peak WAL {result['peak_wal_mb']} MB (limit {LIMIT_MB} MB) "
+        f"beside a {result['final_db_mb']} MB database; WAL after SIGTERM: "
+        f"{result['wal_after_stop_bytes']} bytes; load average {result['load_average'][0]:.1f}"
+    )
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"wal-{stamp}.json").write_text(json.dumps({**result, "machine": platform.node()}, indent=1))

@@ -69,7 +69,7 @@ def test_a_missing_extra_is_named_in_a_clear_error(code: str, extra: str) -> Non
     done = _run_without_extras(f"""
         from tether.errors import ConfigurationError
         try:
-            {code.replace(chr(10), chr(10) + ' ' * 12)}
+            {code.replace(chr(10), chr(10) + " " * 12)}
         except ConfigurationError as exc:
             print("MESSAGE", exc)
     """)

@@ -49,7 +49,7 @@ def test_context_file_that_is_not_an_object_is_refused(tmp_path: Path) -> None:
 
 def test_output_is_one_line_when_piped_or_asked() -> None:
     # CliRunner's stdout is not a terminal: compact by default, as a script piping the output wants.
-    piped = _run("json('{\"a\": [1, 2], \"b\": {\"c\": null}}')")
+    piped = _run('json(\'{"a": [1, 2], "b": {"c": null}}\')')
     assert piped.exit_code == 0, piped.output
     assert piped.output == '{"a":[1,2],"b":{"c":null}}\n'
     assert _run("createArray(1, 2)", "--compact").output == "[1,2]\n"

@@ -47,10 +47,27 @@ class RedisServer:
         for _attempt in range(5):
             self.port = _free_port()
             subprocess.run(
-                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                 "no", "--daemonize", "yes", "--dir", str(self.dir), "--pidfile", str(self.dir / "redis.pid"),
-                 "--logfile", str(self.dir / "redis.log")],
-                check=True, capture_output=True,
+                [
+                    REDIS_SERVER,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--daemonize",
+                    "yes",
+                    "--dir",
+                    str(self.dir),
+                    "--pidfile",
+                    str(self.dir / "redis.pid"),
+                    "--logfile",
+                    str(self.dir / "redis.log"),
+                ],
+                check=True,
+                capture_output=True,
             )
             if self._wait_ready():
                 return
@@ -210,11 +227,29 @@ class WorkerPool:
     def start(self, name: str, *, pool: str = "solo", concurrency: int = 1) -> WorkerProcess:
         env = self.environment()
         log = self.home / f"{name}.log"
-        command = [sys.executable, "-c", "from tether.cli import main; main()", "worker", "--pool", pool,
-                   "--concurrency", str(concurrency), "--name", f"{name}@%h", "--loglevel", "WARNING"]
+        command = [
+            sys.executable,
+            "-c",
+            "from tether.cli import main; main()",
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            str(concurrency),
+            "--name",
+            f"{name}@%h",
+            "--loglevel",
+            "WARNING",
+        ]
         with log.open("wb") as handle:
-            process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         worker = WorkerProcess(name, process, log)
         self.workers.append(worker)
         return worker
@@ -223,8 +258,9 @@ class WorkerPool:
         return [w for w in self.workers if w.process.poll() is None]
 
     def logs(self) -> str:
-        return "\n".join(f"--- {w.name} (exit {w.process.poll()})\n{w.output()[-4000:]}"
-                         for w in self.workers)
+        return "\n".join(
+            f"--- {w.name} (exit {w.process.poll()})\n{w.output()[-4000:]}" for w in self.workers
+        )
 
     def stop(self) -> None:
         alive = self.alive()
@@ -243,8 +279,9 @@ def worker_pool(redis_server: RedisServer, pg: PostgresServer, tmp_path: Path) -
     client = redis.Redis.from_url(redis_server.url())
     client.flushdb()  # tests of one process run one after the other; each starts with an empty broker
     client.close()
-    pool = WorkerPool(broker_url=redis_server.url(), database_url=pg.url(name), home=tmp_path,
-                      visibility_timeout=2.0)
+    pool = WorkerPool(
+        broker_url=redis_server.url(), database_url=pg.url(name), home=tmp_path, visibility_timeout=2.0
+    )
     yield pool
     pool.stop()
     pg.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

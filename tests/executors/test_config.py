@@ -44,7 +44,9 @@ def test_the_app_acknowledges_late_and_takes_one_task_at_a_time() -> None:
     assert conf.task_routes[ADVANCE_RUN_TASK] == {"queue": RUN_QUEUE}
     assert conf.broker_transport_options == transport_options(settings)
     assert transport_options(settings) == {
-        "visibility_timeout": 2, "unacked_restore_interval": 0.5, "unacked_restore_throttle": 1,
+        "visibility_timeout": 2,
+        "unacked_restore_interval": 0.5,
+        "unacked_restore_throttle": 1,
     }
     assert transport_options(load_settings())["unacked_restore_interval"] == 10.0  # default 300 s timeout
 

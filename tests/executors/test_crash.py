@@ -36,8 +36,12 @@ def test_sigkilled_workers_lose_no_run_and_repeat_no_finished_action(
     rng = random.Random(SEED)
     counting_backend.delay = 0.03  # each call takes a little time, so kills land mid-run
     db, principal = prepare(worker_pool.database_url)
-    settings = load_settings(broker_url=worker_pool.broker_url, database_url=worker_pool.database_url,
-                             home=worker_pool.home, broker_visibility_timeout=worker_pool.visibility_timeout)
+    settings = load_settings(
+        broker_url=worker_pool.broker_url,
+        database_url=worker_pool.database_url,
+        home=worker_pool.home,
+        broker_visibility_timeout=worker_pool.visibility_timeout,
+    )
     try:
         run_ids = start_runs(db, principal, chain_of_http_calls(counting_backend.url, ACTIONS), RUNS)
         started = time.monotonic()
@@ -86,7 +90,9 @@ def test_sigkilled_workers_lose_no_run_and_repeat_no_finished_action(
                 rows = FlowRuns(session).actions(run_id)
                 assert [(r.path, r.status) for r in rows] == [(name, "Succeeded") for name in names]
                 assert all(r.idempotency_key == idempotency_key(run_id, r.path) for r in rows)
-        print(f"\n{RUNS} runs x {ACTIONS} actions in {elapsed:.1f}s; kills (t, worker, calls so far): "
-              f"{kills}; repeated in-flight calls: {len(repeated)}")
+        print(
+            f"\n{RUNS} runs x {ACTIONS} actions in {elapsed:.1f}s; kills (t, worker, calls so far): "
+            f"{kills}; repeated in-flight calls: {len(repeated)}"
+        )
     finally:
         db.close()

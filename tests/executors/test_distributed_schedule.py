@@ -55,8 +55,12 @@ def test_two_server_processes_fire_each_tick_once(
         services.create_flow(db, principal, "team", definition, name="ticking")
         env = {**worker_pool.environment(), "PYTHONWARNINGS": "ignore"}
         servers = [
-            subprocess.Popen([sys.executable, "-c", SCHEDULER_PROCESS, str(SERVE_SECONDS), name], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            subprocess.Popen(
+                [sys.executable, "-c", SCHEDULER_PROCESS, str(SERVE_SECONDS), name],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
             for name in ("serve-a", "serve-b")
         ]
         outputs = [server.communicate(timeout=60)[0].decode(errors="replace") for server in servers]

@@ -22,8 +22,9 @@ def test_two_workers_run_submitted_runs_to_the_end(
     worker_pool: WorkerPool, counting_backend: CountingBackend
 ) -> None:
     db, principal = prepare(worker_pool.database_url)
-    settings = load_settings(broker_url=worker_pool.broker_url, database_url=worker_pool.database_url,
-                             home=worker_pool.home)
+    settings = load_settings(
+        broker_url=worker_pool.broker_url, database_url=worker_pool.database_url, home=worker_pool.home
+    )
     try:
         run_ids = start_runs(db, principal, chain_of_http_calls(counting_backend.url, 3), 10)
         began = time.monotonic()
@@ -64,8 +65,9 @@ def test_a_workers_response_reaches_the_waiting_server(
     worker_pool: WorkerPool, counting_backend: CountingBackend
 ) -> None:
     db, principal = prepare(worker_pool.database_url)
-    settings = load_settings(broker_url=worker_pool.broker_url, database_url=worker_pool.database_url,
-                             home=worker_pool.home)
+    settings = load_settings(
+        broker_url=worker_pool.broker_url, database_url=worker_pool.database_url, home=worker_pool.home
+    )
     worker_pool.start("w1")
     services.create_flow(db, principal, "team", _answering_flow(counting_backend.url), name="answer")
     runtime = distributed_flow_runtime(db, settings, keyring=KeyRing.from_settings(settings), scheduler=False)

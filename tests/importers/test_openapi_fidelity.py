@@ -143,8 +143,7 @@ def test_unresolved_refs_inside_extensions_are_warnings() -> None:
     result = import_openapi(AZURE)
     warnings = [i for i in result.report if i.kind == "warning" and "x-ms-examples" in i.where]
     assert any(
-        "SuccessfulKeyPhrasesRequest.json" in i.message and "as written" in i.message
-        for i in warnings
+        "SuccessfulKeyPhrasesRequest.json" in i.message and "as written" in i.message for i in warnings
     )
     example = result.package.definition.data["paths"]["/keyPhrases"]["post"]["x-ms-examples"]
     assert example["Successful Key Phrase request"]["$ref"] == ".//examples//SuccessfulKeyPhrasesRequest.json"

@@ -30,6 +30,8 @@ class ClaimsValidator(OAuth2Validator):
     def get_additional_claims(self, request):
         name = request.user.username
         return {"preferred_username": name, "groups": GROUPS.get(name, [])}
+
+
 _token_requests = 0
 
 

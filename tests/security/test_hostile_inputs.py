@@ -59,9 +59,7 @@ CONNECTORS = "/api/v1/environments/default/connectors"
 ALIAS_BOMB = (
     'swagger: "2.0"\ninfo: {title: bomb, version: "1"}\npaths: {}\n'
     'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
-    + "".join(
-        f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
-    )
+    + "".join(f"{n}: &{n} [{','.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
 ).encode()
 DEEP_JSON = b'{"swagger": "2.0", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 DEEP_YAML = b'swagger: "2.0"\nx: ' + b"[" * 500 + b"]" * 500 + b"\n"

@@ -363,9 +363,10 @@ def test_an_api_rejecting_the_credentials_marks_the_connection_error(
     assert answer.status_code == 200 and answer.json()["status"] == 401  # the API's answer, handed on
     shown = live.show(connection)
     assert shown["status"] == "error", shown
-    assert "The API rejected the credentials: HTTP 401: the token is not for this audience" in shown[
-        "status_reason"
-    ]
+    assert (
+        "The API rejected the credentials: HTTP 401: the token is not for this audience"
+        in shown["status_reason"]
+    )
     assert f"tether connection update {connection} --env {ENV} --reconsent" in shown["fix"]
     _ok(live.invoke(connection))  # the same credentials work elsewhere: connected again
     assert live.show(connection)["status"] == "connected"

@@ -85,9 +85,12 @@ def test_client_secret_is_sealed_a_placeholder_in_downloads_and_kept_on_upload(
     settings["clientSecret"] = secret
     _put_properties(served, "svc", downloaded)
     assert _client_credentials_work(served)
-    assert _properties_of(served, "svc")["properties"]["connectionParameters"]["token"]["oAuthSettings"][
-        "clientSecret"
-    ] == CLIENT_SECRET_PLACEHOLDER
+    assert (
+        _properties_of(served, "svc")["properties"]["connectionParameters"]["token"]["oAuthSettings"][
+            "clientSecret"
+        ]
+        == CLIENT_SECRET_PLACEHOLDER
+    )
     raw = served.database_bytes()
     assert secret.encode() not in raw and b"a-wrong-client-secret-0e1f" not in raw
     assert all(secret not in answer for answer in served.answers)

@@ -191,6 +191,7 @@ def test_test_connection_uses_the_declared_test_operation(db, admin, team, ada, 
     capability = {"testConnection": {"operationId": "Ping", "parameters": {"x": "y"}}}
     create_connector(db, ada, team, package("Pinged", paths=paths, capabilities=capability), name="pinged")
     info = _create(db, ada, team, "pinged", {}, ring)
+
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401 if request.url.path != "/ping/y" else 204)
 

@@ -221,7 +221,10 @@ def _zeep_document(
             transport = OfflineTransport()  # type: ignore[no-untyped-call]  # zeep's Transport.__init__ is unannotated
             # zeep annotates ``transport`` as a Transport class but uses (and documents) an instance.
             document = Document(
-                io.BytesIO(content), transport=transport, base=base, settings=settings  # type: ignore[arg-type]
+                io.BytesIO(content),
+                transport=transport,
+                base=base,
+                settings=settings,  # type: ignore[arg-type]
             )
         for warning in caught:
             # zeep skips a binding operation it cannot match, with a warning nobody would see.
@@ -305,9 +308,7 @@ def drop_broken_operations(tree: etree._Element, name: str, notes: list[tuple[st
         for operation in binding.findall(f"{{{WSDL11_NS}}}operation"):
             if operation.get("name") in broken:
                 binding.remove(operation)
-    if not any(
-        pt.findall(f"{{{WSDL11_NS}}}operation") for pt in tree.findall(f"{{{WSDL11_NS}}}portType")
-    ):
+    if not any(pt.findall(f"{{{WSDL11_NS}}}operation") for pt in tree.findall(f"{{{WSDL11_NS}}}portType")):
         messages = ", ".join(repr(m) for m in sorted(set(broken.values())))
         raise InputError(
             f"{name}: every operation names an undefined message ({messages}); define the messages "

@@ -63,6 +63,7 @@ def import_postman(
     )
     return ImportResult(package, builder.report)
 
+
 _TEMPLATE = re.compile(r"\{([^{}/]+)\}")
 
 
@@ -181,8 +182,7 @@ class _Builder:
             item.where,
             f"shares {method.upper()} {path} with {owner.where!r}: merged into operation "
             f"{existing['operationId']!r} (its parameters and body are alternatives there; "
-            "--keep-duplicates keeps it a separate action)"
-            + "".join(f"; {note}" for note in approximations),
+            "--keep-duplicates keeps it a separate action)" + "".join(f"; {note}" for note in approximations),
         )
 
     def _route(

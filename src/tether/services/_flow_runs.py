@@ -126,9 +126,7 @@ def run_info(run: FlowRun, keyring: KeyRing | None = None) -> RunInfo:
 def run_parameters(flow: Flow) -> dict[str, Any]:
     """Parameter values for a run: definition defaults, the flow's values, and ``$connections``
     built from the flow's connections mapping (reference name -> Tether connection id)."""
-    declared = (
-        flow.definition["parameters"] if isinstance(flow.definition.get("parameters"), dict) else {}
-    )
+    declared = flow.definition["parameters"] if isinstance(flow.definition.get("parameters"), dict) else {}
     values = {
         name: spec.get("defaultValue") for name, spec in (declared or {}).items() if isinstance(spec, dict)
     }

@@ -210,9 +210,7 @@ def _checked_definition(definition: Any, name: str) -> dict[str, Any]:
     return dict(loaded.raw)
 
 
-def _checked_kind(
-    definition: dict[str, Any], name: str, kind: str, run_history: str
-) -> tuple[str, str]:
+def _checked_kind(definition: dict[str, Any], name: str, kind: str, run_history: str) -> tuple[str, str]:
     """The flow's kind and run-history setting, normalized; a stateless flow's limits checked."""
     if kind == "Stateless":
         check_stateless(load_flow(definition), name)

@@ -36,12 +36,12 @@ DEFAULT_READ_TTL: Final = 2.0  # seconds a change made by another process may go
 class ReadCache(Generic[V]):
     """Values read from ``db``'s ``tables``, reused until those tables change here or ``ttl`` passes.
 
-        cache = ReadCache(db, ["personal_access_tokens", "users"])
-        stamp = cache.stamp()              # before reading
-        value = cache.get(key)
-        if value is None:
-            value = read_from_database()
-            cache.put(key, value, stamp)   # an entry read before a write is never trusted after it
+    cache = ReadCache(db, ["personal_access_tokens", "users"])
+    stamp = cache.stamp()              # before reading
+    value = cache.get(key)
+    if value is None:
+        value = read_from_database()
+        cache.put(key, value, stamp)   # an entry read before a write is never trusted after it
     """
 
     def __init__(

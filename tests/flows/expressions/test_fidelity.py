@@ -41,18 +41,14 @@ def _xml_text(value: dict[str, str]) -> str:
 # --- xml() <=> json() -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "case", [c for c in NEWTONSOFT_CASES if "xml" in c], ids=lambda c: c["test"]
-)
+@pytest.mark.parametrize("case", [c for c in NEWTONSOFT_CASES if "xml" in c], ids=lambda c: c["test"])
 def test_json_of_xml_matches_newtonsoft(case: dict[str, Any]) -> None:
     result = ev("json(xml(variables('doc')))", variables={"doc": case["xml"]})
     # Key order is part of the answer (it is the order a user sees and a for-each walks).
     assert json.dumps(result) == json.dumps(case["json"])
 
 
-@pytest.mark.parametrize(
-    "case", [c for c in NEWTONSOFT_CASES if "xml_back" in c], ids=lambda c: c["test"]
-)
+@pytest.mark.parametrize("case", [c for c in NEWTONSOFT_CASES if "xml_back" in c], ids=lambda c: c["test"])
 def test_xml_of_json_matches_newtonsoft(case: dict[str, Any]) -> None:
     result = ev("xml(variables('value'))", variables={"value": case["json"]})
     assert _xml_text(result) == case["xml_back"]
@@ -80,7 +76,7 @@ def test_json_of_xml_keeps_every_node(xml: str, expected: Any) -> None:
     [
         pytest.param("<a>x<b>1</b><b>2</b></a>", id="repeated-elements"),
         pytest.param("<a><![CDATA[if a < b]]></a>", id="cdata"),
-        pytest.param("<a k=\"v\">caf&#233;&#x1F600;</a>", id="numeric-references"),
+        pytest.param('<a k="v">caf&#233;&#x1F600;</a>', id="numeric-references"),
         pytest.param("<a><t /><u></u></a>", id="empty-elements"),
     ],
 )
@@ -92,7 +88,7 @@ def test_round_trip_keeps_the_document(xml: str) -> None:
 
 
 def test_carriage_return_is_written_as_a_reference() -> None:
-    assert _xml_text(ev("xml(json('{\"a\":\"x\\r\"}'))")) == "<a>x&#xD;</a>"
+    assert _xml_text(ev('xml(json(\'{"a":"x\\r"}\'))')) == "<a>x&#xD;</a>"
 
 
 def test_entity_declarations_are_refused() -> None:

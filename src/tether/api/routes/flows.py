@@ -285,6 +285,7 @@ router.add_api_route(
     response_model=None,
 )
 
+
 async def _invoke_plain(request: Request) -> Response:
     """The hot path's plain Starlette endpoint: no dependency solving or parameter models per call
     (most of a stateless run's cost over HTTP); same checks, same answers as :func:`invoke_trigger`."""

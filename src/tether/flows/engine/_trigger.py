@@ -105,9 +105,7 @@ def validate_trigger_body(trigger: TriggerSpec, body: Any) -> None:
             f"the trigger's JSON schema can't be used ({exc}); fix the flow's definition "
             "(tether flow validate shows where)"
         ) from exc
-    problems = [
-        {"pointer": "/" + "/".join(map(str, e.absolute_path)), "message": e.message} for e in errors
-    ]
+    problems = [{"pointer": "/" + "/".join(map(str, e.absolute_path)), "message": e.message} for e in errors]
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

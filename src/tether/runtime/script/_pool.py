@@ -349,9 +349,7 @@ class ScriptPool:
                     failure = {"type": "send-failed", "message": f"{type(exc).__name__}: {exc}"}
                     await worker.send(failure, max_frame)
                     continue
-                answer = message_from_response(
-                    response.status_code, dict(response.headers), response.content
-                )
+                answer = message_from_response(response.status_code, dict(response.headers), response.content)
                 try:
                     reply = encode_frame({"type": "response", "response": answer}, max_frame)
                 except ProtocolViolation:
@@ -430,6 +428,5 @@ class ScriptPool:
 def _death(worker: _Worker) -> str:
     code = worker.process.poll()
     return (
-        f"the script's worker process died (exit code {code}); "
-        "it may have exceeded its memory or CPU limit"
+        f"the script's worker process died (exit code {code}); it may have exceeded its memory or CPU limit"
     )

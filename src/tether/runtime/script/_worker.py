@@ -74,6 +74,7 @@ def main(sock: socket.socket, memory_bytes: int, cpu_seconds: int, max_frame: in
     signal.signal(signal.SIGALRM, _on_alarm)
     with open(SECCOMP_PATH, "rb") as bpf:
         program = bpf.read()
+
     def lock_down() -> None:
         apply_limits(memory_bytes, cpu_seconds)
         load_seccomp(program)
