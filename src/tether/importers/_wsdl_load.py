@@ -222,9 +222,9 @@ def _zeep_document(
             # zeep annotates ``transport`` as a Transport class but uses (and documents) an instance.
             document = Document(
                 io.BytesIO(content),
-                transport=transport,
+                transport=transport,  # type: ignore[arg-type]
                 base=base,
-                settings=settings,  # type: ignore[arg-type]
+                settings=settings,
             )
         for warning in caught:
             # zeep skips a binding operation it cannot match, with a warning nobody would see.
