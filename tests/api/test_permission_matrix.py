@@ -205,12 +205,18 @@ def _flow_cell(world: World, role: str, relation: str) -> dict[str, str]:
 CELLS = {"connector": _connector_cell, "connection": _connection_cell, "flow": _flow_cell}
 
 
-@pytest.mark.parametrize("relation", RELATIONS)
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("kind", KINDS)
+# Every cell of the table; a connection has no Can edit relation, so it has no such cells.
+MATRIX = [
+    (kind, role, relation)
+    for kind in KINDS
+    for role in ROLES
+    for relation in RELATIONS
+    if not (kind == "connection" and relation == "edit")
+]
+
+
+@pytest.mark.parametrize(("kind", "role", "relation"), MATRIX)
 def test_api_answers_as_the_table_says(world: World, kind: str, role: str, relation: str) -> None:
-    if kind == "connection" and relation == "edit":
-        pytest.skip(f"a {kind} has no '{relation}' relation")
     answered = CELLS[kind](world, role, relation)
     wanted = {operation: expected(kind, operation, role, relation) for operation in operations(kind)}
     assert answered == wanted
