@@ -27,6 +27,7 @@ from tether.services import (
     list_runs,
     set_environment_settings,
     set_flow_enabled,
+    update_flow,
 )
 from tether.services._flow_runtime import trigger_signing_key
 from tether.store import Database, FlowRuns, FlowTriggers, utcnow
@@ -111,6 +112,41 @@ def test_polling_fires_each_item_once_and_keeps_state(db, admin, team, service, 
     _drive(db, ring, steps)
     assert _bodies(db, admin, team, "poller") == [{"n": 1}, {"n": 2}, {"n": 3}]
     assert api.polls[-1] == {"triggerState": "2"}  # the Location from the last 200 answer
+
+
+def test_changed_inputs_of_several_polling_triggers_reset_their_rows(db, admin, team, service, ring) -> None:
+    """Reconciling resets every polling row whose inputs changed (it once popped rows from the dict it
+    was iterating, which raised on the next row and stopped every connector trigger of the process)."""
+    _api, host = service
+    connection = _setup(db, admin, team, host, ring)
+
+    def trigger(path: str) -> dict[str, Any]:
+        inputs = {"host": _host(), "method": "get", "path": path}
+        return {
+            "type": "ApiConnection",
+            "recurrence": {"frequency": "Minute", "interval": 1},
+            "inputs": inputs,
+        }
+
+    for name in ("first", "second", "third"):
+        create_flow(db, admin, team, _flow(trigger("/items")), name=name, connections={"events": connection})
+
+    def hashes() -> dict[str, str]:
+        with db.session() as session:
+            return {row.flow_id: row.inputs_hash for row in FlowTriggers(session).all()}
+
+    async def steps(triggers: ConnectorTriggers) -> None:
+        await triggers.reconcile(utcnow())
+        before = hashes()
+        assert len(before) == 3
+        for name in ("first", "second", "third"):
+            update_flow(db, admin, team, name, definition=_flow(trigger("/items?changed=1")))
+        await triggers.reconcile(utcnow())
+        after = hashes()
+        assert after.keys() == before.keys()
+        assert all(after[flow] != before[flow] for flow in after)
+
+    _drive(db, ring, steps)
 
 
 def test_polling_trigger_template_sends_the_cursor(db, admin, team, service, ring) -> None:

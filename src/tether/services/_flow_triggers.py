@@ -76,8 +76,7 @@ class ConnectorTriggers:
         """Reconcile subscriptions, then poll what is due; returns the ids of the runs fired."""
         now = now or utcnow()
         await self.reconcile(now)
-        with self.db.session() as session:
-            due = [row.flow_id for row in FlowTriggers(session).due(now)]
+        due = await asyncio.to_thread(self._due, now)
         fired: list[str] = []
         for flow_id in due:
             try:
@@ -85,6 +84,10 @@ class ConnectorTriggers:
             except Conflict:
                 continue
         return fired
+
+    def _due(self, now: datetime) -> list[str]:
+        with self.db.session() as session:
+            return [row.flow_id for row in FlowTriggers(session).due(now)]
 
     async def run(self, interval: float) -> None:
         while True:
@@ -96,14 +99,27 @@ class ConnectorTriggers:
 
     async def reconcile(self, now: datetime, *, again: bool = True) -> None:
         """Bring ``flow_triggers`` in line with the flows: create, reset, (un)subscribe, drop."""
-        kinds = POLLING_TRIGGERS | WEBHOOK_TRIGGERS
         await asyncio.to_thread(self.context.signing_key)
+        # Reading and writing trigger rows takes SQLite's write lock: in a thread, never on the loop.
+        plan = await asyncio.to_thread(self._plan, now)
+        for action, flow_id in plan:
+            step = self.webhooks.unsubscribe if action == "unsubscribe" else self.webhooks.subscribe
+            try:
+                await step(flow_id, now)
+            except Conflict:
+                continue
+        if again and any(action == "unsubscribe" for action, _flow in plan):
+            await self.reconcile(now, again=False)  # re-subscribe changed triggers in the same pass
+
+    def _plan(self, now: datetime) -> list[tuple[str, str]]:
+        """Create and reset polling rows in one transaction; the (un)subscriptions left to make."""
+        kinds = POLLING_TRIGGERS | WEBHOOK_TRIGGERS
         plan: list[tuple[str, str]] = []
         with self.db.session() as session:
             flows = {f.id: f for f in session.query(Flow).filter(Flow.trigger_type.in_(kinds))}
             wanted = {flow_id: self.context.wanted(flow) for flow_id, flow in flows.items()}
             rows = {r.flow_id: r for r in FlowTriggers(session).all()}
-            for flow_id, row in rows.items():
+            for flow_id, row in list(rows.items()):  # a copy: a reset row is popped below
                 flow = flows.get(flow_id)
                 subscribed = row.trigger_type in WEBHOOK_TRIGGERS and is_subscribed(row.state)
                 if subscribed and (flow is None or not flow.enabled or wanted[flow_id] != row.inputs_hash):
@@ -122,14 +138,7 @@ class ConnectorTriggers:
                     self.context.insert(session, flow, now, poll=True)
                 elif flow.trigger_type in WEBHOOK_TRIGGERS and _subscribe_due(kept, wanted[flow_id], now):
                     plan.append(("subscribe", flow_id))
-        for action, flow_id in plan:
-            step = self.webhooks.unsubscribe if action == "unsubscribe" else self.webhooks.subscribe
-            try:
-                await step(flow_id, now)
-            except Conflict:
-                continue
-        if again and any(action == "unsubscribe" for action, _flow in plan):
-            await self.reconcile(now, again=False)  # re-subscribe changed triggers in the same pass
+        return plan
 
 
 def _subscribe_due(row: FlowTrigger | None, wanted: str | None, now: datetime) -> bool:
