@@ -38,6 +38,10 @@ DEFAULT_POLL = timedelta(minutes=3)
 MAX_IMMEDIATE_POLLS = 10  # Retry-After: 0 polls again at once, this many times per pass at most
 
 
+# What a poll reads before its request: the trigger, its state and inputs hash, inputs, parameters.
+_Read = tuple[TriggerSpec, dict[str, Any], str, Any, dict[str, Any]]
+
+
 class PollingTriggers:
     """Polls one due trigger at a time: ``await poll(flow_id, now)`` gives the ids of the runs fired."""
 
@@ -45,7 +49,8 @@ class PollingTriggers:
         self.context = context
 
     async def poll(self, flow_id: str, now: datetime) -> list[str]:
-        if not self.context.lease(flow_id, now):
+        # Every database step of a poll runs in a thread: each takes SQLite's write lock.
+        if not await asyncio.to_thread(self.context.lease, flow_id, now):
             return []
         fired: list[str] = []
         for _round in range(MAX_IMMEDIATE_POLLS):
@@ -55,22 +60,16 @@ class PollingTriggers:
                 self.context.submit(run_id)
             if not again:
                 break
-        self.context.save(flow_id)  # release the lease
+        await asyncio.to_thread(self.context.save, flow_id)  # release the lease
         return fired
 
     async def _poll_once(self, flow_id: str, now: datetime) -> tuple[bool, list[str]]:
         """One request; commits its runs and the new state together. Returns (poll again now, runs)."""
         context = self.context
-        with context.db.session() as session:
-            flow = Flows(session).get(flow_id)
-            row = FlowTriggers(session).get(flow_id)
-            if flow is None or row is None or not flow.enabled or row.leased_by != context.instance:
-                return False, []
-            trigger = load_flow(flow.definition).trigger
-            if trigger is None or trigger.type not in POLLING_TRIGGERS:
-                return False, []
-            state, seen_hash = dict(row.state), row.inputs_hash
-            inputs, parameters = context.evaluate(flow, trigger)
+        read = await asyncio.to_thread(self._read, flow_id)
+        if read is None:
+            return False, []
+        trigger, state, seen_hash, inputs, parameters = read
         interval = self._interval(trigger, now)
         try:
             connection = connection_of(inputs.get("host"), parameters)
@@ -91,7 +90,8 @@ class PollingTriggers:
                     connection, method, path, queries, headers, body, "", async_pattern=False
                 )
         except CALL_FAILURES as exc:
-            context.save(flow_id, state={**state, "error": str(exc)}, next_poll_at=now + interval)
+            failed = {**state, "error": str(exc)}
+            await asyncio.to_thread(context.save, flow_id, state=failed, next_poll_at=now + interval)
             return False, []
         location = header(answer_headers, "location")
         retry_after = header(answer_headers, "retry-after")
@@ -100,16 +100,51 @@ class PollingTriggers:
         if status == 202:
             if location:
                 state["location"] = location
-            context.save(flow_id, state=state, next_poll_at=now + wait)
+            await asyncio.to_thread(context.save, flow_id, state=state, next_poll_at=now + wait)
             return False, []
         if status != 200:
             state["error"] = f"poll answered {status}"
-            context.save(flow_id, state=state, next_poll_at=now + interval)
+            await asyncio.to_thread(context.save, flow_id, state=state, next_poll_at=now + interval)
             return False, []
         bodies = self._split(trigger, operation, cursor, answer, answer_headers)
         state["location"] = location
         if bodies and cursor is not None:
             state["last_body"] = answer
+        runs = await asyncio.to_thread(
+            self._commit, flow_id, trigger, inputs, answer_headers, bodies, state, seen_hash, now + wait
+        )
+        if runs is None:
+            return False, []
+        return bool(retry_after == "0" and bodies), runs
+
+    def _read(self, flow_id: str) -> _Read | None:
+        """The trigger, its state and inputs hash, and its evaluated inputs; None when not ours to poll."""
+        context = self.context
+        with context.db.session() as session:
+            flow = Flows(session).get(flow_id)
+            row = FlowTriggers(session).get(flow_id)
+            if flow is None or row is None or not flow.enabled or row.leased_by != context.instance:
+                return None
+            trigger = load_flow(flow.definition).trigger
+            if trigger is None or trigger.type not in POLLING_TRIGGERS:
+                return None
+            inputs, parameters = context.evaluate(flow, trigger)
+            return trigger, dict(row.state), row.inputs_hash, inputs, parameters
+
+    def _commit(
+        self,
+        flow_id: str,
+        trigger: TriggerSpec,
+        inputs: Any,
+        answer_headers: Any,
+        bodies: list[Any],
+        state: dict[str, Any],
+        seen_hash: str,
+        next_poll_at: datetime,
+    ) -> list[str] | None:
+        """The runs of one answer and the trigger's new state, in one transaction; None when the
+        trigger changed or its lease was lost meanwhile (then nothing is written)."""
+        context = self.context
         with context.db.session() as session:
             flow = Flows(session).get(flow_id)
             row = FlowTriggers(session).get(flow_id)
@@ -119,14 +154,14 @@ class PollingTriggers:
                 or row.inputs_hash != seen_hash
                 or row.leased_by != context.instance
             ):
-                return False, []
+                return None
             runs = [
                 create_run(session, flow, trigger_result(trigger.name, inputs, 200, answer_headers, item),
                            started_by=None, keyring=context.caller.keyring).id
                 for item in bodies
             ]  # fmt: skip
-            row.state, row.next_poll_at, row.updated_at = state, now + wait, utcnow()
-        return bool(retry_after == "0" and bodies), runs
+            row.state, row.next_poll_at, row.updated_at = state, next_poll_at, utcnow()
+        return runs
 
     def _split(self, trigger: TriggerSpec, operation: Any, cursor: Any, body: Any, headers: Any) -> list[Any]:
         """The trigger bodies of one 200 answer: one per item when split, else the whole body."""
