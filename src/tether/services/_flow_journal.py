@@ -94,6 +94,17 @@ def encode(value: Any) -> str:
     return json.dumps(value, default=_default, separators=(",", ":"))
 
 
+# path, stored view, status, seq, idempotency key: one action row as the journal writes it.
+StoredAction = tuple[str, str, str, int, str | None]
+
+
+def stored_action(record: ActionRecord, privacy: RunPrivacy) -> StoredAction:
+    """An action record as run history keeps it: its view with the run's secrets masked (and sealed
+    when the environment encrypts run data). Stateful and stateless runs both store it this way."""
+    view = encode(privacy.stored(history_view(record).to_json()))
+    return record.path, view, record.status, record.seq, record.idempotency_key
+
+
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON types."""
     return json.loads(encode(value))
@@ -173,10 +184,7 @@ class DbJournal:
         privacy = self.privacy
         async with self._lock:
             batch, self._pending = self._pending, {}
-            writes = []
-            for r in batch.values():
-                view = encode(privacy.stored(history_view(r).to_json()))
-                writes.append((r.path, view, r.status, r.seq, r.idempotency_key))
+            writes = [stored_action(r, privacy) for r in batch.values()]
             plain = {"variables": state.variables, "decisions": state.decisions}
             progress = encode(plain)
             changed = progress != self._progress

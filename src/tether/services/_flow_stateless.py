@@ -29,11 +29,10 @@ from tether.flows.engine import (
     RunState,
     StatelessJournal,
     execute_run,
-    history_view,
 )
 from tether.runtime import install_log_redaction, redacting
 from tether.secrets import KeyRing
-from tether.services._flow_journal import ClaimedRun, encode, prepare_run
+from tether.services._flow_journal import ClaimedRun, encode, prepare_run, stored_action
 from tether.services._flow_kind import STATELESS_RUN_SECONDS, RunHistory
 from tether.services._flow_requests import RequestTarget, run_values
 from tether.services._flow_writer import JournalWriter
@@ -161,10 +160,7 @@ class StatelessRuns:
         for record in state.records.values():
             if not record.finished:  # in flight when the run was stopped (its time limit)
                 record.status, record.end = "Cancelled", ended
-        actions = [
-            (r.path, encode(privacy.stored(history_view(r).to_json())), r.status, r.seq, r.idempotency_key)
-            for r in sorted(state.records.values(), key=lambda r: r.seq)
-        ]
+        actions = [stored_action(r, privacy) for r in sorted(state.records.values(), key=lambda r: r.seq)]
         error, outputs = encode(privacy.stored(outcome.error)), encode(privacy.stored(outcome.outputs))
         answer = encode(privacy.stored(response)) if response is not None else None
 
