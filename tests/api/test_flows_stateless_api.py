@@ -48,7 +48,7 @@ def _url(api: Api, headers: dict[str, str], name: str) -> str:
 
 def _settled(api: Api) -> None:
     """Wait until no stateless run is going (a kept run is stored before its task ends)."""
-    runtime = api.client.app.state.flow_runtime  # type: ignore[attr-defined]
+    runtime = api.client.app.state.flow_host  # type: ignore[attr-defined]
     deadline = time.monotonic() + 30
     while runtime.stateless.active:
         assert time.monotonic() < deadline, "stateless runs did not end within 30 s"

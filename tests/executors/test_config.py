@@ -15,7 +15,7 @@ from tether.executors import (
     WorkerOptions,
     check_worker_settings,
     create_celery_app,
-    distributed_flow_runtime,
+    distributed_flow_host,
     transport_options,
     worker_argv,
     worker_banner,
@@ -24,8 +24,8 @@ from tether.executors import (
 EXPORTS = [
     "ADVANCE_RUN_TASK", "FLEET_INSTANCE", "LEASE_CHECK_INTERVAL", "POOLS", "RESPONSE_CHANNEL", "RUN_QUEUE",
     "Advance", "AdvanceFactory", "BrokerUnavailable", "CeleryExecutor", "LeaseLost", "ResponseListener",
-    "ResponsePublisher", "RunLease", "WorkerOptions", "WorkerRuntime", "advance_leased", "build_worker_app",
-    "check_worker_settings", "create_celery_app", "distributed_flow_runtime", "engine_services", "lease_key",
+    "ResponsePublisher", "RunLease", "WorkerOptions", "WorkerHost", "advance_leased", "build_worker_app",
+    "check_worker_settings", "create_celery_app", "distributed_flow_host", "engine_services", "lease_key",
     "register_tasks", "run_worker", "services_advance", "transport_options", "worker_argv", "worker_banner",
 ]  # fmt: skip
 
@@ -85,7 +85,7 @@ def test_the_distributed_server_needs_postgresql(tmp_path) -> None:
 
     settings = load_settings(broker_url="redis://127.0.0.1:1/0", home=tmp_path)
     with Database(settings.database_url) as db, pytest.raises(ConfigurationError, match="PostgreSQL"):
-        distributed_flow_runtime(db, settings)
+        distributed_flow_host(db, settings)
 
 
 def test_tether_worker_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:

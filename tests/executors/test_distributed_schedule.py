@@ -24,14 +24,14 @@ SERVE_SECONDS = 6.0
 SCHEDULER_PROCESS = """
 import asyncio, sys
 from tether.config import load_settings
-from tether.executors import distributed_flow_runtime
+from tether.executors import distributed_flow_host
 from tether.store import Database
 
 settings = load_settings()
 database = Database(settings.database_url)
 
 async def main() -> None:
-    runtime = distributed_flow_runtime(database, settings, tick_seconds=0.05, instance=sys.argv[2])
+    runtime = distributed_flow_host(database, settings, tick_seconds=0.05, instance=sys.argv[2])
     await runtime.start()
     await asyncio.sleep(float(sys.argv[1]))
     await runtime.stop()

@@ -12,7 +12,7 @@ from tests.executors._kit import chain_of_http_calls, prepare, start_runs, statu
 from tests.executors.conftest import CountingBackend, WorkerPool
 from tether import services
 from tether.config import load_settings
-from tether.executors import CeleryExecutor, distributed_flow_runtime
+from tether.executors import CeleryExecutor, distributed_flow_host
 from tether.secrets import KeyRing
 
 pytestmark = pytest.mark.postgres
@@ -70,7 +70,7 @@ def test_a_workers_response_reaches_the_waiting_server(
     )
     worker_pool.start("w1")
     services.create_flow(db, principal, "team", _answering_flow(counting_backend.url), name="answer")
-    runtime = distributed_flow_runtime(db, settings, keyring=KeyRing.from_settings(settings), scheduler=False)
+    runtime = distributed_flow_host(db, settings, keyring=KeyRing.from_settings(settings), scheduler=False)
 
     async def call() -> list[dict[str, Any] | None]:
         await runtime.start()

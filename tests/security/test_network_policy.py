@@ -20,7 +20,7 @@ from tests.services._connections_kit import PUBLIC_URL, expire_locally, oauth_pa
 from tether.runtime import DestinationRefused
 from tether.secrets import KeyRing
 from tether.services import (
-    ConnectorRuntime,
+    ConnectorRunner,
     complete_consent,
     create_connection,
     create_connector,
@@ -59,7 +59,7 @@ def _allow(db, admin, team, entries: list[str]) -> None:
 
 def _invoke(db, who, team, connection: str, ring: KeyRing) -> Any:
     async def go() -> Any:
-        async with ConnectorRuntime(rate_limit=None) as connectors:
+        async with ConnectorRunner(rate_limit=None) as connectors:
             return await invoke_operation(
                 db, who, team, connection, "SameGet", {"status": "302"}, runtime=connectors, keyring=ring
             )

@@ -143,8 +143,8 @@ def tether(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) -> 
     services.bootstrap(database, settings)
     app = create_app(settings, database)
     pool = ScriptPool(4, limits=LIMITS)
-    app.state.connector_runtime = services.ConnectorRuntime(scripts=pool, rate_limit=None)
-    app.state.connector_runtime_owned = True  # the app closes the runtime; the pool is ours
+    app.state.connector_runner = services.ConnectorRunner(scripts=pool, rate_limit=None)
+    app.state.connector_runner_owned = True  # the app closes the runtime; the pool is ours
     try:
         with (
             serve_in_thread(echo_app()) as echo_url,  # type: ignore[arg-type]

@@ -14,11 +14,11 @@ import pytest
 
 from tests.services._triggers_kit import EventsApi, events_package
 from tether.api import serve_in_thread
+from tether.hosting import ConnectorTriggers, FlowConnectorCaller
+from tether.hosting._host import trigger_signing_key
 from tether.secrets import KeyRing
 from tether.services import (
-    ConnectorRuntime,
-    ConnectorTriggers,
-    FlowConnectorCaller,
+    ConnectorRunner,
     Principal,
     create_connection,
     create_connector,
@@ -29,7 +29,6 @@ from tether.services import (
     set_flow_enabled,
     update_flow,
 )
-from tether.services._flow_runtime import trigger_signing_key
 from tether.store import Database, FlowRuns, FlowTriggers, utcnow
 
 
@@ -63,7 +62,7 @@ def _drive(db: Database, ring: KeyRing, steps: Callable[[ConnectorTriggers], Any
     submitted: list[str] = []
 
     async def go() -> Any:
-        async with ConnectorRuntime() as connectors:
+        async with ConnectorRunner() as connectors:
             caller = FlowConnectorCaller(db, runtime=connectors, keyring=ring)
             triggers = ConnectorTriggers(
                 db,

@@ -16,18 +16,12 @@ import pytest
 
 from tests.flows.engine._support import Backend
 from tether.flows.engine import EmbeddedExecutor, EngineServices, SimulatedCrash, VirtualClock
+from tether.hosting import FlowHost, advance_run
+from tether.hosting._journal import DbJournal
+from tether.hosting._writer import JournalWriter
 from tether.secrets import KeyRing
-from tether.services import (
-    FlowRuntime,
-    advance_run,
-    create_flow,
-    get_run,
-    set_environment_settings,
-    start_run,
-)
-from tether.services._flow_journal import DbJournal
+from tether.services import create_flow, get_run, set_environment_settings, start_run
 from tether.services._flow_runs import trigger_signature
-from tether.services._flow_writer import JournalWriter
 from tether.store import Database, FlowRuns, utcnow
 
 
@@ -195,7 +189,7 @@ def test_a_request_run_is_committed_claimed_answered_and_recoverable(db, team, a
     keyring = KeyRing.from_keys(KeyRing.generate_key())
 
     async def fire(executor: Any) -> tuple[str, Any]:
-        runtime = FlowRuntime(db, keyring=keyring, executor=executor, scheduler=False)
+        runtime = FlowHost(db, keyring=keyring, executor=executor, scheduler=False)
         await runtime.start()
         try:
             sig = trigger_signature(runtime.signing_key, flow.id, "manual")

@@ -6,7 +6,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tether.services import RecurrenceScheduler, create_flow, list_runs, set_flow_enabled
+from tether.hosting import RecurrenceScheduler
+from tether.services import create_flow, list_runs, set_flow_enabled
 from tether.store import Database, Flows, FlowTick
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

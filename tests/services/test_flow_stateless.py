@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from tether.hosting import FlowHost
 from tether.secrets import KeyRing
-from tether.services import FlowRuntime, create_flow, get_run, list_runs
+from tether.services import create_flow, get_run, list_runs
 from tether.services._flow_runs import trigger_signature
 from tether.store import Database, FlowRun
 
@@ -23,13 +24,13 @@ NAPPING = {
 }
 
 
-async def _fire(runtime: FlowRuntime, flow_id: str) -> tuple[str, Any]:
+async def _fire(runtime: FlowHost, flow_id: str) -> tuple[str, Any]:
     sig = trigger_signature(runtime.signing_key, flow_id, "manual")
     options = {"sig": sig, "method": "POST", "headers": {}, "queries": {}, "body": {}}
     return await runtime.fire_request(flow_id, "manual", **options)
 
 
-async def _until_settled(runtime: FlowRuntime) -> None:
+async def _until_settled(runtime: FlowHost) -> None:
     deadline = time.monotonic() + 30
     while runtime.stateless.active:
         assert time.monotonic() < deadline, "the stateless run did not end within 30 s"
@@ -41,7 +42,7 @@ def test_a_stateless_run_past_its_time_limit_is_recorded_as_failed(db: Database,
     keyring = KeyRing.from_keys(KeyRing.generate_key())
 
     async def go() -> tuple[str, Any]:
-        runtime = FlowRuntime(db, keyring=keyring, scheduler=False)
+        runtime = FlowHost(db, keyring=keyring, scheduler=False)
         runtime.stateless.limit = 0.3
         await runtime.start()
         try:
@@ -65,7 +66,7 @@ def test_stopping_the_server_drops_stateless_runs_in_flight(db: Database, team: 
     keyring = KeyRing.from_keys(KeyRing.generate_key())
 
     async def go() -> Any:
-        runtime = FlowRuntime(db, keyring=keyring, scheduler=False)
+        runtime = FlowHost(db, keyring=keyring, scheduler=False)
         await runtime.start()
         try:
             _run_id, future = await _fire(runtime, flow.id)

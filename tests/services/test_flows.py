@@ -13,9 +13,10 @@ from tests.flows.engine._support import Backend
 from tests.services._connections_kit import api_key_package
 from tether.errors import AuthError, Conflict, InputError, NotFound, PermissionDenied, ValidationFailed
 from tether.flows.engine import REDACTED, EngineServices, SimulatedCrash, VirtualClock
+from tether.hosting import advance_run
+from tether.hosting._journal import DbJournal
 from tether.secrets import KeyRing
 from tether.services import (
-    advance_run,
     callback_url,
     cancel_run,
     create_connection,
@@ -36,7 +37,6 @@ from tether.services import (
     start_run,
     update_flow,
 )
-from tether.services._flow_journal import DbJournal
 from tether.store import FlowRuns, utcnow
 
 KEY = b"k" * 32

@@ -17,11 +17,11 @@ from sqlalchemy import text
 from tests.services._triggers_kit import EventsApi, http_webhook
 from tether.api import serve_in_thread
 from tether.errors import AuthError, Conflict
+from tether.hosting import ConnectorTriggers, FlowConnectorCaller
+from tether.hosting._host import trigger_signing_key
 from tether.secrets import KeyRing
 from tether.services import (
-    ConnectorRuntime,
-    ConnectorTriggers,
-    FlowConnectorCaller,
+    ConnectorRunner,
     create_flow,
     delete_flow,
     list_runs,
@@ -31,7 +31,6 @@ from tether.services import (
     set_flow_enabled,
     update_flow,
 )
-from tether.services._flow_runtime import trigger_signing_key
 from tether.store import Database, FlowRuns, FlowTriggers, utcnow
 
 
@@ -61,7 +60,7 @@ def _flow(trigger: dict[str, Any]) -> dict[str, Any]:
 
 def _drive(db: Database, ring: KeyRing, steps: Callable[[ConnectorTriggers], Any]) -> Any:
     async def go() -> Any:
-        async with ConnectorRuntime() as connectors:
+        async with ConnectorRunner() as connectors:
             triggers = ConnectorTriggers(
                 db,
                 FlowConnectorCaller(db, runtime=connectors, keyring=ring),

@@ -29,12 +29,12 @@ from tether.api import serve_in_thread
 from tether.definition import load_package, package_from_files
 from tether.errors import NotFound, ValidationFailed
 from tether.examples.sentiment.service import create_service
+from tether.hosting import FlowConnectorCaller
 from tether.runtime import DestinationRefused, RateLimit, RateLimited, Runtime
 from tether.secrets import KeyRing
 from tether.services import (
     ConnectionNeedsAttention,
-    ConnectorRuntime,
-    FlowConnectorCaller,
+    ConnectorRunner,
     Principal,
     create_connection,
     create_connector,
@@ -95,7 +95,7 @@ def invoke(
     ring: KeyRing,
 ) -> Any:
     async def go() -> Any:
-        async with ConnectorRuntime() as connectors:
+        async with ConnectorRunner() as connectors:
             return await invoke_operation(
                 db, who, team, connection, operation, arguments or {}, runtime=connectors, keyring=ring
             )
@@ -196,7 +196,7 @@ def test_rate_limit_refuses_beyond_the_budget(
     connection = connect(db, maker, team, echo_package(echo_host, "none"), ring, {})
 
     async def go() -> None:
-        async with ConnectorRuntime(rate_limit=RateLimit(limit=2, period=60)) as connectors:
+        async with ConnectorRunner(rate_limit=RateLimit(limit=2, period=60)) as connectors:
             for _ in range(2):
                 answer = await invoke_operation(
                     db, maker, team, connection, "GetLatest", {}, runtime=connectors, keyring=ring
@@ -258,7 +258,7 @@ def test_revisions_compile_once_each(
     connection = create_connection(db, maker, team, connector.id, {}, keyring=ring, public_url=PUBLIC_URL).id
 
     async def go() -> int:
-        async with ConnectorRuntime() as connectors:
+        async with ConnectorRunner() as connectors:
             for _ in range(3):
                 await invoke_operation(
                     db, maker, team, connection, "GetLatest", {}, runtime=connectors, keyring=ring
@@ -282,7 +282,7 @@ def test_flow_connector_caller_matches_method_and_path(
     connection = connect(db, maker, team, echo_package(echo_host, "header"), ring, values_for("header"))
 
     async def go() -> list[Any]:
-        async with ConnectorRuntime() as connectors:
+        async with ConnectorRunner() as connectors:
             caller = FlowConnectorCaller(
                 db, runtime=connectors, keyring=ring, connections={"echo": connection}
             )
@@ -312,7 +312,7 @@ def test_flow_connector_caller_fails_unknown_paths(
     connection = connect(db, maker, team, echo_package(echo_host, "none"), ring, {})
 
     async def go() -> None:
-        async with ConnectorRuntime() as connectors:
+        async with ConnectorRunner() as connectors:
             caller = FlowConnectorCaller(db, runtime=connectors, keyring=ring)
             await caller.call(connection, "DELETE", "/echo/latest", {}, {}, None, "")
 
@@ -349,7 +349,7 @@ def test_network_allow_reports_every_bad_entry(db: Database, admin: Principal, t
 def test_runtime_given_is_borrowed() -> None:
     async def go() -> bool:
         async with Runtime() as runtime:
-            async with ConnectorRuntime(runtime):
+            async with ConnectorRunner(runtime):
                 pass
             return runtime.client.is_closed
 

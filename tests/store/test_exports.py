@@ -50,13 +50,12 @@ def test_services_exports() -> None:
             "open_consent", "read_consent_cookie", "rotate_keys", "set_environment_settings",
             "set_redirect_mode", "test_connection", "update_connection",
             # Flows and runs (issue "Triggers and flows")
-            "DEFAULT_RUN_RETENTION", "ActionInfo", "FlowInfo", "FlowRuntime", "RecurrenceScheduler",
-            "RunDetail", "RunInfo", "advance_run", "callback_url", "cancel_run", "create_flow", "delete_flow",
+            "DEFAULT_RUN_RETENTION", "ActionInfo", "FlowInfo",
+            "RunDetail", "RunInfo", "callback_url", "cancel_run", "create_flow", "delete_flow",
             "get_flow", "get_run", "invoke_trigger", "list_flows", "list_runs", "purge_runs", "resubmit_run",
             "set_flow_enabled", "start_run", "update_flow",
             # Invoking operations (issue "Runtime")
-            "ConnectionNeedsAttention", "ConnectorCache", "ConnectorRuntime",
-            "ConnectorTriggers", "FlowConnectorCaller",
+            "ConnectionNeedsAttention", "ConnectorCache", "ConnectorRunner",
             "InvokeAnswer", "PassThrough", "invoke_operation", "pass_through",
             # Environment variables (issue 13)
             "EnvironmentVariableInfo", "delete_environment_variable", "list_environment_variables",
@@ -74,3 +73,13 @@ def test_services_exports() -> None:
     )  # fmt: skip
     for name in tether.services.__all__:
         assert hasattr(tether.services, name)
+
+
+def test_hosting_exports() -> None:
+    import tether.hosting
+
+    assert sorted(tether.hosting.__all__) == sorted(
+        ["ConnectorTriggers", "FlowConnectorCaller", "FlowHost", "RecurrenceScheduler", "advance_run"]
+    )
+    for name in tether.hosting.__all__:
+        assert hasattr(tether.hosting, name)

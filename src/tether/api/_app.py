@@ -13,9 +13,9 @@ import tether
 from tether import services
 from tether.api._access_log import install_access_log_filter
 from tether.api._body_limit import UploadBodyLimit
-from tether.api._connector_runtime import Lifespan, with_connector_runtime
+from tether.api._connector_runner import Lifespan, with_connector_runner
 from tether.api._docs import install_docs
-from tether.api._flow_runtime import flow_lifespan
+from tether.api._flow_host import flow_lifespan
 from tether.api._problems import install_problem_handlers
 from tether.api.routes import (
     account,
@@ -50,7 +50,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=with_wal_emptied_at_stop(with_connector_runtime(flow_lifespan)),
+        lifespan=with_wal_emptied_at_stop(with_connector_runner(flow_lifespan)),
     )
     install_access_log_filter()  # before the first request: no code, state or sig in the log
     app.state.settings = settings

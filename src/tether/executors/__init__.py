@@ -13,13 +13,13 @@ from tether.executors._app import ADVANCE_RUN_TASK, RUN_QUEUE, create_celery_app
 from tether.executors._executor import BrokerUnavailable, CeleryExecutor
 from tether.executors._lease import RunLease, lease_key
 from tether.executors._responses import RESPONSE_CHANNEL, ResponseListener, ResponsePublisher
-from tether.executors._runs import FLEET_INSTANCE, distributed_flow_runtime, engine_services, services_advance
+from tether.executors._runs import FLEET_INSTANCE, distributed_flow_host, engine_services, services_advance
 from tether.executors._tasks import (
     LEASE_CHECK_INTERVAL,
     Advance,
     AdvanceFactory,
     LeaseLost,
-    WorkerRuntime,
+    WorkerHost,
     advance_leased,
     register_tasks,
 )
@@ -48,13 +48,13 @@ __all__ = [
     "ResponseListener",
     "ResponsePublisher",
     "RunLease",
+    "WorkerHost",
     "WorkerOptions",
-    "WorkerRuntime",
     "advance_leased",
     "build_worker_app",
     "check_worker_settings",
     "create_celery_app",
-    "distributed_flow_runtime",
+    "distributed_flow_host",
     "engine_services",
     "lease_key",
     "register_tasks",

@@ -1,8 +1,8 @@
 """Wiring the services' flow code into both ends of the distributed mode.
 
 Worker side, :func:`services_advance` gives a worker process its ``advance(run_id)``: the very
-``services.advance_run`` the embedded executor calls, with the database journal. Server side,
-:func:`distributed_flow_runtime` builds the ``FlowRuntime`` that ``tether serve`` uses when a
+``hosting.advance_run`` the embedded executor calls, with the database journal. Server side,
+:func:`distributed_flow_host` builds the ``FlowHost`` that ``tether serve`` uses when a
 broker is configured: same scheduler, same recovery of stale runs, but runs go to the workers.
 
 Every worker claims runs under one name, :data:`FLEET_INSTANCE`. The run's ``claimed_by`` column
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tether import services
+from tether import hosting, services
 from tether.config import Settings
 from tether.errors import ConfigurationError
 from tether.executors._executor import CeleryExecutor
@@ -26,18 +26,18 @@ from tether.flows.engine import EngineServices
 from tether.secrets import KeyRing
 from tether.store import Database
 
-__all__ = ["FLEET_INSTANCE", "distributed_flow_runtime", "engine_services", "services_advance"]
+__all__ = ["FLEET_INSTANCE", "distributed_flow_host", "engine_services", "services_advance"]
 
 FLEET_INSTANCE = "tether-workers"
 
 
 def engine_services(
     database: Database, settings: Settings
-) -> tuple[EngineServices, services.ConnectorRuntime]:
+) -> tuple[EngineServices, services.ConnectorRunner]:
     """The engine's outside world in a worker, as in the embedded server: connector actions run
     through a connector runtime of the worker's own (closed with the worker)."""
-    connectors = services.ConnectorRuntime()
-    caller = services.FlowConnectorCaller(
+    connectors = services.ConnectorRunner()
+    caller = hosting.FlowConnectorCaller(
         database, runtime=connectors, keyring=KeyRing.from_settings(settings)
     )
     return EngineServices(connectors=caller), connectors
@@ -50,7 +50,7 @@ def services_advance(database: Database, settings: Settings) -> tuple[Advance, C
     keyring = KeyRing.from_settings(settings)  # decrypts the environments' secure variables
 
     async def advance(run_id: str) -> None:
-        await services.advance_run(
+        await hosting.advance_run(
             database, run_id, engine, instance=FLEET_INSTANCE, on_response=publisher.publish, keyring=keyring
         )
         # The run ended (or was already over): a caller still waiting gets "no response" now rather
@@ -65,13 +65,13 @@ def services_advance(database: Database, settings: Settings) -> tuple[Advance, C
     return advance, close
 
 
-def distributed_flow_runtime(
+def distributed_flow_host(
     database: Database, settings: Settings, *, keyring: KeyRing | None = None, **options: Any
-) -> services.FlowRuntime:
-    """The ``FlowRuntime`` of a ``tether serve`` replica in distributed mode (``TETHER_BROKER_URL`` set).
+) -> hosting.FlowHost:
+    """The ``FlowHost`` of a ``tether serve`` replica in distributed mode (``TETHER_BROKER_URL`` set).
 
-    Put it in ``app.state.flow_runtime`` before the app starts; the app's lifespan starts it.
-    ``options`` are passed to ``FlowRuntime`` (``scheduler``, ``tick_seconds``...).
+    Put it in ``app.state.flow_host`` before the app starts; the app's lifespan starts it.
+    ``options`` are passed to ``FlowHost`` (``scheduler``, ``tick_seconds``...).
     """
     if database.dialect != "postgresql":
         raise ConfigurationError(
@@ -81,7 +81,7 @@ def distributed_flow_runtime(
         )
     executor = CeleryExecutor(settings)
     keyring = keyring or KeyRing.from_settings(settings)
-    runtime = services.FlowRuntime(database, keyring=keyring, executor=lambda _advance: executor, **options)
+    runtime = hosting.FlowHost(database, keyring=keyring, executor=lambda _advance: executor, **options)
     # Answers of Response actions come back from the workers over Redis.
     executor.on_response = runtime._respond
     return runtime

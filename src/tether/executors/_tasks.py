@@ -27,7 +27,7 @@ __all__ = [
     "Advance",
     "AdvanceFactory",
     "LeaseLost",
-    "WorkerRuntime",
+    "WorkerHost",
     "advance_leased",
     "register_tasks",
 ]
@@ -77,7 +77,7 @@ async def advance_leased(
         await asyncio.to_thread(lease.release)
 
 
-class WorkerRuntime:
+class WorkerHost:
     """What one worker process keeps between tasks: an event loop, a database, the advance coroutine."""
 
     def __init__(self, settings: Settings, factory: AdvanceFactory) -> None:
@@ -117,7 +117,7 @@ class WorkerRuntime:
             self._pid = self._loop = self._database = self._advance = self._close = None
 
 
-def register_tasks(app: Celery, runtime: WorkerRuntime) -> Task:
+def register_tasks(app: Celery, runtime: WorkerHost) -> Task:
     """Register ``tether.advance_run`` on ``app``, executed by ``runtime``; returns the task."""
 
     # Celery ships no types, so its task decorator is untyped.

@@ -19,7 +19,7 @@ from kombu.utils.url import maybe_sanitize_url
 from tether.config import Settings
 from tether.errors import ConfigurationError
 from tether.executors._app import RUN_QUEUE, create_celery_app
-from tether.executors._tasks import AdvanceFactory, WorkerRuntime, register_tasks
+from tether.executors._tasks import AdvanceFactory, WorkerHost, register_tasks
 
 __all__ = [
     "POOLS",
@@ -90,11 +90,11 @@ def check_worker_settings(settings: Settings) -> None:
         )
 
 
-def build_worker_app(settings: Settings, factory: AdvanceFactory) -> tuple[Celery, WorkerRuntime]:
-    """The Celery app of a worker process, with the run task bound to a fresh :class:`WorkerRuntime`."""
+def build_worker_app(settings: Settings, factory: AdvanceFactory) -> tuple[Celery, WorkerHost]:
+    """The Celery app of a worker process, with the run task bound to a fresh :class:`WorkerHost`."""
     check_worker_settings(settings)
     app = create_celery_app(settings)
-    runtime = WorkerRuntime(settings, factory)
+    runtime = WorkerHost(settings, factory)
     register_tasks(app, runtime)
 
     def _close(**_kwargs: Any) -> None:

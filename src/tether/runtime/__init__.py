@@ -20,6 +20,7 @@ from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, b
 from tether.runtime._ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter, TokenBucketLimiter
 from tether.runtime._redact import Redactor, install_log_redaction, redacting
 from tether.runtime._request import build_request
+from tether.runtime._request_extras import RequestExtras
 from tether.runtime._response import StreamedBody
 from tether.runtime._retry import DEFAULT_RETRY, Resolution, ResponseAction, RetryPolicy
 from tether.runtime._road import RoadTransport
@@ -58,6 +59,7 @@ __all__ = [
     "RateLimited",
     "RateLimiter",
     "Redactor",
+    "RequestExtras",
     "Resolution",
     "ResponseAction",
     "RetryNote",

@@ -11,6 +11,7 @@ A caller who is not a member of an environment is told it does not exist (:class
 
 from __future__ import annotations
 
+from tether.runtime.compiled import ConnectorCache
 from tether.services._access import ROLES, NoLongerShared, Principal
 from tether.services._audit_log import DEFAULT_AUDIT_RETENTION, AuditEntry, list_audit, purge_audit
 from tether.services._connection_check import ConnectionTest, test_connection
@@ -33,8 +34,7 @@ from tether.services._connections import (
     list_connections,
     update_connection,
 )
-from tether.services._connector_cache import ConnectorCache
-from tether.services._connector_runtime import ConnectorRuntime
+from tether.services._connector_runner import ConnectorRunner
 from tether.services._connectors import (
     ConnectorInfo,
     RevisionInfo,
@@ -76,8 +76,6 @@ from tether.services._environments import (
     list_members,
     remove_member,
 )
-from tether.services._flow_connector import FlowConnectorCaller
-from tether.services._flow_journal import advance_run
 from tether.services._flow_requests import callback_url, invoke_trigger
 from tether.services._flow_runs import (
     DEFAULT_RUN_RETENTION,
@@ -91,9 +89,6 @@ from tether.services._flow_runs import (
     resubmit_run,
     start_run,
 )
-from tether.services._flow_runtime import FlowRuntime
-from tether.services._flow_scheduler import RecurrenceScheduler
-from tether.services._flow_triggers import ConnectorTriggers
 from tether.services._flows import (
     FlowInfo,
     create_flow,
@@ -178,8 +173,7 @@ __all__ = [
     "ConnectorCache",
     "ConnectorInfo",
     "ConnectorOAuth",
-    "ConnectorRuntime",
-    "ConnectorTriggers",
+    "ConnectorRunner",
     "ConsentRedirect",
     "ConsentRefused",
     "ConsentResult",
@@ -187,9 +181,7 @@ __all__ = [
     "EnvironmentInfo",
     "EnvironmentSettingsInfo",
     "EnvironmentVariableInfo",
-    "FlowConnectorCaller",
     "FlowInfo",
-    "FlowRuntime",
     "FormField",
     "GrantInfo",
     "GroupInfo",
@@ -202,7 +194,6 @@ __all__ = [
     "ParameterSetForm",
     "PassThrough",
     "Principal",
-    "RecurrenceScheduler",
     "RedirectMigrationRequired",
     "RedirectSwitch",
     "RefreshPolicy",
@@ -216,7 +207,6 @@ __all__ = [
     "UserInfo",
     "add_group_member",
     "add_member",
-    "advance_run",
     "authenticate_password",
     "authenticate_token",
     "begin_consent",

@@ -19,6 +19,7 @@ from tether.auth import NoAuth
 from tether.definition import PROPERTIES_FILE
 from tether.errors import NotFound
 from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy, Runtime
+from tether.runtime.compiled import CompiledConnector, ConnectorCache
 from tether.runtime.policies import ConnectionUnauthenticated
 from tether.secrets import KeyRing
 from tether.services._access import (
@@ -41,8 +42,7 @@ from tether.services._connection_status import (
     mark_working,
     rejection_reason,
 )
-from tether.services._connector_cache import CompiledConnector, ConnectorCache
-from tether.services._connector_runtime import ConnectorRuntime
+from tether.services._connector_runner import ConnectorRunner
 from tether.services._flows import NO_LONGER_SHARED
 from tether.services._network import network_policy
 from tether.services._read_cache import ReadCache
@@ -135,7 +135,7 @@ async def prepare_call(
     connection: str,
     *,
     keyring: KeyRing,
-    runtime: ConnectorRuntime,
+    runtime: ConnectorRunner,
     connector: str | None = None,
 ) -> PreparedCall:
     """:func:`prepare_for` (or, without a ``principal``, :func:`prepare_by_id` for a flow run), answered

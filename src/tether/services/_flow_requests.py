@@ -3,7 +3,7 @@
 A Request trigger's URL carries an HMAC of the flow id and trigger name (``sig``), as Logic Apps'
 callback URLs do; whoever holds the URL may fire the flow. The checks live here once, for the
 plain service (:func:`invoke_trigger`, which inserts a Waiting run) and for the serving process's
-fast road (``FlowRuntime.fire_request``), which keeps each flow's :class:`RequestTarget` in
+fast road (``FlowHost.fire_request``), which keeps each flow's :class:`RequestTarget` in
 memory and inserts the run already claimed by the process that runs it.
 """
 
@@ -20,7 +20,6 @@ from tether.flows import FlowDefinition, match_relative_path, relative_path
 from tether.flows.engine import request_trigger_result, validate_trigger_body
 from tether.secrets import KeyRing
 from tether.services._access import Principal, standing
-from tether.services._flow_journal import EMPTY_PROGRESS, compiled_definition, encode
 from tether.services._flow_runs import (
     RunInfo,
     create_run,
@@ -30,6 +29,7 @@ from tether.services._flow_runs import (
     trigger_signature,
 )
 from tether.services._flows import checked_flow, mark_revoked, revoked_connections
+from tether.services._run_codec import EMPTY_PROGRESS, compiled_definition, encode
 from tether.services._run_privacy import environment_seals_runs
 from tether.services._run_secrets import seal_parameters, secure_parameter_names, stored_trigger
 from tether.store import Database, Flows, utcnow
@@ -87,7 +87,7 @@ class RequestTarget:
     parameters_text: str
     answers: bool  # the flow has a Response action: the caller waits for it
     seals_runs: bool = False  # the environment's encrypt_run_data
-    kind: str = "Stateful"  # Stateless: runs in memory (services/_flow_stateless.py)
+    kind: str = "Stateful"  # Stateless: runs in memory (hosting/_stateless.py)
     run_history: str = "failures"  # which stateless runs are stored
 
 
@@ -214,7 +214,7 @@ def invoke_trigger(
     """Fire a Request trigger from its signed URL; returns the run (Waiting) and whether the flow
     answers synchronously (it has a Response action). No principal: the signature is the credential.
 
-    The serving process takes a faster road to the same checks (``FlowRuntime.fire_request``).
+    The serving process takes a faster road to the same checks (``FlowHost.fire_request``).
     """
     check_trigger_signature(key, flow_id, trigger_name, sig)
     target = request_target(db, flow_id, keyring=keyring)

@@ -1,7 +1,7 @@
 """Run use cases: start by hand, list, show with action history, resubmit, cancel, purge; and the
 signature of trigger callback URLs (the Request trigger itself is in ``_flow_requests``).
 
-These only write rows: the caller hands the new run id to an executor (``FlowRuntime.submit``),
+These only write rows: the caller hands the new run id to an executor (``FlowHost.submit``),
 so the same functions serve the embedded server and a distributed deployment.
 """
 

@@ -16,17 +16,16 @@ from typing import Any, Final
 
 import httpx
 
-from tether.runtime import Exchange, Send, StreamedBody
+from tether.runtime import RequestExtras, StreamedBody
 from tether.secrets import KeyRing
 from tether.services._access import Principal
 from tether.services._connection_call import PreparedCall, guarded, prepare_call
-from tether.services._connector_runtime import ConnectorRuntime
+from tether.services._connector_runner import ConnectorRunner
 from tether.store import Database
 
 __all__ = [
     "HOP_BY_HOP",
     "InvokeAnswer",
-    "RequestExtras",
     "answer_headers",
     "invoke_operation",
     "run_operation",
@@ -64,38 +63,6 @@ class InvokeAnswer:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class RequestExtras:
-    """Headers and query values that are not parameters of the operation (an Idempotency-Key...)."""
-
-    headers: Mapping[str, str] = field(default_factory=dict)
-    query: Mapping[str, Any] = field(default_factory=dict)
-    # False: a 202 answer is returned as is (polling triggers read 202/Location themselves).
-    async_pattern: bool = True
-    # Seconds the whole call may take (None: the runtime's deadline). A flow's connector action
-    # may wait longer than someone at the API for an async operation to finish.
-    deadline: float | None = None
-
-    async def __call__(self, exchange: Exchange, send: Send) -> httpx.Response:
-        request = exchange.request
-        query = {k: _text(v) for k, v in self.query.items()}
-        url = request.url.copy_merge_params(query) if query else None
-        headers = httpx.Headers(request.headers)
-        for name, value in self.headers.items():
-            headers.setdefault(name, value)  # a declared parameter (already set) wins
-        changed = httpx.Request(
-            request.method, url or request.url, headers=headers, content=request.content,
-            extensions=request.extensions,
-        )  # fmt: skip
-        return await send(exchange.replace(request=changed))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 async def invoke_operation(
     db: Database,
     principal: Principal,
@@ -104,7 +71,7 @@ async def invoke_operation(
     operation_id: str,
     arguments: Mapping[str, Any] | None = None,
     *,
-    runtime: ConnectorRuntime,
+    runtime: ConnectorRunner,
     keyring: KeyRing,
     public_url: str = "",
 ) -> InvokeAnswer:
@@ -125,7 +92,7 @@ async def run_operation(
     operation_id: str,
     arguments: Mapping[str, Any],
     *,
-    runtime: ConnectorRuntime,
+    runtime: ConnectorRunner,
     extras: RequestExtras | None = None,
 ) -> InvokeAnswer:
     """Run a prepared call through the runtime and read its answer (also used by flows)."""

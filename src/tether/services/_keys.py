@@ -9,15 +9,16 @@ never overwritten with a stale one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from sqlalchemy import select
 
 from tether.errors import PermissionDenied
 from tether.secrets import KeyRing
 from tether.services._access import Principal
-from tether.services._flow_http_webhook import reencrypt_unsubscribe_calls
-from tether.store import AuditLog, Connections, Database, EnvironmentVariables, PendingConsent
+from tether.store import AuditLog, Connections, Database, EnvironmentVariables, FlowTrigger, PendingConsent
 
 __all__ = ["KeyRotation", "rotate_keys"]
 
@@ -109,5 +110,37 @@ def _in_batches(
             for row_id in ids:
                 step(repo, row_id)
         if len(ids) < size:
+            return
+        after = ids[-1]
+
+
+# The trigger type whose rows carry an encrypted unsubscribe call (hosting/_trigger_parts.py).
+_HTTP_WEBHOOK = "HttpWebhook"
+
+
+def reencrypt_unsubscribe_calls(
+    db: Database, keyring: KeyRing, again: Callable[[str], str | None], *, batch_size: int
+) -> None:
+    """Key rotation: every HttpWebhook row's unsubscribe call through ``again`` (which re-encrypts a
+    token with the primary key), in batches of short transactions, each row re-read under its lock.
+    A row written before the call was encrypted is encrypted now."""
+    after = ""
+    while True:
+        with db.session() as session:
+            query = (
+                select(FlowTrigger.flow_id)
+                .where(FlowTrigger.trigger_type == _HTTP_WEBHOOK, FlowTrigger.flow_id > after)
+                .order_by(FlowTrigger.flow_id)
+                .limit(batch_size)
+            )
+            ids = list(session.scalars(query))
+            for flow_id in ids:
+                row = session.get(FlowTrigger, flow_id, with_for_update=True)
+                stored = row.state.get("unsubscribe") if row is not None else None
+                if row is None or not isinstance(stored, str | Mapping):
+                    continue  # gone meanwhile, or no unsubscribe declared
+                token = stored if isinstance(stored, str) else keyring.encrypt_json(dict(stored))
+                row.state = {**row.state, "unsubscribe": again(token) or token}
+        if len(ids) < batch_size:
             return
         after = ids[-1]

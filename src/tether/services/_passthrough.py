@@ -27,7 +27,7 @@ from tether.secrets import KeyRing
 from tether.services._access import Principal
 from tether.services._connection_call import guarded, prepare_call
 from tether.services._connection_check import _base_url
-from tether.services._connector_runtime import ConnectorRuntime
+from tether.services._connector_runner import ConnectorRunner
 from tether.services._invoke import HOP_BY_HOP, answer_headers
 from tether.store import Database
 
@@ -57,7 +57,7 @@ async def pass_through(
     query: str = "",
     headers: Mapping[str, str] | None = None,
     body: bytes = b"",
-    runtime: ConnectorRuntime,
+    runtime: ConnectorRunner,
     keyring: KeyRing,
 ) -> PassThrough:
     """Send ``method path?query`` with ``headers`` and ``body`` through ``connection`` (its owner only).

@@ -11,7 +11,7 @@ def test_engine_exports() -> None:
             "ACTION_STATUSES", "DEFAULT_POLICY", "FINAL_ACTION_STATUSES", "FINAL_RUN_STATUSES", "REDACTED",
             "RUN_STATUSES", "SYSTEM_CLOCK", "ActionFailure", "ActionRecord", "Clock", "ConnectorCaller",
             "ConnectorReply", "EmbeddedExecutor", "EngineServices", "Executor", "MemoryJournal",
-            "NoConnectorRuntime", "Recurrence", "RecurrenceError", "RetryPolicy", "Run", "RunJournal",
+            "NoConnectorCaller", "Recurrence", "RecurrenceError", "RetryPolicy", "Run", "RunJournal",
             "RunOutcome", "RunSpec", "RunState", "SimulatedCrash", "StatelessJournal", "SystemClock",
             "VirtualClock",
             "duration_seconds", "execute_run", "history_view", "idempotency_key", "isoformat",

@@ -258,7 +258,7 @@ def test_connector_action_without_runtime_fails_clearly() -> None:
         }
     )
     call = asyncio.run(run(document)).action("Get")
-    assert call.code == "NoConnectorRuntime"
+    assert call.code == "NoConnectorCaller"
     assert "no connector runtime configured" in call.error["message"]
 
 

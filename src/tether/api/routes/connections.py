@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
 from tether import services
-from tether.api._connector_runtime import Connectors
+from tether.api._connector_runner import Connectors
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.secrets import KeyRing
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from tether import services
-from tether.api._connector_runtime import app_connector_runtime
+from tether.api._connector_runner import app_connector_runner
 from tether.api._deps import AppSettings, Db, check_password
 from tether.api.routes.connections import Keys
 from tether.errors import AuthError, TetherError
@@ -123,7 +123,7 @@ async def _complete(request: Request, db: Db, public_url: str, keys: Keys, path:
             bound_consent=consent_id,
             keyring=keys,
             public_url=public_url,
-            runtime=app_connector_runtime(request.app).runtime,
+            runtime=app_connector_runner(request.app).runtime,
         )
     except TetherError as exc:
         return _page(_STOPPED, exc.message, status_code=exc.status)

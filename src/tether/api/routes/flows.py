@@ -18,14 +18,14 @@ from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
-from tether.api._flow_runtime import flow_runtime
+from tether.api._flow_host import flow_host
 from tether.api.routes.connections import Keys
 from tether.errors import NotFound
 from tether.flows.engine import form_body
-from tether.services import FlowRuntime
+from tether.hosting import FlowHost
 
 router = APIRouter(tags=["flows"])
-Runtime = Annotated[FlowRuntime, Depends(flow_runtime)]
+Runtime = Annotated[FlowHost, Depends(flow_host)]
 _INVOKE_METHODS = ["POST", "GET", "PUT", "PATCH", "DELETE"]
 
 
@@ -294,7 +294,7 @@ async def _invoke_plain(request: Request) -> Response:
         params["flow_id"],
         params["trigger"],
         request,
-        await flow_runtime(request),
+        await flow_host(request),
         sig=request.query_params.get("sig"),
         path=params.get("path", ""),
     )

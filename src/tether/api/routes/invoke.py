@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from tether import services
-from tether.api._connector_runtime import Connectors
+from tether.api._connector_runner import Connectors
 from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.api._problems import problem
 from tether.api.routes.connections import Keys

@@ -28,7 +28,7 @@ from tether.flows.engine._recurrence import Recurrence, RecurrenceError
 from tether.flows.engine._redact import REDACTED, history_view, redact_headers
 from tether.flows.engine._retry import DEFAULT_POLICY, RetryPolicy
 from tether.flows.engine._runner import Run, RunSpec, execute_run, idempotency_key, scope_status
-from tether.flows.engine._services import ConnectorCaller, ConnectorReply, EngineServices, NoConnectorRuntime
+from tether.flows.engine._services import ConnectorCaller, ConnectorReply, EngineServices, NoConnectorCaller
 from tether.flows.engine._trigger import (
     form_body,
     manual_trigger_result,
@@ -54,7 +54,7 @@ __all__ = [
     "EngineServices",
     "Executor",
     "MemoryJournal",
-    "NoConnectorRuntime",
+    "NoConnectorCaller",
     "Recurrence",
     "RecurrenceError",
     "RetryPolicy",

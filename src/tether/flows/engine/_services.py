@@ -1,7 +1,7 @@
 """What the engine needs from the outside world, injected per run: clock, HTTP, connectors.
 
 :class:`ConnectorCaller` is the seam to Tether's connector runtime: the engine only knows a
-connection name and a request. :class:`NoConnectorRuntime` is the null object used until a
+connection name and a request. :class:`NoConnectorCaller` is the null object used until a
 runtime is wired in; it fails the action with a message that says so.
 """
 
@@ -18,7 +18,7 @@ from tether.flows.engine._clock import SYSTEM_CLOCK, Clock
 from tether.flows.engine._errors import ActionFailure
 from tether.runtime import GuardedTransport, NetworkPolicy, shared_client
 
-__all__ = ["ConnectorCaller", "ConnectorReply", "EngineServices", "NoConnectorRuntime"]
+__all__ = ["ConnectorCaller", "ConnectorReply", "EngineServices", "NoConnectorCaller"]
 
 # The Http action sends on the runtime's transport (aiohttp's pools and C parser) rather than
 # httpx's own, which costs about 0.6 ms more CPU per call on the reference machine. A run in
@@ -50,7 +50,7 @@ class ConnectorCaller(Protocol):
     ) -> ConnectorReply: ...
 
 
-class NoConnectorRuntime:
+class NoConnectorCaller:
     """The default ConnectorCaller: no connector runtime is configured, so connector actions fail."""
 
     async def call(
@@ -64,7 +64,7 @@ class NoConnectorRuntime:
         idempotency_key: str,
     ) -> ConnectorReply:
         raise ActionFailure(
-            "NoConnectorRuntime",
+            "NoConnectorCaller",
             f"no connector runtime configured: cannot call connection '{connection_name}'. Start the server "
             "with the connector runtime enabled, or pass a ConnectorCaller to the engine.",
         )
@@ -76,7 +76,7 @@ class EngineServices:
 
     clock: Clock = SYSTEM_CLOCK
     http: httpx.AsyncClient | None = None
-    connectors: ConnectorCaller = field(default_factory=NoConnectorRuntime)
+    connectors: ConnectorCaller = field(default_factory=NoConnectorCaller)
     rng: random.Random = field(default_factory=random.Random)
     http_timeout: float = 120.0  # REFERENCE.md §7: outbound synchronous requests (each attempt)
     # One Http action's send, retries and their waits included (the action's limit.timeout, when

@@ -30,13 +30,20 @@ from tether.flows.engine import (
     StatelessJournal,
     execute_run,
 )
+from tether.hosting._journal import ClaimedRun, prepare_run, stored_action
+from tether.hosting._writer import JournalWriter
 from tether.runtime import install_log_redaction, redacting
 from tether.secrets import KeyRing
-from tether.services._flow_journal import ClaimedRun, encode, prepare_run, stored_action
-from tether.services._flow_kind import STATELESS_RUN_SECONDS, RunHistory
-from tether.services._flow_requests import RequestTarget, run_values
-from tether.services._flow_writer import JournalWriter
-from tether.services._run_secrets import SEALED, RunPrivacy, unseal
+from tether.services.hosted import (
+    SEALED,
+    STATELESS_RUN_SECONDS,
+    RequestTarget,
+    RunHistory,
+    RunPrivacy,
+    encode,
+    run_values,
+    unseal,
+)
 from tether.store import Database, FlowRuns, utcnow
 
 __all__ = ["StatelessRuns"]

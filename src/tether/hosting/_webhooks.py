@@ -8,11 +8,11 @@ Two kinds share one lifecycle (REFERENCE.md §5, "Webhook"):
   operation's ``x-ms-notification-content``.
 - ``HttpWebhook`` sends its declared ``subscribe`` call; the evaluated ``unsubscribe`` call is kept,
   encrypted with the key ring (it holds credentials), with the subscription and sent to end it
-  (``_flow_http_webhook.py``).
+  (``_http_webhook.py``).
 
 Either way ``@listCallbackUrl()`` is the signed ``/flows/{id}/triggers/{name}/events?sig=…`` URL,
 and an event POSTed there starts a run whose trigger outputs are the event's headers and body.
-:class:`~tether.services.ConnectorTriggers` decides when to (un)subscribe; each step here holds
+:class:`~tether.hosting.ConnectorTriggers` decides when to (un)subscribe; each step here holds
 the trigger row's lease.
 """
 
@@ -30,9 +30,8 @@ import jsonschema
 from tether.errors import AuthError, Conflict, NotFound, ValidationFailed
 from tether.flows import TriggerSpec, load_flow
 from tether.flows.engine import isoformat
-from tether.services._flow_http_webhook import WebhookCall, environment_policy, send_call
-from tether.services._flow_runs import RunInfo, create_run, run_info, trigger_signature
-from tether.services._flow_trigger_parts import (
+from tether.hosting._http_webhook import WebhookCall, environment_policy, send_call
+from tether.hosting._trigger_parts import (
     CALL_FAILURES,
     CONNECTOR_WEBHOOKS,
     HTTP_WEBHOOK,
@@ -44,6 +43,7 @@ from tether.services._flow_trigger_parts import (
     is_subscribed,
     trigger_result,
 )
+from tether.services.hosted import RunInfo, create_run, run_info, trigger_signature
 from tether.store import Flows, FlowTriggers
 
 __all__ = ["MAX_UNSUBSCRIBE_ATTEMPTS", "SUBSCRIBE_RETRY", "WebhookTriggers"]
@@ -64,20 +64,16 @@ class WebhookTriggers:
 
     # ----- subscribe
     async def subscribe(self, flow_id: str, now: datetime) -> None:
+        # Database work runs in threads (SQLite's write lock must never be waited for on the event
+        # loop); only the subscribe call itself is awaited here, with no transaction open.
         context = self.context
-        with context.db.session() as session:
-            flow = Flows(session).get(flow_id)
-            if flow is None or not flow.enabled:
-                return
-            if FlowTriggers(session).get(flow_id) is None:
-                context.insert(session, flow, now, poll=False)
-        if not context.lease(flow_id, now):
+        if not await asyncio.to_thread(self._lease_to_subscribe, flow_id, now):
             return
         connection: str | None = None
         try:
-            loaded = self._load(flow_id)
+            loaded = await asyncio.to_thread(self._load, flow_id)
             if loaded is None:
-                context.save(flow_id)  # nothing to do (subscribed meanwhile, or gone): release the lease
+                await asyncio.to_thread(context.save, flow_id)  # subscribed meanwhile, or gone: release
                 return
             trigger, inputs, parameters, environment = loaded
             if trigger.type == HTTP_WEBHOOK:
@@ -88,9 +84,11 @@ class WebhookTriggers:
         except CALL_FAILURES as exc:
             state = {"error": str(exc)}
         if "error" in state:
-            context.save(flow_id, state={**state, "retry_at": isoformat(now + SUBSCRIBE_RETRY)})
+            retry = {**state, "retry_at": isoformat(now + SUBSCRIBE_RETRY)}
+            await asyncio.to_thread(context.save, flow_id, state=retry)
             return
-        context.save(
+        await asyncio.to_thread(
+            context.save,
             flow_id,
             connection_id=connection,
             trigger_name=trigger.name,
@@ -98,6 +96,17 @@ class WebhookTriggers:
             inputs_hash=inputs_hash(trigger, connection, webhook=True),
             state=state,
         )
+
+    def _lease_to_subscribe(self, flow_id: str, now: datetime) -> bool:
+        """Take the trigger row's lease (making the row first) if the flow is still enabled."""
+        context = self.context
+        with context.db.session() as session:
+            flow = Flows(session).get(flow_id)
+            if flow is None or not flow.enabled:
+                return False
+            if FlowTriggers(session).get(flow_id) is None:
+                context.insert(session, flow, now, poll=False)
+        return context.lease(flow_id, now)
 
     def _load(self, flow_id: str) -> tuple[TriggerSpec, Any, dict[str, Any], str] | None:
         """The trigger to subscribe, its evaluated inputs, parameters and environment; None if done."""
@@ -140,14 +149,10 @@ class WebhookTriggers:
     # ----- unsubscribe
     async def unsubscribe(self, flow_id: str, now: datetime) -> None:
         context = self.context
-        if not context.lease(flow_id, now):
+        found = await asyncio.to_thread(self._lease_to_unsubscribe, flow_id, now)
+        if found is None:
             return
-        with context.db.session() as session:
-            row = FlowTriggers(session).get(flow_id)
-            if row is None:
-                return
-            state, kind = dict(row.state), row.trigger_type
-            connection, environment = row.connection_id, row.environment_id
+        state, kind, connection, environment = found
         attempts = int(state.get("attempts", 0))
         try:
             if kind == HTTP_WEBHOOK:
@@ -161,12 +166,27 @@ class WebhookTriggers:
             _log.warning("unsubscribing flow %s failed: %s", flow_id, exc)
             ok = False
         if ok or attempts >= MAX_UNSUBSCRIBE_ATTEMPTS:
-            with context.db.session() as session:
-                row = FlowTriggers(session).get(flow_id)
-                if row is not None:
-                    FlowTriggers(session).delete(row)
+            await asyncio.to_thread(self._forget, flow_id)
         else:
-            context.save(flow_id, state={**state, "attempts": attempts + 1})
+            await asyncio.to_thread(context.save, flow_id, state={**state, "attempts": attempts + 1})
+
+    def _lease_to_unsubscribe(
+        self, flow_id: str, now: datetime
+    ) -> tuple[dict[str, Any], str, str | None, str] | None:
+        """The row's state, trigger type, connection and environment, under its lease; None if gone."""
+        if not self.context.lease(flow_id, now):
+            return None
+        with self.context.db.session() as session:
+            row = FlowTriggers(session).get(flow_id)
+            if row is None:
+                return None
+            return dict(row.state), row.trigger_type, row.connection_id, row.environment_id
+
+    def _forget(self, flow_id: str) -> None:
+        with self.context.db.session() as session:
+            row = FlowTriggers(session).get(flow_id)
+            if row is not None:
+                FlowTriggers(session).delete(row)
 
     async def _unsubscribe_http(self, flow_id: str, environment: str, stored: Any) -> bool:
         if not isinstance(stored, str | Mapping):

@@ -1,11 +1,11 @@
 """Connector triggers: polling (ApiConnection/OpenApiConnection) and webhooks (ApiConnectionWebhook,
 OpenApiConnectionWebhook, HttpWebhook), kept in line with the flows.
 
-:class:`ConnectorTriggers` lives in the :class:`~tether.services.FlowRuntime` beside the Recurrence
+:class:`ConnectorTriggers` lives in the :class:`~tether.hosting.FlowHost` beside the Recurrence
 scheduler. Each pass (``await tick(now)``) first *reconciles* every flow's trigger with its row in
 ``flow_triggers`` — subscribing enabled webhook flows, unsubscribing flows disabled, deleted or
 whose trigger inputs/connection changed — then polls the due polling triggers. The work itself is
-in ``_flow_polling.py`` and ``_flow_webhooks.py``; every step takes the row's lease first, so any
+in ``_polling.py`` and ``_webhooks.py``; every step takes the row's lease first, so any
 number of processes share it and a poll's runs and its new state commit in one transaction: no
 event is fired twice or lost.
 
@@ -25,16 +25,16 @@ from typing import Any
 
 from tether.errors import Conflict, TetherError
 from tether.flows.engine import isoformat
-from tether.services._flow_connector import FlowConnectorCaller
-from tether.services._flow_polling import PollingTriggers
-from tether.services._flow_runs import RunInfo
-from tether.services._flow_trigger_parts import (
+from tether.hosting._connector_calls import FlowConnectorCaller
+from tether.hosting._polling import PollingTriggers
+from tether.hosting._trigger_parts import (
     POLLING_TRIGGERS,
     WEBHOOK_TRIGGERS,
     TriggerContext,
     is_subscribed,
 )
-from tether.services._flow_webhooks import WebhookTriggers
+from tether.hosting._webhooks import WebhookTriggers
+from tether.services.hosted import RunInfo
 from tether.store import Database, Flow, FlowTrigger, FlowTriggers, utcnow
 
 __all__ = ["POLLING_TRIGGERS", "WEBHOOK_TRIGGERS", "ConnectorTriggers"]

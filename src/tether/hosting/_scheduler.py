@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 from tether.errors import Conflict, TetherError
 from tether.flows import load_flow
 from tether.flows.engine import SYSTEM_CLOCK, Clock, Recurrence, recurrence_trigger_result
-from tether.services._audit_log import purge_audit
-from tether.services._flow_runs import DEFAULT_RUN_RETENTION, create_run, purge_runs
+from tether.services.hosted import DEFAULT_RUN_RETENTION, create_run, purge_audit, purge_runs
 from tether.store import Database, Flows, FlowTick, new_id
 
 __all__ = ["DEFAULT_TICK_SECONDS", "RecurrenceScheduler"]

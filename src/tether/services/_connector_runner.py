@@ -1,6 +1,6 @@
 """What a serving process shares to run connector operations: the runtime, script workers, compiled revisions.
 
-One :class:`ConnectorRuntime` per process (the API makes it on first use; a flow worker makes its
+One :class:`ConnectorRunner` per process (the API makes it on first use; a flow worker makes its
 own), because each part is costly to make and cheap to share: the runtime's connection pool, the
 custom-code worker processes, and the compiled connectors.
 """
@@ -12,22 +12,22 @@ from types import TracebackType
 from typing import Any
 
 from tether.runtime import DEFAULT_DEADLINE, DEFAULT_RATE_LIMIT, RateLimit, Runtime, Stage
+from tether.runtime.compiled import DEFAULT_CACHE_SIZE, CompiledConnector, ConnectorCache
 from tether.runtime.script import ScriptPool, build_script_stage
-from tether.services._connector_cache import DEFAULT_CACHE_SIZE, CompiledConnector, ConnectorCache
 from tether.services._read_cache import ReadCache
 from tether.store import Database
 
-__all__ = ["ConnectorRuntime"]
+__all__ = ["ConnectorRunner"]
 
 
-class ConnectorRuntime:
+class ConnectorRunner:
     """The process's :class:`~tether.runtime.Runtime`, :class:`ScriptPool` and :class:`ConnectorCache`.
 
     Parts given are borrowed (the caller closes them); parts made here are closed by ``aclose``.
     ``rate_limit`` is the per-connection budget of the runtime made here (None: no limit), and
     ``deadline`` the seconds each of its calls may take in all.
 
-        async with ConnectorRuntime() as connectors:
+        async with ConnectorRunner() as connectors:
             answer = await invoke_operation(db, me, "default", cid, "Sentiment", args,
                                             runtime=connectors, keyring=ring)
     """
@@ -90,7 +90,7 @@ class ConnectorRuntime:
             stages.append(compiled.soap)
         return stages
 
-    async def __aenter__(self) -> ConnectorRuntime:
+    async def __aenter__(self) -> ConnectorRunner:
         return self
 
     async def __aexit__(

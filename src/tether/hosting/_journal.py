@@ -21,7 +21,7 @@ the action in flight runs again with the same idempotency key):
 
 Every commit writes, in one transaction, the pending records and — when they changed, or the
 claim is due for a new expiry — the variables and decisions. So Request → Compose → Http →
-Response costs four commits: the run with its trigger (``FlowRuntime.fire_request``), Http
+Response costs four commits: the run with its trigger (``FlowHost.fire_request``), Http
 started with Compose, Http ended, the run's end with the Response.
 """
 
@@ -29,19 +29,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import threading
 import time
-from base64 import b64encode
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from tether.errors import TetherError
-from tether.flows import FlowDefinition, load_flow
+from tether.flows import FlowDefinition
 from tether.flows.engine import (
     ActionRecord,
     EngineServices,
@@ -52,13 +47,20 @@ from tether.flows.engine import (
     history_view,
 )
 from tether.flows.engine.actions import ACTIONS
+from tether.hosting._writer import JournalWriter
 from tether.runtime import install_log_redaction, redacting
 from tether.secrets import KeyRing
-from tether.services._environment_variables import flow_environment_values
-from tether.services._flow_writer import JournalWriter
-from tether.services._network import flow_network_policy
-from tether.services._run_privacy import run_privacy
-from tether.services._run_secrets import RunPrivacy, unseal
+from tether.services.hosted import (
+    EMPTY_PROGRESS,
+    RunPrivacy,
+    compiled_definition,
+    encode,
+    flow_environment_values,
+    flow_network_policy,
+    jsonable,
+    run_privacy,
+    unseal,
+)
 from tether.store import Database, FlowRuns, utcnow
 
 __all__ = [
@@ -78,20 +80,6 @@ CLAIM_SECONDS = 300.0
 _CANCEL_CHECK_SECONDS = 1.0
 _RENEW_CLAIM_SECONDS = CLAIM_SECONDS / 3  # a commit extends the claim when it is older than this
 _MAX_PENDING = 256  # records held for the next commit, at most (a long loop of Compose commits now and then)
-_COMPILED_SIZE = 256
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, bytes):
-        return b64encode(value).decode()
-    return str(value)
-
-
-def encode(value: Any) -> str:
-    """``value`` as JSON text (expression results may hold Decimals or bytes): what the store keeps."""
-    return json.dumps(value, default=_default, separators=(",", ":"))
 
 
 # path, stored view, status, seq, idempotency key: one action row as the journal writes it.
@@ -103,35 +91,6 @@ def stored_action(record: ActionRecord, privacy: RunPrivacy) -> StoredAction:
     when the environment encrypts run data). Stateful and stateless runs both store it this way."""
     view = encode(privacy.stored(history_view(record).to_json()))
     return record.path, view, record.status, record.seq, record.idempotency_key
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON types."""
-    return json.loads(encode(value))
-
-
-#: A run's ``state`` before any variable or decision (what a run inserted claimed starts with).
-EMPTY_PROGRESS = encode({"variables": {}, "decisions": {}})
-
-
-_compiled: OrderedDict[str, FlowDefinition] = OrderedDict()
-_compiled_lock = threading.Lock()
-
-
-def compiled_definition(text: str, definition: Any = None) -> FlowDefinition:
-    """The loaded definition for its JSON ``text``, from a small cache: runs of one flow version
-    share the same text, so a definition is parsed and loaded once, not once per run."""
-    with _compiled_lock:
-        found = _compiled.get(text)
-        if found is not None:
-            _compiled.move_to_end(text)
-            return found
-    loaded = load_flow(json.loads(text) if definition is None else definition)
-    with _compiled_lock:
-        _compiled[text] = loaded
-        while len(_compiled) > _COMPILED_SIZE:
-            _compiled.popitem(last=False)
-    return loaded
 
 
 def _defers(record: ActionRecord) -> bool:

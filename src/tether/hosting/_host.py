@@ -1,11 +1,11 @@
 """Flows in a serving process: the executor, the Recurrence scheduler, sync responses, the URL key.
 
-``tether serve`` makes one :class:`FlowRuntime` and starts it in the app's lifespan. Runs are
+``tether serve`` makes one :class:`FlowHost` and starts it in the app's lifespan. Runs are
 advanced by an :class:`~tether.flows.engine.Executor` (the embedded one by default; a Celery one
 plugs in through the ``executor`` argument), and callers of a Request trigger whose flow has a
 Response action wait here for that answer.
 
-A Request trigger is the hot path (:meth:`FlowRuntime.fire_request`): the flow is read once and
+A Request trigger is the hot path (:meth:`FlowHost.fire_request`): the flow is read once and
 kept (``ReadCache``: a change made here shows at once, one made elsewhere within seconds), the
 run is inserted by the journal's writer on the event loop, and, when this process's executor is
 the embedded one, inserted already claimed by this process and handed to it as is, so the run
@@ -28,26 +28,28 @@ from typing import Any
 
 from tether.errors import TetherError
 from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor, RunState, StatelessJournal
+from tether.hosting._connector_calls import FlowConnectorCaller
+from tether.hosting._journal import CLAIM_SECONDS, ClaimedRun, advance_run
+from tether.hosting._scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
+from tether.hosting._stateless import StatelessRuns
+from tether.hosting._triggers import ConnectorTriggers
+from tether.hosting._writer import JournalWriter
 from tether.secrets import KeyRing
-from tether.services._flow_connector import FlowConnectorCaller
-from tether.services._flow_journal import CLAIM_SECONDS, EMPTY_PROGRESS, ClaimedRun, advance_run
-from tether.services._flow_requests import (
+from tether.services.hosted import (
+    DEFAULT_RUN_RETENTION,
+    EMPTY_PROGRESS,
+    SEALED,
+    ReadCache,
     RequestTarget,
     accept_request,
     check_trigger_signature,
     request_target,
     run_values,
+    unseal,
 )
-from tether.services._flow_runs import DEFAULT_RUN_RETENTION
-from tether.services._flow_scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
-from tether.services._flow_stateless import StatelessRuns
-from tether.services._flow_triggers import ConnectorTriggers
-from tether.services._flow_writer import JournalWriter
-from tether.services._read_cache import ReadCache
-from tether.services._run_secrets import SEALED, unseal
 from tether.store import Connections, Database, FlowRuns, new_id, utcnow
 
-__all__ = ["SIGNING_SECRET", "SYNC_RESPONSE_TIMEOUT", "FlowRuntime", "trigger_signing_key"]
+__all__ = ["SIGNING_SECRET", "SYNC_RESPONSE_TIMEOUT", "FlowHost", "trigger_signing_key"]
 
 SIGNING_SECRET = "flow-trigger-signing-key"
 SYNC_RESPONSE_TIMEOUT = 120.0  # REFERENCE.md §7: synchronous requests
@@ -62,7 +64,7 @@ def trigger_signing_key(db: Database, keyring: KeyRing) -> bytes:
         return keyring.decrypt(stored.value)
 
 
-class FlowRuntime:
+class FlowHost:
     """Runs, schedules and answers flows in this process; ``await start()``, ``await stop()``."""
 
     def __init__(
@@ -123,7 +125,7 @@ class FlowRuntime:
     def signing_key(self) -> bytes:
         if self._key is None:
             if self.keyring is None:
-                raise RuntimeError("FlowRuntime needs a keyring to sign callback URLs")
+                raise RuntimeError("FlowHost needs a keyring to sign callback URLs")
             self._key = trigger_signing_key(self.db, self.keyring)
         return self._key
 

@@ -15,26 +15,23 @@ secrets, and key rotation re-encrypts it (:func:`reencrypt_unsubscribe_calls`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from tether.definition import Api, Operation
 from tether.errors import InputError
 from tether.runtime import ConnectionContext, Exchange, NetworkPolicy, Runtime
 from tether.secrets import KeyRing
-from tether.services._flow_trigger_parts import HTTP_WEBHOOK
-from tether.services._network import network_policy
-from tether.store import Connections, Database, FlowTrigger
+from tether.services.hosted import network_policy
+from tether.store import Connections, Database
 
 __all__ = [
     "SUPPORTED_AUTHENTICATION",
     "WebhookCall",
     "environment_policy",
-    "reencrypt_unsubscribe_calls",
     "send_call",
 ]
 
@@ -167,31 +164,3 @@ async def send_call(
     finally:
         await response.aclose()
     return response.status_code, dict(response.headers)
-
-
-def reencrypt_unsubscribe_calls(
-    db: Database, keyring: KeyRing, again: Callable[[str], str | None], *, batch_size: int
-) -> None:
-    """Key rotation: every HttpWebhook row's unsubscribe call through ``again`` (which re-encrypts a
-    token with the primary key), in batches of short transactions, each row re-read under its lock.
-    A row written before the call was encrypted is encrypted now."""
-    after = ""
-    while True:
-        with db.session() as session:
-            query = (
-                select(FlowTrigger.flow_id)
-                .where(FlowTrigger.trigger_type == HTTP_WEBHOOK, FlowTrigger.flow_id > after)
-                .order_by(FlowTrigger.flow_id)
-                .limit(batch_size)
-            )
-            ids = list(session.scalars(query))
-            for flow_id in ids:
-                row = session.get(FlowTrigger, flow_id, with_for_update=True)
-                stored = row.state.get("unsubscribe") if row is not None else None
-                if row is None or not isinstance(stored, str | Mapping):
-                    continue  # gone meanwhile, or no unsubscribe declared
-                token = stored if isinstance(stored, str) else keyring.encrypt_json(dict(stored))
-                row.state = {**row.state, "unsubscribe": again(token) or token}
-        if len(ids) < batch_size:
-            return
-        after = ids[-1]

@@ -1,7 +1,7 @@
 """What polling and webhook triggers share: the trigger kinds, the ``flow_triggers`` rows and their
 leases, a trigger's evaluated inputs, and the signed callback URL.
 
-One :class:`TriggerContext` per :class:`~tether.services.ConnectorTriggers`; the polling and the
+One :class:`TriggerContext` per :class:`~tether.hosting.ConnectorTriggers`; the polling and the
 webhook halves both read and write trigger rows through it, so a lease means the same to both.
 """
 
@@ -21,10 +21,14 @@ from tether.errors import InputError, TetherError
 from tether.flows import TriggerSpec, load_flow
 from tether.flows.engine import ActionFailure, isoformat
 from tether.flows.expressions import ExpressionContext, evaluate
-from tether.services._connection_call import PreparedCall, prepare_by_id
-from tether.services._environment_variables import environment_values
-from tether.services._flow_connector import FlowConnectorCaller
-from tether.services._flow_runs import run_parameters, trigger_signature
+from tether.hosting._connector_calls import FlowConnectorCaller
+from tether.services.hosted import (
+    PreparedCall,
+    environment_values,
+    prepare_by_id,
+    run_parameters,
+    trigger_signature,
+)
 from tether.store import Database, Flow, FlowTrigger, FlowTriggers, utcnow
 
 __all__ = [

@@ -19,9 +19,7 @@ from tether.errors import TetherError
 from tether.flows import TriggerSpec, load_flow
 from tether.flows.engine import Recurrence
 from tether.flows.expressions import ExpressionContext, evaluate
-from tether.runtime.policies import polling_trigger
-from tether.services._flow_runs import create_run
-from tether.services._flow_trigger_parts import (
+from tether.hosting._trigger_parts import (
     CALL_FAILURES,
     POLLING_TRIGGERS,
     TriggerContext,
@@ -30,6 +28,8 @@ from tether.services._flow_trigger_parts import (
     header,
     trigger_result,
 )
+from tether.runtime.policies import polling_trigger
+from tether.services.hosted import create_run
 from tether.store import Flows, FlowTriggers, utcnow
 
 __all__ = ["DEFAULT_POLL", "MAX_IMMEDIATE_POLLS", "PollingTriggers"]

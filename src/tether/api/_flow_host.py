@@ -1,7 +1,7 @@
 """The flow runtime's place in the app's lifespan: started with the server, stopped with it.
 
 Code embedding the API (tests, a deployment wiring the connector runtime or a Celery executor)
-may put its own :class:`~tether.services.FlowRuntime` in ``app.state.flow_runtime`` before the
+may put its own :class:`~tether.hosting.FlowHost` in ``app.state.flow_host`` before the
 app starts; otherwise a default embedded one is made.
 """
 
@@ -13,18 +13,18 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 
-from tether.api._connector_runtime import app_connector_runtime
+from tether.api._connector_runner import app_connector_runner
 from tether.errors import ConfigurationError
 from tether.flows.engine import EngineServices
+from tether.hosting import FlowConnectorCaller, FlowHost
 from tether.secrets import KeyRing
-from tether.services import FlowConnectorCaller, FlowRuntime
 
-__all__ = ["flow_lifespan", "flow_runtime"]
+__all__ = ["flow_host", "flow_lifespan"]
 
 
 @asynccontextmanager
 async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    runtime: FlowRuntime | None = getattr(app.state, "flow_runtime", None)
+    runtime: FlowHost | None = getattr(app.state, "flow_host", None)
     if runtime is None:
         settings = app.state.settings
         # The app's one key ring (routes share it): a rotation through the API is then seen at once
@@ -33,16 +33,16 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.keyring = keyring
         # ApiConnection actions run through the same connector runtime as the invoke endpoint.
         connectors = FlowConnectorCaller(
-            app.state.database, runtime=app_connector_runtime(app), keyring=keyring
+            app.state.database, runtime=app_connector_runner(app), keyring=keyring
         )
-        runtime = FlowRuntime(
+        runtime = FlowHost(
             app.state.database,
             keyring=keyring,
             services=EngineServices(connectors=connectors),
             retention=timedelta(days=settings.run_retention_days),
             public_url=settings.public_url,
         )
-        app.state.flow_runtime = runtime
+        app.state.flow_host = runtime
     await runtime.start()
     try:
         yield
@@ -50,9 +50,9 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.stop()
 
 
-async def flow_runtime(request: Request) -> FlowRuntime:
+async def flow_host(request: Request) -> FlowHost:
     """The app's runtime (async: FastAPI runs a plain function dependency in a worker thread)."""
-    runtime: FlowRuntime | None = getattr(request.app.state, "flow_runtime", None)
+    runtime: FlowHost | None = getattr(request.app.state, "flow_host", None)
     if runtime is None:
         raise ConfigurationError(
             "flows are not running in this server (the app was started without its lifespan)"

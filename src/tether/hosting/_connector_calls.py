@@ -17,11 +17,9 @@ from typing import Any
 
 from tether.errors import TetherError
 from tether.flows.engine import ActionFailure, ConnectorReply
-from tether.runtime import RateLimited, UpstreamUnavailable, connection_secrets
+from tether.runtime import RateLimited, RequestExtras, UpstreamUnavailable, connection_secrets
 from tether.secrets import KeyRing
-from tether.services._connection_call import prepare_call
-from tether.services._connector_runtime import ConnectorRuntime
-from tether.services._invoke import RequestExtras, run_operation
+from tether.services.hosted import ConnectorRunner, prepare_call, run_operation
 from tether.store import Database
 
 __all__ = ["IDEMPOTENCY_HEADER", "FlowConnectorCaller"]
@@ -41,7 +39,7 @@ class FlowConnectorCaller:
         self,
         db: Database,
         *,
-        runtime: ConnectorRuntime,
+        runtime: ConnectorRunner,
         keyring: KeyRing,
         connections: Mapping[str, str] | None = None,
     ) -> None:
