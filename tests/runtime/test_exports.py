@@ -10,7 +10,7 @@ EXPECTED = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT", "ArgumentError", "AsyncPattern", "ConnectionContext", "DestinationRefused", "Exchange",
     "GuardedTransport", "HostResolver", "NETWORK_POLICY_EXTENSION",
-    "InvokeResult", "NetworkPolicy", "Paging", "RateLimit", "RateLimited", "RateLimiter",
+    "InvokeResult", "NetworkPolicy", "Paging", "RateLimit", "RateLimited", "RateLimiter", "RequestExtras",
     "Redactor", "Resolution", "ResponseAction", "RetryPolicy", "Runtime", "Send", "Stage", "StreamedBody",
     "TokenBucketLimiter", "Transport", "UpstreamError", "UpstreamProtocolError", "UpstreamTimeout",
     "UpstreamUnavailable", "build_pipeline", "build_request", "invoke_sync", "prepare_arguments",
