@@ -54,3 +54,30 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(app, ["no-such-command"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+# What each offline command must not load (each costs 50-500 ms of CPU at start; bench/bench_cli_start.py).
+HEAVY_FOR_OFFLINE = {
+    "httpx": "the HTTP client: only commands that call a server need it",
+    "pydantic_settings": "process settings: only commands that read TETHER_* need them",
+    "openapi_spec_validator": "its package init loads jsonschema-path and pydantic-settings",
+    "lxml": "only the XML expression functions need it",
+}
+
+
+def test_offline_validation_commands_import_only_what_they_use(tmp_path) -> None:
+    flow = tmp_path / "flow.json"
+    flow.write_text(
+        '{"definition": {"triggers": {"manual": {"type": "Request", "kind": "Http"}},'
+        ' "actions": {"Say": {"type": "Compose", "inputs": "hi"}}}}'
+    )
+    swagger = tmp_path / "api.json"
+    swagger.write_text('{"swagger": "2.0", "info": {"title": "T", "version": "1"}, "paths": {}}')
+    for argv in (
+        ["flow", "validate", str(flow)],
+        ["validate", str(swagger)],
+        ["expression", "eval", "@add(1,2)"],
+    ):
+        imported = _imported_after(argv)
+        heavy = {name: why for name, why in HEAVY_FOR_OFFLINE.items() if name in imported}
+        assert not heavy, f"tether {' '.join(argv[:2])} imported {heavy}"

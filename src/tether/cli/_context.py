@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tether.cli._client import ApiClient, load_credentials
-from tether.config import load_settings
 from tether.errors import AuthError
+
+if TYPE_CHECKING:
+    from tether.cli._client import ApiClient
+
+# The HTTP client (httpx) and the settings (pydantic-settings) load when a command first calls a
+# server, not when a module that declares these options is imported: offline commands such as
+# ``tether flow validate`` share a Typer app with online ones and should not pay for them.
 
 __all__ = [
     "EnvOption",
@@ -43,11 +48,15 @@ FlowArgument = Annotated[str, typer.Argument(help="Flow name or id.")]
 
 
 def tether_home() -> Path:
+    from tether.config import load_settings
+
     return load_settings().home
 
 
 def client_for(server: str | None, token: str | None) -> ApiClient:
     """An API client from explicit options, else from the saved login."""
+    from tether.cli._client import ApiClient, load_credentials
+
     saved = load_credentials(tether_home())
     server = server or (saved.server if saved else None)
     token = token or (saved.token if saved and (server is None or saved.server == server) else None)

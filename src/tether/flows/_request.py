@@ -18,9 +18,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-import jsonschema
-from jsonschema.exceptions import SchemaError
-
 __all__ = [
     "DROPPED_RESPONSE_HEADERS",
     "RequestRuleProblem",
@@ -43,15 +40,15 @@ DROPPED_RESPONSE_HEADERS = frozenset(
 _KEPT_CONTENT_HEADERS = frozenset({"content-disposition", "content-encoding", "content-type"})
 _PARAMETER = re.compile(r"^\{([^{}/]+)\}$")
 
-_DRAFTS = (
-    ("draft-03", jsonschema.Draft3Validator),
-    ("draft-04", jsonschema.Draft4Validator),
-    ("draft-06", jsonschema.Draft6Validator),
-    ("draft-07", jsonschema.Draft7Validator),
-    ("2019-09", jsonschema.Draft201909Validator),
-    ("2020-12", jsonschema.Draft202012Validator),
+_DRAFT_MARKERS = (
+    ("draft-03", "Draft3Validator"),
+    ("draft-04", "Draft4Validator"),
+    ("draft-06", "Draft6Validator"),
+    ("draft-07", "Draft7Validator"),
+    ("2019-09", "Draft201909Validator"),
+    ("2020-12", "Draft202012Validator"),
 )
-_UNDECLARED_DRAFTS = (jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator)
+_UNDECLARED_DRAFTS = ("Draft4Validator", "Draft6Validator", "Draft7Validator")
 
 RequestRuleProblem = tuple[str, str, str]
 """(rule id, message saying how to fix it, JSON pointer) — :class:`FlowIssue`'s fields."""
@@ -107,11 +104,14 @@ def schema_validator(schema: Mapping[str, Any]) -> Any:
     ``https``, with or without ``#``, as Newtonsoft.Json.Schema accepts them), else the first of
     drafts 4, 6 and 7 whose metaschema accepts it (designer schemas are draft 4; hand-written ones
     often use draft 6/7 forms such as a numeric ``exclusiveMinimum``)."""
+    import jsonschema  # ~0.1 s to import; only flows whose trigger declares a schema need it
+
     declared = str(schema.get("$schema", "")).lower()
-    for marker, validator in _DRAFTS:
+    for marker, name in _DRAFT_MARKERS:
         if marker in declared:
-            return validator
-    for validator in _UNDECLARED_DRAFTS:
+            return getattr(jsonschema, name)
+    for name in _UNDECLARED_DRAFTS:
+        validator = getattr(jsonschema, name)
         if validator(validator.META_SCHEMA).is_valid(schema):
             return validator
     return jsonschema.Draft4Validator
@@ -120,6 +120,8 @@ def schema_validator(schema: Mapping[str, Any]) -> Any:
 def schema_problems(schema: Mapping[str, Any], pointer: str) -> Iterator[RequestRuleProblem]:
     """Why ``schema`` can't be used to check a body: not valid against its draft's metaschema, a
     ``pattern`` Python's ``re`` can't compile, or a ``$ref`` that points nowhere in the schema."""
+    from jsonschema.exceptions import SchemaError
+
     validator_class = schema_validator(schema)
     try:
         validator_class.check_schema(schema)

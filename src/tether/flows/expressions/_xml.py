@@ -6,9 +6,8 @@ fetches DTDs (no XXE through a flow input).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
-
-from lxml import etree
 
 from ._values import is_number
 from ._xml_json import json_to_xml as _json_to_xml
@@ -16,13 +15,22 @@ from ._xml_json import xml_to_json
 
 __all__ = ["json_to_xml", "parse_xml", "xml_to_json", "xpath"]
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False)
+
+@cache
+def _lxml() -> tuple[Any, Any]:
+    """lxml's ``etree`` and the safe parser, loaded by the first XML function a flow calls (lxml
+    costs ~60 ms of CPU to import, which every ``tether expression eval`` would pay otherwise)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False)
+    return etree, parser
 
 
 def parse_xml(data: bytes) -> Any:
     """Parse an XML document; raises ``ValueError`` with the parser's reason when it is not XML."""
+    etree, parser = _lxml()
     try:
-        return etree.fromstring(data.strip(), _PARSER)
+        return etree.fromstring(data.strip(), parser)
     except etree.XMLSyntaxError as exc:
         raise ValueError(f"the value isn't valid XML: {exc}") from exc
 
@@ -46,6 +54,7 @@ def xpath(data: bytes, expression: str) -> Any:
     attribute nodes as their string values.
     """
     root = parse_xml(data)
+    etree, _ = _lxml()
     try:
         result = root.getroottree().xpath(expression)
     except etree.XPathError as exc:
