@@ -167,12 +167,12 @@ class Certifications:
             .order_by(CertificationRequest.submitted_at.desc(), CertificationRequest.revision.desc())
         ).all()
 
-    def pending(self) -> Sequence[CertificationRequest]:
-        return self.session.scalars(
-            select(CertificationRequest)
-            .where(CertificationRequest.state == "pending")
-            .order_by(CertificationRequest.submitted_at)
-        ).all()
+    def in_state(self, state: str | None) -> Sequence[CertificationRequest]:
+        """Requests in ``state`` (every request when None), oldest first: the review queue."""
+        query = select(CertificationRequest).order_by(CertificationRequest.submitted_at)
+        if state is not None:
+            query = query.where(CertificationRequest.state == state)
+        return self.session.scalars(query).all()
 
     def comment(self, request_id: str, author: str, body: str, verdict: str | None) -> None:
         self.session.add(

@@ -131,6 +131,7 @@ async def http_action(step: Step) -> Outcome:
         )
     except httpx.InvalidURL as exc:
         raise ActionFailure("InvalidTemplate", f"The URI is not valid: {exc}") from exc
+    _check_host(step, request.url)
     policy = RetryPolicy.from_definition(inputs.get("retryPolicy"))
     transport = http_transport(step, policy)
     connection = ConnectionContext(connection_id="flow-http", parameters=secrets, auth=auth)
@@ -187,12 +188,24 @@ async def _poll(
         poll = next(flow)
         while True:
             await step.sleep(poll.delay)
+            _check_host(step, poll.url)
             last = await _exchange(transport, follow_up(request, poll.url), connection)
             poll = flow.send(httpx.Response(last[0], headers=last[1]))
     except StopIteration:
         return last  # the flow ends on the answer it was last sent
     except UpstreamTimeout as exc:
         raise ActionFailure("UpstreamTimeout", exc.message) from exc
+
+
+def _check_host(step: Step, url: httpx.URL | str) -> None:
+    """Refuse a host the environment's data policy denies, before anything is sent."""
+    refusal = step.run.spec.http_rules.refusal(httpx.URL(str(url)).host)
+    if refusal is not None:
+        raise ActionFailure(
+            "DataPolicyViolation",
+            f"The HTTP request was blocked: {refusal}. An environment admin can change the endpoint "
+            "rules ('tether env dlp set').",
+        )
 
 
 def http_transport(step: Step, policy: RetryPolicy) -> Transport:
