@@ -10,8 +10,9 @@ Connectors are identified stably, so a classification survives renames and re-im
 
 - a custom connector by its id;
 - one installed from the catalog by ``catalog:<entry name>`` (every install of it, alike);
-- a built-in by ``builtin:<name>`` (:data:`BUILTIN_CONNECTORS`: the Http action and HTTP webhook
-  trigger are ``builtin:http``, the Request trigger and Response action ``builtin:request``).
+- a built-in by ``builtin:<name>`` (:data:`BUILTIN_CONNECTORS`: the Http action and the HTTP webhook
+  trigger are ``builtin:http``). Triggers, variables, control actions and Response are the flow's
+  own machinery, not connectors, and are never classified (as in Power Platform's DLP).
 
 Endpoint rules (allowed/denied host patterns) narrow the Http action: checked at save where the
 URI is a literal, and at run time before each request (``tether.flows.engine.HostRules``).
@@ -63,9 +64,9 @@ __all__ = [
 ]
 
 # Built-in connectors a flow can use without a connection: key suffix -> display name.
-BUILTIN_CONNECTORS: Final = {"http": "HTTP", "request": "Request"}
+BUILTIN_CONNECTORS: Final = {"http": "HTTP"}
 # Which built-in each trigger/action type is.
-_BUILTIN_OF_TYPE: Final = {"Http": "http", "HttpWebhook": "http", "Request": "request", "Response": "request"}
+_BUILTIN_OF_TYPE: Final = {"Http": "http", "HttpWebhook": "http"}
 _CONNECTION_TYPES: Final = frozenset(
     {"ApiConnection", "OpenApiConnection", "ApiConnectionWebhook", "OpenApiConnectionWebhook"}
 )
