@@ -20,7 +20,8 @@ from tether.store import Database, migrate
 
 PASSWORD = "governance-admin-password"
 USER_PASSWORD = "governance-user-password"
-USERS = ("ada", "bob", "uma", "cora")  # makers ada and bob, user uma, certifier cora
+# Makers ada and bob, user uma, certifier cora, environment admin eve, nora in no environment.
+USERS = ("ada", "bob", "uma", "cora", "eve", "nora")
 _names = itertools.count(1)
 
 
@@ -36,13 +37,22 @@ class Gov:
         return self.clients[user]
 
     def environment(
-        self, *, makers: tuple[str, ...] = ("ada", "bob"), users: tuple[str, ...] = ("uma",)
+        self,
+        *,
+        makers: tuple[str, ...] = ("ada", "bob"),
+        users: tuple[str, ...] = ("uma",),
+        admins: tuple[str, ...] = (),
     ) -> str:
-        """A fresh environment where ``makers`` are makers and ``users`` users; loopback reachable."""
+        """A fresh environment with these members (roles by argument); loopback reachable."""
         name = f"gov-{next(_names)}"
         admin = self["admin"]
         assert admin.post("/environments", json={"name": name}).status_code == 201
-        for username, role in [*((m, "maker") for m in makers), *((u, "user") for u in users)]:
+        roles = [
+            *((m, "maker") for m in makers),
+            *((u, "user") for u in users),
+            *((a, "admin") for a in admins),
+        ]
+        for username, role in roles:
             answer = admin.put(f"/environments/{name}/members", json={"username": username, "role": role})
             assert answer.status_code == 200, answer.text
         answer = admin.put(f"/environments/{name}/settings", json={"network_allow": ["127.0.0.1"]})
@@ -75,7 +85,7 @@ def gov(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gov]:
     app = create_app(settings, database)
     # The production transport, trusting the test CA: certification requires HTTPS.
     runtime = Runtime(transport=GuardedTransport(verify=tls.client_context()), deadline=30.0)
-    app.state.connector_runtime = services.ConnectorRuntime(runtime)
+    app.state.connector_runtime = _ClosingConnectorRuntime(runtime)
     app.state.connector_runtime_owned = True  # the app closes it at shutdown, on its own event loop
     with serve_tls(greeter_service(), tls) as greeter, serve_in_thread(app) as url:
         world = Gov(url=url, greeter=greeter)
@@ -91,6 +101,14 @@ def gov(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gov]:
             for client in world.clients.values():
                 client.close()
     database.close()
+
+
+class _ClosingConnectorRuntime(services.ConnectorRuntime):
+    """A connector runtime that also closes the runtime it was given (its pool lives on the app's loop)."""
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await self.runtime.aclose()
 
 
 def _client(url: str, username: str, password: str) -> httpx.Client:
