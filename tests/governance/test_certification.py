@@ -42,7 +42,7 @@ def test_a_failing_connector_cannot_be_submitted_and_each_rule_is_named_with_its
     )
     del doc["x-ms-connector-metadata"]
     doc["paths"]["/greet"]["get"]["parameters"][0].pop("description")
-    bad = package_zip(doc, properties(iconBrandColor="#FFFFFF"), icon=png(64, 32))
+    bad = package_zip(doc, properties(iconBrandColor="#FAFBFA"), icon=png(64, 32))
     gov.connector("ada", env, bad, name)
     connection = gov.connection("ada", env, name, API_KEY)
 

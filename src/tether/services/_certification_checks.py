@@ -2,7 +2,7 @@
 
 The linter's certification profile (Microsoft's published content rules) plus the packaging
 rules of a certified connector: a square PNG icon of at most 1 MB with a brand colour that is not
-white, a readme, contact and privacy-policy metadata, descriptions and summaries on every
+(nearly) white, a readme, contact and privacy-policy metadata, descriptions and summaries on every
 operation and parameter and a schema on every successful response (the linter reports the last
 three as warnings for everyday custom connectors; certification makes them blocking), and a
 test connection that answers. Pure: the connection test's outcome is passed in.
@@ -42,8 +42,8 @@ PROMOTED_RULES: Final = frozenset(
     }
 )
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
-_HEX_COLOUR: Final = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-_WHITES: Final = frozenset({"#fff", "#ffffff", "white"})
+_HEX6: Final = re.compile(r"^#[0-9a-fA-F]{6}$")
+_NEAR_WHITE: Final = 0xF0  # every channel at least this: white on a white page
 _PRIVACY_NAMES: Final = frozenset({"privacy policy", "privacypolicy", "privacy"})
 
 
@@ -72,20 +72,12 @@ def packaging_findings(package: ConnectorPackage, readme: str | None) -> list[Fi
     properties = package.properties.data if package.properties is not None else None
     inner = properties.get("properties") if isinstance(properties, dict) else None
     colour = inner.get("iconBrandColor") if isinstance(inner, dict) else None
-    if not isinstance(colour, str) or not _HEX_COLOUR.match(colour.strip()):
-        findings.append(
-            _finding(
-                "packaging/brand-color-missing",
-                f"iconBrandColor is {colour!r}; set your brand's colour as #rrggbb in apiProperties.json",
-                PROPERTIES_FILE,
-                "/properties/iconBrandColor",
-            )
-        )
-    elif colour.strip().lower() in _WHITES:
+    if _near_white(colour):
         findings.append(
             _finding(
                 "packaging/brand-color-white",
-                "iconBrandColor is white, which the icon disappears on; use your brand's colour",
+                f"iconBrandColor {colour!r} is (nearly) white, which the icon disappears on; use your "
+                "brand's colour",
                 PROPERTIES_FILE,
                 "/properties/iconBrandColor",
             )
@@ -101,6 +93,15 @@ def packaging_findings(package: ConnectorPackage, readme: str | None) -> list[Fi
         )
     findings += _metadata_findings(package.definition.data)
     return findings
+
+
+def _near_white(colour: Any) -> bool:
+    """Whether a valid ``#rrggbb`` colour is nearly white (the linter reports missing, invalid and
+    exactly #ffffff colours itself)."""
+    if not isinstance(colour, str) or not _HEX6.match(colour.strip()) or colour.strip().lower() == "#ffffff":
+        return False
+    channels = bytes.fromhex(colour.strip()[1:])
+    return min(channels) >= _NEAR_WHITE
 
 
 def _icon_findings(icon: bytes | None) -> list[Finding]:
