@@ -74,3 +74,15 @@ def test_certify_catalog_and_dlp_commands(gov: Gov, tether, tmp_path: Path) -> N
     assert groups == {"catalog:cli-greeter": "business", "builtin:http": "non-business"}
     hosts = tether("admin", "env", "dlp", "set", "--deny-host", "*.blocked.test", "-e", elsewhere)
     assert hosts.exit_code == 0 and "Http denied hosts: *.blocked.test" in hosts.output
+
+    notify = {"type": "Http", "inputs": {"method": "GET", "uri": "https://ok.example.test"}}
+    http = {"triggers": {"manual": {"type": "Request", "kind": "Http"}}, "actions": {"Notify": notify}}
+    assert (
+        gov["bob"]
+        .post(f"/environments/{elsewhere}/flows", json={"name": "notify", "definition": http})
+        .is_success
+    )
+    suspended = tether("admin", "env", "dlp", "classify", "builtin:http", "blocked", "-e", elsewhere)
+    assert "Suspended flow notify" in suspended.output
+    shown = tether("bob", "flow", "show", "notify", "-e", elsewhere)
+    assert "disabled" in shown.output and "uses blocked connector(s) HTTP (builtin:http)" in shown.output
