@@ -46,6 +46,7 @@ __all__ = [
     "CertificationFailed",
     "CertificationInfo",
     "CommentInfo",
+    "certification_states",
     "certification_status",
     "get_certification_request",
     "list_certification_requests",
@@ -268,6 +269,22 @@ def certification_status(
         who = standing(session, principal, environment)
         found = _checked_connector(session, who, connector, "read")
         return [_info(session, request) for request in Certifications(session).for_connector(found.id)]
+
+
+def certification_states(session: Session, connector_ids: list[str]) -> dict[str, str]:
+    """Each connector's certification state for listings (the admin inventory): ``certified``
+    (in the catalog), ``pending``, ``rejected`` (its latest request) or ``none``; a certified
+    connector with a newer request waiting reads ``certified, update pending``."""
+    states = {connector_id: "none" for connector_id in connector_ids}
+    catalog = Catalog(session)
+    for connector_id in connector_ids:
+        requests = Certifications(session).for_connector(connector_id)
+        latest = requests[0].state if requests else "none"
+        if catalog.by_source(connector_id) is not None:
+            states[connector_id] = "certified, update pending" if latest == "pending" else "certified"
+        else:
+            states[connector_id] = latest
+    return states
 
 
 def _require_certifier(session: Session, principal: Principal) -> None:
