@@ -85,8 +85,8 @@ def gov(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gov]:
     app = create_app(settings, database)
     # The production transport, trusting the test CA: certification requires HTTPS.
     runtime = Runtime(transport=GuardedTransport(verify=tls.client_context()), deadline=30.0)
-    app.state.connector_runtime = _ClosingConnectorRuntime(runtime)
-    app.state.connector_runtime_owned = True  # the app closes it at shutdown, on its own event loop
+    app.state.connector_runner = _ClosingConnectorRunner(runtime)
+    app.state.connector_runner_owned = True  # the app closes it at shutdown, on its own event loop
     with serve_tls(greeter_service(), tls) as greeter, serve_in_thread(app) as url:
         world = Gov(url=url, greeter=greeter)
         try:
@@ -103,7 +103,7 @@ def gov(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gov]:
     database.close()
 
 
-class _ClosingConnectorRuntime(services.ConnectorRuntime):
+class _ClosingConnectorRunner(services.ConnectorRunner):
     """A connector runtime that also closes the runtime it was given (its pool lives on the app's loop)."""
 
     async def aclose(self) -> None:

@@ -75,7 +75,8 @@ def test_services_exports() -> None:
             "share_resource", "unshare_resource",
             # Certification, catalog and data policies (issue 16)
             "BUILTIN_CONNECTORS", "DLP_GROUPS", "VERDICTS", "CatalogEntryInfo", "CertificationFailed",
-            "CertificationInfo", "ClassifiedConnector", "CommentInfo", "DataPolicyInfo", "DataPolicyViolation",
+            "CertificationInfo", "ClassifiedConnector", "CommentInfo", "DataPolicyInfo",
+            "DataPolicyViolation",
             "certification_status", "classify_connector", "get_catalog_entry", "get_certification_request",
             "get_data_policy", "install_catalog_entry", "list_catalog", "list_certification_requests",
             "review_certification", "set_certifier", "set_data_policy", "submit_certification",

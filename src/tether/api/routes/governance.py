@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from tether import services
-from tether.api._connector_runtime import Connectors
+from tether.api._connector_runner import Connectors
 from tether.api._deps import CurrentPrincipal, Db
 from tether.api.routes.connections import Keys
 
