@@ -94,6 +94,8 @@ def test_mixing_business_and_non_business_connectors_blocks_saving_and_enabling(
     assert "business connector(s) social" in enabling.json()["detail"]
     assert "non-business connector(s) HTTP (builtin:http)" in enabling.json()["detail"]
     assert gov["ada"].get(f"{flows}/social-http").json()["enabled"] is False
+    by_hand = gov["ada"].post(f"{flows}/social-http/runs", json={})  # nor run by hand while disabled
+    assert by_hand.status_code == 422 and "mixes business" in by_hand.json()["detail"]
 
     _classify(gov, env, "builtin:http", "business")  # the admin puts HTTP with them: now compliant
     assert gov["ada"].post(f"{flows}/social-http/enable").json()["enabled"] is True

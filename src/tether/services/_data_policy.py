@@ -57,6 +57,7 @@ __all__ = [
     "DataPolicyInfo",
     "DataPolicyViolation",
     "check_flow_policy",
+    "check_flow_row",
     "classify_connector",
     "flow_http_rules",
     "get_data_policy",
@@ -352,6 +353,14 @@ def check_flow_policy(
             reason + ". Change the flow, or ask an environment admin to reclassify ('tether env dlp').",
             issues=[{"rule": "data-policy", "message": reason}],
         )
+
+
+def check_flow_row(session: Session, flow: Flow) -> None:
+    """:func:`check_flow_policy` for a saved flow: a run started by hand (or resubmitted) of a
+    disabled flow must not do what its environment's policy now forbids."""
+    environment = session.get(Environment, flow.environment_id)
+    if environment is not None:
+        check_flow_policy(session, environment, flow.definition, flow.connections)
 
 
 def suspend_noncompliant(session: Session, environment: Environment) -> list[str]:
