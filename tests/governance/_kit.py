@@ -29,6 +29,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -176,6 +178,17 @@ def greeter_service() -> Starlette:
         return JSONResponse({"message": f"Hello, {request.query_params.get('name', '')}"})
 
     return Starlette(routes=[Route("/v1/status", status), Route("/v1/greet", greet)])
+
+
+def redirect_service() -> FastAPI:
+    """A plain HTTP service whose ``GET /go?to=URL`` answers 302 to ``URL`` (for the Http action)."""
+    app = FastAPI()
+
+    @app.get("/go")
+    def go(to: str) -> RedirectResponse:
+        return RedirectResponse(to, status_code=302)
+
+    return app
 
 
 @dataclass

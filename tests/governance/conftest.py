@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.governance._kit import greeter_service, make_tls, serve_tls
+from tests.governance._kit import greeter_service, make_tls, redirect_service, serve_tls
 from tether import services
 from tether.api import create_app, serve_in_thread
 from tether.config import load_settings
@@ -31,6 +31,7 @@ class Gov:
 
     url: str
     greeter: str
+    redirector: str  # http://127.0.0.1:PORT: GET /go?to=URL answers 302 to URL
     clients: dict[str, httpx.Client] = field(default_factory=dict)
 
     def __getitem__(self, user: str) -> httpx.Client:
@@ -87,8 +88,12 @@ def gov(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gov]:
     runtime = Runtime(transport=GuardedTransport(verify=tls.client_context()), deadline=30.0)
     app.state.connector_runner = _ClosingConnectorRunner(runtime)
     app.state.connector_runner_owned = True  # the app closes it at shutdown, on its own event loop
-    with serve_tls(greeter_service(), tls) as greeter, serve_in_thread(app) as url:
-        world = Gov(url=url, greeter=greeter)
+    with (
+        serve_tls(greeter_service(), tls) as greeter,
+        serve_in_thread(redirect_service()) as redirector,
+        serve_in_thread(app) as url,
+    ):
+        world = Gov(url=url, greeter=greeter, redirector=redirector)
         try:
             world.clients["admin"] = _client(url, "admin", PASSWORD)
             for username in USERS:

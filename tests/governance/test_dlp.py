@@ -182,3 +182,17 @@ def _finished(gov: Gov, path: str) -> dict[str, Any]:
             return detail
         assert time.monotonic() < deadline, detail["run"]
         time.sleep(0.05)
+
+
+def test_a_redirect_to_a_denied_host_is_refused_before_it_is_followed(gov: Gov) -> None:
+    env = gov.environment()
+    flows = f"/environments/{env}/flows"
+    denied = {"http_denied_hosts": ["127.0.0.2"]}
+    assert gov["admin"].patch(f"/environments/{env}/data-policy", json=denied).status_code == 200
+    uri = f"{gov.redirector}/go?to=http://127.0.0.2:9/secret"  # the literal host (127.0.0.1) is allowed
+    assert gov["ada"].post(flows, json=_flow("hop", {"Call": _http(uri)}, {})).status_code == 201
+    run = gov["ada"].post(f"{flows}/hop/runs", json={})
+    detail = _finished(gov, f"{flows}/hop/runs/{run.json()['id']}")
+    action = next(a for a in detail["actions"] if a["name"] == "Call")
+    assert action["error"]["code"] == "DataPolicyViolation", action["error"]
+    assert "'127.0.0.2' matches the denied pattern '127.0.0.2'" in action["error"]["message"]

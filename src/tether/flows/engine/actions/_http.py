@@ -131,7 +131,6 @@ async def http_action(step: Step) -> Outcome:
         )
     except httpx.InvalidURL as exc:
         raise ActionFailure("InvalidTemplate", f"The URI is not valid: {exc}") from exc
-    _check_host(step, request.url)
     policy = RetryPolicy.from_definition(inputs.get("retryPolicy"))
     transport = http_transport(step, policy)
     connection = ConnectionContext(connection_id="flow-http", parameters=secrets, auth=auth)
@@ -188,7 +187,6 @@ async def _poll(
         poll = next(flow)
         while True:
             await step.sleep(poll.delay)
-            _check_host(step, poll.url)
             last = await _exchange(transport, follow_up(request, poll.url), connection)
             poll = flow.send(httpx.Response(last[0], headers=last[1]))
     except StopIteration:
@@ -197,9 +195,10 @@ async def _poll(
         raise ActionFailure("UpstreamTimeout", exc.message) from exc
 
 
-def _check_host(step: Step, url: httpx.URL | str) -> None:
-    """Refuse a host the environment's data policy denies, before anything is sent."""
-    refusal = step.run.spec.http_rules.refusal(httpx.URL(str(url)).host)
+def _check_host(step: Step, url: httpx.URL) -> None:
+    """Refuse a host the environment's data policy denies, before anything is sent to it (the
+    transport asks for every hop: the first request, each redirect, each 202 poll)."""
+    refusal = step.run.spec.http_rules.refusal(url.host)
     if refusal is not None:
         raise ActionFailure(
             "DataPolicyViolation",
@@ -235,6 +234,7 @@ def http_transport(step: Step, policy: RetryPolicy) -> Transport:
         sleep=step.sleep,
         deadline=services.http_deadline,
         on_retry=note,
+        check_destination=lambda url: _check_host(step, url),
     )
 
 
