@@ -16,10 +16,10 @@ from tether import services
 from tether.api import create_app, serve_in_thread
 from tether.config import load_settings
 from tether.runtime import GuardedTransport, Runtime
+from tether.services import Principal
 from tether.store import Database, migrate
 
 PASSWORD = "governance-admin-password"
-USER_PASSWORD = "governance-user-password"
 # Makers ada and bob, user uma, certifier cora, environment admin eve, nora in no environment.
 USERS = ("ada", "bob", "uma", "cora", "eve", "nora")
 _names = itertools.count(1)
@@ -97,9 +97,12 @@ def gov(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gov]:
         try:
             world.clients["admin"] = _client(url, "admin", PASSWORD)
             for username in USERS:
-                answer = world["admin"].post("/users", json={"username": username, "password": USER_PASSWORD})
+                answer = world["admin"].post("/users", json={"username": username})  # token-only users
                 assert answer.status_code == 201, answer.text
-                world.clients[username] = _client(url, username, USER_PASSWORD)
+                # Their tokens are made in process: no password hashing to wait for, as API tokens.
+                user = Principal(user_id=answer.json()["id"], username=username)
+                plaintext, _info = services.create_token(database, user, "governance tests")
+                world.clients[username] = _token_client(url, plaintext)
             assert world["admin"].put("/certifiers/cora").status_code == 200
             yield world
         finally:
@@ -119,5 +122,8 @@ class _ClosingConnectorRunner(services.ConnectorRunner):
 def _client(url: str, username: str, password: str) -> httpx.Client:
     token = httpx.post(f"{url}/api/v1/tokens", json={"name": "t"}, auth=(username, password), timeout=30)
     assert token.status_code == 201, token.text
-    headers = {"Authorization": f"Bearer {token.json()['token']}"}
-    return httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=60)
+    return _token_client(url, token.json()["token"])
+
+
+def _token_client(url: str, token: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=60)
