@@ -33,6 +33,7 @@ from tether.store import (
     Connectors,
     Database,
     Environments,
+    Groups,
     Users,
     utcnow,
 )
@@ -86,8 +87,14 @@ def _info(entry: CatalogEntry, files: dict[str, bytes] | None = None) -> Catalog
 
 
 def _require_member(session: Session, principal: Principal) -> None:
-    """The catalog is for people who work somewhere: platform admins or members of an environment."""
-    if not principal.is_admin and not Environments(session).for_user(principal.user_id):
+    """The catalog is for people who work somewhere: platform admins, certifiers, environment members."""
+    if principal.is_admin or Environments(session).for_user(principal.user_id):
+        return
+    groups = Groups(session).of_user(principal.user_id)
+    if groups and any(Groups(session).roles_in(env.id, groups) for env in Environments(session).list()):
+        return  # a member through a group
+    user = Users(session).get(principal.user_id)
+    if user is None or not user.is_certifier:
         raise NotFound("The catalog is visible to members of an environment; ask an admin to add you to one.")
 
 

@@ -28,6 +28,7 @@ from tether.services._catalog import publish
 from tether.services._certification_checks import blocking, run_checks
 from tether.services._connection_check import test_connection
 from tether.store import (
+    REQUEST_STATES,
     AuditLog,
     Catalog,
     CertificationRequest,
@@ -300,6 +301,8 @@ def list_certification_requests(
     db: Database, principal: Principal, *, state: str | None = "pending"
 ) -> list[CertificationInfo]:
     """The review queue (certifiers): requests in ``state`` (all when None), oldest first."""
+    if state is not None and state not in REQUEST_STATES:
+        raise InputError(f"Unknown state {state!r}: use one of {', '.join(REQUEST_STATES)}, or all.")
     with db.session() as session:
         _require_certifier(session, principal)
         rows = Certifications(session).in_state(state)
