@@ -93,6 +93,11 @@ def test_submitting_needs_to_be_able_to_update_the_connector(gov: Gov) -> None:
     assert gov["bob"].get(path).status_code == 200  # readers see its certification state
 
 
+def test_the_user_list_shows_who_certifies(gov: Gov) -> None:
+    users = {user["username"]: user["is_certifier"] for user in gov["admin"].get("/users").json()["items"]}
+    assert users["cora"] is True and users["ada"] is False
+
+
 def test_nobody_reviews_their_own_submission(gov: Gov) -> None:
     env = gov.environment(makers=("cora",), users=())
     gov.connector("cora", env, package_zip(definition(gov.greeter), icon=png(32, 32)), "roles-self")
