@@ -27,7 +27,7 @@ from tether.flows.engine import (
 )
 from tether.secrets import KeyRing
 from tether.services._access import Principal, standing
-from tether.services._data_policy import check_flow_row
+from tether.services._flow_compliance import check_flow_row
 from tether.services._flows import check_bindings, checked_flow, mark_revoked, revoked_connections
 from tether.services._run_privacy import environment_seals_runs
 from tether.services._run_secrets import (

@@ -33,7 +33,7 @@ from tether.services._access import (
     standing,
     standing_of_user,
 )
-from tether.services._data_policy import check_flow_policy
+from tether.services._flow_compliance import check_flow_policy
 from tether.services._flow_kind import (
     DEFAULT_RUN_HISTORY,
     RunHistory,

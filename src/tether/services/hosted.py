@@ -9,8 +9,8 @@ encode run state. The permission checks stay in the use cases that created the r
 from tether.services._audit_log import purge_audit
 from tether.services._connection_call import PreparedCall, prepare_by_id, prepare_call
 from tether.services._connector_runner import ConnectorRunner
-from tether.services._data_policy import flow_http_rules
 from tether.services._environment_variables import environment_values, flow_environment_values
+from tether.services._flow_compliance import flow_http_rules
 from tether.services._flow_kind import STATELESS_RUN_SECONDS, RunHistory
 from tether.services._flow_requests import (
     RequestTarget,
