@@ -107,6 +107,33 @@ TABLE: Final[dict[tuple[str, str], dict[str, str]]] = {
 
 KINDS: Final = ("connector", "connection", "flow")
 
+# Certification, the catalog and data policies (issue 16): who may, by standing rather than relation.
+# tests/governance/test_certification_roles.py drives the real API through every cell.
+CALLERS: Final = ("platform admin", "certifier", "env admin", "maker", "user", "none")
+CALLER_MEANING: Final = {
+    "platform admin": "the platform administrator",
+    "certifier": "has the certifier role (and the user role in the environment)",
+    "env admin": "admin of the environment",
+    "maker": "maker in the environment",
+    "user": "user in the environment",
+    "none": "member of no environment",
+}
+GOVERNANCE: Final[dict[str, str]] = {
+    "read the review queue": "ok ok 403 403 403 403",
+    "review a request": "ok ok 403 403 403 403",
+    "grant the certifier role": "ok 403 403 403 403 403",
+    "list the catalog": "ok ok ok ok ok 404",
+    "install from the catalog": "ok 403 ok ok 403 404",
+    "read the data policy": "ok ok ok ok ok 404",
+    "change the data policy": "ok 403 ok 403 403 404",
+    "classify a connector": "ok 403 ok 403 403 404",
+}  # fmt: skip
+
+
+def governance_expected(operation: str, caller: str) -> str:
+    """One cell of :data:`GOVERNANCE`."""
+    return GOVERNANCE[operation].split()[CALLERS.index(caller)]
+
 
 def expected(kind: str, operation: str, role: str, relation: str) -> str:
     """One cell: ``ok``, ``hidden``, ``-`` or a status code as text."""
@@ -145,6 +172,20 @@ def render_markdown() -> str:
                 cells = TABLE[(kind, operation)][role].split()
                 lines.append(f"| {role} | {operation} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += [
+        "## Certification, the catalog and data policies",
+        "",
+        "Columns: who calls. " + "; ".join(f"**{name}** = {CALLER_MEANING[name]}" for name in CALLERS) + ".",
+        "Submitting a connector for certification needs what updating it needs (owner or Can edit, and",
+        "the maker role); its certification requests and their comments are visible to whoever may read it.",
+        "Nobody reviews their own submission.",
+        "",
+        "| operation | " + " | ".join(CALLERS) + " |",
+        "|---|" + "---|" * len(CALLERS),
+    ]
+    for operation, cells in GOVERNANCE.items():
+        lines.append(f"| {operation} | " + " | ".join(cells.split()) + " |")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -22,6 +22,10 @@ def test_store_exports() -> None:
             # Organization (issue 11)
             "EVERYONE", "GRANTEE_KINDS", "PERMISSIONS", "RESOURCE_KINDS", "EnvironmentGroupRole", "Grant",
             "Grants", "Group", "GroupMember", "Groups",
+            # Certification, catalog and data policies (issue 16)
+            "DLP_GROUPS", "REQUEST_STATES", "Catalog", "CatalogEntry", "CatalogFile", "CatalogInstall",
+            "CertificationComment", "CertificationRequest", "Certifications", "DataPolicies", "DataPolicy",
+            "DataPolicyRule",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -69,6 +73,13 @@ def test_services_exports() -> None:
             "begin_sso", "complete_sso", "create_group", "delete_group", "list_audit", "list_groups",
             "list_users", "purge_audit", "remove_group_member", "resource_access", "set_group_role",
             "share_resource", "unshare_resource",
+            # Certification, catalog and data policies (issue 16)
+            "BUILTIN_CONNECTORS", "DLP_GROUPS", "VERDICTS", "CatalogEntryInfo", "CertificationFailed",
+            "CertificationInfo", "ClassifiedConnector", "CommentInfo", "DataPolicyInfo",
+            "DataPolicyViolation",
+            "certification_status", "classify_connector", "get_catalog_entry", "get_certification_request",
+            "get_data_policy", "install_catalog_entry", "list_catalog", "list_certification_requests",
+            "review_certification", "set_certifier", "set_data_policy", "submit_certification",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

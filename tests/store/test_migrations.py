@@ -8,6 +8,13 @@ from tether.store import Base, Database, current_revision, head_revision, migrat
 
 TABLES = {
     "alembic_version",
+    "catalog_entries",
+    "catalog_files",
+    "catalog_installs",
+    "certification_comments",
+    "certification_requests",
+    "data_policies",
+    "data_policy_rules",
     "audit_events",
     "connector_revision_files",
     "connector_revisions",
@@ -37,7 +44,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0006_organization"
+        assert current_revision(db) == head_revision() == "0007_certification"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

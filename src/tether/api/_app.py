@@ -24,6 +24,7 @@ from tether.api.routes import (
     consent,
     environments,
     flows,
+    governance,
     health,
     invoke,
     organization,
@@ -73,6 +74,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     for router in (health.router, account.router, environments.router, connectors.router, connections.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(organization.router, prefix=API_PREFIX)
+    app.include_router(governance.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app

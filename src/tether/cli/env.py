@@ -8,6 +8,7 @@ import typer
 
 from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import JsonOption, friendly, out, print_items, print_json
+from tether.cli.dlp import app as dlp_app
 from tether.cli.organization import member_app, settings_app
 
 __all__ = ["app"]
@@ -20,6 +21,7 @@ var_app = typer.Typer(
 app.add_typer(var_app, name="var")
 app.add_typer(member_app, name="member")
 app.add_typer(settings_app, name="settings")
+app.add_typer(dlp_app, name="dlp")
 
 
 @var_app.command("set")

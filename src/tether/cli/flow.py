@@ -129,6 +129,8 @@ def _show_flow(flow: dict[str, Any], as_json: bool) -> None:
         f"{escape(str(flow['trigger_name']))} ({escape(str(flow['trigger_type']))}), "
         f"version {flow['version']}"
     )
+    if flow.get("suspended_reason"):
+        out.print(f"  [yellow]suspended:[/] {escape(flow['suspended_reason'])}")
     if flow.get("kind") == "Stateless":
         out.print(f"  stateless: runs in memory, stores {escape(str(flow.get('run_history')))} runs")
     if flow.get("next_fire_at"):

@@ -56,6 +56,7 @@ from tether.services.hosted import (
     compiled_definition,
     encode,
     flow_environment_values,
+    flow_http_rules,
     flow_network_policy,
     jsonable,
     run_privacy,
@@ -316,6 +317,7 @@ async def prepare_run(
         trigger=run.trigger,
         parameters=run.parameters,
         network_policy=await flow_network_policy(db, run.flow_id),
+        http_rules=await flow_http_rules(db, run.flow_id),
         app_settings=app_settings,
         workflow={
             "id": run.flow_id,

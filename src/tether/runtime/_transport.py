@@ -93,6 +93,8 @@ class Transport:
     ``deadline`` (seconds) bounds one whole call: every attempt, every wait between attempts and
     every redirect; a request may carry an earlier end in its ``DEADLINE_EXTENSION`` (a
     monotonic time), which is how a caller makes one deadline cover several sends (202 polls).
+    ``check_destination``, when given, sees the URL of every hop (redirects included) before it is
+    sent and raises to refuse it: a caller's own rule, such as a data policy's Http host rules.
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class Transport:
         sleep: Sleep = asyncio.sleep,
         deadline: float = DEFAULT_DEADLINE,
         on_retry: RetryHook | None = None,
+        check_destination: Callable[[httpx.URL], None] | None = None,
     ) -> None:
         if deadline <= 0:
             raise ConfigurationError("a transport's deadline must be a positive number of seconds")
@@ -119,6 +122,7 @@ class Transport:
         self.sleep = sleep
         self.deadline = deadline
         self.on_retry = on_retry
+        self.check_destination = check_destination
 
     async def __call__(self, exchange: Exchange) -> httpx.Response:
         return await self.send(exchange.request, exchange.connection)
@@ -138,6 +142,8 @@ class Transport:
         if not credentials:
             request = _rebuilt(request, secrets)
         for _hop in range(self.max_redirects + 1):
+            if self.check_destination is not None:
+                self.check_destination(request.url)
             response = await self._send(connection, request, credentials, redactor, ends)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECTS or not location:

@@ -104,6 +104,8 @@ RULES: Final[dict[tuple[str, str], Rule]] = {
     ("connector", "delete"): Rule("edit", "maker"),
     ("connector", "share"): Rule("edit", "maker"),
     ("connector", "connect"): Rule("use"),
+    # Submitting a revision for certification speaks for the connector: owners and co-owners.
+    ("connector", "certify"): Rule("edit", "maker"),
     ("connection", "read"): Rule("use"),
     ("connection", "update"): Rule("owner", admin_may=False),
     ("connection", "delete"): Rule("owner"),

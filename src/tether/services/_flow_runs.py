@@ -27,6 +27,7 @@ from tether.flows.engine import (
 )
 from tether.secrets import KeyRing
 from tether.services._access import Principal, standing
+from tether.services._flow_compliance import check_flow_row
 from tether.services._flows import check_bindings, checked_flow, mark_revoked, revoked_connections
 from tether.services._run_privacy import environment_seals_runs
 from tether.services._run_secrets import (
@@ -217,6 +218,7 @@ def start_run(
     with db.session() as session:
         row = checked_flow(session, standing(session, principal, environment), flow, "run")
         check_bindings(session, row)
+        check_flow_row(session, row)
         trigger = flow_trigger(row)
         if trigger.type == "Request":
             validate_trigger_body(trigger, body)
@@ -292,6 +294,7 @@ def resubmit_run(
     with db.session() as session:
         row, run = _run(session, principal, environment, flow, run_id, "resubmit")
         check_bindings(session, row)
+        check_flow_row(session, row)
         trigger = dict(run.trigger)
         new = create_run(
             session, row, trigger, started_by=principal.username, resubmitted_from=run.id, keyring=keyring

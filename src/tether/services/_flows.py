@@ -33,6 +33,7 @@ from tether.services._access import (
     standing,
     standing_of_user,
 )
+from tether.services._flow_compliance import check_flow_policy
 from tether.services._flow_kind import (
     DEFAULT_RUN_HISTORY,
     RunHistory,
@@ -77,6 +78,8 @@ class FlowInfo:
     definition: dict[str, Any]
     kind: str = "Stateful"  # or "Stateless": runs in memory, see services/_flow_kind.py
     run_history: str = DEFAULT_RUN_HISTORY  # what a stateless flow keeps of its runs
+    # Why a data policy change switched the flow off (None unless it did; cleared on enabling).
+    suspended_reason: str | None = None
 
 
 def flow_info(flow: Flow, environment: Environment) -> FlowInfo:
@@ -100,6 +103,7 @@ def flow_info(flow: Flow, environment: Environment) -> FlowInfo:
         definition=dict(flow.definition),
         kind=flow.kind,
         run_history=flow.run_history,
+        suspended_reason=flow.suspended_reason,
     )
 
 
@@ -292,6 +296,7 @@ def create_flow(
         if Flows(session).find(env.id, name) is not None:
             raise Conflict(f"A flow named {name!r} already exists in environment {env.name!r}.")
         _check_connections(session, who, connections or {})
+        check_flow_policy(session, env, raw, connections or {})
         flow = Flow(
             environment_id=env.id,
             name=name,
@@ -356,6 +361,8 @@ def update_flow(
             row.parameters = _sealed(row.definition, row.parameters, keyring)
         if display_name is not None:
             row.display_name = display_name
+        if raw is not None or connections is not None:
+            check_flow_policy(session, env, row.definition, row.connections)
         row.version += 1
         row.updated_at = utcnow()
         schedule(row)
@@ -371,6 +378,9 @@ def set_flow_enabled(
         who = standing(session, principal, environment)
         env = who.environment
         row = checked_flow(session, who, flow, "update", for_update=True)
+        if enabled:
+            check_flow_policy(session, env, row.definition, row.connections)
+            row.suspended_reason = None
         row.enabled = enabled
         row.updated_at = utcnow()
         schedule(row)

@@ -70,6 +70,7 @@ class UserInfo:
     is_admin: bool
     disabled: bool
     created_at: datetime
+    is_certifier: bool = False  # reviews connectors submitted for certification
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ def _user_info(user: User) -> UserInfo:
         is_admin=user.is_admin,
         disabled=user.disabled,
         created_at=user.created_at,
+        is_certifier=user.is_certifier,
     )
 
 

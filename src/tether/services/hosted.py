@@ -10,6 +10,7 @@ from tether.services._audit_log import purge_audit
 from tether.services._connection_call import PreparedCall, prepare_by_id, prepare_call
 from tether.services._connector_runner import ConnectorRunner
 from tether.services._environment_variables import environment_values, flow_environment_values
+from tether.services._flow_compliance import flow_http_rules
 from tether.services._flow_kind import STATELESS_RUN_SECONDS, RunHistory
 from tether.services._flow_requests import (
     RequestTarget,
@@ -53,6 +54,7 @@ __all__ = [
     "encode",
     "environment_values",
     "flow_environment_values",
+    "flow_http_rules",
     "flow_network_policy",
     "jsonable",
     "network_policy",

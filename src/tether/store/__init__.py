@@ -34,6 +34,20 @@ from tether.store._environment_variables import EnvironmentVariable, Environment
 from tether.store._flow_runs import FlowRuns
 from tether.store._flow_triggers import FlowTrigger, FlowTriggers
 from tether.store._flows import Flow, FlowRun, Flows, FlowTick, RunAction
+from tether.store._governance import (
+    DLP_GROUPS,
+    REQUEST_STATES,
+    Catalog,
+    CatalogEntry,
+    CatalogFile,
+    CatalogInstall,
+    CertificationComment,
+    CertificationRequest,
+    Certifications,
+    DataPolicies,
+    DataPolicy,
+    DataPolicyRule,
+)
 from tether.store._migrate import MIGRATIONS_PATH, alembic_config, current_revision, head_revision, migrate
 from tether.store._models import (
     ROLES,
@@ -64,22 +78,34 @@ from tether.store._organization import (
 
 __all__ = [
     "CONNECTION_STATUSES",
+    "DLP_GROUPS",
     "EVERYONE",
     "GRANTEE_KINDS",
     "MIGRATIONS_PATH",
     "PERMISSIONS",
+    "REQUEST_STATES",
     "RESOURCE_KINDS",
     "ROLES",
     "SQLITE_BUSY_TIMEOUT_MS",
     "AuditEvent",
     "AuditLog",
     "Base",
+    "Catalog",
+    "CatalogEntry",
+    "CatalogFile",
+    "CatalogInstall",
+    "CertificationComment",
+    "CertificationRequest",
+    "Certifications",
     "Connection",
     "Connections",
     "Connector",
     "ConnectorRevision",
     "ConnectorRevisionFile",
     "Connectors",
+    "DataPolicies",
+    "DataPolicy",
+    "DataPolicyRule",
     "Database",
     "DatabaseReadOnly",
     "DatabaseUnavailable",

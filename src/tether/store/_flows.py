@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tether.store._models import Base, new_id, utcnow
@@ -43,6 +43,8 @@ class Flow(Base):
     kind: Mapped[str] = mapped_column(String(16), default="Stateful", server_default="Stateful")
     run_history: Mapped[str] = mapped_column(String(32), default="failures", server_default="failures")
     trigger_type: Mapped[str | None] = mapped_column(String(64))
+    # Why the flow was switched off by a data policy change (None when it was not): shown on the flow.
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
     # For Recurrence flows: the next tick the scheduler fires (indexed: the scheduler's query).
     next_fire_at: Mapped[datetime | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

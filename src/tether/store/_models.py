@@ -121,6 +121,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Certifiers review connectors submitted for certification (platform-wide, like is_admin).
+    is_certifier: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -17,6 +17,8 @@ def test_engine_exports() -> None:
             "duration_seconds", "execute_run", "history_view", "idempotency_key", "isoformat",
             "form_body", "manual_trigger_result", "recurrence_trigger_result", "redact_headers",
             "request_trigger_result", "scope_status", "validate_trigger_body",
+            # Data policy endpoint rules for the Http action (issue 16)
+            "HostRules", "NO_HOST_RULES",
         ]
     )  # fmt: skip
     for name in tether.flows.engine.__all__:

@@ -13,6 +13,7 @@ from tether.flows.engine._clock import SYSTEM_CLOCK, Clock, SystemClock, Virtual
 from tether.flows.engine._durations import duration_seconds
 from tether.flows.engine._errors import ActionFailure
 from tether.flows.engine._executor import EmbeddedExecutor, Executor
+from tether.flows.engine._host_rules import NO_HOST_RULES, HostRules
 from tether.flows.engine._journal import MemoryJournal, RunJournal, SimulatedCrash, StatelessJournal
 from tether.flows.engine._model import (
     ACTION_STATUSES,
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "FINAL_ACTION_STATUSES",
     "FINAL_RUN_STATUSES",
+    "NO_HOST_RULES",
     "REDACTED",
     "RUN_STATUSES",
     "SYSTEM_CLOCK",
@@ -53,6 +55,7 @@ __all__ = [
     "EmbeddedExecutor",
     "EngineServices",
     "Executor",
+    "HostRules",
     "MemoryJournal",
     "NoConnectorCaller",
     "Recurrence",

@@ -23,6 +23,7 @@ from tether.flows._definition import ActionSpec, FlowDefinition
 from tether.flows.engine._durations import duration_seconds
 from tether.flows.engine._errors import ActionFailure, ActionTimedOut, RunCancelled, RunTerminated
 from tether.flows.engine._frame import Frame
+from tether.flows.engine._host_rules import NO_HOST_RULES, HostRules
 from tether.flows.engine._journal import RunJournal
 from tether.flows.engine._model import ActionRecord, RunOutcome, RunState
 from tether.flows.engine._redact import secure_sides
@@ -57,6 +58,8 @@ class RunSpec:
     # Where the run's Http actions may connect: the flow's environment's policy (the SSRF guard).
     # None, for the engine used as a library, lets them reach any address.
     network_policy: NetworkPolicy | None = None
+    # The environment's data policy endpoint rules for Http actions (checked before each request).
+    http_rules: HostRules = NO_HOST_RULES
 
 
 class Run:

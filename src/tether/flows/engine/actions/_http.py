@@ -195,6 +195,18 @@ async def _poll(
         raise ActionFailure("UpstreamTimeout", exc.message) from exc
 
 
+def _check_host(step: Step, url: httpx.URL) -> None:
+    """Refuse a host the environment's data policy denies, before anything is sent to it (the
+    transport asks for every hop: the first request, each redirect, each 202 poll)."""
+    refusal = step.run.spec.http_rules.refusal(url.host)
+    if refusal is not None:
+        raise ActionFailure(
+            "DataPolicyViolation",
+            f"The HTTP request was blocked: {refusal}. An environment admin can change the endpoint "
+            "rules ('tether env dlp set').",
+        )
+
+
 def http_transport(step: Step, policy: RetryPolicy) -> Transport:
     """The runtime's transport for one action: the run's network policy, the action's retry policy
     (waits on the run's clock, each retry kept in the action's history)."""
@@ -222,6 +234,7 @@ def http_transport(step: Step, policy: RetryPolicy) -> Transport:
         sleep=step.sleep,
         deadline=services.http_deadline,
         on_retry=note,
+        check_destination=lambda url: _check_host(step, url),
     )
 
 
