@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from celery import Celery, Task
 from celery.exceptions import Reject
 
+from tether import services
 from tether.config import Settings
 from tether.errors import TetherError
 from tether.executors._app import ADVANCE_RUN_TASK
@@ -93,6 +94,9 @@ class WorkerHost:
         if self._pid != os.getpid():  # first task, or first task of a forked child
             self._loop = asyncio.new_event_loop()
             self._database = Database(self.settings.database_url)
+            # The same token-call timeout as the server (TETHER_OAUTH_TOKEN_TIMEOUT) for refreshes here.
+            policy = services.RefreshPolicy(timeout=self.settings.oauth_token_timeout)
+            services.configure_token_refresh(self._database, policy)
             self._advance, self._close = self.factory(self._database, self.settings)
             self._pid = os.getpid()
         assert self._loop is not None and self._database is not None and self._advance is not None
