@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import tether.secrets
 
-EXPECTED = ["KEY_FILE_NAME", "REDACTED", "DecryptionFailed", "KeyRing", "RedactingFilter", "redact"]
+EXPECTED = [
+    "KEY_FILE_NAME",
+    "REDACTED",
+    "DecryptionFailed",
+    "KeyRing",
+    "RedactingFilter",
+    "redact",
+    "secret_forms",
+]
 
 
 def test_public_names_are_pinned() -> None:

@@ -43,3 +43,11 @@ def test_filter_masks_message_args_and_tracebacks(caplog: pytest.LogCaptureFixtu
     assert "upstream said *** is wrong" in caplog.text
     assert caplog.records[-1].getMessage() == "after sk_live_42"
     assert "sk_live_42" not in repr(redactor)
+
+
+def test_log_redaction_masks_the_base64_form_of_a_secret() -> None:
+    """A Basic header or a base64 body in a third-party log line carries the secret encoded."""
+    import base64
+
+    encoded = base64.b64encode(b"user:s3cret-pass").decode()
+    assert redact(f"Authorization: Basic {encoded}", ["user:s3cret-pass"]) == "Authorization: Basic ***"

@@ -11,6 +11,14 @@ own key file, never a database; the store keeps the ciphertexts :class:`KeyRing`
 from __future__ import annotations
 
 from tether.secrets._keyring import KEY_FILE_NAME, DecryptionFailed, KeyRing
-from tether.secrets._redact import REDACTED, RedactingFilter, redact
+from tether.secrets._redact import REDACTED, RedactingFilter, redact, secret_forms
 
-__all__ = ["KEY_FILE_NAME", "REDACTED", "DecryptionFailed", "KeyRing", "RedactingFilter", "redact"]
+__all__ = [
+    "KEY_FILE_NAME",
+    "REDACTED",
+    "DecryptionFailed",
+    "KeyRing",
+    "RedactingFilter",
+    "redact",
+    "secret_forms",
+]

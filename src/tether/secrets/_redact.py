@@ -8,33 +8,49 @@ helpers are the last line of defence: :func:`redact` masks known values in a str
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from collections.abc import Iterable
 from typing import Final
 from urllib.parse import quote, quote_plus
 
-__all__ = ["REDACTED", "RedactingFilter", "redact"]
+__all__ = ["REDACTED", "RedactingFilter", "redact", "secret_forms"]
 
 REDACTED: Final = "***"
 
 
-def _variants(secret: str) -> set[str]:
-    # A key sent in a query string appears percent-encoded in logged URLs, so mask those forms too.
-    return {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
+def secret_forms(secrets: Iterable[str], *, min_length: int = 1) -> tuple[str, ...]:
+    """Each secret as written, base64-encoded (a Basic header) and URL-encoded (a key in a query
+    string): the forms it travels in, of at least ``min_length`` characters. Longest first, so a
+    secret inside a longer one never leaves half of the longer one visible. Log redaction and run
+    history masking both use these forms."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        raw = secret.encode()
+        encoded = base64.b64encode(raw).decode()
+        forms.update(
+            {
+                secret,
+                encoded,
+                encoded.rstrip("="),
+                base64.urlsafe_b64encode(raw).decode().rstrip("="),
+                quote(secret, safe=""),
+                quote_plus(secret, safe=""),
+            }
+        )
+    return tuple(sorted((f for f in forms if len(f) >= min_length), key=len, reverse=True))
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret (and its URL-encoded forms) replaced by ``***``.
+    """``text`` with every occurrence of each secret (and its encoded forms) replaced by ``***``.
 
     Longer secrets are replaced first, so a secret that contains another is masked whole.
     Empty strings are ignored.
     """
-    forms: set[str] = set()
-    for secret in secrets:
-        if secret:
-            forms |= _variants(secret)
-    for form in sorted(forms, key=len, reverse=True):
+    for form in secret_forms(secrets):
         text = text.replace(form, REDACTED)
     return text
 

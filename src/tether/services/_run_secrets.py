@@ -19,15 +19,13 @@ Key rotation keeps working: a sealed value is a KeyRing token, which every key o
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import quote, quote_plus
 
 from tether.flows.engine import REDACTED, redact_headers
-from tether.secrets import KeyRing
+from tether.secrets import KeyRing, secret_forms
 
 __all__ = [
     "SEALED",
@@ -150,7 +148,7 @@ def seal_trigger_headers(trigger: Mapping[str, Any], keyring: KeyRing | None) ->
 
 def shown_trigger(trigger: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
     """The trigger as run history shows it: sealed parts and secret headers hidden, secrets masked."""
-    return mask_secrets(redact_headers(hide_sealed(trigger)), secret_forms(secrets))  # type: ignore[no-any-return]
+    return mask_secrets(redact_headers(hide_sealed(trigger)), run_secret_forms(secrets))  # type: ignore[no-any-return]
 
 
 def secret_strings(value: Any) -> set[str]:
@@ -170,28 +168,15 @@ def secret_strings(value: Any) -> set[str]:
     return found
 
 
-def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Each secret as written, base64-encoded and URL-encoded: the forms it travels in. Longest
-    first, so a secret inside a longer one never leaves half of the longer one visible."""
-    forms: set[str] = set()
-    for secret in secrets:
-        raw = secret.encode()
-        forms.update(
-            {
-                secret,
-                base64.b64encode(raw).decode(),
-                base64.b64encode(raw).decode().rstrip("="),
-                base64.urlsafe_b64encode(raw).decode().rstrip("="),
-                quote(secret, safe=""),
-                quote_plus(secret),
-            }
-        )
-    return tuple(sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True))
+def run_secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """The forms of each secret that run history masks: shorter than ``MIN_SECRET_LENGTH`` they would
+    mask ordinary text (a one-letter value everywhere it appears)."""
+    return secret_forms(secrets, min_length=MIN_SECRET_LENGTH)
 
 
 def mask_secrets(value: Any, forms: tuple[str, ...] | re.Pattern[str]) -> Any:
     """``value`` with every occurrence of each form replaced by the redaction marker (``forms`` as
-    from :func:`secret_forms`, or :func:`secret_pattern` of them: one scan per string)."""
+    from :func:`run_secret_forms`, or :func:`secret_pattern` of them: one scan per string)."""
     if not forms:
         return value
     pattern = forms if isinstance(forms, re.Pattern) else secret_pattern(forms)
@@ -230,7 +215,7 @@ class RunPrivacy:
     pattern: re.Pattern[str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        forms = secret_forms(self.secrets)
+        forms = run_secret_forms(self.secrets)
         object.__setattr__(self, "forms", forms)
         object.__setattr__(self, "pattern", secret_pattern(forms) if forms else None)
 
