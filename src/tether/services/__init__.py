@@ -87,6 +87,9 @@ from tether.services._data_policy import (
     set_data_policy,
 )
 from tether.services._directory import list_users
+from tether.services._dynamic import DynamicValuesFailed, list_dynamic_values, resolve_operation
+from tether.services._dynamic_cache import DynamicCache
+from tether.services._dynamic_sources import DynamicValue
 from tether.services._environment_variables import (
     EnvironmentVariableInfo,
     delete_environment_variable,
@@ -217,6 +220,9 @@ __all__ = [
     "ConsentStart",
     "DataPolicyInfo",
     "DataPolicyViolation",
+    "DynamicCache",
+    "DynamicValue",
+    "DynamicValuesFailed",
     "EnvironmentInfo",
     "EnvironmentSettingsInfo",
     "EnvironmentVariableInfo",
@@ -295,6 +301,7 @@ __all__ = [
     "list_certification_requests",
     "list_connections",
     "list_connectors",
+    "list_dynamic_values",
     "list_environment_variables",
     "list_environments",
     "list_flows",
@@ -312,6 +319,7 @@ __all__ = [
     "read_consent_cookie",
     "remove_group_member",
     "remove_member",
+    "resolve_operation",
     "resource_access",
     "resubmit_run",
     "review_certification",

@@ -26,7 +26,14 @@ from tether.services._connector_runner import ConnectorRunner
 from tether.services._operation_schemas import body_argument, input_schema, output_schema
 from tether.store import Connections, Database
 
-__all__ = ["OperationInfo", "connection_api", "get_operation", "list_operations", "operation_info"]
+__all__ = [
+    "OperationInfo",
+    "connection_api",
+    "described_operation",
+    "get_operation",
+    "list_operations",
+    "operation_info",
+]
 
 Kind = Literal["action", "trigger"]
 
@@ -84,6 +91,13 @@ def get_operation(
 ) -> OperationInfo:
     """One operation of :func:`list_operations`; an internal or unknown one is ``NotFound``."""
     compiled = connection_api(db, principal, environment, connection, keyring=keyring, runtime=runtime)
+    return described_operation(compiled, runtime, operation_id, connection)
+
+
+def described_operation(
+    compiled: CompiledConnector, runtime: ConnectorRunner, operation_id: str, connection: str
+) -> OperationInfo:
+    """The listed operation ``operation_id`` of ``compiled``; ``NotFound`` for an internal or unknown one."""
     for info in _described(compiled, runtime):
         if info.operation_id == operation_id:
             return info
