@@ -34,6 +34,7 @@ from tether.services._certification import (
 )
 from tether.services._connection_check import ConnectionTest, test_connection
 from tether.services._connection_forms import FormField, ParameterSetForm, build_connection_form, check_values
+from tether.services._connection_openapi import connection_openapi
 from tether.services._connection_parts import ConnectionInfo
 from tether.services._connection_status import ConnectionNeedsAttention
 from tether.services._connection_tokens import (
@@ -268,6 +269,7 @@ __all__ = [
     "complete_sso",
     "configure_token_refresh",
     "connection_form",
+    "connection_openapi",
     "connector_oauth",
     "create_connection",
     "create_connector",

@@ -237,6 +237,8 @@ class _Copier:
         if out.get("type") == "file":  # Swagger 2.0's upload type, as OpenAPI 3 and JSON Schema say it
             out["type"], out["format"] = "string", "binary"
         _exclusive_bounds(out)
+        if isinstance(out.get("discriminator"), str):  # Swagger 2.0's form; OpenAPI 3 names the property
+            out["discriminator"] = {"propertyName": out["discriminator"]}
         return out
 
     def any(self, value: Any, depth: int) -> Any:

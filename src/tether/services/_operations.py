@@ -28,11 +28,14 @@ from tether.store import Connections, Database
 
 __all__ = [
     "OperationInfo",
+    "UsableConnection",
     "connection_api",
     "described_operation",
+    "described_operations",
     "get_operation",
     "list_operations",
     "operation_info",
+    "usable_connection",
 ]
 
 Kind = Literal["action", "trigger"]
@@ -76,7 +79,7 @@ def list_operations(
     to invoke it (its owner, or Can use through sharing); others are told it is not found.
     """
     compiled = connection_api(db, principal, environment, connection, keyring=keyring, runtime=runtime)
-    return list(_described(compiled, runtime))
+    return list(described_operations(compiled, runtime))
 
 
 def get_operation(
@@ -98,13 +101,23 @@ def described_operation(
     compiled: CompiledConnector, runtime: ConnectorRunner, operation_id: str, connection: str
 ) -> OperationInfo:
     """The listed operation ``operation_id`` of ``compiled``; ``NotFound`` for an internal or unknown one."""
-    for info in _described(compiled, runtime):
+    for info in described_operations(compiled, runtime):
         if info.operation_id == operation_id:
             return info
     raise NotFound(
         f"Connection {connection!r} has no operation {operation_id!r}: list them with "
         f"GET /api/v1/connections/{connection}/operations."
     )
+
+
+@dataclass(frozen=True)
+class UsableConnection:
+    """A connection the caller may invoke: where it lives, what it is called, its compiled connector."""
+
+    compiled: CompiledConnector
+    environment: str  # the environment's name
+    connection_id: str
+    display_name: str
 
 
 def connection_api(
@@ -116,10 +129,25 @@ def connection_api(
     keyring: KeyRing,
     runtime: ConnectorRunner,
 ) -> CompiledConnector:
-    """The compiled current revision behind ``connection``, once ``principal`` may invoke it.
+    """The compiled current revision behind ``connection``, once ``principal`` may invoke it."""
+    return usable_connection(
+        db, principal, environment, connection, keyring=keyring, runtime=runtime
+    ).compiled
+
+
+def usable_connection(
+    db: Database,
+    principal: Principal,
+    environment: str | None,
+    connection: str,
+    *,
+    keyring: KeyRing,
+    runtime: ConnectorRunner,
+) -> UsableConnection:
+    """``connection``, once ``principal`` may invoke it, with its connector compiled.
 
     The same decision as a call's (``prepare_for``): owner or Can use, and the owner still allowed
-    to use the connector; credentials are not decrypted, a listing does not need them.
+    to use the connector; credentials are not decrypted, a description does not need them.
     """
     with db.session() as session:
         if environment is None:
@@ -134,7 +162,8 @@ def connection_api(
         label = f"Connection {connection!r}"
         check(session, who, "connection", "invoke", resource_id=row.id, owner_id=row.owner_id, label=label)
         check_connector_still_usable(session, row, who.environment)
-        return compiled_revision(session, row.connector, keyring, runtime.cache)
+        compiled = compiled_revision(session, row.connector, keyring, runtime.cache)
+        return UsableConnection(compiled, who.environment.name, row.id, row.display_name)
 
 
 def operation_info(api: Api, operation: Operation) -> OperationInfo:
@@ -155,7 +184,8 @@ def operation_info(api: Api, operation: Operation) -> OperationInfo:
     )
 
 
-def _described(compiled: CompiledConnector, runtime: ConnectorRunner) -> tuple[OperationInfo, ...]:
+def described_operations(compiled: CompiledConnector, runtime: ConnectorRunner) -> tuple[OperationInfo, ...]:
+    """Every listed operation of ``compiled``, described once per revision (shared: do not mutate)."""
     api = compiled.api
 
     def build() -> tuple[OperationInfo, ...]:

@@ -6,6 +6,8 @@ in the query (``?contentTypeId=blog``, ``?body/workflowId=w1``) merges the dynam
 unlock. ``POST …/operations/{operationId}/dynamic-values`` lists an input's choices. The same
 routes without the environment (``/connections/{id}/…``) find the connection by id, as the
 ``/apim`` pass-through does, for apps and agents that hold only a connection id.
+``GET …/connections/{id}/openapi.json`` is the connection as an OpenAPI 3.1 document whose
+operations are its invoke routes, for generating a client in any language.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._connector_runner import Connectors
-from tether.api._deps import CurrentPrincipal, Db
+from tether.api._deps import AppSettings, CurrentPrincipal, Db
 from tether.api.routes.connections import Keys
+from tether.config import DEFAULT_PUBLIC_URL, Settings
 from tether.secrets import KeyRing
 from tether.services import ConnectorRunner, Principal
 from tether.store import Database
@@ -83,6 +86,23 @@ async def _one(
             db, principal, env, connection, operation_id, values, keyring=keys, runtime=runtime
         )
     return asdict(info)
+
+
+def _openapi(
+    request: Request,
+    settings: Settings,
+    db: Database,
+    principal: Principal,
+    env: str | None,
+    connection: str,
+    keys: KeyRing,
+    runtime: ConnectorRunner,
+) -> dict[str, Any]:
+    # The configured public URL when there is one (behind a proxy), else the address the caller used.
+    base = settings.public_url if settings.public_url != DEFAULT_PUBLIC_URL else str(request.base_url)
+    return services.connection_openapi(
+        db, principal, env, connection, base_url=base, keyring=keys, runtime=runtime
+    )
 
 
 async def _values(
@@ -179,3 +199,35 @@ async def dynamic_values_by_id(
     connectors: Connectors,
 ) -> dict[str, Any]:
     return await _values(body, db, principal, None, connection, operation_id, keys, connectors)
+
+
+@router.get(
+    "/environments/{env}/connections/{connection}/openapi.json",
+    summary="The connection as an OpenAPI 3.1 document: generate a client for it in any language",
+)
+def connection_openapi(
+    request: Request,
+    env: str,
+    connection: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    settings: AppSettings,
+    keys: Keys,
+    connectors: Connectors,
+) -> dict[str, Any]:
+    return _openapi(request, settings, db, principal, env, connection, keys, connectors)
+
+
+@router.get(
+    "/connections/{connection}/openapi.json", summary="The connection as an OpenAPI 3.1 document (by id)"
+)
+def connection_openapi_by_id(
+    request: Request,
+    connection: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    settings: AppSettings,
+    keys: Keys,
+    connectors: Connectors,
+) -> dict[str, Any]:
+    return _openapi(request, settings, db, principal, None, connection, keys, connectors)
