@@ -3,7 +3,8 @@
 Flotiq (content types, ``x-ms-dynamic-values`` with a collection and ``x-ms-dynamic-properties``
 with literal and referenced arguments), Power Form 7 (lists that are the answer itself, a header
 argument referenced by another input, a multipart body's dynamic schema) and ProcessStreet
-(``x-ms-dynamic-list`` with a ``body/…`` reference, a dynamic schema nested in a body). Each
+(``x-ms-dynamic-list`` with a ``body/…`` reference, a dynamic schema nested in a body) and
+Ticketing.events (one dynamic schema for both the body and the answer, a key in the query). Each
 answers in the shape its connector's definition declares; every request is counted by path so
 tests can see what the cache spared. Keys are checked as the real APIs would.
 """
@@ -26,6 +27,7 @@ CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "powerplatform
 FLOTIQ_KEY = "flotiq-key-5c1e"
 PF7_KEY = "pf7-license-77"
 PROCESS_STREET_KEY = "ps-key-0a9"
+TICKETING_KEY = "te-key-42"
 HITS: Counter[str] = Counter()
 
 BLOG_SCHEMA = {
@@ -121,6 +123,23 @@ async def ps_fields(request: Request) -> JSONResponse:
     return refused or JSONResponse({"Schema": FIELDS_SCHEMA})
 
 
+ATTENDEE_SCHEMA = {"type": "object", "properties": {"email": {"type": "string", "x-ms-summary": "Email"}}}
+
+
+async def ticketing_events(request: Request) -> JSONResponse:
+    HITS[request.url.path] += 1
+    if request.query_params.get("api_key") != TICKETING_KEY:
+        return JSONResponse({"message": "bad key"}, status_code=401)
+    return JSONResponse([{"id": 7, "name": "Summer fest"}, {"id": 8, "name": "Winter gala"}])
+
+
+async def ticketing_schema(request: Request) -> JSONResponse:
+    HITS[request.url.path] += 1
+    if request.query_params.get("api_key") != TICKETING_KEY:
+        return JSONResponse({"message": "bad key"}, status_code=401)
+    return JSONResponse({"items": ATTENDEE_SCHEMA})
+
+
 def dynamic_app() -> Starlette:
     return Starlette(
         routes=[
@@ -132,6 +151,8 @@ def dynamic_app() -> Starlette:
             Route("/power-automate/v1.1/workflows", ps_workflows),
             Route("/power-automate/v1.1/workflows/{wid}/tasks", ps_tasks),
             Route("/power-automate/v1.1/dynamic-schemas/workflows/{wid}/form-fields", ps_fields),
+            Route("/app/flow/events", ticketing_events),
+            Route("/app/flow/schema/{list}", ticketing_schema),
         ]
     )
 

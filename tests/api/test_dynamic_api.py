@@ -20,6 +20,7 @@ from tests.api._dynamic_kit import (
     HITS,
     PF7_KEY,
     PROCESS_STREET_KEY,
+    TICKETING_KEY,
     corpus_package,
     dynamic_app,
 )
@@ -85,6 +86,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "flotiq": _connect(client, admin, ENV, corpus_package("Flotiq", host), FLOTIQ_KEY),
             "pf7": _connect(client, admin, ENV, corpus_package("Power Form 7", host), PF7_KEY),
             "ps": _connect(client, admin, ENV, corpus_package("ProcessStreet", host), PROCESS_STREET_KEY),
+            "te": _connect(client, admin, ENV, corpus_package("Ticketing.events", host), TICKETING_KEY),
         }
         # The same connector in an environment whose network policy keeps loopback closed.
         closed = client.post("/api/v1/environments", json={"name": "closed"}, headers=admin)
@@ -162,6 +164,25 @@ def test_a_dynamic_list_with_a_body_reference_and_a_nested_dynamic_schema(served
     assert resolved.status_code == 200, resolved.text
     fields = resolved.json()["input_schema"]["properties"]["body"]["properties"]["formFields"]
     assert fields["properties"]["Department"]["enum"] == ["Sales", "IT"]
+
+
+def test_one_dynamic_schema_for_the_body_and_the_answer(served: Served) -> None:
+    events = served.values("te", "CreateListItem", {"parameter": "eventID"})
+    assert events.status_code == 200, events.text
+    assert events.json()["items"] == [
+        {"value": 7, "title": "Summer fest"},
+        {"value": 8, "title": "Winter gala"},
+    ]
+    path = "/app/flow/schema/7"
+    before = HITS[path]
+    resolved = served.operation("te", "CreateListItem", eventID="7")
+    assert resolved.status_code == 200, resolved.text
+    operation = resolved.json()
+    body = operation["input_schema"]["properties"]["dynamicListSchema"]
+    assert body["properties"]["email"]["title"] == "Email"
+    assert body["description"] == "Details for the selected event."
+    assert operation["output_schema"]["properties"]["email"]["title"] == "Email"
+    assert HITS[path] == before + 1  # the answer's schema is the body's: asked once
 
 
 def test_a_missing_value_path_and_a_failing_operation_are_clear_errors(served: Served) -> None:
