@@ -215,3 +215,33 @@ def test_the_environments_network_policy_applies(served: Served) -> None:
     )
     assert refused.status_code == 403, refused.text
     assert "network policy" in refused.json()["detail"]
+
+
+def test_only_those_who_may_use_the_connection_resolve_its_inputs(served: Served) -> None:
+    created = served.client.post(
+        "/api/v1/users", json={"username": "ida", "password": PASSWORD}, headers=served.admin
+    )
+    assert created.status_code == 201, created.text
+    member = served.client.put(
+        f"{ENV}/members", json={"username": "ida", "role": "maker"}, headers=served.admin
+    )
+    assert member.status_code == 200, member.text
+    token = served.client.post("/api/v1/tokens", json={"name": "t"}, auth=("ida", PASSWORD)).json()["token"]
+    other = {"Authorization": f"Bearer {token}"}
+    connection = served.connections["flotiq"]
+    path = "/api/v1/internal/contenttype"
+    before = HITS[path]
+    served.now[0] += TTL + 1  # nothing cached: a refusal must come before any call
+    values = served.client.post(
+        f"{ENV}/connections/{connection}/operations/CreateContentObject/dynamic-values",
+        json={"parameter": "contentTypeId"},
+        headers=other,
+    )
+    assert values.status_code == 404, values.text
+    schema = served.client.get(
+        f"/api/v1/connections/{connection}/operations/CreateContentObject",
+        params={"contentTypeId": "blogpost"},
+        headers=other,
+    )
+    assert schema.status_code == 404, schema.text
+    assert HITS[path] == before
