@@ -11,8 +11,12 @@ connection's secrets are never in it.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 from urllib.parse import quote
+
+from jsonschema.exceptions import SchemaError, UnknownType
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
 
 from tether.secrets import KeyRing
 from tether.services._access import Principal
@@ -29,6 +33,13 @@ __all__ = ["OPENAPI_VERSION", "build_connection_openapi", "connection_openapi", 
 
 OPENAPI_VERSION: Final = "3.1.0"
 _BEARER: Final = "bearerAuth"
+# Where a schema holds sub-schemas (maps of them, lists of them, one of them); the rest is data.
+_SCHEMA_MAPS: Final = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS: Final = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONES: Final = (
+    "items", "not", "additionalProperties", "contains", "if", "then", "else", "propertyNames",
+    "unevaluatedItems", "unevaluatedProperties",
+)  # fmt: skip
 _PROBLEM: Final = {
     "type": "object",
     "description": "An RFC 9457 problem: what went wrong, where, and how to fix it.",
@@ -108,7 +119,7 @@ def build_connection_openapi(
 
 
 def _operation(info: OperationInfo) -> dict[str, Any]:
-    body_schema = info.input_schema
+    body_schema = checked_defaults(info.input_schema)
     operation: dict[str, Any] = {
         "operationId": info.operation_id,
         "summary": info.summary or info.operation_id,
@@ -140,7 +151,7 @@ def _operation(info: OperationInfo) -> dict[str, Any]:
 
 
 def _envelope(output: dict[str, Any] | None) -> dict[str, Any]:
-    body: dict[str, Any] = dict(output) if output else {}
+    body: dict[str, Any] = checked_defaults(output) if output else {}
     body.setdefault("description", "The API's answer: JSON, text, or base64 when body_encoding says so.")
     return {
         "type": "object",
@@ -154,3 +165,35 @@ def _envelope(output: dict[str, Any] | None) -> dict[str, Any]:
         },
         "required": ["status", "headers", "body", "warnings"],
     }
+
+
+def checked_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` in which every ``default`` that breaks its own schema is kept as ``x-ms-default``.
+
+    Real definitions carry such defaults (``"Default"`` outside its enum in CardsForPowerApps, a
+    date-time without a zone in EXPOCAD); OpenAPI 3.1 validators refuse the whole document for one
+    of them. The runtime still fills the definition's default; the document only describes it.
+    """
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {
+                name: checked_defaults(sub) if isinstance(sub, dict) else sub for name, sub in value.items()
+            }
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [checked_defaults(sub) if isinstance(sub, dict) else sub for sub in value]
+        elif key in _SCHEMA_ONES and isinstance(value, dict):
+            out[key] = checked_defaults(value)
+        else:
+            out[key] = value
+    if "default" in out and not _fits(out):
+        out["x-ms-default"] = out.pop("default")
+    return out
+
+
+def _fits(schema: dict[str, Any]) -> bool:
+    rest = {k: v for k, v in schema.items() if k != "default"}
+    try:
+        return bool(OAS31Validator(rest, format_checker=oas31_format_checker).is_valid(schema["default"]))
+    except (SchemaError, UnknownType, re.error, TypeError, ValueError):  # a schema it cannot even use
+        return False
