@@ -15,9 +15,6 @@ import re
 from typing import Any, Final
 from urllib.parse import quote
 
-from jsonschema.exceptions import SchemaError, UnknownType
-from openapi_schema_validator import OAS31Validator, oas31_format_checker
-
 from tether.secrets import KeyRing
 from tether.services._access import Principal
 from tether.services._connector_runner import ConnectorRunner
@@ -192,6 +189,11 @@ def checked_defaults(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fits(schema: dict[str, Any]) -> bool:
+    # Imported here: the validator (jsonschema and its formats) costs ~0.2 s to import, and most
+    # processes importing services (the CLI, workers) never build a document.
+    from jsonschema.exceptions import SchemaError, UnknownType
+    from openapi_schema_validator import OAS31Validator, oas31_format_checker
+
     rest = {k: v for k, v in schema.items() if k != "default"}
     try:
         return bool(OAS31Validator(rest, format_checker=oas31_format_checker).is_valid(schema["default"]))
