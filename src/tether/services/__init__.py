@@ -34,6 +34,7 @@ from tether.services._certification import (
 )
 from tether.services._connection_check import ConnectionTest, test_connection
 from tether.services._connection_forms import FormField, ParameterSetForm, build_connection_form, check_values
+from tether.services._connection_openapi import connection_openapi
 from tether.services._connection_parts import ConnectionInfo
 from tether.services._connection_status import ConnectionNeedsAttention
 from tether.services._connection_tokens import (
@@ -87,6 +88,9 @@ from tether.services._data_policy import (
     set_data_policy,
 )
 from tether.services._directory import list_users
+from tether.services._dynamic import DynamicValuesFailed, list_dynamic_values, resolve_operation
+from tether.services._dynamic_cache import DynamicCache
+from tether.services._dynamic_sources import DynamicValue
 from tether.services._environment_variables import (
     EnvironmentVariableInfo,
     delete_environment_variable,
@@ -155,6 +159,7 @@ from tether.services._invoke import InvokeAnswer, invoke_operation
 from tether.services._keys import KeyRotation, rotate_keys
 from tether.services._login_throttle import LoginThrottle, LoginThrottled
 from tether.services._names import slugify
+from tether.services._operations import OperationInfo, get_operation, list_operations
 from tether.services._passthrough import PassThrough, pass_through
 from tether.services._redirects import (
     ConnectorOAuth,
@@ -216,6 +221,9 @@ __all__ = [
     "ConsentStart",
     "DataPolicyInfo",
     "DataPolicyViolation",
+    "DynamicCache",
+    "DynamicValue",
+    "DynamicValuesFailed",
     "EnvironmentInfo",
     "EnvironmentSettingsInfo",
     "EnvironmentVariableInfo",
@@ -229,6 +237,7 @@ __all__ = [
     "LoginThrottled",
     "MemberInfo",
     "NoLongerShared",
+    "OperationInfo",
     "ParameterSetForm",
     "PassThrough",
     "Principal",
@@ -260,6 +269,7 @@ __all__ = [
     "complete_sso",
     "configure_token_refresh",
     "connection_form",
+    "connection_openapi",
     "connector_oauth",
     "create_connection",
     "create_connector",
@@ -281,6 +291,7 @@ __all__ = [
     "get_environment",
     "get_environment_settings",
     "get_flow",
+    "get_operation",
     "get_revision_files",
     "get_run",
     "get_user",
@@ -292,11 +303,13 @@ __all__ = [
     "list_certification_requests",
     "list_connections",
     "list_connectors",
+    "list_dynamic_values",
     "list_environment_variables",
     "list_environments",
     "list_flows",
     "list_groups",
     "list_members",
+    "list_operations",
     "list_revisions",
     "list_runs",
     "list_tokens",
@@ -308,6 +321,7 @@ __all__ = [
     "read_consent_cookie",
     "remove_group_member",
     "remove_member",
+    "resolve_operation",
     "resource_access",
     "resubmit_run",
     "review_certification",

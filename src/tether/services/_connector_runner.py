@@ -14,6 +14,8 @@ from typing import Any
 from tether.runtime import DEFAULT_DEADLINE, DEFAULT_RATE_LIMIT, RateLimit, Runtime, Stage
 from tether.runtime.compiled import DEFAULT_CACHE_SIZE, CompiledConnector, ConnectorCache
 from tether.runtime.script import ScriptPool, build_script_stage
+from tether.services._dynamic_cache import DynamicCache
+from tether.services._operation_catalog import OperationCatalog
 from tether.services._read_cache import ReadCache
 from tether.store import Database
 
@@ -39,11 +41,16 @@ class ConnectorRunner:
         scripts: ScriptPool | None = None,
         cache: ConnectorCache | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        dynamic: DynamicCache | None = None,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.runtime = runtime or Runtime(rate_limit=rate_limit, deadline=deadline)
         self.cache = cache or ConnectorCache(cache_size)
+        # Operations described for apps and agents (``list_operations``), per compiled revision.
+        self.operations: OperationCatalog[Any] = OperationCatalog()
+        # Answers of the operations behind dynamic values and schemas, kept briefly per connection.
+        self.dynamic = dynamic if dynamic is not None else DynamicCache()  # an empty one is falsy
         self._owns_runtime = runtime is None
         self._owns_scripts = scripts is None
         self._scripts = scripts
