@@ -27,6 +27,7 @@ from tether.api.routes import (
     governance,
     health,
     invoke,
+    operations,
     organization,
     sso,
 )
@@ -75,6 +76,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(organization.router, prefix=API_PREFIX)
     app.include_router(governance.router, prefix=API_PREFIX)
+    app.include_router(operations.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app

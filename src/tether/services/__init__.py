@@ -155,6 +155,7 @@ from tether.services._invoke import InvokeAnswer, invoke_operation
 from tether.services._keys import KeyRotation, rotate_keys
 from tether.services._login_throttle import LoginThrottle, LoginThrottled
 from tether.services._names import slugify
+from tether.services._operations import OperationInfo, get_operation, list_operations
 from tether.services._passthrough import PassThrough, pass_through
 from tether.services._redirects import (
     ConnectorOAuth,
@@ -229,6 +230,7 @@ __all__ = [
     "LoginThrottled",
     "MemberInfo",
     "NoLongerShared",
+    "OperationInfo",
     "ParameterSetForm",
     "PassThrough",
     "Principal",
@@ -281,6 +283,7 @@ __all__ = [
     "get_environment",
     "get_environment_settings",
     "get_flow",
+    "get_operation",
     "get_revision_files",
     "get_run",
     "get_user",
@@ -297,6 +300,7 @@ __all__ = [
     "list_flows",
     "list_groups",
     "list_members",
+    "list_operations",
     "list_revisions",
     "list_runs",
     "list_tokens",

@@ -66,6 +66,8 @@ from tether.store import (
 __all__ = [
     "ConnectionNeedsAttention",
     "PreparedCall",
+    "check_connector_still_usable",
+    "compiled_revision",
     "guarded",
     "prepare_by_id",
     "prepare_call",
@@ -220,25 +222,14 @@ def _prepare(
     cache: ConnectorCache,
     road: Runtime | None,
 ) -> PreparedCall:
-    _check_connector_still_usable(session, row, env)
+    check_connector_still_usable(session, row, env)
     if row.grant == AUTHORIZATION_CODE and row.tokens is None:
         raise ConnectionNeedsAttention(
             f"Connection {row.id!r} is waiting for its owner to sign in at the provider: run "
             f"'tether connection update {row.id} --env {env.name} --reconsent' and open the URL."
         )
     connector = row.connector
-    repository = Connectors(session)
-
-    def files() -> dict[str, bytes]:
-        revision = repository.revision(connector.id, connector.current_revision)
-        if revision is None:
-            raise NotFound(f"Connector {connector.name!r} has no revision {connector.current_revision}.")
-        files = repository.files(revision)
-        if PROPERTIES_FILE in files:  # the OAuth client secret, for token calls
-            files[PROPERTIES_FILE] = unseal_client_secrets(files[PROPERTIES_FILE], keyring) or b""
-        return files
-
-    compiled = cache.get(connector.id, connector.current_revision, files)
+    compiled = compiled_revision(session, connector, keyring, cache)
     settings = Connections(session).settings(env.id)
     network = network_policy(settings.network_allow if settings else None)
     values, auth = connection_credentials(
@@ -257,7 +248,29 @@ def _prepare(
     )
 
 
-def _check_connector_still_usable(session: Session, row: Connection, env: Environment) -> None:
+def compiled_revision(
+    session: Session, connector: Connector, keyring: KeyRing, cache: ConnectorCache
+) -> CompiledConnector:
+    """The connector's current revision compiled (from ``cache`` when it already is).
+
+    Every reader of a compiled revision must load it this way: the cache is shared, and the entry
+    it keeps carries the unsealed OAuth client secret that token calls need.
+    """
+    repository = Connectors(session)
+
+    def files() -> dict[str, bytes]:
+        revision = repository.revision(connector.id, connector.current_revision)
+        if revision is None:
+            raise NotFound(f"Connector {connector.name!r} has no revision {connector.current_revision}.")
+        files = repository.files(revision)
+        if PROPERTIES_FILE in files:  # the OAuth client secret, for token calls
+            files[PROPERTIES_FILE] = unseal_client_secrets(files[PROPERTIES_FILE], keyring) or b""
+        return files
+
+    return cache.get(connector.id, connector.current_revision, files)
+
+
+def check_connector_still_usable(session: Session, row: Connection, env: Environment) -> None:
     """The connection's owner must still be allowed to use its connector (grants can be revoked)."""
     owner = standing_of_user(session, env, row.owner_id, is_admin=row.owner.is_admin)
     connector = row.connector

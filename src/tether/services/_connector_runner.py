@@ -14,6 +14,7 @@ from typing import Any
 from tether.runtime import DEFAULT_DEADLINE, DEFAULT_RATE_LIMIT, RateLimit, Runtime, Stage
 from tether.runtime.compiled import DEFAULT_CACHE_SIZE, CompiledConnector, ConnectorCache
 from tether.runtime.script import ScriptPool, build_script_stage
+from tether.services._operation_catalog import OperationCatalog
 from tether.services._read_cache import ReadCache
 from tether.store import Database
 
@@ -44,6 +45,8 @@ class ConnectorRunner:
     ) -> None:
         self.runtime = runtime or Runtime(rate_limit=rate_limit, deadline=deadline)
         self.cache = cache or ConnectorCache(cache_size)
+        # Operations described for apps and agents (``list_operations``), per compiled revision.
+        self.operations: OperationCatalog[Any] = OperationCatalog()
         self._owns_runtime = runtime is None
         self._owns_scripts = scripts is None
         self._scripts = scripts
