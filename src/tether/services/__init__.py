@@ -13,6 +13,14 @@ from __future__ import annotations
 
 from tether.runtime.compiled import ConnectorCache
 from tether.services._access import ROLES, NoLongerShared, Principal
+from tether.services._agents import (
+    ON_DEMAND_TRIGGERS,
+    AgentNotAllowed,
+    agent_connections,
+    agent_flows,
+    agent_invoke,
+    check_agent_connection,
+)
 from tether.services._audit_log import DEFAULT_AUDIT_RETENTION, AuditEntry, list_audit, purge_audit
 from tether.services._catalog import (
     CatalogEntryInfo,
@@ -188,6 +196,7 @@ __all__ = [
     "DEFAULT_RUN_RETENTION",
     "DLP_GROUPS",
     "OFFERED",
+    "ON_DEMAND_TRIGGERS",
     "ROLES",
     "SSO_COOKIE",
     "SSO_TTL",
@@ -195,6 +204,7 @@ __all__ = [
     "VERDICTS",
     "AccessInfo",
     "ActionInfo",
+    "AgentNotAllowed",
     "AuditEntry",
     "BootstrapResult",
     "CatalogEntryInfo",
@@ -247,6 +257,9 @@ __all__ = [
     "UserInfo",
     "add_group_member",
     "add_member",
+    "agent_connections",
+    "agent_flows",
+    "agent_invoke",
     "authenticate_password",
     "authenticate_token",
     "begin_consent",
@@ -256,6 +269,7 @@ __all__ = [
     "callback_url",
     "cancel_run",
     "certification_status",
+    "check_agent_connection",
     "check_values",
     "classify_connector",
     "complete_consent",

@@ -1,0 +1,98 @@
+"""The MCP server: the official SDK's low-level ``Server`` with Tether's tools behind it.
+
+Low-level rather than the SDK's decorator API because the tools are not known when the server
+starts: they are each user's connections and flows, read per request. The same server object
+serves stdio (one user, fixed) and streamable HTTP (a user per bearer token): ``identify`` says
+who a request is for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+
+import tether
+from tether.mcp._backend import Backend, Identity
+from tether.mcp._calls import call_target
+from tether.mcp._catalog import Catalog, build_catalog
+from tether.mcp._results import DEFAULT_MAX_RESULT_CHARS
+
+__all__ = ["CATALOG_TTL", "create_server"]
+
+# A tool list is read again after this long: new connections show up, and a tool call between
+# two listings resolves names without re-reading every connector. Permissions are checked on
+# every call regardless (the services do it), so a stale entry can only fail, never overreach.
+CATALOG_TTL: Final = 10.0
+INSTRUCTIONS: Final = (
+    "Tools of a Tether user: each '<connection>__<operation>' tool calls one operation of an API "
+    "through that user's connection (credentials stay on the server); each 'flow__<name>' tool runs "
+    "a flow; tether_get_run reads a run's result."
+)
+
+Identify = Callable[[ServerRequestContext[Any]], Awaitable[Identity]]
+
+
+class _Catalogs:
+    """The last catalog of each identity, kept ``CATALOG_TTL`` seconds."""
+
+    def __init__(self, backend: Callable[[], Backend], clock: Callable[[], float] = time.monotonic) -> None:
+        self._backend = backend
+        self._clock = clock
+        self._kept: dict[tuple[str, str], tuple[float, Catalog]] = {}
+
+    async def get(self, who: Identity, *, fresh: bool = False) -> Catalog:
+        key = (who.principal.user_id, who.environment)
+        found = self._kept.get(key)
+        now = self._clock()
+        if found is not None and not fresh and now - found[0] < CATALOG_TTL:
+            return found[1]
+        catalog = await build_catalog(self._backend(), who)
+        if len(self._kept) > 1_000:  # bounded: one entry per active user and environment
+            self._kept.clear()
+        self._kept[key] = (now, catalog)
+        return catalog
+
+
+def create_server(
+    backend: Callable[[], Backend],
+    identify: Identify,
+    *,
+    max_result_chars: int = DEFAULT_MAX_RESULT_CHARS,
+) -> Server[Any]:
+    """An MCP server whose tools are the identified user's connections' operations and flows."""
+    catalogs = _Catalogs(backend)
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        catalog = await catalogs.get(await identify(ctx), fresh=True)
+        return types.ListToolsResult(tools=catalog.listing())
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        who = await identify(ctx)
+        catalog = await catalogs.get(who)
+        found = catalog.tools.get(params.name)
+        if found is None:  # a tool made since the last listing, or one no longer there
+            found = (await catalogs.get(who, fresh=True)).tools.get(params.name)
+        if found is None:
+            text = f"no tool {params.name!r} for you here; list the tools again (tools/list)"
+            return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+        _tool, target = found
+        arguments = params.arguments or {}
+        return await call_target(backend(), who, params.name, target, arguments, max_chars=max_result_chars)
+
+    return Server(
+        "tether",
+        version=tether.__version__,
+        title="Tether",
+        instructions=INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+    )
