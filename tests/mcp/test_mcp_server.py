@@ -1,0 +1,131 @@
+"""The MCP server end to end, with the MCP SDK's ClientSession over stdio and streamable HTTP.
+
+ada owns two connections (the tutorial's sentiment connector, served locally, and an
+"Intranet" connector whose host the network policy refuses) and the flows ``double`` and
+``slow``; bob owns nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from tests._agents_kit import ENV, SENTIMENT_KEY, Tenant
+from tests.mcp.conftest import OpenSession
+
+TRANSPORTS = [pytest.param("stdio", id="stdio"), pytest.param("http", id="http")]
+DOCUMENTS = [{"id": "1", "text": "I love this, it is wonderful!"}, {"id": "2", "text": "Awful. I hate it."}]
+
+
+def _text(result: Any) -> str:
+    return "".join(block.text for block in result.content)
+
+
+async def _tools(session: Any) -> dict[str, Any]:
+    return {tool.name: tool for tool in (await session.list_tools()).tools}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_tools_sentiment_refusals_and_flows(
+    transport: str, tenant: Tenant, open_session: OpenSession
+) -> None:
+    async def go() -> None:
+        async with open_session(transport, tenant.ada_token) as session:
+            tools = await _tools(session)
+            assert {"sentiment__Sentiment", "intranet__Lookup", "flow__double", "tether_get_run"} <= set(
+                tools
+            )
+            for name in tools:
+                assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name), name
+            sentiment = tools["sentiment__Sentiment"]
+            assert "Detect sentiment" in (sentiment.description or "")
+            assert "body" in sentiment.input_schema["properties"]
+            assert SENTIMENT_KEY not in json.dumps([t.model_dump() for t in tools.values()])
+
+            scored = await session.call_tool("sentiment__Sentiment", {"body": {"documents": DOCUMENTS}})
+            assert not scored.is_error, _text(scored)
+            answer = json.loads(_text(scored))
+            scores = {d["id"]: d["score"] for d in answer["body"]["documents"]}
+            assert answer["status"] == 200 and scores["1"] > 0.5 > scores["2"]
+            assert SENTIMENT_KEY not in _text(scored)
+
+            # The SSRF guard refuses the intranet host: a tool error the agent can read, not a crash.
+            refused = await session.call_tool("intranet__Lookup", {"body": {"documents": DOCUMENTS}})
+            assert refused.is_error and _text(refused).startswith("destination-refused:")
+            # Bad arguments are the runtime's clear message, as a tool error too.
+            wrong = await session.call_tool("sentiment__Sentiment", {"colour": "blue"})
+            assert wrong.is_error and "colour" in _text(wrong)
+            # The session is still usable after both: a flow runs, and its run can be read.
+            ran = await session.call_tool("flow__double", {"n": 21})
+            assert not ran.is_error, _text(ran)
+            answer = json.loads(_text(ran))
+            assert answer["response"] == {"status": 200, "body": {"n": 42}}
+            assert answer["status"] == "Succeeded"
+            read = await session.call_tool("tether_get_run", {"flow": "double", "run_id": answer["run_id"]})
+            detail = json.loads(_text(read))
+            assert detail["status"] == "Succeeded"
+            assert {a["name"]: a["status"] for a in detail["actions"]} == {
+                "Double": "Succeeded",
+                "Reply": "Succeeded",
+            }
+
+        async with open_session(transport, tenant.bob_token) as session:
+            tools = await _tools(session)
+            assert not any(name.startswith(("sentiment__", "intranet__")) for name in tools)
+            missing = await session.call_tool("sentiment__Sentiment", {"body": {"documents": DOCUMENTS}})
+            assert missing.is_error
+
+    asyncio.run(go())
+
+
+def test_large_results_are_cut_with_a_note(tenant: Tenant, open_session: OpenSession) -> None:
+    many = [{"id": str(i), "text": "a fine day"} for i in range(900)]  # ~30k characters of answer
+
+    async def go() -> str:
+        async with open_session("http", tenant.ada_token) as session:
+            result = await session.call_tool("sentiment__Sentiment", {"body": {"documents": many}})
+            assert not result.is_error
+            return _text(result)
+
+    text = asyncio.run(go())
+    assert "[truncated by Tether: 20000 of " in text
+    assert len(text) < 20_300
+
+
+def test_the_environment_setting_limits_the_connectors_agents_reach(
+    tenant: Tenant, open_session: OpenSession
+) -> None:
+    admin = tenant.headers(tenant.admin_token)
+
+    def expose(names: list[str] | None) -> None:
+        answer = httpx.put(f"{tenant.url}{ENV}/settings", json={"agent_connectors": names}, headers=admin)
+        assert answer.status_code == 200, answer.text
+
+    async def go() -> None:
+        async with open_session("http", tenant.ada_token) as session:
+            assert "sentiment__Sentiment" in await _tools(session)
+            expose(["intranet"])
+            # Checked on the call, not only when listing: the name listed a moment ago is refused.
+            refused = await session.call_tool("sentiment__Sentiment", {"body": {"documents": DOCUMENTS}})
+            assert refused.is_error and _text(refused).startswith("agent-not-allowed:")
+            tools = await _tools(session)
+            assert "intranet__Lookup" in tools and "sentiment__Sentiment" not in tools
+
+    try:
+        asyncio.run(go())
+    finally:
+        expose(None)
+
+
+def test_http_endpoint_needs_a_valid_token(tenant: Tenant) -> None:
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    for headers in ({}, {"Authorization": "Bearer tth_not-a-token"}):
+        answer = httpx.post(f"{tenant.url}/mcp", json=hello, headers=headers)
+        assert answer.status_code == 401, answer.text
+        assert answer.headers["www-authenticate"].startswith("Bearer")
+        assert answer.json()["status"] == 401
