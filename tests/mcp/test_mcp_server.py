@@ -129,3 +129,26 @@ def test_http_endpoint_needs_a_valid_token(tenant: Tenant) -> None:
         assert answer.status_code == 401, answer.text
         assert answer.headers["www-authenticate"].startswith("Bearer")
         assert answer.json()["status"] == 401
+
+
+def test_a_connection_shared_with_can_use_becomes_the_grantees_tool(
+    tenant: Tenant, open_session: OpenSession
+) -> None:
+    access = f"{tenant.url}{ENV}/connections/{tenant.sentiment_connection}/access"
+    ada = tenant.headers(tenant.ada_token)
+
+    async def bobs_call() -> tuple[set[str], Any]:
+        async with open_session("http", tenant.bob_token) as session:
+            tools = set(await _tools(session))
+            return tools, await session.call_tool("sentiment__Sentiment", {"body": {"documents": DOCUMENTS}})
+
+    shared = httpx.put(access, json={"grantee": "user:bob", "permission": "use"}, headers=ada)
+    assert shared.status_code == 200, shared.text
+    try:
+        tools, result = asyncio.run(bobs_call())
+        assert "sentiment__Sentiment" in tools and "intranet__Lookup" not in tools
+        assert not result.is_error and json.loads(_text(result))["status"] == 200
+    finally:
+        httpx.delete(f"{access}/user:bob", headers=ada).raise_for_status()
+    tools, result = asyncio.run(bobs_call())
+    assert "sentiment__Sentiment" not in tools and result.is_error

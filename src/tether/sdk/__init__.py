@@ -10,7 +10,7 @@ Example::
     with tether.Client("http://127.0.0.1:8000", token="tth_…") as client:
         for connection in client.connections():
             print(connection.display_name, connection.connector, connection.status)
-        sentiment = client.connection("my-sentiment")
+        sentiment = client.connection(connection_id)
         result = sentiment.call("Sentiment", documents=[{"id": "1", "text": "What a lovely day"}])
         print(result.body["documents"][0]["score"])
 """

@@ -30,7 +30,7 @@ class AsyncClient:
     Example::
 
         async with tether.AsyncClient("http://127.0.0.1:8000", token="tth_…") as client:
-            sentiment = await client.connection("my-sentiment")
+            sentiment = await client.connection(connection_id)
             result = await sentiment.call("Sentiment", documents=[{"id": "1", "text": "I love it"}])
             run = await client.run_flow("nightly-report", body={"day": "2026-12-01"})
     """
@@ -93,7 +93,7 @@ class AsyncClient:
         return [ConnectionInfo.from_json(item) for item in data["items"]]
 
     async def connection(self, connection: str) -> AsyncConnection:
-        """A connection by id or name, to list and call its operations."""
+        """A connection by id (see ``connections()``), to list and call its operations."""
         data = await self.request("GET", paths.connection(self.environment, connection))
         return AsyncConnection(self, ConnectionInfo.from_json(data))
 

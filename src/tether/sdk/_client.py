@@ -34,7 +34,7 @@ class Client:
         import tether
 
         with tether.Client("http://127.0.0.1:8000", token="tth_…") as client:
-            sentiment = client.connection("my-sentiment")
+            sentiment = client.connection(connection_id)
             result = sentiment.call("Sentiment", documents=[{"id": "1", "text": "I love it"}])
             print(result.body["documents"][0]["score"])
             run = client.run_flow("nightly-report", body={"day": "2026-12-01"})
@@ -99,7 +99,7 @@ class Client:
         return [ConnectionInfo.from_json(item) for item in items]
 
     def connection(self, connection: str) -> Connection:
-        """A connection by id or name, to list and call its operations."""
+        """A connection by id (see ``connections()``), to list and call its operations."""
         data = self.request("GET", paths.connection(self.environment, connection))
         return Connection(self, ConnectionInfo.from_json(data))
 
