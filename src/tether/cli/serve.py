@@ -78,9 +78,9 @@ def serving_app(settings: Settings, database: Database) -> FastAPI:
         require_extra("celery", extra="distributed", feature="TETHER_BROKER_URL (the distributed mode)")
         from kombu.utils.url import maybe_sanitize_url
 
-        from tether.executors import distributed_flow_host
+        from tether.executors import distributed_flow_runtime
 
-        app.state.flow_host = distributed_flow_host(database, settings)
+        app.state.flow_runtime = distributed_flow_runtime(database, settings)
         err.print(f"Flow runs go to Celery workers through {escape(maybe_sanitize_url(settings.broker_url))}")
     return app
 
@@ -95,16 +95,16 @@ def _mount_mcp(app: FastAPI, settings: Settings, database: Database) -> None:
     from tether.mcp import Backend, mount_mcp
     from tether.secrets import KeyRing
 
+    made: list[Backend] = []  # one per app (its access cache lives on), remade if a part changes
+
     def backend() -> Backend:
         state = app.state
         if getattr(state, "keyring", None) is None:  # the flow lifespan sets it; a bare app may not
             state.keyring = KeyRing.from_settings(settings)
-        return Backend(
-            db=database,
-            connectors=app_connector_runner(app),
-            keyring=state.keyring,
-            flows=getattr(state, "flow_runtime", None),
-        )
+        parts = (app_connector_runner(app), state.keyring, getattr(state, "flow_host", None))
+        if not made or (made[0].connectors, made[0].keyring, made[0].flows) != parts:
+            made[:] = [Backend(db=database, connectors=parts[0], keyring=parts[1], flows=parts[2])]
+        return made[0]
 
     mount_mcp(app, backend, app.state.tokens)
 

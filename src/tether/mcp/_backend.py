@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tether.hosting import FlowHost
 from tether.secrets import KeyRing
-from tether.services import ConnectorRunner, Principal
+from tether.services import AgentAccess, ConnectorRunner, Principal
 from tether.store import Database
 
 __all__ = ["Backend", "Identity"]
@@ -17,12 +17,17 @@ class Backend:
     """The server's parts a tool call uses: the same ones the API's invoke and run routes use.
 
     ``flows`` is None where no flow runtime runs (then flows are not offered as tools).
+    Make one per process and keep it: ``access`` keeps what the agent checks read.
     """
 
     db: Database
     connectors: ConnectorRunner
     keyring: KeyRing
     flows: FlowHost | None = None
+    access: AgentAccess = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "access", AgentAccess(self.db))
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ async def _operation(
         arguments,
         runtime=backend.connectors,
         keyring=backend.keyring,
+        access=backend.access,
     )
     # Upstream headers stay out: they cost context and may carry cookies; the type says enough.
     result = {"status": answer.status, "content_type": answer.content_type or None, "body": answer.body}

@@ -15,6 +15,7 @@ from tether.runtime.compiled import ConnectorCache
 from tether.services._access import ROLES, NoLongerShared, Principal
 from tether.services._agents import (
     ON_DEMAND_TRIGGERS,
+    AgentAccess,
     AgentNotAllowed,
     agent_connections,
     agent_flows,
@@ -204,6 +205,7 @@ __all__ = [
     "VERDICTS",
     "AccessInfo",
     "ActionInfo",
+    "AgentAccess",
     "AgentNotAllowed",
     "AuditEntry",
     "BootstrapResult",

@@ -11,7 +11,6 @@ listed: a setting changed between the two applies at once.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,11 +23,13 @@ from tether.services._connection_parts import ConnectionInfo, connection_info
 from tether.services._connector_runner import ConnectorRunner
 from tether.services._flows import FlowInfo, flow_info
 from tether.services._invoke import InvokeAnswer, invoke_operation
+from tether.services._read_cache import ReadCache
 from tether.services._sharing import readable_ids
 from tether.store import Connection, Connections, Database, Environment, Flows, Grants
 
 __all__ = [
     "ON_DEMAND_TRIGGERS",
+    "AgentAccess",
     "AgentNotAllowed",
     "agent_connections",
     "agent_flows",
@@ -38,6 +39,8 @@ __all__ = [
 
 # Triggers a caller can start on demand; the others fire on their own (schedules, polls, webhooks).
 ON_DEMAND_TRIGGERS = frozenset({"Request", "manual"})
+# What the agent check reads: a change to any of them here drops the kept answers at once.
+_CHECK_TABLES = ("environment_settings", "connections", "connectors", "environments", "environment_members")
 
 
 class AgentNotAllowed(PermissionDenied):
@@ -99,6 +102,27 @@ def check_agent_connection(db: Database, principal: Principal, environment: str,
         )
 
 
+class AgentAccess:
+    """:func:`check_agent_connection` with the hot path answered from memory.
+
+    Every tool call checks the environment's agent setting; reading it (environment, connection,
+    connector, settings) costs a database round trip and a worker thread per call. Allowances are
+    kept as the invoke path keeps its facts (:class:`ReadCache`: dropped at once by a write here,
+    after 2 s for a write by another process); a refusal is always decided afresh.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._allowed: ReadCache[bool] = ReadCache(db, _CHECK_TABLES)
+
+    async def check(self, principal: Principal, environment: str, connection: str) -> None:
+        def read() -> tuple[bool, float | None]:
+            check_agent_connection(self._db, principal, environment, connection)
+            return True, None
+
+        await self._allowed.read_through((principal.user_id, environment, connection), read)
+
+
 async def agent_invoke(
     db: Database,
     principal: Principal,
@@ -109,9 +133,10 @@ async def agent_invoke(
     *,
     runtime: ConnectorRunner,
     keyring: KeyRing,
+    access: AgentAccess | None = None,
 ) -> InvokeAnswer:
     """``invoke_operation`` for an agent: the environment's agent setting first, then every usual rule."""
-    await asyncio.to_thread(check_agent_connection, db, principal, environment, connection)
+    await (access or AgentAccess(db)).check(principal, environment, connection)
     return await invoke_operation(
         db, principal, environment, connection, operation_id, arguments, runtime=runtime, keyring=keyring
     )
