@@ -78,9 +78,9 @@ def serving_app(settings: Settings, database: Database) -> FastAPI:
         require_extra("celery", extra="distributed", feature="TETHER_BROKER_URL (the distributed mode)")
         from kombu.utils.url import maybe_sanitize_url
 
-        from tether.executors import distributed_flow_runtime
+        from tether.executors import distributed_flow_host
 
-        app.state.flow_runtime = distributed_flow_runtime(database, settings)
+        app.state.flow_host = distributed_flow_host(database, settings)
         err.print(f"Flow runs go to Celery workers through {escape(maybe_sanitize_url(settings.broker_url))}")
     return app
 
