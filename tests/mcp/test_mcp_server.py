@@ -14,9 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+from typer.testing import CliRunner
 
+from mcp import ClientSession
 from tests._agents_kit import ENV, SENTIMENT_KEY, Tenant
 from tests.mcp.conftest import OpenSession
+from tether.cli import app
 
 TRANSPORTS = [pytest.param("stdio", id="stdio"), pytest.param("http", id="http")]
 DOCUMENTS = [{"id": "1", "text": "I love this, it is wonderful!"}, {"id": "2", "text": "Awful. I hate it."}]
@@ -120,6 +126,33 @@ def test_the_environment_setting_limits_the_connectors_agents_reach(
         asyncio.run(go())
     finally:
         expose(None)
+
+
+def test_an_unknown_environment_is_said_not_crashed(tenant: Tenant) -> None:
+    async def go() -> None:
+        headers = {"Authorization": f"Bearer {tenant.ada_token}"}
+        async with (
+            create_mcp_http_client(headers=headers) as http,
+            streamable_http_client(f"{tenant.url}/mcp?environment=nope", http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            with pytest.raises(MCPError, match="not-found: Environment 'nope' not found"):
+                await session.list_tools()
+            result = await session.call_tool("sentiment__Sentiment", {})
+            assert result.is_error and _text(result).startswith("not-found:")
+
+    asyncio.run(go())
+
+
+def test_stdio_server_refuses_a_bad_token_in_one_line(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TETHER_HOME", str(tenant.home))
+    monkeypatch.delenv("TETHER_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["mcp", "--token", "tth_not-a-token"])
+    assert result.exit_code != 0
+    assert "token" in result.output.lower() and "Traceback" not in result.output
 
 
 def test_http_endpoint_needs_a_valid_token(tenant: Tenant) -> None:

@@ -17,7 +17,7 @@ import mcp_types as types
 
 from tether.errors import TetherError
 
-__all__ = ["DEFAULT_MAX_RESULT_CHARS", "error_result", "json_result", "unexpected_result"]
+__all__ = ["DEFAULT_MAX_RESULT_CHARS", "error_result", "json_result", "log_unexpected", "unexpected_result"]
 
 logger = logging.getLogger("tether.mcp")
 
@@ -50,8 +50,13 @@ def error_result(exc: TetherError) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
 
 
+def log_unexpected(what: str, exc: BaseException) -> None:
+    """A bug's traceback goes to the server's log, never to the agent."""
+    logger.error("MCP %s failed unexpectedly", what, exc_info=exc)
+
+
 def unexpected_result(tool: str, exc: BaseException) -> types.CallToolResult:
     """A bug's result: no internals to the agent, the traceback to the log."""
-    logger.error("MCP tool %s failed unexpectedly", tool, exc_info=exc)
+    log_unexpected(f"tool {tool}", exc)
     text = "internal: the tool failed unexpectedly; the Tether server's log has the details"
     return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)

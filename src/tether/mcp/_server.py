@@ -15,12 +15,15 @@ from typing import Any, Final
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
 
 import tether
+from tether.errors import TetherError
 from tether.mcp._backend import Backend, Identity
 from tether.mcp._calls import call_target
 from tether.mcp._catalog import Catalog, build_catalog
-from tether.mcp._results import DEFAULT_MAX_RESULT_CHARS
+from tether.mcp._results import DEFAULT_MAX_RESULT_CHARS, error_result, log_unexpected, unexpected_result
 
 __all__ = ["CATALOG_TTL", "create_server"]
 
@@ -70,17 +73,28 @@ def create_server(
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        catalog = await catalogs.get(await identify(ctx), fresh=True)
+        try:
+            catalog = await catalogs.get(await identify(ctx), fresh=True)
+        except TetherError as exc:  # an unknown environment, a revoked token: said, not a traceback
+            raise MCPError(INVALID_PARAMS, f"{exc.code}: {exc.message}") from exc
+        except Exception as exc:
+            log_unexpected("tools/list", exc)
+            raise MCPError(INTERNAL_ERROR, "internal: the Tether server's log has the details") from exc
         return types.ListToolsResult(tools=catalog.listing())
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        who = await identify(ctx)
-        catalog = await catalogs.get(who)
-        found = catalog.tools.get(params.name)
-        if found is None:  # a tool made since the last listing, or one no longer there
-            found = (await catalogs.get(who, fresh=True)).tools.get(params.name)
+        try:
+            who = await identify(ctx)
+            catalog = await catalogs.get(who)
+            found = catalog.tools.get(params.name)
+            if found is None:  # a tool made since the last listing, or one no longer there
+                found = (await catalogs.get(who, fresh=True)).tools.get(params.name)
+        except TetherError as exc:
+            return error_result(exc)
+        except Exception as exc:
+            return unexpected_result(params.name, exc)
         if found is None:
             text = f"no tool {params.name!r} for you here; list the tools again (tools/list)"
             return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
