@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 import mcp_types as types
@@ -63,7 +65,9 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1].rstrip() + "…"
 
 
-def _operation_tool(name: str, info: Any, connection: services.ConnectionInfo) -> types.Tool:
+def _operation_tool(
+    name: str, info: services.OperationInfo, connection: services.ConnectionInfo
+) -> types.Tool:
     parts = [p.strip().rstrip(".") for p in (info.summary, info.description) if p and p.strip()]
     what = ". ".join(dict.fromkeys(parts)) or info.operation_id
     description = _clip(
@@ -79,7 +83,7 @@ def _operation_tool(name: str, info: Any, connection: services.ConnectionInfo) -
     )
 
 
-def _flow_tool(name: str, flow: services.FlowInfo) -> tuple[types.Tool, FlowTarget]:
+def _flow_tool(name: str, *, flow: services.FlowInfo) -> tuple[types.Tool, Target]:
     triggers = flow.definition.get("triggers") or {}
     trigger = triggers.get(flow.trigger_name or "") if isinstance(triggers, dict) else None
     trigger = trigger if isinstance(trigger, dict) else {}
@@ -119,7 +123,9 @@ def _run_tool() -> types.Tool:
     )
 
 
-def _operations_of(backend: Backend, identity: Identity, connection: services.ConnectionInfo) -> list[Any]:
+def _operations_of(
+    backend: Backend, identity: Identity, connection: services.ConnectionInfo
+) -> list[services.OperationInfo]:
     try:
         return list(
             services.list_operations(
@@ -137,8 +143,9 @@ def _operations_of(backend: Backend, identity: Identity, connection: services.Co
 
 
 def _collect(backend: Backend, identity: Identity) -> Catalog:
+    # Every target by a stable key (its ids), so names are settled once all are known.
     wanted: dict[str, str] = {}
-    made: dict[str, tuple[Any, Any]] = {}
+    makers: dict[str, Callable[[str], tuple[types.Tool, Target]]] = {}
     principal, env = identity.principal, identity.environment
     for connection in services.agent_connections(backend.db, principal, env):
         for info in _operations_of(backend, identity, connection):
@@ -146,24 +153,27 @@ def _collect(backend: Backend, identity: Identity) -> Catalog:
                 continue  # triggers are for flows: an agent cannot wait for one to fire
             key = f"op:{connection.id}:{info.operation_id}"
             wanted[key] = operation_tool(connection.display_name, info.operation_id)
-            made[key] = (info, connection)
+            target = OperationTarget(connection.id, connection.display_name, info.operation_id)
+            makers[key] = partial(_with_target, _operation_tool, info, connection, target)
     if backend.flows is not None:
         for flow in services.agent_flows(backend.db, principal, env):
             key = f"flow:{flow.id}"
             wanted[key] = flow_tool(flow.name)
-            made[key] = (flow, None)
-    names = assign_names(wanted)
-    tools: dict[str, tuple[types.Tool, Target]] = {}
-    for key, name in names.items():
-        subject, connection = made[key]
-        if connection is not None:
-            target = OperationTarget(connection.id, connection.display_name, subject.operation_id)
-            tools[name] = (_operation_tool(name, subject, connection), target)
-        else:
-            tools[name] = _flow_tool(name, subject)
+            makers[key] = partial(_flow_tool, flow=flow)
+    tools = {name: makers[key](name) for key, name in assign_names(wanted).items()}
     if backend.flows is not None:
         tools[RUN_TOOL] = (_run_tool(), RunTarget())
     return Catalog(tools)
+
+
+def _with_target(
+    make: Callable[[str, services.OperationInfo, services.ConnectionInfo], types.Tool],
+    info: services.OperationInfo,
+    connection: services.ConnectionInfo,
+    target: OperationTarget,
+    name: str,
+) -> tuple[types.Tool, Target]:
+    return make(name, info, connection), target
 
 
 async def build_catalog(backend: Backend, identity: Identity) -> Catalog:
