@@ -185,3 +185,14 @@ def test_a_connection_shared_with_can_use_becomes_the_grantees_tool(
         httpx.delete(f"{access}/user:bob", headers=ada).raise_for_status()
     tools, result = asyncio.run(bobs_call())
     assert "sentiment__Sentiment" not in tools and result.is_error
+
+
+def test_the_cli_sets_and_clears_the_agent_connectors(tenant: Tenant) -> None:
+    where = ["--server", tenant.url, "--token", tenant.admin_token, "--json"]
+    runner = CliRunner()
+    narrowed = runner.invoke(app, ["env", "settings", "set", "agent_connectors=sentiment, intranet", *where])
+    assert narrowed.exit_code == 0, narrowed.output
+    assert json.loads(narrowed.output)["agent_connectors"] == ["intranet", "sentiment"]
+    cleared = runner.invoke(app, ["env", "settings", "set", "agent_connectors=", *where])
+    assert cleared.exit_code == 0, cleared.output
+    assert json.loads(cleared.output)["agent_connectors"] is None
