@@ -114,7 +114,7 @@ async def _tool_call(session: ClientSession) -> Call:
 
     async def call() -> None:
         result = await session.call_tool(tools[0], {})
-        if result.is_error:
+        if result.isError:
             raise RuntimeError(f"tool call failed: {result.content}")
 
     return call
@@ -124,7 +124,7 @@ async def _tool_call(session: ClientSession) -> Call:
 async def mcp_http_path(tether: str, token: str) -> AsyncIterator[Call]:
     async with (
         create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http,
-        streamable_http_client(f"{tether}/mcp", http_client=http) as (read, write),
+        streamable_http_client(f"{tether}/mcp", http_client=http) as (read, write, _),
         ClientSession(read, write) as session,
     ):
         await session.initialize()

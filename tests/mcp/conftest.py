@@ -45,7 +45,7 @@ def open_session(tenant: Tenant) -> OpenSession:
         headers = {"Authorization": f"Bearer {token}"}
         async with (
             create_mcp_http_client(headers=headers) as http,
-            streamable_http_client(f"{tenant.url}/mcp", http_client=http) as (read, write),
+            streamable_http_client(f"{tenant.url}/mcp", http_client=http) as (read, write, _),
             ClientSession(read, write) as session,
         ):
             await session.initialize()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import McpError
 from typer.testing import CliRunner
 
 from mcp import ClientSession
@@ -50,11 +50,11 @@ def test_tools_sentiment_refusals_and_flows(
                 assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name), name
             sentiment = tools["sentiment__Sentiment"]
             assert "Detect sentiment" in (sentiment.description or "")
-            assert "body" in sentiment.input_schema["properties"]
+            assert "body" in sentiment.inputSchema["properties"]
             assert SENTIMENT_KEY not in json.dumps([t.model_dump() for t in tools.values()])
 
             scored = await session.call_tool("sentiment__Sentiment", {"body": {"documents": DOCUMENTS}})
-            assert not scored.is_error, _text(scored)
+            assert not scored.isError, _text(scored)
             answer = json.loads(_text(scored))
             scores = {d["id"]: d["score"] for d in answer["body"]["documents"]}
             assert answer["status"] == 200 and scores["1"] > 0.5 > scores["2"]
@@ -62,13 +62,13 @@ def test_tools_sentiment_refusals_and_flows(
 
             # The SSRF guard refuses the intranet host: a tool error the agent can read, not a crash.
             refused = await session.call_tool("intranet__Lookup", {"body": {"documents": DOCUMENTS}})
-            assert refused.is_error and _text(refused).startswith("destination-refused:")
+            assert refused.isError and _text(refused).startswith("destination-refused:")
             # Bad arguments are the runtime's clear message, as a tool error too.
             wrong = await session.call_tool("sentiment__Sentiment", {"colour": "blue"})
-            assert wrong.is_error and "colour" in _text(wrong)
+            assert wrong.isError and "colour" in _text(wrong)
             # The session is still usable after both: a flow runs, and its run can be read.
             ran = await session.call_tool("flow__double", {"n": 21})
-            assert not ran.is_error, _text(ran)
+            assert not ran.isError, _text(ran)
             answer = json.loads(_text(ran))
             assert answer["response"] == {"status": 200, "body": {"n": 42}}
             assert answer["status"] == "Succeeded"
@@ -84,7 +84,7 @@ def test_tools_sentiment_refusals_and_flows(
             tools = await _tools(session)
             assert not any(name.startswith(("sentiment__", "intranet__")) for name in tools)
             missing = await session.call_tool("sentiment__Sentiment", {"body": {"documents": DOCUMENTS}})
-            assert missing.is_error
+            assert missing.isError
 
     asyncio.run(go())
 
@@ -95,7 +95,7 @@ def test_large_results_are_cut_with_a_note(tenant: Tenant, open_session: OpenSes
     async def go() -> str:
         async with open_session("http", tenant.ada_token) as session:
             result = await session.call_tool("sentiment__Sentiment", {"body": {"documents": many}})
-            assert not result.is_error
+            assert not result.isError
             return _text(result)
 
     text = asyncio.run(go())
@@ -118,7 +118,7 @@ def test_the_environment_setting_limits_the_connectors_agents_reach(
             expose(["intranet"])
             # Checked on the call, not only when listing: the name listed a moment ago is refused.
             refused = await session.call_tool("sentiment__Sentiment", {"body": {"documents": DOCUMENTS}})
-            assert refused.is_error and _text(refused).startswith("agent-not-allowed:")
+            assert refused.isError and _text(refused).startswith("agent-not-allowed:")
             tools = await _tools(session)
             assert "intranet__Lookup" in tools and "sentiment__Sentiment" not in tools
 
@@ -133,14 +133,18 @@ def test_an_unknown_environment_is_said_not_crashed(tenant: Tenant) -> None:
         headers = {"Authorization": f"Bearer {tenant.ada_token}"}
         async with (
             create_mcp_http_client(headers=headers) as http,
-            streamable_http_client(f"{tenant.url}/mcp?environment=nope", http_client=http) as (read, write),
+            streamable_http_client(f"{tenant.url}/mcp?environment=nope", http_client=http) as (
+                read,
+                write,
+                _,
+            ),
             ClientSession(read, write) as session,
         ):
             await session.initialize()
-            with pytest.raises(MCPError, match="not-found: Environment 'nope' not found"):
+            with pytest.raises(McpError, match="not-found: Environment 'nope' not found"):
                 await session.list_tools()
             result = await session.call_tool("sentiment__Sentiment", {})
-            assert result.is_error and _text(result).startswith("not-found:")
+            assert result.isError and _text(result).startswith("not-found:")
 
     asyncio.run(go())
 
@@ -180,11 +184,11 @@ def test_a_connection_shared_with_can_use_becomes_the_grantees_tool(
     try:
         tools, result = asyncio.run(bobs_call())
         assert "sentiment__Sentiment" in tools and "intranet__Lookup" not in tools
-        assert not result.is_error and json.loads(_text(result))["status"] == 200
+        assert not result.isError and json.loads(_text(result))["status"] == 200
     finally:
         httpx.delete(f"{access}/user:bob", headers=ada).raise_for_status()
     tools, result = asyncio.run(bobs_call())
-    assert "sentiment__Sentiment" not in tools and result.is_error
+    assert "sentiment__Sentiment" not in tools and result.isError
 
 
 def test_the_cli_sets_and_clears_the_agent_connectors(tenant: Tenant) -> None:

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Final
 
-import mcp_types as types
+import mcp.types as types
 
 from tether import services
 from tether.errors import InputError, TetherError

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
 
-import mcp_types as types
+import mcp.types as types
 
 from tether import services
 from tether.errors import TetherError
@@ -78,8 +78,8 @@ def _operation_tool(
         name=name,
         title=info.summary or info.operation_id,
         description=description,
-        input_schema=info.input_schema,
-        annotations=types.ToolAnnotations(read_only_hint=read_only, open_world_hint=True),
+        inputSchema=info.input_schema,
+        annotations=types.ToolAnnotations(readOnlyHint=read_only, openWorldHint=True),
     )
 
 
@@ -100,7 +100,7 @@ def _flow_tool(name: str, *, flow: services.FlowInfo) -> tuple[types.Tool, Targe
         f"Runs the flow {flow.display_name!r} and answers its response (or its run id and status). "
         + (str(about) if about else "")
     ).strip()
-    tool = types.Tool(name=name, title=flow.display_name, description=description, input_schema=schema)
+    tool = types.Tool(name=name, title=flow.display_name, description=description, inputSchema=schema)
     return tool, FlowTarget(flow=flow.name, wraps_body=wraps)
 
 
@@ -110,7 +110,7 @@ def _run_tool() -> types.Tool:
         title="Read a flow run",
         description="The status, outputs and each action's status of a run of a flow (by the flow's "
         "name and the run id a flow tool answered).",
-        input_schema={
+        inputSchema={
             "type": "object",
             "properties": {
                 "flow": {"type": "string", "description": "The flow's name."},
@@ -119,7 +119,7 @@ def _run_tool() -> types.Tool:
             "required": ["flow", "run_id"],
             "additionalProperties": False,
         },
-        annotations=types.ToolAnnotations(read_only_hint=True),
+        annotations=types.ToolAnnotations(readOnlyHint=True),
     )
 
 

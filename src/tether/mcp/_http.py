@@ -38,7 +38,7 @@ DEFAULT_ENVIRONMENT: Final = "default"
 
 
 async def _identity_from_scope(ctx: Any) -> Identity:
-    request = ctx.request
+    request = getattr(ctx, "request", None)
     identity = request.scope.get(SCOPE_KEY) if request is not None else None
     if not isinstance(identity, Identity):  # only reachable if the endpoint were bypassed
         raise AuthError("authentication required: send 'Authorization: Bearer <personal access token>'")

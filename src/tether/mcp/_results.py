@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any, Final
 
-import mcp_types as types
+import mcp.types as types
 
 from tether.errors import TetherError
 
@@ -41,13 +41,13 @@ def json_result(value: dict[str, Any], *, is_error: bool = False, max_chars: int
             + f"\n[truncated by Tether: {max_chars} of {len(text)} characters shown. Ask for less "
             "(a filter, a smaller page or fewer fields) to see all of it.]"
         )
-    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=is_error)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=is_error)
 
 
 def error_result(exc: TetherError) -> types.CallToolResult:
     """A refused or failed call, said as the API would say it (code and message)."""
     text = f"{exc.code}: {exc.message}"
-    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)
 
 
 def log_unexpected(what: str, exc: BaseException) -> None:
@@ -59,4 +59,4 @@ def unexpected_result(tool: str, exc: BaseException) -> types.CallToolResult:
     """A bug's result: no internals to the agent, the traceback to the log."""
     log_unexpected(f"tool {tool}", exc)
     text = "internal: the tool failed unexpectedly; the Tether server's log has the details"
-    return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)

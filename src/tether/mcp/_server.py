@@ -12,11 +12,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-import mcp_types as types
-from mcp.server.context import ServerRequestContext
+import mcp.types as types
 from mcp.server.lowlevel import Server
-from mcp.shared.exceptions import MCPError
-from mcp_types.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS
+from mcp.shared.exceptions import McpError
 
 import tether
 from tether.errors import TetherError
@@ -37,7 +35,8 @@ INSTRUCTIONS: Final = (
     "a flow; tether_get_run reads a run's result."
 )
 
-Identify = Callable[[ServerRequestContext[Any]], Awaitable[Identity]]
+# Given the SDK's request context (``ctx.request`` is the HTTP request over streamable HTTP).
+Identify = Callable[[Any], Awaitable[Identity]]
 
 
 class _Catalogs:
@@ -66,47 +65,43 @@ def create_server(
     identify: Identify,
     *,
     max_result_chars: int = DEFAULT_MAX_RESULT_CHARS,
-) -> Server[Any]:
+) -> Server[Any, Any]:
     """An MCP server whose tools are the identified user's connections' operations and flows."""
     catalogs = _Catalogs(backend)
+    server: Server[Any, Any] = Server("tether", version=tether.__version__, instructions=INSTRUCTIONS)
 
-    async def list_tools(
-        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
-    ) -> types.ListToolsResult:
+    @server.list_tools()  # type: ignore[untyped-decorator,no-untyped-call]
+    async def list_tools() -> list[types.Tool]:
         try:
-            catalog = await catalogs.get(await identify(ctx), fresh=True)
+            catalog = await catalogs.get(await identify(server.request_context), fresh=True)
         except TetherError as exc:  # an unknown environment, a revoked token: said, not a traceback
-            raise MCPError(INVALID_PARAMS, f"{exc.code}: {exc.message}") from exc
+            raise McpError(
+                types.ErrorData(code=types.INVALID_PARAMS, message=f"{exc.code}: {exc.message}")
+            ) from exc
         except Exception as exc:
             log_unexpected("tools/list", exc)
-            raise MCPError(INTERNAL_ERROR, "internal: the Tether server's log has the details") from exc
-        return types.ListToolsResult(tools=catalog.listing())
+            message = "internal: the Tether server's log has the details"
+            raise McpError(types.ErrorData(code=types.INTERNAL_ERROR, message=message)) from exc
+        return catalog.listing()
 
-    async def call_tool(
-        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    # Arguments are checked by the invoke path (every problem at once, in Tether's words), not
+    # by the SDK's validator: a flow's or an operation's own messages say more.
+    @server.call_tool(validate_input=False)  # type: ignore[untyped-decorator]
+    async def call_tool(name: str, arguments: dict[str, Any] | None) -> types.CallToolResult:
         try:
-            who = await identify(ctx)
+            who = await identify(server.request_context)
             catalog = await catalogs.get(who)
-            found = catalog.tools.get(params.name)
+            found = catalog.tools.get(name)
             if found is None:  # a tool made since the last listing, or one no longer there
-                found = (await catalogs.get(who, fresh=True)).tools.get(params.name)
+                found = (await catalogs.get(who, fresh=True)).tools.get(name)
         except TetherError as exc:
             return error_result(exc)
         except Exception as exc:
-            return unexpected_result(params.name, exc)
+            return unexpected_result(name, exc)
         if found is None:
-            text = f"no tool {params.name!r} for you here; list the tools again (tools/list)"
-            return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+            text = f"no tool {name!r} for you here; list the tools again (tools/list)"
+            return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)
         _tool, target = found
-        arguments = params.arguments or {}
-        return await call_target(backend(), who, params.name, target, arguments, max_chars=max_result_chars)
+        return await call_target(backend(), who, name, target, arguments or {}, max_chars=max_result_chars)
 
-    return Server(
-        "tether",
-        version=tether.__version__,
-        title="Tether",
-        instructions=INSTRUCTIONS,
-        on_list_tools=list_tools,
-        on_call_tool=call_tool,
-    )
+    return server
