@@ -1,7 +1,7 @@
 """The MCP server: the official SDK's low-level ``Server`` with Tether's tools behind it.
 
-Low-level rather than the SDK's decorator API because the tools are not known when the server
-starts: they are each user's connections and flows, read per request. The same server object
+The low-level server rather than FastMCP, whose tools are Python functions known at start: here
+they are each user's connections and flows, read per request. The same server object
 serves stdio (one user, fixed) and streamable HTTP (a user per bearer token): ``identify`` says
 who a request is for.
 """
