@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+import tether
 import tether.api
 import tether.cli
 import tether.definition
+import tether.sdk
 
 EXPECTED = {
     tether.definition: [
@@ -23,8 +25,15 @@ EXPECTED = {
         "package_from_zip", "paconn_settings", "parse_api_properties", "parse_document", "read_document",
         "reference_cycles", "save_package",
     ],
-    tether.api: ["API_PREFIX", "create_app", "free_port", "serve_in_thread"],
+    tether.api: ["API_PREFIX", "app_connector_runner", "create_app", "free_port", "serve_in_thread"],
     tether.cli: ["app", "main"],
+    tether: ["AsyncClient", "Client", "__version__"],
+    tether.sdk: [
+        "DEFAULT_ENVIRONMENT", "ApiError", "AsyncClient", "AsyncConnection", "Client", "ClientError",
+        "Connection", "ConnectionInfo", "Connector", "ConflictError", "Flow", "Forbidden", "InvalidRequest",
+        "InvokeResult", "NotFoundError", "NotLoggedIn", "Operation", "RateLimitedError", "Run", "RunAction",
+        "RunTimeout", "ServerUnreachable", "Unauthenticated", "UpstreamStatus",
+    ],
 }  # fmt: skip
 
 

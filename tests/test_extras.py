@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-EXTRAS = ("zeep", "celery", "kombu", "psycopg", "vaderSentiment")
+EXTRAS = ("zeep", "celery", "kombu", "psycopg", "vaderSentiment", "mcp")
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 CALCULATOR_WSDL = SAMPLES / "wsdl" / "dneonline-calculator.wsdl"
 
@@ -63,6 +63,7 @@ def test_the_core_serves_validates_and_imports_openapi_without_extras(tmp_path: 
         ),
         ("from tether.store import Database\nDatabase('postgresql://u@127.0.0.1:1/db')", "postgresql"),
         ("import tether.examples.sentiment.service", "demo"),
+        ("import tether.mcp", "mcp"),
     ],
 )
 def test_a_missing_extra_is_named_in_a_clear_error(code: str, extra: str) -> None:

@@ -47,6 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"portal", "mcp", "gateway", *HOSTED},
     # the CLI hosts the API (tether serve) and the demo runs the example service
     "cli": {"api", "executors", "portal", "mcp", "gateway", "examples", *HOSTED},
+    # The Python SDK is a client of the API over HTTP: it may use nothing of the server's layers.
+    "sdk": set(),
     "config": set(),
     "errors": set(),
     "_extras": set(),

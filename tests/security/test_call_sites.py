@@ -24,6 +24,9 @@ ALLOWED = {
     "services/_connection_tokens.py": {"httpx.AsyncClient"},
     # The CLI's own client: it talks only to the Tether server the user named (--server).
     "cli/_client.py": {"httpx.Client"},
+    # The Python SDK, like the CLI, is a client of Tether: it talks only to the server it is given.
+    "sdk/_client.py": {"httpx.Client"},
+    "sdk/_async_client.py": {"httpx.AsyncClient"},
 }
 CLIENTS = {"httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession"}
 MODULES = {"requests", "urllib.request", "http.client", "urllib3", "pycurl"}

@@ -80,6 +80,10 @@ def test_services_exports() -> None:
             "certification_status", "classify_connector", "get_catalog_entry", "get_certification_request",
             "get_data_policy", "install_catalog_entry", "list_catalog", "list_certification_requests",
             "review_certification", "set_certifier", "set_data_policy", "submit_certification",
+            # Agents and apps (issue 17): the operations listing, and what AI agents may use
+            "OperationInfo", "get_operation", "list_operations",
+            "ON_DEMAND_TRIGGERS", "AgentAccess", "AgentNotAllowed", "agent_connections", "agent_flows",
+            "agent_invoke", "check_agent_connection",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

@@ -2,6 +2,7 @@
 every permission is checked) and renders answers; errors are RFC 9457 problem+json."""
 
 from tether.api._app import API_PREFIX, create_app
+from tether.api._connector_runner import app_connector_runner
 from tether.api._server import free_port, serve_in_thread
 
-__all__ = ["API_PREFIX", "create_app", "free_port", "serve_in_thread"]
+__all__ = ["API_PREFIX", "app_connector_runner", "create_app", "free_port", "serve_in_thread"]

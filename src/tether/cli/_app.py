@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Validate connector packages offline: structure, x-ms-* extensions, apiProperties, policies."),
     "serve": ("tether.cli.serve", "serve",
         "Start the Tether server: API under /api/v1, docs at /docs."),
+    "mcp": ("tether.cli.mcp_server", "mcp",
+        "Serve MCP on stdin/stdout: your connections' operations and flows as tools for an AI agent."),
     "worker": ("tether.cli.worker", "worker",
         "Execute flow runs submitted by 'tether serve' (needs TETHER_BROKER_URL and PostgreSQL)."),
     "invoke": ("tether.cli.invoke", "invoke",

@@ -169,6 +169,7 @@ _SETTINGS = {
     "network_allow": "comma-separated hosts/CIDRs, or '' to clear",
     "oauth_global_redirect_enforcement": "a date YYYY-MM-DD, or '' to clear",
     "audit_retention_days": "days, or '' for the default (365)",
+    "agent_connectors": "comma-separated connector names AI agents may use, or '' for all",
 }
 
 
@@ -192,6 +193,8 @@ def settings_set(
             raise InputError(f"{assignment!r}: use NAME=VALUE with NAME one of {', '.join(_SETTINGS)}.")
         if name == "network_allow":
             body[name] = [entry.strip() for entry in value.split(",") if entry.strip()]
+        elif name == "agent_connectors":
+            body[name] = [entry.strip() for entry in value.split(",") if entry.strip()] or None
         elif name == "audit_retention_days":
             if value and not value.isdigit():
                 raise InputError(f"audit_retention_days must be a whole number of days, not {value!r}.")

@@ -70,6 +70,7 @@ def serving_app(settings: Settings, database: Database) -> FastAPI:
     from tether.api import create_app
 
     app = create_app(settings, database)
+    _mount_mcp(app, settings, database)
     if settings.broker_url:
         # Distributed mode: runs go to 'tether worker' processes through the broker.
         from tether._extras import require_extra
@@ -82,6 +83,30 @@ def serving_app(settings: Settings, database: Database) -> FastAPI:
         app.state.flow_host = distributed_flow_host(database, settings)
         err.print(f"Flow runs go to Celery workers through {escape(maybe_sanitize_url(settings.broker_url))}")
     return app
+
+
+def _mount_mcp(app: FastAPI, settings: Settings, database: Database) -> None:
+    """Serve MCP (streamable HTTP) at /mcp when the 'mcp' extra is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("mcp") is None:
+        return  # the API works without it; 'tether mcp' says which extra to install
+    from tether.api import app_connector_runner
+    from tether.mcp import Backend, mount_mcp
+    from tether.secrets import KeyRing
+
+    made: list[Backend] = []  # one per app (its access cache lives on), remade if a part changes
+
+    def backend() -> Backend:
+        state = app.state
+        if getattr(state, "keyring", None) is None:  # the flow lifespan sets it; a bare app may not
+            state.keyring = KeyRing.from_settings(settings)
+        parts = (app_connector_runner(app), state.keyring, getattr(state, "flow_host", None))
+        if not made or (made[0].connectors, made[0].keyring, made[0].flows) != parts:
+            made[:] = [Backend(db=database, connectors=parts[0], keyring=parts[1], flows=parts[2])]
+        return made[0]
+
+    mount_mcp(app, backend, app.state.tokens)
 
 
 def worker_app() -> FastAPI:

@@ -13,6 +13,15 @@ from __future__ import annotations
 
 from tether.runtime.compiled import ConnectorCache
 from tether.services._access import ROLES, NoLongerShared, Principal
+from tether.services._agents import (
+    ON_DEMAND_TRIGGERS,
+    AgentAccess,
+    AgentNotAllowed,
+    agent_connections,
+    agent_flows,
+    agent_invoke,
+    check_agent_connection,
+)
 from tether.services._audit_log import DEFAULT_AUDIT_RETENTION, AuditEntry, list_audit, purge_audit
 from tether.services._catalog import (
     CatalogEntryInfo,
@@ -192,6 +201,7 @@ __all__ = [
     "DEFAULT_RUN_RETENTION",
     "DLP_GROUPS",
     "OFFERED",
+    "ON_DEMAND_TRIGGERS",
     "ROLES",
     "SSO_COOKIE",
     "SSO_TTL",
@@ -199,6 +209,8 @@ __all__ = [
     "VERDICTS",
     "AccessInfo",
     "ActionInfo",
+    "AgentAccess",
+    "AgentNotAllowed",
     "AuditEntry",
     "BootstrapResult",
     "CatalogEntryInfo",
@@ -254,6 +266,9 @@ __all__ = [
     "UserInfo",
     "add_group_member",
     "add_member",
+    "agent_connections",
+    "agent_flows",
+    "agent_invoke",
     "authenticate_password",
     "authenticate_token",
     "begin_consent",
@@ -263,6 +278,7 @@ __all__ = [
     "callback_url",
     "cancel_run",
     "certification_status",
+    "check_agent_connection",
     "check_values",
     "classify_connector",
     "complete_consent",

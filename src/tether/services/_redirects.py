@@ -72,6 +72,8 @@ class EnvironmentSettingsInfo:
     network_allow: tuple[str, ...] = ()
     encrypt_run_data: bool = False
     audit_retention_days: int | None = None
+    # Connector names the environment's AI agents (MCP) may use; None: all of them.
+    agent_connectors: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ def _settings_info(environment: str, found: EnvironmentSetting) -> EnvironmentSe
         tuple(found.network_allow or ()),
         bool(found.encrypt_run_data),
         found.audit_retention_days,
+        None if found.agent_connectors is None else tuple(found.agent_connectors),
     )
 
 
@@ -125,6 +128,7 @@ def set_environment_settings(
     network_allow: Sequence[str] | _Unset | None = UNSET,
     encrypt_run_data: bool | _Unset | None = UNSET,
     audit_retention_days: int | _Unset | None = UNSET,
+    agent_connectors: Sequence[str] | _Unset | None = UNSET,
 ) -> EnvironmentSettingsInfo:
     """Change the settings given; the others keep their values (environment admins only).
 
@@ -134,6 +138,7 @@ def set_environment_settings(
     although the network policy refuses them by default (``None`` or ``[]`` clears it); every bad
     entry is reported at once. ``encrypt_run_data``: seal the inputs and outputs of runs started
     from now on with the key ring (runs already stored stay as they are; reads decrypt either).
+    ``agent_connectors``: the names of the connectors AI agents (MCP) may use here (``None``: all).
     """
     allow = None if isinstance(network_allow, _Unset) else check_network_allow(network_allow or ())
     if isinstance(audit_retention_days, int) and not 1 <= audit_retention_days <= 36500:
@@ -159,6 +164,10 @@ def set_environment_settings(
         if not isinstance(audit_retention_days, _Unset):
             found.audit_retention_days = audit_retention_days
             detail["audit_retention_days"] = audit_retention_days
+        if not isinstance(agent_connectors, _Unset):
+            names = None if agent_connectors is None else sorted({str(n) for n in agent_connectors})
+            found.agent_connectors = names
+            detail["agent_connectors"] = names
         found.updated_at, found.updated_by = utcnow(), principal.username
         AuditLog(session).record(
             "environment.settings",

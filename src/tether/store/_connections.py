@@ -106,6 +106,8 @@ class EnvironmentSetting(Base):
     encrypt_run_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Days the audit log keeps this environment's events (None: the installation's default).
     audit_retention_days: Mapped[int | None] = mapped_column(Integer)
+    # Connector names AI agents (MCP) may use in this environment; None: every connector.
+    agent_connectors: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))
 

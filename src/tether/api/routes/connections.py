@@ -73,6 +73,10 @@ class SettingsRequest(BaseModel):
     audit_retention_days: int | None = Field(
         default=None, description="Days the audit log keeps this environment's events (null: 365)."
     )
+    agent_connectors: list[str] | None = Field(
+        default=None,
+        description="Names of the connectors AI agents (MCP) may use in this environment (null: all).",
+    )
 
 
 class RedirectModeRequest(BaseModel):
