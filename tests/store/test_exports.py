@@ -81,7 +81,8 @@ def test_services_exports() -> None:
             "get_data_policy", "install_catalog_entry", "list_catalog", "list_certification_requests",
             "review_certification", "set_certifier", "set_data_policy", "submit_certification",
             # Agents and apps (issue 17): the operations listing, and what AI agents may use
-            "OperationInfo", "get_operation", "list_operations",
+            "OperationInfo", "get_operation", "list_operations", "DynamicCache", "DynamicValue",
+            "DynamicValuesFailed", "connection_openapi", "list_dynamic_values", "resolve_operation",
             "ON_DEMAND_TRIGGERS", "AgentAccess", "AgentNotAllowed", "agent_connections", "agent_flows",
             "agent_invoke", "check_agent_connection",
         ]
