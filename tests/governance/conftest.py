@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.governance._audit_kit import cli, world  # noqa: F401  (the redirect-audit tests' fixtures)
 from tests.governance._kit import greeter_service, make_tls, redirect_service, serve_tls
 from tether import services
 from tether.api import create_app, serve_in_thread

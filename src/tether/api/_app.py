@@ -19,6 +19,7 @@ from tether.api._flow_host import flow_lifespan
 from tether.api._problems import install_problem_handlers
 from tether.api.routes import (
     account,
+    admin,
     connections,
     connectors,
     consent,
@@ -29,7 +30,9 @@ from tether.api.routes import (
     invoke,
     operations,
     organization,
+    solutions,
     sso,
+    templates,
 )
 from tether.config import Settings
 from tether.store import Database
@@ -77,6 +80,9 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.include_router(organization.router, prefix=API_PREFIX)
     app.include_router(governance.router, prefix=API_PREFIX)
     app.include_router(operations.router, prefix=API_PREFIX)
+    app.include_router(admin.router, prefix=API_PREFIX)
+    app.include_router(templates.router, prefix=API_PREFIX)
+    app.include_router(solutions.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app

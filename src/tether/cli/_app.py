@@ -55,6 +55,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Users (platform admins)."),
     "flow": ("tether.cli.flow", "app",
         "Workflow definitions (Logic Apps workflow definition language)."),
+    "solution": ("tether.cli.solution", "app",
+        "Solutions: move connectors, flows and environment variables between environments as one zip."),
     "env": ("tether.cli.env", "app",
         "Environments: variables, members, group roles and settings."),
     "expression": ("tether.cli.expression", "app",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -77,3 +77,83 @@ def audit(
         columns=("at (UTC)", "actor", "via", "action", "target", "environment"),
         empty="No audit events match.",
     )
+
+
+def _oauth_cell(item: dict[str, Any]) -> str:
+    parts = []
+    for p in item["oauth_parameters"]:
+        where = f"{p['parameter_set']}/" if p["parameter_set"] else ""
+        parts.append(f"{where}{p['parameter']}: {p['identity_provider'] or '?'} {p['redirect_mode']}")
+    return escape("; ".join(parts) or "-")
+
+
+@app.command("connectors")
+@friendly
+def connectors(
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env", "-e", help="One environment (its admins may read it); default all (platform admins)."
+        ),
+    ] = None,
+    auth_type: Annotated[
+        str | None, typer.Option("--auth-type", help="Only this auth type: none, apiKey, basic or oauth2.")
+    ] = None,
+    redirect_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--redirect-mode", help="Only with an OAuth parameter on: Global, GlobalPerConnector, Direct."
+        ),
+    ] = None,
+    creator: Annotated[str | None, typer.Option(help="Only made by this user name or email.")] = None,
+    skip: Annotated[int, typer.Option(help="Skip this many matching connectors (paging).")] = 0,
+    top: Annotated[int, typer.Option(help="At most this many connectors (1-500).")] = 100,
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The custom-connector inventory: creators, auth types, OAuth providers and redirect modes."""
+    given = {"authType": auth_type, "redirectMode": redirect_mode, "creator": creator}
+    params: dict[str, object] = {key: value for key, value in given.items() if value is not None}
+    params.update(skip=skip, top=top)
+    path = f"/environments/{env}/admin/connectors" if env else "/admin/connectors"
+    with client_for(server, token) as client:
+        page = client.json("GET", path, params=params)
+    if as_json:
+        print_json(page)
+        return
+    print_items(
+        page["items"],
+        as_json=False,
+        row=lambda c: (
+            escape(c["display_name"]),
+            escape(c["environment"]),
+            escape(f"{c['creator_name'] or c['creator'] or '-'} <{c['creator_email'] or '-'}>"),
+            escape(", ".join(c["auth_types"])),
+            _oauth_cell(c),
+            str(c["connection_count"]),
+            c["updated_at"][:19],
+            escape(c["certification"]),
+            c["id"],
+        ),
+        columns=(
+            "connector",
+            "environment",
+            "creator",
+            "auth",
+            "OAuth (provider, redirect)",
+            "connections",
+            "modified (UTC)",
+            "certification",
+            "id",
+        ),
+        empty="No custom connectors match.",
+    )
+    shown = len(page["items"])
+    if page["total"] > page["skip"] + shown:
+        out.print(f"{shown} of {page['total']}: next page with --skip {page['skip'] + shown}")
+
+
+from tether.cli.redirect_audit import redirect_audit  # noqa: E402  (registered on this group)
+
+app.command("redirect-audit")(redirect_audit)

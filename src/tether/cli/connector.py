@@ -219,14 +219,18 @@ def validate_remote(
 @app.command("list")
 @friendly
 def list_(
+    builtin: Annotated[
+        bool, typer.Option("--builtin", help="Also list the connectors that ship with Tether.")
+    ] = False,
     env: EnvOption = "default",
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the connectors of an environment."""
+    params = {"builtin": "true"} if builtin else None
     print_items(
-        fetch_items(server, token, f"/environments/{env}/connectors"),
+        fetch_items(server, token, f"/environments/{env}/connectors", params=params),
         as_json=as_json,
         columns=("id", "name", "display name", "revision", "updated"),
         row=lambda c: (c["id"], c["name"], c["display_name"], str(c["current_revision"]), c["updated_at"]),

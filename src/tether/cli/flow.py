@@ -142,8 +142,18 @@ def _show_flow(flow: dict[str, Any], as_json: bool) -> None:
 @app.command()
 @friendly
 def create(
-    file: Annotated[Path, typer.Argument(help="Definition file.")],
-    name: Annotated[str, typer.Option("--name", "-n", help="Flow name (slug, unique in the environment).")],
+    file: Annotated[Path | None, typer.Argument(help="Definition file (or --template).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Flow name (slug, unique in the environment).")
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            help="A shipped template instead of a file: redirect-uri-audit, redirect-uri-audit-per-creator "
+            "(map its connections: --connection admins=ID --connection mail=ID).",
+        ),
+    ] = None,
     display_name: Annotated[str | None, typer.Option("--display-name")] = None,
     connection: ConnectionOption = None,
     param: ParameterOption = None,
@@ -155,10 +165,18 @@ def create(
     token: TokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a flow from a definition file."""
-    definition, file_kind = _definition(file)
+    """Create a flow from a definition file or a shipped template."""
+    if (file is None) == (template is None):
+        raise InputError("Give a definition file or --template NAME (one of them).")
+    if file is not None:
+        definition, file_kind = _definition(file)
+    else:
+        with client_for(server, token) as client:
+            definition, file_kind = client.json("GET", f"/flow-templates/{template}")["definition"], None
+    if name is None and template is None:
+        raise InputError("Give the flow a --name.")
     payload = {
-        "name": name,
+        "name": name or template,
         "display_name": display_name,
         "definition": definition,
         "connections": _pairs(connection, what="--connection"),

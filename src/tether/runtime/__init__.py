@@ -24,7 +24,7 @@ from tether.runtime._request_extras import RequestExtras
 from tether.runtime._response import StreamedBody
 from tether.runtime._retry import DEFAULT_RETRY, Resolution, ResponseAction, RetryPolicy
 from tether.runtime._road import RoadTransport
-from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, HostResolver, NetworkPolicy
+from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, GuardedResolver, HostResolver, NetworkPolicy
 from tether.runtime._transport import (
     DEADLINE_EXTENSION,
     DEFAULT_DEADLINE,
@@ -49,6 +49,7 @@ __all__ = [
     "ConnectionContext",
     "DestinationRefused",
     "Exchange",
+    "GuardedResolver",
     "GuardedTransport",
     "HostResolver",
     "InvokeResult",

@@ -13,6 +13,12 @@ from __future__ import annotations
 
 from tether.runtime.compiled import ConnectorCache
 from tether.services._access import ROLES, NoLongerShared, Principal
+from tether.services._admin_inventory import (
+    ConnectorInventoryItem,
+    InventoryPage,
+    OAuthParameterInfo,
+    list_connector_inventory,
+)
 from tether.services._agents import (
     ON_DEMAND_TRIGGERS,
     AgentAccess,
@@ -130,6 +136,7 @@ from tether.services._flow_runs import (
     resubmit_run,
     start_run,
 )
+from tether.services._flow_templates import FlowTemplate, flow_template, list_flow_templates
 from tether.services._flows import (
     FlowInfo,
     create_flow,
@@ -188,6 +195,7 @@ from tether.services._sharing import (
     share_resource,
     unshare_resource,
 )
+from tether.services._solutions import SolutionReport, builtin_solution, export_solution, import_solution
 from tether.services._sso import SSO_COOKIE, SSO_TTL, SsoLogin, SsoStart, begin_sso, complete_sso
 
 __all__ = [
@@ -225,6 +233,7 @@ __all__ = [
     "ConnectionTokenSource",
     "ConnectorCache",
     "ConnectorInfo",
+    "ConnectorInventoryItem",
     "ConnectorOAuth",
     "ConnectorRunner",
     "ConsentRedirect",
@@ -240,15 +249,18 @@ __all__ = [
     "EnvironmentSettingsInfo",
     "EnvironmentVariableInfo",
     "FlowInfo",
+    "FlowTemplate",
     "FormField",
     "GrantInfo",
     "GroupInfo",
+    "InventoryPage",
     "InvokeAnswer",
     "KeyRotation",
     "LoginThrottle",
     "LoginThrottled",
     "MemberInfo",
     "NoLongerShared",
+    "OAuthParameterInfo",
     "OperationInfo",
     "ParameterSetForm",
     "PassThrough",
@@ -259,6 +271,7 @@ __all__ = [
     "RevisionInfo",
     "RunDetail",
     "RunInfo",
+    "SolutionReport",
     "SsoLogin",
     "SsoStart",
     "TokenAuthenticator",
@@ -275,6 +288,7 @@ __all__ = [
     "begin_sso",
     "bootstrap",
     "build_connection_form",
+    "builtin_solution",
     "callback_url",
     "cancel_run",
     "certification_status",
@@ -299,6 +313,8 @@ __all__ = [
     "delete_environment_variable",
     "delete_flow",
     "delete_group",
+    "export_solution",
+    "flow_template",
     "get_catalog_entry",
     "get_certification_request",
     "get_connection",
@@ -311,6 +327,7 @@ __all__ = [
     "get_revision_files",
     "get_run",
     "get_user",
+    "import_solution",
     "install_catalog_entry",
     "invoke_operation",
     "invoke_trigger",
@@ -318,10 +335,12 @@ __all__ = [
     "list_catalog",
     "list_certification_requests",
     "list_connections",
+    "list_connector_inventory",
     "list_connectors",
     "list_dynamic_values",
     "list_environment_variables",
     "list_environments",
+    "list_flow_templates",
     "list_flows",
     "list_groups",
     "list_members",

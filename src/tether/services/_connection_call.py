@@ -32,6 +32,7 @@ from tether.services._access import (
     standing,
     standing_of_user,
 )
+from tether.services._builtin_packages import is_builtin
 from tether.services._client_secrets import unseal_client_secrets
 from tether.services._connection_check import connection_credentials, token_client
 from tether.services._connection_parts import AUTHORIZATION_CODE, record
@@ -94,6 +95,10 @@ class PreparedCall:
     # ``guarded`` needs to tell "the API rejected them" and "they work again" without a query.
     status: str = "connected"
     credentials: bool = False
+    # A built-in connector's name (its operations run in process, see ``_builtin_dispatch``) and
+    # whom they act for: the caller, or for a flow run the connection's owner.
+    builtin: str | None = None
+    actor: Principal | None = None
 
 
 def prepare_for(
@@ -127,7 +132,7 @@ def prepare_for(
         check(session, who, "connection", "invoke", resource_id=row.id, owner_id=row.owner_id, label=label)
         if connector is not None and connector not in (row.connector_id, row.connector.name):
             raise NotFound(f"Connection {connection!r} is not a connection to connector {connector!r}.")
-        return _prepare(session, db, row, env, keyring, cache, road)
+        return _prepare(session, db, row, env, keyring, cache, road, actor=principal)
 
 
 async def prepare_call(
@@ -221,6 +226,8 @@ def _prepare(
     keyring: KeyRing,
     cache: ConnectorCache,
     road: Runtime | None,
+    *,
+    actor: Principal | None = None,
 ) -> PreparedCall:
     check_connector_still_usable(session, row, env)
     if row.grant == AUTHORIZATION_CODE and row.tokens is None:
@@ -245,6 +252,8 @@ def _prepare(
         script_owner=f"maker:{connector.created_by}" if connector.created_by else f"connector:{connector.id}",
         status=row.status,
         credentials=not isinstance(auth, NoAuth),
+        builtin=connector.name if is_builtin(connector) else None,
+        actor=actor or Principal(row.owner.id, row.owner.username, row.owner.is_admin, f"flow:{row.id}"),
     )
 
 

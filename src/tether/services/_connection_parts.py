@@ -28,6 +28,7 @@ from tether.definition import (
 from tether.errors import InputError, NotFound, PermissionDenied
 from tether.secrets import KeyRing
 from tether.services._access import Principal, has_role
+from tether.services._builtin_packages import find_connector_row
 from tether.services._client_secrets import unseal_client_secrets
 from tether.services._connection_forms import (
     CLIENT_ID_SUFFIX,
@@ -125,7 +126,7 @@ def _fix(row: Connection, environment: str) -> str | None:
 
 
 def find_connector(session: Session, environment: Environment, connector: str) -> Connector:
-    found = Connectors(session).find(environment.id, connector)
+    found = find_connector_row(session, environment, connector)
     if found is None:
         raise NotFound(f"Connector {connector!r} not found in environment {environment.name!r}.")
     return found

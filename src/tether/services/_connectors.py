@@ -24,6 +24,13 @@ from tether.definition import (
 from tether.errors import Conflict, InputError, NotFound
 from tether.secrets import KeyRing
 from tether.services._access import Principal, Standing, check, require_role, resolve_environment, standing
+from tether.services._builtin_packages import (
+    BUILTIN_CONNECTORS,
+    ensure_builtin_connectors,
+    find_connector_row,
+    is_builtin,
+    refuse_builtin_change,
+)
 from tether.services._client_secrets import mask_client_secrets, seal_client_secrets
 from tether.services._destination import destination_changes
 from tether.services._names import check_slug, slugify
@@ -66,6 +73,8 @@ class ConnectorInfo:
     created_at: datetime
     updated_at: datetime
     current_revision: int
+    # Shipped with Tether (read-only, in every environment): see ``_builtin_packages``.
+    builtin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,7 @@ def _connector_info(connector: Connector, environment: Environment) -> Connector
         created_at=connector.created_at,
         updated_at=connector.updated_at,
         current_revision=connector.current_revision,
+        builtin=is_builtin(connector),
     )
 
 
@@ -111,6 +121,8 @@ def _find(
     session: Session, environment: Environment, connector: str, *, for_update: bool = False
 ) -> Connector:
     found = Connectors(session).find(environment.id, connector, for_update=for_update)
+    if found is None and connector in BUILTIN_CONNECTORS:
+        found = find_connector_row(session, environment, connector)
     if found is None:
         raise NotFound(f"Connector {connector!r} not found in environment {environment.name!r}.")
     return found
@@ -122,6 +134,8 @@ def _checked(
     """The connector if ``who`` may ``operation`` it (else NotFound/PermissionDenied, see ``_access``)."""
     found = _find(session, who.environment, connector, for_update=for_update)
     label = f"Connector {connector!r}"
+    if operation in ("update", "delete"):  # before the grant check: nobody may, whatever their grants
+        refuse_builtin_change(found, "changed" if operation == "update" else "deleted")
     check(session, who, "connector", operation, resource_id=found.id, owner_id=found.created_by, label=label)
     return found
 
@@ -186,6 +200,8 @@ def create_connector(
         if not name:
             raise InputError(f"Cannot make a connector name from the title {package.title!r}: pass a name.")
     check_slug(name, what="connector")
+    if name in BUILTIN_CONNECTORS:
+        raise Conflict(f"The name {name!r} belongs to a connector that ships with Tether: pass another name.")
     package = with_oauth_client(package, client_id, client_secret)
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
@@ -279,11 +295,20 @@ def get_connector(db: Database, principal: Principal, environment: str, connecto
         return _connector_info(_checked(session, who, connector, "read"), who.environment)
 
 
-def list_connectors(db: Database, principal: Principal, environment: str) -> list[ConnectorInfo]:
-    """The connectors the caller may see, by name: owned, shared with them, or all for admins."""
+def list_connectors(
+    db: Database, principal: Principal, environment: str, *, include_builtin: bool = False
+) -> list[ConnectorInfo]:
+    """The connectors the caller may see, by name: owned, shared with them, or all for admins.
+
+    Built-in connectors (in every environment, usable by everyone) only with ``include_builtin``.
+    """
     with db.session() as session:
         who = standing(session, principal, environment)
-        rows = Connectors(session).list(who.environment.id)
+        if include_builtin:
+            ensure_builtin_connectors(session, who.environment)
+        rows = [
+            r for r in Connectors(session).list(who.environment.id) if include_builtin or not is_builtin(r)
+        ]
         visible = readable_ids(session, who, "connector", [(row.id, row.created_by) for row in rows])
         return [_connector_info(found, who.environment) for found in rows if found.id in visible]
 

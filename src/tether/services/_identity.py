@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tether.config import Settings
 from tether.errors import AuthError, ConfigurationError, Conflict, InputError, NotFound, PermissionDenied
 from tether.services._access import Principal
+from tether.services._builtin_packages import upgrade_everywhere
 from tether.services._environments import DEFAULT_ENVIRONMENT
 from tether.services._login_throttle import LoginThrottle
 from tether.services._names import check_username
@@ -152,6 +153,7 @@ def bootstrap(db: Database, settings: Settings) -> BootstrapResult:
         environment_created = environment is None
         if environment is None:
             environment = environments.add(DEFAULT_ENVIRONMENT, display_name="Default")
+        upgrade_everywhere(session)  # the shipped connectors where they are used, at their shipped files
         if users.count():
             return BootstrapResult(environment_created=environment_created, admin_created=False)
         generated = settings.admin_password is None

@@ -19,6 +19,7 @@ import httpx
 from tether.runtime import RequestExtras, StreamedBody
 from tether.secrets import KeyRing
 from tether.services._access import Principal
+from tether.services._builtin_dispatch import run_builtin
 from tether.services._connection_call import PreparedCall, guarded, prepare_call
 from tether.services._connector_runner import ConnectorRunner
 from tether.store import Database
@@ -95,7 +96,17 @@ async def run_operation(
     runtime: ConnectorRunner,
     extras: RequestExtras | None = None,
 ) -> InvokeAnswer:
-    """Run a prepared call through the runtime and read its answer (also used by flows)."""
+    """Run a prepared call through the runtime and read its answer (also used by flows).
+
+    A built-in connector's operation runs in process instead (see ``_builtin_dispatch``).
+    """
+    if call.builtin is not None:
+
+        async def run_in_process() -> InvokeAnswer:
+            answer = await run_builtin(db, call, operation_id, arguments)
+            return InvokeAnswer(answer.status, {}, answer.body, "application/json")
+
+        return await guarded(db, call, run_in_process)
     stages = runtime.stages(
         call.compiled, script_isolation=call.script_isolation, script_owner=call.script_owner
     )

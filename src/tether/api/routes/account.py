@@ -47,8 +47,14 @@ def create_user(body: UserRequest, db: Db, principal: CurrentPrincipal) -> dict[
 
 
 @router.get("/me", summary="Who am I?")
-def me(principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"id": principal.user_id, "username": principal.username, "is_admin": principal.is_admin}
+def me(principal: CurrentPrincipal, db: Db) -> dict[str, Any]:
+    user = services.get_user(db, principal, principal.username)
+    return {
+        "id": principal.user_id,
+        "username": principal.username,
+        "is_admin": principal.is_admin,
+        "email": user.email,  # where a flow run by this user sends its answer (tether admin redirect-audit)
+    }
 
 
 @router.post(

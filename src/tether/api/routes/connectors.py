@@ -56,8 +56,14 @@ class RollbackRequest(BaseModel):
 
 
 @router.get("/environments/{env}/connectors", summary="List connectors")
-def list_connectors(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(c) for c in services.list_connectors(db, principal, env)]}
+def list_connectors(
+    env: str,
+    db: Db,
+    principal: CurrentPrincipal,
+    builtin: bool = Query(False, description="Also list the connectors that ship with Tether."),
+) -> dict[str, Any]:
+    found = services.list_connectors(db, principal, env, include_builtin=builtin)
+    return {"items": [asdict(c) for c in found]}
 
 
 # The connector's own OAuth app, for corpus connectors that ship a placeholder (paconn's --secret).
