@@ -85,6 +85,10 @@ def test_services_exports() -> None:
             "DynamicValuesFailed", "connection_openapi", "list_dynamic_values", "resolve_operation",
             "ON_DEMAND_TRIGGERS", "AgentAccess", "AgentNotAllowed", "agent_connections", "agent_flows",
             "agent_invoke", "check_agent_connection",
+            # Governance, the admin side (issue 16): inventory, shipped flows, solutions
+            "ConnectorInventoryItem", "FlowTemplate", "InventoryPage", "OAuthParameterInfo", "SolutionReport",
+            "builtin_solution", "export_solution", "flow_template", "import_solution",
+            "list_connector_inventory", "list_flow_templates",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:
