@@ -24,6 +24,7 @@ from tether.definition import DEFINITION_FILE, PROPERTIES_FILE, ApiProperties, p
 from tether.errors import InputError, PermissionDenied, TetherError
 from tether.services._access import Principal, require_role, standing
 from tether.services._builtin_packages import is_builtin
+from tether.services._certification import certification_states
 from tether.store import Connection, Connector, Connectors, Database, Environment, Environments
 
 __all__ = [
@@ -38,8 +39,6 @@ __all__ = [
 AUTH_TYPES: Final = ("none", "apiKey", "basic", "oauth2")
 REDIRECT_MODES: Final = ("Global", "GlobalPerConnector", "Direct")
 MAX_PAGE: Final = 500
-# What the certification work (another module) will report; until it exists every connector is "none".
-NO_CERTIFICATION: Final = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,13 +149,15 @@ def _items(session: Session, environment: Environment) -> list[ConnectorInventor
             .group_by(Connection.connector_id)
         ).all()
     )
+    states = certification_states(session, [connector.id for connector in connectors])
     return [
-        _item(session, environment, connector, int(counts.get(connector.id, 0))) for connector in connectors
+        _item(session, environment, connector, int(counts.get(connector.id, 0)), states[connector.id])
+        for connector in connectors
     ]
 
 
 def _item(
-    session: Session, environment: Environment, connector: Connector, connections: int
+    session: Session, environment: Environment, connector: Connector, connections: int, certification: str
 ) -> ConnectorInventoryItem:
     files = _current_files(session, connector)
     properties = _properties(files.get(PROPERTIES_FILE))
@@ -177,7 +178,7 @@ def _item(
         connection_count=connections,
         # Tether records no per-call use of a connection yet; kept in the shape for when it does.
         last_used_at=None,
-        certification=NO_CERTIFICATION,
+        certification=certification,
     )
 
 
