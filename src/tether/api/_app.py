@@ -24,6 +24,7 @@ from tether.api.routes import (
     consent,
     environments,
     flows,
+    gateways,
     governance,
     health,
     invoke,
@@ -32,6 +33,7 @@ from tether.api.routes import (
     sso,
 )
 from tether.config import Settings
+from tether.gateway import Hub
 from tether.store import Database
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -58,6 +60,8 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.tokens = services.TokenAuthenticator(database)
+    # The agents connected to this process; connector calls through a gateway go to them.
+    app.state.gateway_hub = Hub(database)
     # Wrong passwords are throttled per user name and per client address (the login routes).
     app.state.login_throttle = services.LoginThrottle(
         limit=settings.login_failures_per_minute, window=settings.login_throttle_seconds
@@ -77,6 +81,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.include_router(organization.router, prefix=API_PREFIX)
     app.include_router(governance.router, prefix=API_PREFIX)
     app.include_router(operations.router, prefix=API_PREFIX)
+    app.include_router(gateways.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app

@@ -12,6 +12,16 @@ from tether.runtime._errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from tether.runtime._gateway import (
+    AgentTooOld,
+    GatewayDoor,
+    GatewayError,
+    GatewayHostNotAllowed,
+    GatewayOffline,
+    GatewayTarget,
+    NoHealthyMember,
+    Relay,
+)
 from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport, shared_client
 from tether.runtime._invoke import InvokeResult, Runtime, follow_up, invoke_sync
 from tether.runtime._oneshot import OneShotTransport, road_client
@@ -44,15 +54,22 @@ __all__ = [
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
     "NETWORK_POLICY_EXTENSION",
+    "AgentTooOld",
     "ArgumentError",
     "AsyncPattern",
     "ConnectionContext",
     "DestinationRefused",
     "Exchange",
+    "GatewayDoor",
+    "GatewayError",
+    "GatewayHostNotAllowed",
+    "GatewayOffline",
+    "GatewayTarget",
     "GuardedTransport",
     "HostResolver",
     "InvokeResult",
     "NetworkPolicy",
+    "NoHealthyMember",
     "OneShotTransport",
     "Paging",
     "RateLimit",
@@ -60,6 +77,7 @@ __all__ = [
     "RateLimiter",
     "Redactor",
     "RequestExtras",
+    "Relay",
     "Resolution",
     "ResponseAction",
     "RetryNote",

@@ -1,0 +1,92 @@
+"""Calls into a private network through an agent, proven with real network namespaces (see conftest)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from tests.gateway.conftest import (
+    ENV,
+    OnPrem,
+    Server,
+    gateway_connection,
+    online,
+    register_agent,
+    run_agent,
+    wait_for,
+)
+from tether.config import load_settings
+from tether.secrets import DecryptionFailed, KeyRing, is_sealed
+from tether.store import Connections
+
+PASSWORD = "pw-only-the-gateway-reads-7Qx"
+CLUSTER = "onprem"
+
+
+@pytest.fixture(scope="module")
+def cluster(onprem: OnPrem, server: Server) -> Iterator[str]:
+    created = server.api("POST", f"{ENV}/gateways", json={"name": CLUSTER})
+    assert created.status_code == 201, created.text
+    config = register_agent(onprem, server, CLUSTER, created.json()["registration_token"], "agent-1")
+    agent = run_agent(onprem, config, f"{onprem.api_ip}:{onprem.api_port}")
+    wait_for(lambda: online(server, CLUSTER), "the agent to connect", timeout=60, every=0.2)
+    yield CLUSTER
+    onprem.stop(agent)
+
+
+def test_the_server_has_no_route_to_the_private_api(onprem: OnPrem) -> None:
+    with pytest.raises(OSError), socket.create_connection((onprem.api_ip, onprem.api_port), timeout=3):
+        pass
+
+
+def test_invoke_through_the_gateway_applies_the_sealed_credentials(
+    onprem: OnPrem, server: Server, cluster: str
+) -> None:
+    connection = gateway_connection(server, onprem, cluster, PASSWORD)
+    good = server.api(
+        "POST",
+        f"{ENV}/connections/{connection}/invoke/CheckBasic",
+        json={"user": "alice", "passwd": PASSWORD},
+    )
+    assert good.status_code == 200, good.text
+    assert good.json()["status"] == 200 and good.json()["body"] == {"authenticated": True, "user": "alice"}
+    # httpbin answers 401 when the agent's Basic header does not carry exactly these credentials.
+    wrong = server.api(
+        "POST", f"{ENV}/connections/{connection}/invoke/CheckBasic", json={"user": "alice", "passwd": "nope"}
+    )
+    assert wrong.json()["status"] == 401
+    echoed = server.api("POST", f"{ENV}/connections/{connection}/invoke/Anything", json={"body": {"a": 1}})
+    assert echoed.json()["status"] == 200 and echoed.json()["body"]["json"] == {"a": 1}
+    assert PASSWORD not in good.text + wrong.text + echoed.text
+
+
+def test_the_database_holds_no_readable_secret(onprem: OnPrem, server: Server, cluster: str) -> None:
+    connection = gateway_connection(server, onprem, cluster, PASSWORD)
+    settings = server.app.state.settings  # type: ignore[attr-defined]
+    keyring = KeyRing.from_settings(load_settings(home=settings.home, database_url=settings.database_url))
+    with server.db.session() as session:
+        row = Connections(session).get(connection)
+        assert row is not None and row.gateway == cluster
+        values = keyring.decrypt_json(row.secret_values)
+    # The server's key ring opens its own layer, and finds only a value sealed to the cluster...
+    assert values["username"] == "alice" and is_sealed(values["password"])
+    # ...which none of the server's keys opens.
+    with pytest.raises(DecryptionFailed):
+        keyring.decrypt(values["password"])
+    database = settings.home / "tether.db"
+    for path in (database, database.with_name("tether.db-wal")):
+        if path.exists():
+            assert PASSWORD.encode() not in path.read_bytes()
+
+
+def test_a_host_outside_the_allowlist_is_refused_by_the_agent(
+    onprem: OnPrem, server: Server, cluster: str
+) -> None:
+    connection = gateway_connection(server, onprem, cluster, PASSWORD, host=f"{onprem.api_ip}:9")
+    answer = server.api("POST", f"{ENV}/connections/{connection}/invoke/Headers", json={})
+    assert answer.status_code == 403, answer.text
+    problem = answer.json()
+    assert problem["type"].endswith("gateway-host-not-allowed")
+    assert f"{onprem.api_ip}:9 is not in this gateway agent's allowlist" in problem["detail"]
