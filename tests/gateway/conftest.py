@@ -149,7 +149,7 @@ def onprem() -> Iterator[OnPrem]:
         _ip("route", "del", "unreachable", unreachable, check=False)
         _ip("link", "del", host_if, check=False)
         _ip("netns", "del", namespace, check=False)
-        shutil.rmtree(folder, ignore_errors=True) if not os.environ.get("KEEP") else None
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass

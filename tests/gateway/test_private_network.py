@@ -90,3 +90,30 @@ def test_a_host_outside_the_allowlist_is_refused_by_the_agent(
     problem = answer.json()
     assert problem["type"].endswith("gateway-host-not-allowed")
     assert f"{onprem.api_ip}:9 is not in this gateway agent's allowlist" in problem["detail"]
+
+
+def test_a_flow_action_goes_through_the_gateway(onprem: OnPrem, server: Server, cluster: str) -> None:
+    connection = gateway_connection(server, onprem, cluster, PASSWORD)
+    action = {
+        "type": "ApiConnection",
+        "inputs": {
+            "host": {"connection": {"name": "@parameters('$connections')['private']['connectionId']"}},
+            "method": "get",
+            "path": f"/basic-auth/alice/{PASSWORD}",
+        },
+    }
+    definition = {"triggers": {"manual": {"type": "Request", "kind": "Http"}}, "actions": {"Check": action}}
+    flow = {"name": "through-gateway", "definition": definition, "connections": {"private": connection}}
+    created = server.api("POST", f"{ENV}/flows", json=flow)
+    assert created.status_code == 201, created.text
+    run = server.api("POST", f"{ENV}/flows/through-gateway/runs", json={"body": {}}).json()
+
+    def finished() -> dict | None:
+        detail = server.api("GET", f"{ENV}/flows/through-gateway/runs/{run['id']}").json()
+        return detail if detail["run"]["status"] in ("Succeeded", "Failed", "Cancelled") else None
+
+    detail = wait_for(finished, "the flow run to finish", timeout=60, every=0.1)
+    check = next(a for a in detail["actions"] if a["name"] == "Check")
+    assert detail["run"]["status"] == "Succeeded", detail
+    assert check["outputs"]["statusCode"] == 200
+    assert check["outputs"]["body"] == {"authenticated": True, "user": "alice"}

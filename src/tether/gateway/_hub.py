@@ -41,6 +41,8 @@ class Hub:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._links: dict[str, dict[str, AgentLink]] = {}
+        # Calls retried on another member after theirs disconnected (for operators and the HA test).
+        self.failovers = 0
 
     def links(self, gateway_id: str) -> list[AgentLink]:
         """The connected members of a gateway (a copy)."""
@@ -62,6 +64,7 @@ class Hub:
                         f"gateway {target.name!r}: agent {link.name!r} disconnected during the call",
                         request=request,
                     ) from lost
+                self.failovers += 1
                 logger.warning(
                     "gateway %s: agent %s lost mid-call; retrying on another member", target.name, link.name
                 )
@@ -84,12 +87,12 @@ class Hub:
         least = min(link.in_flight for link in healthy)
         return random.choice([link for link in healthy if link.in_flight == least])
 
-    def kick(self, member_id: str) -> None:
+    async def kick(self, member_id: str) -> None:
         """Close a removed member's tunnel (its secret no longer works either)."""
         for members in self._links.values():
             link = members.get(member_id)
             if link is not None:
-                link.lost()
+                await link.close()
 
     async def serve(self, link: AgentLink, receive: Receive) -> None:
         """Run one agent's tunnel until it closes: register the link, route its frames, clean up."""

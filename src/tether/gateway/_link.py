@@ -9,6 +9,7 @@ after), so the hub can retry an idempotent call on another member.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,6 +25,7 @@ __all__ = ["AgentLink", "LinkLost"]
 
 SendText = Callable[[str], Awaitable[None]]
 SendBytes = Callable[[bytes], Awaitable[None]]
+Close = Callable[[], Awaitable[None]]
 
 
 class LinkLost(Exception):
@@ -53,6 +55,7 @@ class AgentLink:
         version: str,
         send_text: SendText,
         send_bytes: SendBytes,
+        close: Close | None = None,
     ) -> None:
         self.member_id = member_id
         self.name = name
@@ -64,6 +67,7 @@ class AgentLink:
         self.closed = False
         self._send_text = send_text
         self._send_bytes = send_bytes
+        self._close = close
         self._lock = asyncio.Lock()  # one writer at a time on the socket
         self._calls: dict[int, _Call] = {}
         self._ids = itertools.count(1)
@@ -147,6 +151,13 @@ class AgentLink:
             call.body.put_nowait(data)
         if last:
             call.body.put_nowait(None)
+
+    async def close(self) -> None:
+        """Close the tunnel from this side (a removed member); waiting calls learn it at once."""
+        self.lost()
+        if self._close is not None:
+            with contextlib.suppress(Exception):  # already closing from the other side
+                await self._close()
 
     def lost(self) -> None:
         """The socket closed: every waiting call learns it."""

@@ -76,11 +76,11 @@ def list_members(env: str, gateway: str, db: Db, principal: CurrentPrincipal) ->
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove an agent from its gateway",
 )
-def remove_member(
+async def remove_member(
     env: str, gateway: str, member: str, request: Request, db: Db, principal: CurrentPrincipal
 ) -> None:
-    removed = services.remove_gateway_member(db, principal, env, gateway, member)
-    hub_of(request.app).kick(removed)
+    removed = await asyncio.to_thread(services.remove_gateway_member, db, principal, env, gateway, member)
+    await hub_of(request.app).kick(removed)
 
 
 @router.post("/gateway/register", status_code=status.HTTP_201_CREATED, summary="Register a gateway agent")
@@ -117,6 +117,7 @@ async def connect(websocket: WebSocket) -> None:
         version=version,
         send_text=websocket.send_text,
         send_bytes=websocket.send_bytes,
+        close=lambda: websocket.close(code=4003, reason="removed from its gateway"),
     )
 
     async def receive() -> str | bytes | None:
