@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.executors.conftest import REDIS_SERVER, RedisServer
 from tether import services
 from tether.api import create_app, free_port, serve_in_thread
 from tether.config import load_settings
@@ -150,6 +151,21 @@ def onprem() -> Iterator[OnPrem]:
         _ip("link", "del", host_if, check=False)
         _ip("netns", "del", namespace, check=False)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def gateway_redis() -> Iterator[RedisServer]:
+    """A Redis server for the distributed-mode test (the executors' fixture lives in their folder)."""
+    if not os.path.exists(REDIS_SERVER):
+        if os.environ.get("CI"):
+            pytest.fail("redis-server not found (apt-get install -y redis-server)")
+        pytest.skip("redis-server not found (apt-get install -y redis-server)")
+    server = RedisServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass

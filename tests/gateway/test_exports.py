@@ -6,8 +6,8 @@ import tether.gateway
 
 EXPECTED = [
     "DEFAULT_CONFIG_NAME", "IDEMPOTENT_METHODS", "PROTOCOL_VERSION", "Agent", "AgentConfig", "AgentLink",
-    "AgentRefused", "Allowlist", "Hub", "ProtocolViolation", "agent_client", "backoff_delay", "encode_frame",
-    "load_config", "register", "save_config", "websocket_url",
+    "AgentRefused", "Allowlist", "Hub", "ProtocolViolation", "RedisBridge", "agent_client", "backoff_delay",
+    "encode_frame", "load_config", "register", "save_config", "websocket_url",
 ]  # fmt: skip
 
 

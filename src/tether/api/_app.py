@@ -16,6 +16,7 @@ from tether.api._body_limit import UploadBodyLimit
 from tether.api._connector_runner import Lifespan, with_connector_runner
 from tether.api._docs import install_docs
 from tether.api._flow_host import flow_lifespan
+from tether.api._gateway_relay import with_gateway_relay
 from tether.api._problems import install_problem_handlers
 from tether.api.routes import (
     account,
@@ -54,7 +55,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=with_wal_emptied_at_stop(with_connector_runner(flow_lifespan)),
+        lifespan=with_wal_emptied_at_stop(with_gateway_relay(with_connector_runner(flow_lifespan))),
     )
     install_access_log_filter()  # before the first request: no code, state or sig in the log
     app.state.settings = settings

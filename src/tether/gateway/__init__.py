@@ -21,12 +21,13 @@ from tether.gateway._protocol import PROTOCOL_VERSION, ProtocolViolation, encode
 from tether.gateway._registration import register
 
 if TYPE_CHECKING:
+    from tether.gateway._bridge import RedisBridge
     from tether.gateway._hub import IDEMPOTENT_METHODS, Hub
     from tether.gateway._link import AgentLink
 
 # The server's side (the relay) imports the services and the store; the agent, run inside a private
 # network as 'tether gateway run', needs neither, so those names load on first use (PEP 562).
-_SERVER_SIDE = {"Hub": "_hub", "IDEMPOTENT_METHODS": "_hub", "AgentLink": "_link"}
+_SERVER_SIDE = {"Hub": "_hub", "IDEMPOTENT_METHODS": "_hub", "AgentLink": "_link", "RedisBridge": "_bridge"}
 
 
 def __getattr__(name: str) -> Any:
@@ -36,6 +37,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(f"tether.gateway.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
@@ -48,6 +50,7 @@ __all__ = [
     "Allowlist",
     "Hub",
     "ProtocolViolation",
+    "RedisBridge",
     "agent_client",
     "backoff_delay",
     "encode_frame",

@@ -13,11 +13,14 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
 
 from tether.gateway._link import AgentLink, LinkLost
+
+if TYPE_CHECKING:
+    from tether.gateway._bridge import RedisBridge
 from tether.gateway._protocol import ProtocolViolation, parse_frame, unpack_chunk
 from tether.runtime import GatewayOffline, GatewayTarget, NoHealthyMember
 from tether.services import note_agent_contact
@@ -43,14 +46,29 @@ class Hub:
         self._links: dict[str, dict[str, AgentLink]] = {}
         # Calls retried on another member after theirs disconnected (for operators and the HA test).
         self.failovers = 0
+        # Distributed mode: reaches agents connected to other replicas (set by the app when Redis is).
+        self.bridge: RedisBridge | None = None
 
     def links(self, gateway_id: str) -> list[AgentLink]:
         """The connected members of a gateway (a copy)."""
         return list(self._links.get(gateway_id, {}).values())
 
+    def gateway_ids(self) -> list[str]:
+        """The gateways with at least one agent connected here."""
+        return [gateway_id for gateway_id, members in self._links.items() if members]
+
     async def send(
         self, target: GatewayTarget, request: httpx.Request, *, credentials: bool, timeout: float
     ) -> httpx.Response:
+        """The runtime's relay: an agent connected here, else (distributed mode) one on another replica."""
+        if self.bridge is not None and not any(not link.closed for link in self.links(target.gateway_id)):
+            return await self.bridge.forward(target, request, credentials=credentials, timeout=timeout)
+        return await self.send_local(target, request, credentials=credentials, timeout=timeout)
+
+    async def send_local(
+        self, target: GatewayTarget, request: httpx.Request, *, credentials: bool, timeout: float
+    ) -> httpx.Response:
+        """Send through an agent connected to this process, failing over once (see the module docstring)."""
         tried: set[str] = set()
         while True:
             link = self._pick(target, tried)
@@ -102,6 +120,7 @@ class Hub:
             previous.lost()  # the same agent reconnected: its old socket is dead
         members[link.member_id] = link
         await self._note(link, "online")
+        await self._announce(link.gateway_id)
         last_note = asyncio.get_running_loop().time()
         try:
             while not link.closed:
@@ -128,6 +147,14 @@ class Hub:
             if members.get(link.member_id) is link:
                 del members[link.member_id]
                 await self._note(link, "offline")
+                await self._announce(link.gateway_id)
+
+    async def _announce(self, gateway_id: str) -> None:
+        if self.bridge is not None:
+            try:
+                await self.bridge.announce(gateway_id)
+            except Exception:  # presence is renewed every few seconds anyway
+                logger.exception("gateway bridge: could not announce gateway %s", gateway_id)
 
     async def _note(self, link: AgentLink, status: str) -> None:
         try:
