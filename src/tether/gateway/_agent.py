@@ -254,8 +254,11 @@ class Agent:
             kind = plan.get("kind")
             if kind == "basic":
                 return BasicAuth(values["username"], values["password"])
-            if kind == "bearer":
-                return BearerAuth(values["value"])
+            if kind == "bearer":  # "Bearer <token>" typed into an API key box is accepted too
+                head, _, rest = values["value"].strip().partition(" ")
+                return BearerAuth(
+                    rest.strip() if head.lower() == "bearer" and rest.strip() else values["value"]
+                )
             if kind == "api_key":
                 return ApiKeyAuth(values["name"], values["in"], values["value"])
         except SealError as exc:
