@@ -281,16 +281,27 @@ def httpbin_package(onprem: OnPrem, name: str, host: str | None = None) -> bytes
     return buffer.getvalue()
 
 
-def gateway_connection(
-    server: Server, onprem: OnPrem, cluster: str, password: str, *, host: str | None = None
-) -> str:
-    """A connector for the private httpbin and a connection to it through ``cluster``; its id."""
+def upload_connector(server: Server, onprem: OnPrem, *, host: str | None = None) -> str:
+    """A connector for the private httpbin (its name)."""
     name = f"private-{secrets.token_hex(3)}"
     files = {"package": (f"{name}.zip", httpbin_package(onprem, name, host), "application/zip")}
-    connector = server.api("POST", f"{ENV}/connectors", files=files)
+    connector = server.api("POST", f"{ENV}/connectors", files=files, data={"name": name})
     assert connector.status_code == 201, connector.text
-    parameters = {"username": "alice", "password": password, "gateway": cluster}
-    body = {"connector": connector.json()["id"], "parameters": parameters}
-    connection = server.api("POST", f"{ENV}/connections", json=body)
+    return name
+
+
+def gateway_connection(
+    server: Server,
+    onprem: OnPrem,
+    cluster: str,
+    password: str,
+    *,
+    host: str | None = None,
+    parameters: dict[str, str] | None = None,
+) -> str:
+    """A connector for the private httpbin and a connection to it through ``cluster``; its id."""
+    connector = upload_connector(server, onprem, host=host)
+    values = parameters or {"username": "alice", "password": password, "gateway": cluster}
+    connection = server.api("POST", f"{ENV}/connections", json={"connector": connector, "parameters": values})
     assert connection.status_code == 201, connection.text
     return str(connection.json()["id"])

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
+import subprocess
 from collections.abc import Iterator
 
+import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.gateway.conftest import (
     ENV,
+    TETHER,
     OnPrem,
     Server,
     gateway_connection,
     online,
     register_agent,
     run_agent,
+    upload_connector,
     wait_for,
 )
 from tether.config import load_settings
-from tether.secrets import DecryptionFailed, KeyRing, is_sealed
+from tether.gateway import websocket_url
+from tether.secrets import DecryptionFailed, KeyRing, is_sealed, seal
 from tether.store import Connections
 
 PASSWORD = "pw-only-the-gateway-reads-7Qx"
@@ -117,3 +125,59 @@ def test_a_flow_action_goes_through_the_gateway(onprem: OnPrem, server: Server, 
     assert detail["run"]["status"] == "Succeeded", detail
     assert check["outputs"]["statusCode"] == 200
     assert check["outputs"]["body"] == {"authenticated": True, "user": "alice"}
+
+
+def test_the_cli_seals_secrets_before_sending_them(onprem: OnPrem, server: Server, cluster: str) -> None:
+    connector = upload_connector(server, onprem)
+    token = server.headers["Authorization"].removeprefix("Bearer ")
+    done = subprocess.run(
+        [TETHER, "connection", "create", connector, "--no-input", "--json", "--server", server.url,
+         "--token", token, "--param", "username=alice", "--param", f"password={PASSWORD}",
+         "--param", f"gateway={cluster}"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    connection = json.loads(done.stdout)["id"]
+    answer = server.api(
+        "POST",
+        f"{ENV}/connections/{connection}/invoke/CheckBasic",
+        json={"user": "alice", "passwd": PASSWORD},
+    )
+    assert answer.json()["body"] == {"authenticated": True, "user": "alice"}, answer.text
+
+
+def test_the_api_accepts_values_sealed_by_the_client(onprem: OnPrem, server: Server, cluster: str) -> None:
+    public_key = server.api("GET", f"{ENV}/gateways/{cluster}").json()["public_key"]
+    sealed = seal(public_key, PASSWORD.encode())
+    values = {"username": "alice", "password": sealed, "gateway": cluster}
+    connection = gateway_connection(server, onprem, cluster, PASSWORD, parameters=values)
+    with server.db.session() as session:
+        row = Connections(session).get(connection)
+        assert row is not None
+        stored = KeyRing.from_settings(server.app.state.settings).decrypt_json(row.secret_values)  # type: ignore[attr-defined]
+    assert stored["password"] == sealed  # kept exactly as the client sealed it
+    answer = server.api(
+        "POST",
+        f"{ENV}/connections/{connection}/invoke/CheckBasic",
+        json={"user": "alice", "passwd": PASSWORD},
+    )
+    assert answer.json()["body"] == {"authenticated": True, "user": "alice"}, answer.text
+
+
+def test_an_agent_too_old_is_refused_clearly(server: Server, cluster: str) -> None:
+    answer = httpx.post(
+        f"{server.url}/api/v1/gateway/register",
+        json={"token": "tgr_x", "cluster": cluster, "name": "old", "version": "0.0.9"},
+        timeout=30,
+    )
+    assert answer.status_code == 502 and answer.json()["type"].endswith("gateway-agent-too-old"), answer.text
+    assert "upgrade the agent" in answer.json()["detail"]
+
+    async def connect_as_old() -> dict:
+        url = websocket_url(server.url)
+        headers = {"Authorization": "Bearer x:y", "X-Tether-Gateway-Agent": "0.0.9"}
+        async with connect(url, additional_headers=headers) as ws:
+            return json.loads(await ws.recv())
+
+    refused = asyncio.run(connect_as_old())
+    assert refused["t"] == "refused" and refused["code"] == "gateway-agent-too-old"
