@@ -38,6 +38,7 @@ ADMIN_PASSWORD = "correct horse battery staple"
 RECOVERY_KEY = "a long recovery passphrase for the test cluster"
 TETHER = str(Path(sys.executable).with_name("tether"))
 ENV = "/api/v1/environments/default"
+UPSTREAM_DEADLINE = 4.0
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -186,7 +187,10 @@ def server(onprem: OnPrem, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     url = f"sqlite:///{home / 'tether.db'}"
     database = Database(url)
     migrate(database)
-    settings = load_settings(home=home, database_url=url, admin_password=ADMIN_PASSWORD)
+    # A short deadline, so the test of a call outliving it does not wait long (the HA calls take ~1 s).
+    settings = load_settings(
+        home=home, database_url=url, admin_password=ADMIN_PASSWORD, upstream_deadline=UPSTREAM_DEADLINE
+    )
     services.bootstrap(database, settings)
     app = create_app(settings, database)
     with serve_in_thread(app, host=onprem.server_ip, port=free_port(onprem.server_ip)) as base:

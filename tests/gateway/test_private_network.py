@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -15,6 +16,7 @@ from websockets.asyncio.client import connect
 from tests.gateway.conftest import (
     ENV,
     TETHER,
+    UPSTREAM_DEADLINE,
     OnPrem,
     Server,
     gateway_connection,
@@ -181,3 +183,19 @@ def test_an_agent_too_old_is_refused_clearly(server: Server, cluster: str) -> No
 
     refused = asyncio.run(connect_as_old())
     assert refused["t"] == "refused" and refused["code"] == "gateway-agent-too-old"
+
+
+def test_the_deadline_travels_through_the_tunnel(onprem: OnPrem, server: Server, cluster: str) -> None:
+    """A call outliving the server's deadline ends as upstream-timeout, and the agent lets go of it."""
+    connection = gateway_connection(server, onprem, cluster, PASSWORD)
+    started = time.monotonic()
+    answer = server.api("POST", f"{ENV}/connections/{connection}/invoke/Delay", json={"n": 10})
+    took = time.monotonic() - started
+    assert answer.status_code == 504 and answer.json()["type"].endswith("upstream-timeout"), answer.text
+    assert UPSTREAM_DEADLINE - 0.5 <= took < UPSTREAM_DEADLINE + 4, took
+    hub = server.app.state.gateway_hub  # type: ignore[attr-defined]
+    gateway_id = server.api("GET", f"{ENV}/gateways/{cluster}").json()["id"]
+    [link] = hub.links(gateway_id)
+    assert link.in_flight == 0  # the server forgot the call (and told the agent to cancel it)
+    # The agent's own load report (every 5 s) comes back to zero: it stopped the upstream call too.
+    wait_for(lambda: link.load == 0, "the agent to report no call in flight", timeout=15, every=0.1)
