@@ -199,3 +199,33 @@ def test_the_deadline_travels_through_the_tunnel(onprem: OnPrem, server: Server,
     assert link.in_flight == 0  # the server forgot the call (and told the agent to cancel it)
     # The agent's own load report (every 5 s) comes back to zero: it stopped the upstream call too.
     wait_for(lambda: link.load == 0, "the agent to report no call in flight", timeout=15, every=0.1)
+
+
+def test_a_polling_trigger_polls_through_the_gateway(onprem: OnPrem, server: Server, cluster: str) -> None:
+    connection = gateway_connection(server, onprem, cluster, PASSWORD)
+    trigger = {
+        "type": "ApiConnection",
+        "recurrence": {"frequency": "Minute", "interval": 1},
+        "inputs": {
+            "host": {"connection": {"name": "@parameters('$connections')['private']['connectionId']"}},
+            "method": "get",
+            "path": f"/basic-auth/alice/{PASSWORD}",
+        },
+    }
+    actions = {"Keep": {"type": "Compose", "inputs": "@triggerBody()"}}
+    definition = {"triggers": {"poll": trigger}, "actions": actions}
+    flow = {"name": "polls-through-gateway", "definition": definition, "connections": {"private": connection}}
+    created = server.api("POST", f"{ENV}/flows", json=flow)
+    assert created.status_code == 201, created.text
+
+    def first_run() -> dict | None:
+        runs = server.api("GET", f"{ENV}/flows/polls-through-gateway/runs").json()["items"]
+        if not runs:
+            return None
+        detail = server.api("GET", f"{ENV}/flows/polls-through-gateway/runs/{runs[-1]['id']}").json()
+        return detail if detail["run"]["status"] in ("Succeeded", "Failed") else None
+
+    detail = wait_for(first_run, "the first poll's run", timeout=45, every=0.2)
+    keep = next(a for a in detail["actions"] if a["name"] == "Keep")
+    assert keep["outputs"] == {"authenticated": True, "user": "alice"}, detail
+    server.api("DELETE", f"{ENV}/flows/polls-through-gateway")
