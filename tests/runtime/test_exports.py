@@ -18,7 +18,7 @@ EXPECTED = [
     "OneShotTransport", "road_client", "wants_polling", "follow_up", "poll_flow",
     "connection_secrets", "install_log_redaction", "redacting",
     "AgentTooOld", "GatewayDoor", "GatewayError", "GatewayHostNotAllowed", "GatewayOffline", "GatewayTarget",
-    "NoHealthyMember", "Relay", "RequestExtras",
+    "NoHealthyMember", "Relay",
 ]  # fmt: skip
 
 
