@@ -43,6 +43,14 @@ RELATION_MEANING: Final = {
         "everyone": "Can run via everyone",
         "nothing": "no relation",
     },
+    "gateway": {
+        "owner": "made it",
+        "edit": "Can edit (co-owner, user grant)",
+        "use": "Can use: connections may go through it (user grant)",
+        "group": "Can edit via a group",
+        "everyone": "Can use via everyone",
+        "nothing": "no relation",
+    },
 }
 
 SUCCESS: Final = {
@@ -70,6 +78,12 @@ SUCCESS: Final = {
     ("flow", "update"): 200,
     ("flow", "share"): 200,
     ("flow", "delete"): 204,
+    ("gateway", "list"): 200,
+    ("gateway", "read"): 200,
+    ("gateway", "connect through"): 201,
+    ("gateway", "issue token"): 201,
+    ("gateway", "list members"): 200,
+    ("gateway", "share"): 200,
 }
 
 _ALL_OK = "ok ok ok ok ok ok"
@@ -103,9 +117,15 @@ TABLE: Final[dict[tuple[str, str], dict[str, str]]] = {
     ("flow", "update"): {"admin": _ALL_OK, "maker": _EDITORS, "user": "403 403 403 403 403 404", "none": _NONE},
     ("flow", "share"): {"admin": _ALL_OK, "maker": _EDITORS, "user": "403 403 403 403 403 404", "none": _NONE},
     ("flow", "delete"): {"admin": _ALL_OK, "maker": _EDITORS, "user": "403 403 403 403 403 404", "none": _NONE},
+    ("gateway", "list"): {"admin": _ALL_OK, "maker": "ok ok ok ok ok hidden", "user": "ok ok ok ok ok hidden", "none": _NONE},
+    ("gateway", "read"): {"admin": _ALL_OK, "maker": "ok ok ok ok ok 404", "user": "ok ok ok ok ok 404", "none": _NONE},
+    ("gateway", "connect through"): {"admin": _ALL_OK, "maker": "ok ok ok ok ok 404", "user": "ok ok ok ok ok 404", "none": _NONE},
+    ("gateway", "issue token"): {"admin": _ALL_OK, "maker": _EDITORS, "user": "403 403 403 403 403 404", "none": _NONE},
+    ("gateway", "list members"): {"admin": _ALL_OK, "maker": _EDITORS, "user": "403 403 403 403 403 404", "none": _NONE},
+    ("gateway", "share"): {"admin": _ALL_OK, "maker": _EDITORS, "user": "403 403 403 403 403 404", "none": _NONE},
 }  # fmt: skip
 
-KINDS: Final = ("connector", "connection", "flow")
+KINDS: Final = ("connector", "connection", "flow", "gateway")
 
 # Certification, the catalog and data policies (issue 16): who may, by standing rather than relation.
 # tests/governance/test_certification_roles.py drives the real API through every cell.

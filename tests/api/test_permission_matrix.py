@@ -8,6 +8,7 @@ actors; "via group" grants go to a group all four are in.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -23,9 +24,12 @@ from tests.services._invoke_kit import echo_app, echo_package, values_for
 from tether import services
 from tether.api import create_app, serve_in_thread
 from tether.config import load_settings
-from tether.store import Connection, Connector, Database, Flow, utcnow
+from tether.definition import package_from_files
+from tether.secrets import generate_key_pair
+from tether.store import Connection, Connector, Database, Flow, Gateway, utcnow
 
 ENV = "/api/v1/environments/default"
+PUBLIC_KEY = generate_key_pair()[1]
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 FLOW = {
     "triggers": {"manual": {"type": "Request", "kind": "Http"}},
@@ -67,7 +71,7 @@ class World:
                 else:
                     row.created_by = self.ids[actor]
             return
-        permission = {"connector": "use", "connection": "use", "flow": "run"}[kind]
+        permission = {"connector": "use", "connection": "use", "flow": "run", "gateway": "use"}[kind]
         grantee, given = {
             "edit": (f"user:{actor}", "edit"),
             "use": (f"user:{actor}", permission),
@@ -80,6 +84,29 @@ class World:
     def connector(self, name: str) -> str:
         package = echo_package(self.echo_host, "header")
         return services.create_connector(self.api.db, self.builder, "default", package, name=name).id
+
+    def gateway_connector(self) -> str:
+        """A connector whose connections name a gateway (made once, usable by everyone)."""
+        if "gateway-connector" not in self.ids:
+            definition = {
+                "swagger": "2.0",
+                "info": {"title": "via", "version": "1"},
+                "host": "10.9.9.9",
+                "paths": {"/x": {"get": {"operationId": "X", "responses": {"200": {"description": "ok"}}}}},
+            }
+            properties = {"properties": {"connectionParameters": {"gateway": {"type": "gatewaySetting"}}}}
+            package = package_from_files(
+                {"apiDefinition.swagger.json": json.dumps(definition).encode(),
+                 "apiProperties.json": json.dumps(properties).encode()}
+            )  # fmt: skip
+            made = services.create_connector(
+                self.api.db, self.builder, "default", package, name="via-gateway"
+            )
+            services.share_resource(
+                self.api.db, self.builder, "default", "connector", made.id, "everyone", "use"
+            )
+            self.ids["gateway-connector"] = made.id
+        return self.ids["gateway-connector"]
 
     def connection(self, connector_id: str) -> str:
         body = {"connector": connector_id, "parameters": values_for("header")}
@@ -202,7 +229,41 @@ def _flow_cell(world: World, role: str, relation: str) -> dict[str, str]:
     }
 
 
-CELLS = {"connector": _connector_cell, "connection": _connection_cell, "flow": _flow_cell}
+def _gateway_cell(world: World, role: str, relation: str) -> dict[str, str]:
+    actor = f"act-{role}"
+    name = f"g-{role}-{relation}"
+    made = services.create_gateway(world.api.db, world.builder, "default", name)
+    with world.api.db.session() as session:  # as if its first agent had registered
+        session.get(Gateway, made.id).public_key = PUBLIC_KEY  # type: ignore[union-attr]
+    world.relate("gateway", made.id, actor, relation, Gateway)
+    listed = world.call(actor, "GET", "/gateways")
+    present = listed.status_code == 200 and name in [g["name"] for g in listed.json()["items"]]
+    body = {"connector": world.gateway_connector(), "parameters": {"gateway": name}}
+    share = {"grantee": "user:bystander", "permission": "use"}
+    return {
+        "list": _outcome(listed, "gateway", "list", present),
+        "read": _outcome(world.call(actor, "GET", f"/gateways/{name}"), "gateway", "read"),
+        "connect through": _outcome(
+            world.call(actor, "POST", "/connections", json=body), "gateway", "connect through"
+        ),
+        "issue token": _outcome(
+            world.call(actor, "POST", f"/gateways/{name}/tokens"), "gateway", "issue token"
+        ),
+        "list members": _outcome(
+            world.call(actor, "GET", f"/gateways/{name}/members"), "gateway", "list members"
+        ),
+        "share": _outcome(
+            world.call(actor, "PUT", f"/gateways/{name}/access", json=share), "gateway", "share"
+        ),
+    }
+
+
+CELLS = {
+    "connector": _connector_cell,
+    "connection": _connection_cell,
+    "flow": _flow_cell,
+    "gateway": _gateway_cell,
+}
 
 
 # Every cell of the table; a connection has no Can edit relation, so it has no such cells.

@@ -17,6 +17,8 @@ EXPECTED = [
     "shared_client", "DEADLINE_EXTENSION", "DEFAULT_DEADLINE", "RetryNote", "RoadTransport",
     "OneShotTransport", "road_client", "wants_polling", "follow_up", "poll_flow",
     "connection_secrets", "install_log_redaction", "redacting",
+    "AgentTooOld", "GatewayDoor", "GatewayError", "GatewayHostNotAllowed", "GatewayOffline", "GatewayTarget",
+    "NoHealthyMember", "Relay",
 ]  # fmt: skip
 
 

@@ -27,6 +27,10 @@ ALLOWED = {
     # The Python SDK, like the CLI, is a client of Tether: it talks only to the server it is given.
     "sdk/_client.py": {"httpx.Client"},
     "sdk/_async_client.py": {"httpx.AsyncClient"},
+    # The on-premises gateway agent: a separate road by design. It runs inside the private network
+    # that the server cannot see, so the server's SSRF guard cannot judge its destinations; the
+    # agent's own allowlist (set by its admin) does, before every call (gateway/_allowlist.py).
+    "gateway/_agent.py": {"httpx.AsyncClient"},
 }
 CLIENTS = {"httpx.AsyncClient", "httpx.Client", "aiohttp.ClientSession"}
 MODULES = {"requests", "urllib.request", "http.client", "urllib3", "pycurl"}

@@ -26,6 +26,8 @@ def test_store_exports() -> None:
             "DLP_GROUPS", "REQUEST_STATES", "Catalog", "CatalogEntry", "CatalogFile", "CatalogInstall",
             "CertificationComment", "CertificationRequest", "Certifications", "DataPolicies", "DataPolicy",
             "DataPolicyRule",
+            # On-premises gateway (issue 18)
+            "MEMBER_STATUSES", "Gateway", "GatewayMember", "Gateways",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -89,6 +91,11 @@ def test_services_exports() -> None:
             "ConnectorInventoryItem", "FlowTemplate", "InventoryPage", "OAuthParameterInfo", "SolutionReport",
             "builtin_solution", "export_solution", "flow_template", "import_solution",
             "list_connector_inventory", "list_flow_templates",
+            # On-premises gateway (issue 18)
+            "MIN_AGENT_VERSION", "AgentIdentity", "AgentRegistration", "GatewayInfo", "GatewayMemberInfo",
+            "authenticate_agent", "check_agent_version", "create_gateway", "gateway_public_key",
+            "issue_registration_token", "list_gateway_members", "list_gateways", "note_agent_contact",
+            "register_agent", "remove_gateway_member",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

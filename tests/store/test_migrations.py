@@ -25,6 +25,8 @@ TABLES = {
     "flow_ticks",
     "flow_triggers",
     "environment_variables",
+    "gateways",
+    "gateway_members",
     "groups",
     "group_members",
     "environment_group_roles",
@@ -44,7 +46,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0008_agent_connectors"
+        assert current_revision(db) == head_revision() == "0009_gateway"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

@@ -16,6 +16,7 @@ from tether.api._body_limit import UploadBodyLimit
 from tether.api._connector_runner import Lifespan, with_connector_runner
 from tether.api._docs import install_docs
 from tether.api._flow_host import flow_lifespan
+from tether.api._gateway_relay import with_gateway_relay
 from tether.api._problems import install_problem_handlers
 from tether.api.routes import (
     account,
@@ -25,6 +26,7 @@ from tether.api.routes import (
     consent,
     environments,
     flows,
+    gateways,
     governance,
     health,
     invoke,
@@ -35,6 +37,7 @@ from tether.api.routes import (
     templates,
 )
 from tether.config import Settings
+from tether.gateway import Hub
 from tether.store import Database
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -55,12 +58,14 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=with_wal_emptied_at_stop(with_connector_runner(flow_lifespan)),
+        lifespan=with_wal_emptied_at_stop(with_gateway_relay(with_connector_runner(flow_lifespan))),
     )
     install_access_log_filter()  # before the first request: no code, state or sig in the log
     app.state.settings = settings
     app.state.database = database
     app.state.tokens = services.TokenAuthenticator(database)
+    # The agents connected to this process; connector calls through a gateway go to them.
+    app.state.gateway_hub = Hub(database)
     # Wrong passwords are throttled per user name and per client address (the login routes).
     app.state.login_throttle = services.LoginThrottle(
         limit=settings.login_failures_per_minute, window=settings.login_throttle_seconds
@@ -83,6 +88,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.include_router(admin.router, prefix=API_PREFIX)
     app.include_router(templates.router, prefix=API_PREFIX)
     app.include_router(solutions.router, prefix=API_PREFIX)
+    app.include_router(gateways.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     return app

@@ -43,6 +43,9 @@ def app_connector_runner(app: FastAPI) -> ConnectorRunner:
                 )
                 state.connector_runner = found
                 state.connector_runner_owned = True
+    door = found.runtime.gateway
+    if door.relay is None:  # also when embedding code brought its own runtime
+        door.relay = getattr(state, "gateway_hub", None)
     return found
 
 

@@ -67,6 +67,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "The catalog of certified connectors: list, show, install."),
     "import": ("tether.cli.importing", "import_app",
         "Turn an API description into a connector package."),
+    "gateway": ("tether.cli.gateway", "app",
+        "On-premises data gateways: run an agent in a private network, manage clusters."),
     "export": ("tether.cli.importing", "export_app",
         "Write a connector package in another platform's format."),
 }  # fmt: skip

@@ -87,6 +87,7 @@ def create(
             chosen = _choose(form["sets"], parameter_set)
             parameter_set = chosen["name"]
             values = _ask(chosen, values)
+        values = _sealed_for_gateway(client, env, connector, parameter_set, values)
         body = {
             "connector": connector,
             "parameters": values,
@@ -99,6 +100,42 @@ def create(
     _report(created, as_json=as_json)
     if created["status"] == "error":
         raise typer.Exit(1)
+
+
+def _sealed_for_gateway(
+    client: ApiClient, env: str, connector: str, parameter_set: str | None, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Through an on-premises gateway, secret values leave this machine sealed to the gateway's key.
+
+    The server then stores and relays what it cannot read (only the gateway's agents can): the
+    property the API path cannot give a client that sends plaintext.
+    """
+    form = client.json("GET", f"/environments/{env}/connectors/{connector}/connection-form")
+    chosen = next(
+        (s for s in form["sets"] if s["name"] == parameter_set), form["sets"][0] if form["sets"] else None
+    )
+    fields = chosen["fields"] if chosen else []
+    gateway = next(
+        (values.get(f["name"]) for f in fields if f["kind"] == "gatewaySetting" and values.get(f["name"])),
+        None,
+    )
+    if not gateway:
+        return values
+    from tether.secrets import is_sealed, seal
+
+    public_key = client.json("GET", f"/environments/{env}/gateways/{gateway}")["public_key"]
+    if not public_key:
+        raise InputError(f"gateway {gateway!r} has no registered agent yet: register one first")
+    return {
+        name: seal(public_key, str(value).encode())
+        if name in _secret(fields) and not is_sealed(value)
+        else value
+        for name, value in values.items()
+    }
+
+
+def _secret(fields: list[dict[str, Any]]) -> set[str]:
+    return {f["name"] for f in fields if f.get("secret")}
 
 
 def _announce_sign_in(connection: dict[str, Any]) -> bool:

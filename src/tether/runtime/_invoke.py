@@ -30,6 +30,7 @@ from tether.runtime._arguments import prepare_arguments
 from tether.runtime._async_pattern import DEFAULT_ASYNC_PATTERN, AsyncPattern, poll_flow, wants_polling
 from tether.runtime._body import is_json
 from tether.runtime._credentials import same_origin
+from tether.runtime._gateway import GatewayDoor
 from tether.runtime._http import DEFAULT_LIMITS, GuardedTransport, shared_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging, follow_pages
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
@@ -143,6 +144,8 @@ class Runtime:
         self.client = shared_client(
             transport or GuardedTransport(limits=limits, resolver=resolver), self.timeout
         )
+        # Where gateway calls go: the process hosting the gateway relay sets ``gateway.relay``.
+        self.gateway = GatewayDoor()
         self._transports: dict[NetworkPolicy, Transport] = {}
         self._clients: dict[NetworkPolicy, httpx.AsyncClient] = {}
         self._checkers = {False: SchemaChecker(), True: SchemaChecker(openapi31=True)}
@@ -175,6 +178,7 @@ class Runtime:
                 timeout=self.timeout,
                 sleep=self.sleep,
                 deadline=self.deadline,
+                gateway=self.gateway,
             )
             self._transports[policy] = transport
         return transport

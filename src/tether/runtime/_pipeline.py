@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import httpx
 
 from tether.definition import Api, Operation
+from tether.runtime._gateway import GatewayTarget
 
 __all__ = ["ConnectionContext", "Exchange", "Send", "Stage", "build_pipeline"]
 
@@ -30,13 +31,15 @@ class ConnectionContext:
     ``@connectionParameters('name')``); ``auth`` applies the credentials (an ``httpx.Auth``
     from :mod:`tether.auth`; ``None`` means no credentials). ``connection_id`` keys the
     per-connection rate limit. ``base_url`` overrides the definition's host (the etcd spec
-    has none; a gateway or a test server may stand elsewhere).
+    has none; a gateway or a test server may stand elsewhere). ``gateway``, when set, sends the
+    calls through that on-premises gateway (``_gateway.py``) with its sealed credentials.
     """
 
     connection_id: str = "anonymous"
     parameters: Mapping[str, Any] = field(default_factory=dict)
     auth: httpx.Auth | None = field(default=None, repr=False)
     base_url: str | None = None
+    gateway: GatewayTarget | None = None
 
     def __repr__(self) -> str:  # parameter values may be secrets
         return f"ConnectionContext(connection_id={self.connection_id!r}, base_url={self.base_url!r})"

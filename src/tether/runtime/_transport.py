@@ -36,6 +36,7 @@ from tether.runtime._errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from tether.runtime._gateway import GatewayDoor
 from tether.runtime._http import NETWORK_POLICY_EXTENSION
 from tether.runtime._pipeline import ConnectionContext, Exchange
 from tether.runtime._ratelimit import NO_RATE_LIMIT, RateLimiter
@@ -76,6 +77,8 @@ OMIT_CREDENTIALS_EXTENSION = "tether.omit_credentials"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Failures where the request cannot have reached the server: safe to repeat for any method.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Transports made without a door have no relay: a gateway call through them is refused clearly.
+_NO_GATEWAY = GatewayDoor()
 
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -110,6 +113,7 @@ class Transport:
         deadline: float = DEFAULT_DEADLINE,
         on_retry: RetryHook | None = None,
         check_destination: Callable[[httpx.URL], None] | None = None,
+        gateway: GatewayDoor = _NO_GATEWAY,
     ) -> None:
         if deadline <= 0:
             raise ConfigurationError("a transport's deadline must be a positive number of seconds")
@@ -123,6 +127,7 @@ class Transport:
         self.deadline = deadline
         self.on_retry = on_retry
         self.check_destination = check_destination
+        self.gateway = gateway
 
     async def __call__(self, exchange: Exchange) -> httpx.Response:
         return await self.send(exchange.request, exchange.connection)
@@ -172,7 +177,10 @@ class Transport:
         redactor: Redactor,
         ends: float,
     ) -> httpx.Response:
-        self.network_policy.check_url(request.url.scheme, request.url.host)
+        gateway = connection.gateway
+        if gateway is None:
+            # Through a gateway the address is private by design: the agent's allowlist decides.
+            self.network_policy.check_url(request.url.scheme, request.url.host)
         limits = request.extensions.get("timeout") or self.timeout.as_dict()
         request.extensions[NETWORK_POLICY_EXTENSION] = self.network_policy
         replayable = _replayable(request)
@@ -198,7 +206,14 @@ class Transport:
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(remaining):
-                    response = await self.client.send(wire, auth=auth, follow_redirects=False, stream=True)
+                    if gateway is not None:
+                        response = await self.gateway.send(
+                            gateway, wire, credentials=credentials, timeout=remaining
+                        )
+                    else:
+                        response = await self.client.send(
+                            wire, auth=auth, follow_redirects=False, stream=True
+                        )
             except (httpx.HTTPError, TimeoutError) as exc:
                 failure = exc if isinstance(exc, httpx.HTTPError) else httpx.ReadTimeout("", request=request)
                 resolution = self.retry.resolve_failure(

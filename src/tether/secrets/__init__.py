@@ -12,13 +12,33 @@ from __future__ import annotations
 
 from tether.secrets._keyring import KEY_FILE_NAME, DecryptionFailed, KeyRing
 from tether.secrets._redact import REDACTED, RedactingFilter, redact, secret_forms
+from tether.secrets._sealed import (
+    SEALED_PREFIX,
+    SealError,
+    generate_key_pair,
+    is_sealed,
+    open_sealed,
+    public_key_of,
+    seal,
+    unwrap_private_key,
+    wrap_private_key,
+)
 
 __all__ = [
     "KEY_FILE_NAME",
     "REDACTED",
+    "SEALED_PREFIX",
     "DecryptionFailed",
     "KeyRing",
     "RedactingFilter",
+    "SealError",
+    "generate_key_pair",
+    "is_sealed",
+    "open_sealed",
+    "public_key_of",
     "redact",
+    "seal",
     "secret_forms",
+    "unwrap_private_key",
+    "wrap_private_key",
 ]

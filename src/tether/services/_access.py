@@ -120,6 +120,11 @@ RULES: Final[dict[tuple[str, str], Rule]] = {
     ("flow", "cancel"): Rule("edit"),
     ("flow", "resubmit"): Rule("edit"),
     ("flow", "read-runs"): Rule("edit"),
+    # On-premises gateways: Can use = create connections through it; managing its agents is the owners'.
+    ("gateway", "read"): Rule("use"),
+    ("gateway", "use"): Rule("use"),
+    ("gateway", "manage"): Rule("edit", "maker"),
+    ("gateway", "share"): Rule("edit", "maker"),
 }
 
 

@@ -45,6 +45,7 @@ from tether.services._connection_status import (
 )
 from tether.services._connector_runner import ConnectorRunner
 from tether.services._flows import NO_LONGER_SHARED
+from tether.services._gateway_calls import gateway_context
 from tether.services._network import network_policy
 from tether.services._read_cache import ReadCache
 from tether.store import (
@@ -57,6 +58,7 @@ from tether.store import (
     EnvironmentGroupRole,
     EnvironmentMember,
     EnvironmentSetting,
+    Gateway,
     Grant,
     Group,
     GroupMember,
@@ -182,6 +184,7 @@ CALL_TABLES = (
     EnvironmentGroupRole.__tablename__,
     Group.__tablename__,
     Connection.__tablename__,
+    Gateway.__tablename__,
     EnvironmentSetting.__tablename__,
     Environment.__tablename__,
     EnvironmentMember.__tablename__,
@@ -239,19 +242,26 @@ def _prepare(
     compiled = compiled_revision(session, connector, keyring, cache)
     settings = Connections(session).settings(env.id)
     network = network_policy(settings.network_allow if settings else None)
-    values, auth = connection_credentials(
-        db, row, compiled.api, compiled.properties, keyring, http_client=token_client(road, network)
-    )
+    if row.gateway:
+        # Sealed to the gateway cluster's key: the agent applies them, the server cannot.
+        context = gateway_context(session, env, row, compiled.api, compiled.properties, keyring)
+        credentials = context.gateway is not None and context.gateway.credentials.get("kind") != "none"
+    else:
+        values, auth = connection_credentials(
+            db, row, compiled.api, compiled.properties, keyring, http_client=token_client(road, network)
+        )
+        context = ConnectionContext(connection_id=row.id, parameters=values, auth=auth)
+        credentials = not isinstance(auth, NoAuth)
     return PreparedCall(
         compiled=compiled,
-        connection=ConnectionContext(connection_id=row.id, parameters=values, auth=auth),
+        connection=context,
         network=network,
         environment=env.name,
         connection_id=row.id,
         script_isolation=f"connector:{connector.id}/maker:{connector.created_by}/caller:{row.owner_id}",
         script_owner=f"maker:{connector.created_by}" if connector.created_by else f"connector:{connector.id}",
         status=row.status,
-        credentials=not isinstance(auth, NoAuth),
+        credentials=credentials,
         builtin=connector.name if is_builtin(connector) else None,
         actor=actor or Principal(row.owner.id, row.owner.username, row.owner.is_admin, f"flow:{row.id}"),
     )

@@ -40,6 +40,7 @@ from tether.services._connection_parts import (
 )
 from tether.services._connection_status import mark_api_rejected, mark_working, rejection_reason
 from tether.services._connection_tokens import ConnectionTokenSource
+from tether.services._gateway_calls import gateway_context
 from tether.services._network import network_policy
 from tether.store import Connection, Connections, Database
 
@@ -154,12 +155,15 @@ def _plan(
         props = connector_properties(session, row.connector, keyring)
         settings = Connections(session).settings(env.id)
         network = network_policy(settings.network_allow if settings else None)
-        values, auth = connection_credentials(
-            db, row, api, props, keyring, http_client=token_client(runtime, network)
-        )
+        if row.gateway:  # the test call goes through the gateway too, secrets still sealed
+            context = gateway_context(session, env, row, api, props, keyring)
+        else:
+            values, auth = connection_credentials(
+                db, row, api, props, keyring, http_client=token_client(runtime, network)
+            )
+            context = ConnectionContext(connection_id=row.id, parameters=values, auth=auth)
         base = _base_url(api)
         target, query, op_id = _target(api, operation, path)
-        context = ConnectionContext(connection_id=row.id, parameters=values, auth=auth)
         return _Plan(base + target, query, op_id, context, network, env.name)
 
 

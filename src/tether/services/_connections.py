@@ -34,6 +34,7 @@ from tether.services._connection_parts import (
     redirect_url_for,
 )
 from tether.services._consent import start_consent
+from tether.services._gateway_calls import seal_for_gateway
 from tether.services._redirects import enforce_redirect_migration
 from tether.services._sharing import readable_ids
 from tether.store import Connection, Connections, Connector, Database, Grants, utcnow
@@ -110,6 +111,9 @@ def create_connection(
         props = connector_properties(session, found, keyring)
         form = pick_form(forms_of(props), parameter_set)
         checked = check_values(form, values)
+        through = _gateway(form, checked)
+        if through is not None:  # sealed before anything is written (see _gateway_calls.py)
+            checked = seal_for_gateway(session, who, through, form, checked)
         settings = oauth_settings_for(props, form, checked)
         grant = grant_of(settings) if settings is not None else None
         if grant == AUTHORIZATION_CODE:
@@ -126,7 +130,7 @@ def create_connection(
                 parameter_names=sorted(checked),
                 secret_values=keyring.encrypt_json(checked) if checked else None,
                 grant=grant,
-                gateway=_gateway(form, checked),
+                gateway=through,
                 refresh_count=0,
             )
         )
@@ -185,6 +189,9 @@ def update_connection(
             form = pick_form(forms_of(props), row.parameter_set)
             stored = keyring.decrypt_json(row.secret_values) if row.secret_values else {}
             checked = check_values(form, {**stored, **values})
+            through = _gateway(form, checked)
+            if through is not None:
+                checked = seal_for_gateway(session, who, through, form, checked)
             row.secret_values = keyring.encrypt_json(checked) if checked else None
             row.parameter_names = sorted(checked)
             row.gateway = _gateway(form, checked)

@@ -25,6 +25,7 @@ from tether.store import (
     Connectors,
     Database,
     Flows,
+    Gateways,
     Grant,
     Grants,
     Groups,
@@ -42,8 +43,13 @@ __all__ = [
 ]
 
 # The permissions a grant may give, per resource kind ("edit" makes a co-owner).
-OFFERED: Final = {"connector": ("edit", "use"), "connection": ("use",), "flow": ("edit", "run")}
-_LABEL: Final = {"connector": "Connector", "connection": "Connection", "flow": "Flow"}
+OFFERED: Final = {
+    "connector": ("edit", "use"),
+    "connection": ("use",),
+    "flow": ("edit", "run"),
+    "gateway": ("edit", "use"),
+}
+_LABEL: Final = {"connector": "Connector", "connection": "Connection", "flow": "Flow", "gateway": "Gateway"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +98,12 @@ def _resource(session: Session, who: Standing, kind: str, name_or_id: str) -> _R
         flow = Flows(session).find(env.id, name_or_id)
         if flow is not None:
             return _Resource(flow.id, flow.name, flow.created_by, env.id)
+    elif kind == "gateway":
+        gateway = Gateways(session).find(env.id, name_or_id)
+        if gateway is not None:
+            return _Resource(gateway.id, gateway.name, gateway.created_by, env.id)
     else:
-        raise InputError(f"Unknown resource kind {kind!r}: use connector, connection or flow.")
+        raise InputError(f"Unknown resource kind {kind!r}: use connector, connection, flow or gateway.")
     raise NotFound(f"{_LABEL[kind]} {name_or_id!r} not found in environment {env.name!r}.")
 
 

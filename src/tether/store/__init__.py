@@ -34,6 +34,7 @@ from tether.store._environment_variables import EnvironmentVariable, Environment
 from tether.store._flow_runs import FlowRuns
 from tether.store._flow_triggers import FlowTrigger, FlowTriggers
 from tether.store._flows import Flow, FlowRun, Flows, FlowTick, RunAction
+from tether.store._gateways import MEMBER_STATUSES, Gateway, GatewayMember, Gateways
 from tether.store._governance import (
     DLP_GROUPS,
     REQUEST_STATES,
@@ -81,6 +82,7 @@ __all__ = [
     "DLP_GROUPS",
     "EVERYONE",
     "GRANTEE_KINDS",
+    "MEMBER_STATUSES",
     "MIGRATIONS_PATH",
     "PERMISSIONS",
     "REQUEST_STATES",
@@ -124,6 +126,9 @@ __all__ = [
     "FlowTrigger",
     "FlowTriggers",
     "Flows",
+    "Gateway",
+    "GatewayMember",
+    "Gateways",
     "Grant",
     "Grants",
     "Group",

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 # What a grant may be on, to whom, and what it allows (weakest first per kind, see services._access).
-RESOURCE_KINDS: Final = ("connector", "connection", "flow")
+RESOURCE_KINDS: Final = ("connector", "connection", "flow", "gateway")
 GRANTEE_KINDS: Final = ("user", "group", "everyone")
 PERMISSIONS: Final = ("use", "run", "edit")
 # The grantee id of an "everyone in this environment" grant (a non-null value keeps the unique key).

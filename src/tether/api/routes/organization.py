@@ -15,7 +15,7 @@ from tether.errors import NotFound
 
 router = APIRouter(tags=["organization"])
 
-_KINDS = {"connectors": "connector", "connections": "connection", "flows": "flow"}
+_KINDS = {"connectors": "connector", "connections": "connection", "flows": "flow", "gateways": "gateway"}
 
 
 class ShareRequest(BaseModel):
@@ -23,7 +23,10 @@ class ShareRequest(BaseModel):
         description="'user:NAME' (or just NAME), 'group:NAME', or 'everyone' in the environment."
     )
     permission: Literal["edit", "use", "run"] = Field(
-        description="Connectors: edit (co-owner) or use. Connections: use. Flows: edit (co-owner) or run."
+        description=(
+            "Connectors and gateways: edit (co-owner) or use. Connections: use. "
+            "Flows: edit (co-owner) or run."
+        )
     )
 
 
@@ -44,7 +47,7 @@ def _access(info: services.AccessInfo) -> dict[str, Any]:
 def _kind(collection: str) -> str:
     kind = _KINDS.get(collection)
     if kind is None:
-        raise NotFound(f"No such collection {collection!r}: use connectors, connections or flows.")
+        raise NotFound(f"No such collection {collection!r}: use connectors, connections, flows or gateways.")
     return kind
 
 
