@@ -87,6 +87,7 @@ def test_loopback_needs_the_environment_setting(
         "network_allow": ["127.0.0.1"],
         "encrypt_run_data": False,
         "audit_retention_days": None,
+        "agent_connectors": None,
     }
     assert api.client.post(url, headers=admin_headers).json()["status"] == 200
     bad = api.client.put(f"{ENV}/settings", json={"network_allow": ["a b"]}, headers=admin_headers)

@@ -9,7 +9,7 @@ EXPECTED = [
     "DEFAULT_ASYNC_PATTERN", "DEFAULT_NETWORK_POLICY", "DEFAULT_PAGING", "DEFAULT_RATE_LIMIT",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT", "ArgumentError", "AsyncPattern", "ConnectionContext", "DestinationRefused", "Exchange",
-    "GuardedTransport", "HostResolver", "NETWORK_POLICY_EXTENSION",
+    "GuardedResolver", "GuardedTransport", "HostResolver", "NETWORK_POLICY_EXTENSION",
     "InvokeResult", "NetworkPolicy", "Paging", "RateLimit", "RateLimited", "RateLimiter", "RequestExtras",
     "Redactor", "Resolution", "ResponseAction", "RetryPolicy", "Runtime", "Send", "Stage", "StreamedBody",
     "TokenBucketLimiter", "Transport", "UpstreamError", "UpstreamProtocolError", "UpstreamTimeout",
