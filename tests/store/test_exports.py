@@ -26,6 +26,8 @@ def test_store_exports() -> None:
             "DLP_GROUPS", "REQUEST_STATES", "Catalog", "CatalogEntry", "CatalogFile", "CatalogInstall",
             "CertificationComment", "CertificationRequest", "Certifications", "DataPolicies", "DataPolicy",
             "DataPolicyRule",
+            # Idempotent creates (issue 19)
+            "IdempotencyKeys", "IdempotencyRecord",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -85,6 +87,10 @@ def test_services_exports() -> None:
             "DynamicValuesFailed", "connection_openapi", "list_dynamic_values", "resolve_operation",
             "ON_DEMAND_TRIGGERS", "AgentAccess", "AgentNotAllowed", "agent_connections", "agent_flows",
             "agent_invoke", "check_agent_connection",
+            # ETags and idempotent creates (issue 19)
+            "IDEMPOTENCY_TTL", "IdempotencyInProgress", "IdempotencyKeyReused", "StoredAnswer",
+            "claim_idempotency_key", "prune_idempotency_keys", "release_idempotency_key", "resource_etag",
+            "store_idempotent_answer",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

@@ -26,6 +26,7 @@ TABLES = {
     "flow_triggers",
     "environment_variables",
     "groups",
+    "idempotency_keys",
     "group_members",
     "environment_group_roles",
     "grants",
@@ -44,7 +45,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0008_agent_connectors"
+        assert current_revision(db) == head_revision() == "0007_idempotency"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

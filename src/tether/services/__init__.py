@@ -117,6 +117,7 @@ from tether.services._environments import (
     list_members,
     remove_member,
 )
+from tether.services._etags import resource_etag
 from tether.services._flow_requests import callback_url, invoke_trigger
 from tether.services._flow_runs import (
     DEFAULT_RUN_RETENTION,
@@ -147,6 +148,16 @@ from tether.services._groups import (
     list_groups,
     remove_group_member,
     set_group_role,
+)
+from tether.services._idempotency import (
+    IDEMPOTENCY_TTL,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    StoredAnswer,
+    claim_idempotency_key,
+    prune_idempotency_keys,
+    release_idempotency_key,
+    store_idempotent_answer,
 )
 from tether.services._identity import (
     ADMIN_USERNAME,
@@ -200,6 +211,7 @@ __all__ = [
     "DEFAULT_REFRESH_SKEW",
     "DEFAULT_RUN_RETENTION",
     "DLP_GROUPS",
+    "IDEMPOTENCY_TTL",
     "OFFERED",
     "ON_DEMAND_TRIGGERS",
     "ROLES",
@@ -243,6 +255,8 @@ __all__ = [
     "FormField",
     "GrantInfo",
     "GroupInfo",
+    "IdempotencyInProgress",
+    "IdempotencyKeyReused",
     "InvokeAnswer",
     "KeyRotation",
     "LoginThrottle",
@@ -261,6 +275,7 @@ __all__ = [
     "RunInfo",
     "SsoLogin",
     "SsoStart",
+    "StoredAnswer",
     "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
@@ -280,6 +295,7 @@ __all__ = [
     "certification_status",
     "check_agent_connection",
     "check_values",
+    "claim_idempotency_key",
     "classify_connector",
     "complete_consent",
     "complete_sso",
@@ -332,13 +348,16 @@ __all__ = [
     "list_users",
     "open_consent",
     "pass_through",
+    "prune_idempotency_keys",
     "purge_audit",
     "purge_runs",
     "read_consent_cookie",
+    "release_idempotency_key",
     "remove_group_member",
     "remove_member",
     "resolve_operation",
     "resource_access",
+    "resource_etag",
     "resubmit_run",
     "review_certification",
     "revoke_token",
@@ -354,6 +373,7 @@ __all__ = [
     "share_resource",
     "slugify",
     "start_run",
+    "store_idempotent_answer",
     "submit_certification",
     "test_connection",
     "unshare_resource",
