@@ -2,8 +2,8 @@
 
 Every operation, with an admin's token, through uvicorn on a free port: no answer may be a 5xx,
 carry a status or media type the document does not list, or break its documented schema or
-headers. Budget: the examples, coverage and fuzzing phases with 3
-examples per operation (~25 s here on 2 cores), under a hard 90 s timeout.
+headers. Budget: the examples, coverage and fuzzing phases with 3 examples per operation, cut at
+45 s by schemathesis itself (``--max-time``; ~25 s suffice on an idle 2-core machine).
 
 Checks left out, and why: ``positive_data_acceptance`` (the services refuse schema-valid input
 that breaks a rule, e.g. an unknown connector, with a documented 400/404/422),
@@ -34,7 +34,7 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_headers_conformance,response_schema_conformance"
 )
-BUDGET_S = 90
+BUDGET_S = 45  # schemathesis stops there; a busy CI machine gets fewer cases, never a longer run
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,8 @@ def test_the_api_keeps_to_its_own_openapi_document(server: tuple[str, str], tmp_
         "examples,coverage,fuzzing",
         "--max-examples",
         "3",
+        "--max-time",
+        str(BUDGET_S),
         "--workers",
         "2",
         "--request-timeout",
@@ -76,7 +78,7 @@ def test_the_api_keeps_to_its_own_openapi_document(server: tuple[str, str], tmp_
         "20261203",  # reproducible in CI; change it locally to explore further
         "--no-color",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=BUDGET_S, cwd=tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=BUDGET_S + 120, cwd=tmp_path)
     report = result.stdout[-6000:] + result.stderr[-2000:]
     assert result.returncode == 0, report
     assert "Tested: " in result.stdout and "Selected: " in result.stdout, report
