@@ -3,7 +3,7 @@
 Every operation, with an admin's token, through uvicorn on a free port: no answer may be a 5xx,
 carry a status or media type the document does not list, or break its documented schema or
 headers. Budget: the examples, coverage and fuzzing phases with 3 examples per operation, cut at
-45 s by schemathesis itself (``--max-time``; ~25 s suffice on an idle 2-core machine).
+30 s by schemathesis itself (``--max-time``; ~25 s suffice on an idle 2-core machine).
 
 Checks left out, and why: ``positive_data_acceptance`` (the services refuse schema-valid input
 that breaks a rule, e.g. an unknown connector, with a documented 400/404/422),
@@ -34,7 +34,7 @@ CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_headers_conformance,response_schema_conformance"
 )
-BUDGET_S = 45  # schemathesis stops there; a busy CI machine gets fewer cases, never a longer run
+BUDGET_S = 30  # schemathesis stops there; a busy CI machine gets fewer cases, never a longer run
 
 
 @pytest.fixture(scope="module")
