@@ -16,6 +16,7 @@ for people: it says what went wrong, where, and how to fix it. Internal detail s
     ├── PermissionDenied            authenticated but not allowed (HTTP 403)
     ├── NotFound                    does not exist, or is hidden from the caller (HTTP 404)
     ├── Conflict                    clashes with the current state (HTTP 409)
+    ├── PreconditionFailed          an If-Match that no longer matches (HTTP 412)
     └── ConfigurationError          the server or CLI is set up wrongly
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "NotFound",
     "PackageError",
     "PermissionDenied",
+    "PreconditionFailed",
     "TetherError",
     "ValidationFailed",
 ]
@@ -143,6 +145,17 @@ class Conflict(TetherError):
 
     code = "conflict"
     status = 409
+
+
+class PreconditionFailed(TetherError):
+    """The caller's ``If-Match`` names a version that is no longer current: someone saved in between.
+
+    ``detail`` says who changed it and when where that is known (``changed_by``, ``changed_at``),
+    and the current ``etag``, so a client can reload, merge and try again instead of overwriting.
+    """
+
+    code = "precondition-failed"
+    status = 412
 
 
 class ConfigurationError(TetherError):

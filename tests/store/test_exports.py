@@ -28,6 +28,8 @@ def test_store_exports() -> None:
             "DataPolicyRule",
             # On-premises gateway (issue 18)
             "MEMBER_STATUSES", "Gateway", "GatewayMember", "Gateways",
+            # Idempotent creates (issue 19)
+            "IdempotencyKeys", "IdempotencyRecord",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -96,6 +98,10 @@ def test_services_exports() -> None:
             "authenticate_agent", "check_agent_version", "create_gateway", "gateway_public_key",
             "issue_registration_token", "list_gateway_members", "list_gateways", "note_agent_contact",
             "register_agent", "remove_gateway_member",
+            # ETags and idempotent creates (issue 19)
+            "IDEMPOTENCY_TTL", "IdempotencyInProgress", "IdempotencyKeyReused", "StoredAnswer",
+            "claim_idempotency_key", "prune_idempotency_keys", "release_idempotency_key", "resource_etag",
+            "store_idempotent_answer",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

@@ -28,6 +28,7 @@ TABLES = {
     "gateways",
     "gateway_members",
     "groups",
+    "idempotency_keys",
     "group_members",
     "environment_group_roles",
     "grants",
@@ -46,7 +47,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0009_gateway"
+        assert current_revision(db) == head_revision() == "0010_idempotency"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

@@ -15,8 +15,10 @@ from tether.api._access_log import install_access_log_filter
 from tether.api._body_limit import UploadBodyLimit
 from tether.api._connector_runner import Lifespan, with_connector_runner
 from tether.api._docs import install_docs
+from tether.api._error_responses import install_error_responses
 from tether.api._flow_host import flow_lifespan
 from tether.api._gateway_relay import with_gateway_relay
+from tether.api._idempotency import IdempotentCreates
 from tether.api._problems import install_problem_handlers
 from tether.api.routes import (
     account,
@@ -73,8 +75,10 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     # Token renewals of this database's connections, in this process, wait at most this long.
     services.configure_token_refresh(database, services.RefreshPolicy(timeout=settings.oauth_token_timeout))
     install_problem_handlers(app)
+    app.add_middleware(IdempotentCreates)  # Idempotency-Key on creates and run starts (inside the cap below)
     app.add_middleware(UploadBodyLimit)  # before multipart parsing spools a hostile body to disk
     install_docs(app, openapi_url=app.openapi_url or "")
+    install_error_responses(app)  # every operation's problem+json answers, derived in one place
     # The calls that carry traffic first: routes are matched in order, and no other route's path
     # can match theirs, so the busiest requests stop searching soonest.
     app.include_router(invoke.router, prefix=API_PREFIX)

@@ -6,9 +6,10 @@ answered 401 before any handler runs; permissions are then checked in the servic
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from tether import services
@@ -17,7 +18,15 @@ from tether.errors import AuthError
 from tether.services import Principal
 from tether.store import Database
 
-__all__ = ["AppSettings", "CurrentPrincipal", "Db", "PasswordOrToken", "check_password"]
+__all__ = [
+    "AppSettings",
+    "CurrentPrincipal",
+    "Db",
+    "IfMatch",
+    "PasswordOrToken",
+    "check_password",
+    "set_etag",
+]
 
 _bearer = HTTPBearer(auto_error=False, description="A personal access token (tth_…) from 'tether login'.")
 _basic = HTTPBasic(auto_error=False, description="User name and password; only to create a token.")
@@ -84,4 +93,20 @@ def password_or_token(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(principal)]
+# The ETag the client loaded (from GET's ETag header): a save that finds another answers 412.
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag you loaded (GET's ETag header). If someone saved since, the answer is 412 "
+        "precondition-failed naming who and when, and nothing is overwritten. Leave it out to save anyway.",
+    ),
+]
+
+
+def set_etag(response: Response, resource_id: str, updated_at: datetime | None) -> None:
+    """Send the resource's current ETag, for the client's next ``If-Match``."""
+    response.headers["ETag"] = services.resource_etag(resource_id, updated_at)
+
+
 PasswordOrToken = Annotated[Principal, Depends(password_or_token)]

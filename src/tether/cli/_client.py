@@ -16,7 +16,15 @@ from typing import Any
 
 import httpx
 
-from tether.errors import AuthError, Conflict, InputError, NotFound, PermissionDenied, TetherError
+from tether.errors import (
+    AuthError,
+    Conflict,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    TetherError,
+)
 
 __all__ = ["ApiClient", "Credentials", "forget_credentials", "load_credentials", "save_credentials"]
 
@@ -34,6 +42,7 @@ _STATUS_ERRORS: dict[int, type[TetherError]] = {
     403: PermissionDenied,
     404: NotFound,
     409: Conflict,
+    412: PreconditionFailed,
     422: InputError,
 }
 
@@ -119,6 +128,13 @@ class ApiClient:
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).json()
+
+    def if_match(self, path: str, given: str | None) -> dict[str, str]:
+        """The ``If-Match`` header for a read-modify-write of ``path``: ``given``, else the ETag a GET
+        answers now. The server then refuses (412, naming who changed it and when) a save that
+        would overwrite a change made in between, and the CLI prints that instead of losing it."""
+        etag = given or self.request("GET", path).headers.get("ETag")
+        return {"If-Match": etag} if etag else {}
 
 
 def _problem_to_error(response: httpx.Response) -> TetherError:

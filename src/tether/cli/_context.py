@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EnvOption",
     "FlowArgument",
+    "IfMatchOption",
     "ServerOption",
     "TokenOption",
     "client_for",
@@ -45,6 +46,15 @@ EnvOption = Annotated[
     str, typer.Option("--env", "-e", help="Environment name or id.", envvar="TETHER_ENVIRONMENT")
 ]
 FlowArgument = Annotated[str, typer.Argument(help="Flow name or id.")]
+IfMatchOption = Annotated[
+    str | None,
+    typer.Option(
+        "--if-match",
+        help="Save only if it is still at this ETag (from an earlier GET); by default the command loads "
+        "the current ETag itself, so a change saved by someone else meanwhile is refused, not overwritten.",
+        show_default=False,
+    ),
+]
 
 
 def tether_home() -> Path:
@@ -68,7 +78,12 @@ def client_for(server: str | None, token: str | None) -> ApiClient:
 def fetch_items(
     server: str | None, token: str | None, path: str, *, params: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """The ``items`` of one GET of a collection endpoint (what every ``list`` command shows)."""
+    """Every item of a collection endpoint (what every ``list`` command shows), following the
+    pages' ``next`` links; a server from before paging answers one page without ``next``."""
     with client_for(server, token) as client:
-        items: list[dict[str, Any]] = client.json("GET", path, params=params)["items"]
+        page = client.json("GET", path, params=params)
+        items: list[dict[str, Any]] = list(page["items"])
+        while page.get("next"):
+            page = client.json("GET", client.server + page["next"])
+            items += page["items"]
     return items

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from tether.cli._client import ApiClient
-from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._context import EnvOption, IfMatchOption, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import JsonOption, err, friendly, out, print_items, print_json
 from tether.cli.sharing import add_sharing_commands
 from tether.errors import InputError, TetherError
@@ -250,6 +250,7 @@ def update(
     reconsent: Annotated[bool, typer.Option("--reconsent", help="Sign in at the provider again.")] = False,
     wait: Annotated[bool, typer.Option(help="With --reconsent, wait until the sign-in is done.")] = True,
     timeout: SignInTimeoutOption = 600.0,
+    if_match: IfMatchOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -257,7 +258,8 @@ def update(
     """Change a connection's name or parameter values, or sign in again."""
     body = {"parameters": _params(param) or None, "display_name": name, "reconsent": reconsent}
     with client_for(server, token) as client:
-        updated = client.json("PATCH", f"/environments/{env}/connections/{connection}", json=body)
+        path = f"/environments/{env}/connections/{connection}"
+        updated = client.json("PATCH", path, json=body, headers=client.if_match(path, if_match))
         if _announce_sign_in(updated) and wait:
             updated = _wait_for_new_tokens(client, env, connection, updated, timeout)
     _report(updated, as_json=as_json)

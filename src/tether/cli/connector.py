@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._context import EnvOption, IfMatchOption, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import EXIT_FINDINGS, JsonOption, friendly, out, print_items, print_json
 from tether.cli.sharing import add_sharing_commands
 from tether.definition import (
@@ -110,6 +110,7 @@ def update(
     ] = None,
     client_id: ClientIdOption = None,
     client_secret: ClientSecretOption = None,
+    if_match: IfMatchOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -120,11 +121,13 @@ def update(
     with client_for(server, token) as client:
         if path is not None or api_def is not None or settings is not None or redirect_mode is None:
             package = _local_package(path, api_def, api_prop, icon, script, settings)
+            resource = f"/environments/{env}/connectors/{cid}"
             connector = client.json(
                 "PUT",
-                f"/environments/{env}/connectors/{cid}",
+                resource,
                 files=_upload(package),
                 data={"note": note or "", **_oauth_client(client_id, client_secret)},
+                headers=client.if_match(resource, if_match),
             )
             if redirect_mode is None:
                 _report_saved(connector, as_json=as_json, verb="updated")

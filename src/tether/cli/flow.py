@@ -16,7 +16,15 @@ import typer
 from rich.markup import escape
 
 from tether.cli import flow_runs
-from tether.cli._context import EnvOption, FlowArgument, ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._context import (
+    EnvOption,
+    FlowArgument,
+    IfMatchOption,
+    ServerOption,
+    TokenOption,
+    client_for,
+    fetch_items,
+)
 from tether.cli._output import EXIT_FINDINGS, EXIT_INPUT, JsonOption, friendly, out, print_items, print_json
 from tether.cli.sharing import add_sharing_commands
 from tether.definition import read_document
@@ -200,6 +208,7 @@ def update(
     kind: KindOption = None,
     run_history: RunHistoryOption = None,
     env: EnvOption = "default",
+    if_match: IfMatchOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -214,7 +223,9 @@ def update(
     if param:
         payload["parameters"] = _pairs(param, what="--param", parse=True)
     with client_for(server, token) as client:
-        _show_flow(client.json("PATCH", f"/environments/{env}/flows/{flow}", json=payload), as_json)
+        path = f"/environments/{env}/flows/{flow}"
+        headers = client.if_match(path, if_match)
+        _show_flow(client.json("PATCH", path, json=payload, headers=headers), as_json)
 
 
 def _switch(flow: str, action: str, env: str, server: str | None, token: str | None, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from tether.cli._context import EnvOption, ServerOption, TokenOption, client_for, fetch_items
+from tether.cli._context import EnvOption, IfMatchOption, ServerOption, TokenOption, client_for, fetch_items
 from tether.cli._output import JsonOption, friendly, out, print_items, print_json
 from tether.errors import InputError
 
@@ -181,6 +181,7 @@ def settings_set(
         typer.Argument(help="NAME=VALUE pairs: " + "; ".join(f"{k} ({v})" for k, v in _SETTINGS.items())),
     ],
     env: EnvOption = "default",
+    if_match: IfMatchOption = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -202,7 +203,8 @@ def settings_set(
         else:
             body[name] = value or None
     with client_for(server, token) as client:
-        found = client.json("PUT", f"/environments/{env}/settings", json=body)
+        path = f"/environments/{env}/settings"
+        found = client.json("PUT", path, json=body, headers=client.if_match(path, if_match))
     _print_settings(found, as_json=as_json)
 
 

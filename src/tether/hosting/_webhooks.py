@@ -210,7 +210,7 @@ class WebhookTriggers:
         """
         key = await asyncio.to_thread(self.context.signing_key)
         expected = trigger_signature(key, flow_id, trigger_name)
-        if not sig or not hmac.compare_digest(sig, expected):
+        if not sig or not hmac.compare_digest(sig.encode(), expected.encode()):
             raise AuthError("the callback URL's signature is missing or wrong")
         return await asyncio.to_thread(self._accept, flow_id, trigger_name, headers, body)
 

@@ -34,6 +34,7 @@ from tether.services._connection_parts import (
     redirect_url_for,
 )
 from tether.services._consent import start_consent
+from tether.services._etags import check_if_match
 from tether.services._gateway_calls import seal_for_gateway
 from tether.services._redirects import enforce_redirect_migration
 from tether.services._sharing import readable_ids
@@ -170,6 +171,7 @@ def update_connection(
     values: Mapping[str, Any] | None = None,
     display_name: str | None = None,
     reconsent: bool = False,
+    if_match: str | None = None,
 ) -> ConnectionInfo:
     """Change a connection's name or values (its owner only); values given replace the stored ones.
 
@@ -180,7 +182,8 @@ def update_connection(
     with db.session() as session:
         who = standing(session, principal, environment)
         env = who.environment
-        row = _checked(session, who, connection, "update")
+        row = _checked(session, who, connection, "update", for_update=True)
+        _check_if_match(session, row, if_match)
         if display_name:
             row.display_name = display_name
         changed: list[str] = []
@@ -207,11 +210,14 @@ def update_connection(
         return connection_info(row, env, consent_url)
 
 
-def delete_connection(db: Database, principal: Principal, environment: str, connection: str) -> None:
+def delete_connection(
+    db: Database, principal: Principal, environment: str, connection: str, *, if_match: str | None = None
+) -> None:
     """Delete a connection and its pending consents (its owner, or an environment admin)."""
     with db.session() as session:
         who = standing(session, principal, environment)
-        row = _checked(session, who, connection, "delete")
+        row = _checked(session, who, connection, "delete", for_update=if_match is not None)
+        _check_if_match(session, row, if_match)
         record(session, "connection.delete", principal, row)
         Grants(session).drop_resource("connection", row.id)
         Connections(session).delete(row)
@@ -225,14 +231,22 @@ def _usable_connector(session: Session, who: Standing, connector: str) -> Connec
     return found
 
 
-def _checked(session: Session, who: Standing, connection: str, operation: str) -> Connection:
+def _checked(
+    session: Session, who: Standing, connection: str, operation: str, *, for_update: bool = False
+) -> Connection:
     """The connection if ``who`` may ``operation`` it; others' unshared connections are "not found"."""
-    row = Connections(session).find(who.environment.id, connection)
+    row = Connections(session).find(who.environment.id, connection, for_update=for_update)
     if row is None:
         raise NotFound(f"Connection {connection!r} not found in environment {who.environment.name!r}.")
     label = f"Connection {connection!r}"
     check(session, who, "connection", operation, resource_id=row.id, owner_id=row.owner_id, label=label)
     return row
+
+
+def _check_if_match(session: Session, row: Connection, if_match: str | None) -> None:
+    what = f"Connection {row.display_name or row.id!r}"
+    target = f"connection:{row.id}"
+    check_if_match(session, if_match, resource_id=row.id, updated_at=row.updated_at, what=what, target=target)
 
 
 def _gateway(form: ParameterSetForm, values: Mapping[str, Any]) -> str | None:

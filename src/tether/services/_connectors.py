@@ -33,6 +33,7 @@ from tether.services._builtin_packages import (
 )
 from tether.services._client_secrets import mask_client_secrets, seal_client_secrets
 from tether.services._destination import destination_changes
+from tether.services._etags import check_if_match
 from tether.services._names import check_slug, slugify
 from tether.services._sharing import readable_ids
 from tether.store import (
@@ -153,6 +154,14 @@ def _record(
     )
 
 
+def _check_if_match(session: Session, found: Connector, if_match: str | None) -> None:
+    what = f"Connector {found.name!r}"
+    target = f"connector:{found.id}"
+    check_if_match(
+        session, if_match, resource_id=found.id, updated_at=found.updated_at, what=what, target=target
+    )
+
+
 def _record_destination(
     session: Session,
     principal: Principal,
@@ -232,16 +241,18 @@ def update_connector(
     client_id: str | None = None,
     client_secret: str | None = None,
     keyring: KeyRing | None = None,
+    if_match: str | None = None,
 ) -> ConnectorInfo:
     """Save ``files`` as the connector's next revision (makers and admins); ``connector`` is an id or name.
 
     An OAuth client secret given as the download's placeholder (or left out) keeps the stored one;
-    a new one replaces it, sealed with ``keyring``.
+    a new one replaces it, sealed with ``keyring``. ``if_match``: the ETag the caller loaded (412 if stale).
     """
     package = with_oauth_client(package, client_id, client_secret)
     with db.session() as session:
         who = standing(session, principal, environment)
         found = _checked(session, who, connector, "update", for_update=True)
+        _check_if_match(session, found, if_match)
         connectors = Connectors(session)
         current = connectors.revision(found.id, found.current_revision)
         previous = connectors.files(current) if current is not None else None
@@ -314,7 +325,13 @@ def list_connectors(
 
 
 def delete_connector(
-    db: Database, principal: Principal, environment: str, connector: str, *, force: bool = False
+    db: Database,
+    principal: Principal,
+    environment: str,
+    connector: str,
+    *,
+    force: bool = False,
+    if_match: str | None = None,
 ) -> None:
     """Delete a connector and its whole history (owners, co-owners and admins); the audit log keeps a record.
 
@@ -324,6 +341,7 @@ def delete_connector(
     with db.session() as session:
         who = standing(session, principal, environment)
         found = _checked(session, who, connector, "delete", for_update=True)
+        _check_if_match(session, found, if_match)
         connections = Connections(session).for_connector(found.id)
         owners = sorted({row.owner.username for row in connections})
         if connections and not force:

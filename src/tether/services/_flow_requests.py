@@ -66,7 +66,8 @@ def callback_url(
 def check_trigger_signature(key: bytes, flow_id: str, trigger_name: str, sig: str | None) -> None:
     """Refuse a callback URL whose signature is missing or wrong (before anything is read)."""
     expected = trigger_signature(key, flow_id, trigger_name)
-    if not sig or not hmac.compare_digest(sig, expected):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a 500 found by fuzzing).
+    if not sig or not hmac.compare_digest(sig.encode(), expected.encode()):
         raise AuthError("the callback URL's signature is missing or wrong; get the URL again from the flow")
 
 

@@ -33,6 +33,7 @@ from tether.services._access import (
     standing,
     standing_of_user,
 )
+from tether.services._etags import check_if_match
 from tether.services._flow_compliance import check_flow_policy
 from tether.services._flow_kind import (
     DEFAULT_RUN_HISTORY,
@@ -329,6 +330,7 @@ def update_flow(
     keyring: KeyRing | None = None,
     kind: str | None = None,
     run_history: str | None = None,
+    if_match: str | None = None,
 ) -> FlowInfo:
     """Change a flow (makers); runs already started keep the definition they started with.
 
@@ -342,6 +344,7 @@ def update_flow(
         who = standing(session, principal, environment)
         env = who.environment
         row = checked_flow(session, who, flow, "update", for_update=True)
+        _check_if_match(session, row, if_match)
         if raw is not None:
             row.definition = raw
         if raw is not None or wanted is not None or run_history is not None:
@@ -388,14 +391,22 @@ def set_flow_enabled(
         return flow_info(row, env)
 
 
-def delete_flow(db: Database, principal: Principal, environment: str, flow: str) -> None:
+def delete_flow(
+    db: Database, principal: Principal, environment: str, flow: str, *, if_match: str | None = None
+) -> None:
     """Delete a flow and its run history (owners, co-owners, admins)."""
     with db.session() as session:
         who = standing(session, principal, environment)
-        row = checked_flow(session, who, flow, "delete")
+        row = checked_flow(session, who, flow, "delete", for_update=if_match is not None)
+        _check_if_match(session, row, if_match)
         _record(session, "flow.delete", principal, row)
         Grants(session).drop_resource("flow", row.id)
         Flows(session).delete(row)
+
+
+def _check_if_match(session: Session, row: Flow, if_match: str | None) -> None:
+    what, target = f"Flow {row.name!r}", f"flow:{row.id}"
+    check_if_match(session, if_match, resource_id=row.id, updated_at=row.updated_at, what=what, target=target)
 
 
 def list_flows(db: Database, principal: Principal, environment: str) -> list[FlowInfo]:

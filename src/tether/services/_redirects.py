@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from tether.services._connection_parts import (
     redirect_url_for,
 )
 from tether.services._connectors import get_revision_files, update_connector
+from tether.services._etags import check_if_match, resource_etag
 from tether.services._network import check_network_allow
 from tether.store import AuditLog, Connections, Connector, Database, Environment, EnvironmentSetting, utcnow
 
@@ -74,6 +75,8 @@ class EnvironmentSettingsInfo:
     audit_retention_days: int | None = None
     # Connector names the environment's AI agents (MCP) may use; None: all of them.
     agent_connectors: tuple[str, ...] | None = None
+    updated_at: datetime | None = None  # None: never changed (the defaults)
+    etag: str = ""  # the ETag header's value; If-Match on a change checks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +101,21 @@ class RedirectSwitch:
     steps: tuple[str, ...]
 
 
-def _settings_info(environment: str, found: EnvironmentSetting) -> EnvironmentSettingsInfo:
+def _settings_info(environment: Environment, found: EnvironmentSetting) -> EnvironmentSettingsInfo:
     return EnvironmentSettingsInfo(
-        environment,
+        environment.name,
         found.oauth_global_redirect_enforcement,
         tuple(found.network_allow or ()),
         bool(found.encrypt_run_data),
         found.audit_retention_days,
         None if found.agent_connectors is None else tuple(found.agent_connectors),
+        found.updated_at,
+        _settings_etag(environment, found.updated_at),
     )
+
+
+def _settings_etag(environment: Environment, updated_at: datetime | None) -> str:
+    return resource_etag(f"environment:{environment.id}", updated_at)
 
 
 def get_environment_settings(db: Database, principal: Principal, environment: str) -> EnvironmentSettingsInfo:
@@ -115,8 +124,8 @@ def get_environment_settings(db: Database, principal: Principal, environment: st
         env, _role = resolve_environment(session, principal, environment)
         found = Connections(session).settings(env.id)
         if found is None:
-            return EnvironmentSettingsInfo(env.name, None)
-        return _settings_info(env.name, found)
+            return EnvironmentSettingsInfo(env.name, None, etag=_settings_etag(env, None))
+        return _settings_info(env, found)
 
 
 def set_environment_settings(
@@ -129,6 +138,7 @@ def set_environment_settings(
     encrypt_run_data: bool | _Unset | None = UNSET,
     audit_retention_days: int | _Unset | None = UNSET,
     agent_connectors: Sequence[str] | _Unset | None = UNSET,
+    if_match: str | None = None,
 ) -> EnvironmentSettingsInfo:
     """Change the settings given; the others keep their values (environment admins only).
 
@@ -149,6 +159,16 @@ def set_environment_settings(
     with db.session() as session:
         env, role = resolve_environment(session, principal, environment)
         require_role(role, "admin", action="change environment settings")
+        # Locked (FOR UPDATE on PostgreSQL) so that of two saves with one ETag only the first passes.
+        existing = session.get(EnvironmentSetting, env.id, with_for_update=True)
+        check_if_match(
+            session,
+            if_match,
+            resource_id=f"environment:{env.id}",
+            updated_at=existing.updated_at if existing is not None else None,
+            what=f"The settings of environment {env.name!r}",
+            target=f"environment:{env.id}",
+        )
         found = Connections(session).settings_for_update(env.id)
         detail: dict[str, Any] = {}
         if not isinstance(oauth_global_redirect_enforcement, _Unset):
@@ -177,7 +197,7 @@ def set_environment_settings(
             detail=detail,
             via=principal.via,
         )
-        return _settings_info(env.name, found)
+        return _settings_info(env, found)
 
 
 def enforce_redirect_migration(

@@ -49,6 +49,7 @@ from tether.store._governance import (
     DataPolicy,
     DataPolicyRule,
 )
+from tether.store._idempotency import IdempotencyKeys, IdempotencyRecord
 from tether.store._migrate import MIGRATIONS_PATH, alembic_config, current_revision, head_revision, migrate
 from tether.store._models import (
     ROLES,
@@ -134,6 +135,8 @@ __all__ = [
     "Group",
     "GroupMember",
     "Groups",
+    "IdempotencyKeys",
+    "IdempotencyRecord",
     "InstallSecret",
     "PendingConsent",
     "PersonalAccessToken",

@@ -6,11 +6,12 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._deps import CurrentPrincipal, Db, PasswordOrToken
+from tether.api._paging import Page, paged, paging
 
 router = APIRouter(tags=["account"])
 
@@ -71,8 +72,8 @@ def create_token(body: TokenRequest, db: Db, principal: PasswordOrToken) -> dict
 
 
 @router.get("/tokens", summary="List your tokens (never their values)")
-def list_tokens(db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(t) for t in services.list_tokens(db, principal)]}
+def list_tokens(db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())) -> dict[str, Any]:
+    return paged(services.list_tokens(db, principal), page, asdict)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a token")

@@ -10,12 +10,13 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._connector_runner import Connectors
-from tether.api._deps import AppSettings, CurrentPrincipal, Db
+from tether.api._deps import AppSettings, CurrentPrincipal, Db, IfMatch, set_etag
+from tether.api._paging import Page, paged, paging
 from tether.secrets import KeyRing
 
 __all__ = ["Keys", "keyring", "router"]
@@ -115,13 +116,19 @@ def create_connection(
 
 
 @router.get("/environments/{env}/connections", summary="List your connections (admins: everyone's)")
-def list_connections(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(c) for c in services.list_connections(db, principal, env)]}
+def list_connections(
+    env: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_connections(db, principal, env), page, asdict)
 
 
 @router.get("/environments/{env}/connections/{connection}", summary="Get a connection")
-def get_connection(env: str, connection: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return asdict(services.get_connection(db, principal, env, connection))
+def get_connection(
+    env: str, connection: str, db: Db, principal: CurrentPrincipal, response: Response
+) -> dict[str, Any]:
+    info = services.get_connection(db, principal, env, connection)
+    set_etag(response, info.id, info.updated_at)
+    return asdict(info)
 
 
 @router.patch("/environments/{env}/connections/{connection}", summary="Update a connection")
@@ -133,6 +140,8 @@ def update_connection(
     principal: CurrentPrincipal,
     settings: AppSettings,
     keys: Keys,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> dict[str, Any]:
     info = services.update_connection(
         db,
@@ -144,7 +153,9 @@ def update_connection(
         values=body.parameters,
         display_name=body.display_name,
         reconsent=body.reconsent,
+        if_match=if_match,
     )
+    set_etag(response, info.id, info.updated_at)
     return asdict(info)
 
 
@@ -153,8 +164,10 @@ def update_connection(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a connection",
 )
-def delete_connection(env: str, connection: str, db: Db, principal: CurrentPrincipal) -> None:
-    services.delete_connection(db, principal, env, connection)
+def delete_connection(
+    env: str, connection: str, db: Db, principal: CurrentPrincipal, if_match: IfMatch = None
+) -> None:
+    services.delete_connection(db, principal, env, connection, if_match=if_match)
 
 
 @router.post("/environments/{env}/connections/{connection}/test", summary="Test a connection with one GET")
@@ -182,14 +195,31 @@ async def test_connection(
 
 
 @router.get("/environments/{env}/settings", summary="Get an environment's settings")
-def get_settings(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return asdict(services.get_environment_settings(db, principal, env))
+def get_settings(env: str, db: Db, principal: CurrentPrincipal, response: Response) -> dict[str, Any]:
+    found = services.get_environment_settings(db, principal, env)
+    return _settings_answer(found, response)
 
 
 @router.put("/environments/{env}/settings", summary="Change an environment's settings (environment admins)")
-def put_settings(env: str, body: SettingsRequest, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
+def put_settings(
+    env: str,
+    body: SettingsRequest,
+    db: Db,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
     given = {name: getattr(body, name) for name in body.model_fields_set}
-    return asdict(services.set_environment_settings(db, principal, env, **given))
+    found = services.set_environment_settings(db, principal, env, if_match=if_match, **given)
+    return _settings_answer(found, response)
+
+
+def _settings_answer(found: services.EnvironmentSettingsInfo, response: Response) -> dict[str, Any]:
+    """The settings, their version in the ETag header (the body keeps its shape from before ETags)."""
+    response.headers["ETag"] = found.etag
+    answer = asdict(found)
+    del answer["etag"], answer["updated_at"]
+    return answer
 
 
 @router.put(

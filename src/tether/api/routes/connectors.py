@@ -19,12 +19,13 @@ import functools
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tether import services
-from tether.api._deps import AppSettings, CurrentPrincipal, Db
+from tether.api._deps import AppSettings, CurrentPrincipal, Db, IfMatch, set_etag
+from tether.api._paging import Page, paged, paging
 from tether.api.routes._importing import UploadRead, read_archive, read_package, read_upload, run_importer
 from tether.api.routes.connections import Keys
 from tether.config import Settings
@@ -60,10 +61,10 @@ def list_connectors(
     env: str,
     db: Db,
     principal: CurrentPrincipal,
+    page: Page = Depends(paging()),
     builtin: bool = Query(False, description="Also list the connectors that ship with Tether."),
 ) -> dict[str, Any]:
-    found = services.list_connectors(db, principal, env, include_builtin=builtin)
-    return {"items": [asdict(c) for c in found]}
+    return paged(services.list_connectors(db, principal, env, include_builtin=builtin), page, asdict)
 
 
 # The connector's own OAuth app, for corpus connectors that ship a placeholder (paconn's --secret).
@@ -172,9 +173,10 @@ async def validate_connector(
 
 @router.get("/environments/{env}/connectors/{connector}", summary="Get a connector")
 def get_connector(
-    env: str, connector: str, db: Db, principal: CurrentPrincipal, settings: AppSettings
+    env: str, connector: str, db: Db, principal: CurrentPrincipal, settings: AppSettings, response: Response
 ) -> dict[str, Any]:
     info = services.get_connector(db, principal, env, connector)
+    set_etag(response, info.id, info.updated_at)
     return {**asdict(info), "oauth": _oauth(db, principal, env, info.id, settings)}
 
 
@@ -187,6 +189,8 @@ async def update_connector(
     principal: CurrentPrincipal,
     settings: AppSettings,
     keys: Keys,
+    response: Response,
+    if_match: IfMatch = None,
     package: Upload = None,
     apiDefinition: Upload = None,
     apiProperties: Upload = None,
@@ -206,9 +210,10 @@ async def update_connector(
     updated = await run_in_threadpool(
         functools.partial(
             services.update_connector, db, principal, env, connector, read.package, note=note or None,
-            client_id=client_id, client_secret=client_secret, keyring=keys,
+            client_id=client_id, client_secret=client_secret, keyring=keys, if_match=if_match,
         )
     )  # fmt: skip
+    set_etag(response, updated.id, updated.updated_at)
     oauth = await run_in_threadpool(_oauth, db, principal, env, updated.id, settings)
     return {**_with_findings(updated, read), "oauth": oauth}
 
@@ -223,14 +228,17 @@ def delete_connector(
     connector: str,
     db: Db,
     principal: CurrentPrincipal,
+    if_match: IfMatch = None,
     force: bool = Query(False, description="Delete even if it has connections (they go with it)."),
 ) -> None:
-    services.delete_connector(db, principal, env, connector, force=force)
+    services.delete_connector(db, principal, env, connector, force=force, if_match=if_match)
 
 
 @router.get("/environments/{env}/connectors/{connector}/revisions", summary="List a connector's revisions")
-def list_revisions(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(r) for r in services.list_revisions(db, principal, env, connector)]}
+def list_revisions(
+    env: str, connector: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_revisions(db, principal, env, connector), page, asdict)
 
 
 @router.get(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._deps import CurrentPrincipal, Db
+from tether.api._paging import Page, paged, paging
 from tether.api.routes.connections import Keys
 
 router = APIRouter(tags=["environments"])
@@ -33,8 +34,8 @@ class MemberRequest(BaseModel):
 
 
 @router.get("/environments", summary="List the environments you are a member of")
-def list_environments(db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(e) for e in services.list_environments(db, principal)]}
+def list_environments(db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())) -> dict[str, Any]:
+    return paged(services.list_environments(db, principal), page, asdict)
 
 
 @router.post("/environments", status_code=status.HTTP_201_CREATED, summary="Create an environment (admins)")
@@ -48,8 +49,10 @@ def get_environment(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, 
 
 
 @router.get("/environments/{env}/members", summary="List an environment's members")
-def list_members(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(m) for m in services.list_members(db, principal, env)]}
+def list_members(
+    env: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_members(db, principal, env), page, asdict)
 
 
 @router.put("/environments/{env}/members", summary="Add a member or change their role (environment admins)")
@@ -67,8 +70,10 @@ def remove_member(env: str, username: str, db: Db, principal: CurrentPrincipal) 
 
 
 @router.get("/environments/{env}/variables", summary="List an environment's variables (secure values hidden)")
-def list_variables(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(v) for v in services.list_environment_variables(db, principal, env)]}
+def list_variables(
+    env: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_environment_variables(db, principal, env), page, asdict)
 
 
 @router.put(

@@ -12,13 +12,14 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from tether import services
-from tether.api._deps import AppSettings, CurrentPrincipal, Db
+from tether.api._deps import AppSettings, CurrentPrincipal, Db, IfMatch, set_etag
 from tether.api._flow_host import flow_host
+from tether.api._paging import Page, paged, paging
 from tether.api.routes.connections import Keys
 from tether.errors import NotFound
 from tether.flows.engine import form_body
@@ -75,8 +76,10 @@ def _flow(info: services.FlowInfo, *, definition: bool = False) -> dict[str, Any
 
 
 @router.get("/environments/{env}/flows", summary="List flows")
-def list_flows(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [_flow(f) for f in services.list_flows(db, principal, env)]}
+def list_flows(
+    env: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_flows(db, principal, env), page, _flow)
 
 
 @router.post(
@@ -103,13 +106,22 @@ def create_flow(
 
 
 @router.get("/environments/{env}/flows/{flow}", summary="Show a flow with its definition")
-def get_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return _flow(services.get_flow(db, principal, env, flow), definition=True)
+def get_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal, response: Response) -> dict[str, Any]:
+    info = services.get_flow(db, principal, env, flow)
+    set_etag(response, info.id, info.updated_at)
+    return _flow(info, definition=True)
 
 
 @router.patch("/environments/{env}/flows/{flow}", summary="Update a flow (makers)")
 def update_flow(
-    env: str, flow: str, body: FlowUpdate, db: Db, principal: CurrentPrincipal, keys: Keys
+    env: str,
+    flow: str,
+    body: FlowUpdate,
+    db: Db,
+    principal: CurrentPrincipal,
+    keys: Keys,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> dict[str, Any]:
     info = services.update_flow(
         db,
@@ -123,7 +135,9 @@ def update_flow(
         keyring=keys,
         kind=body.kind,
         run_history=body.run_history,
+        if_match=if_match,
     )
+    set_etag(response, info.id, info.updated_at)
     return _flow(info, definition=True)
 
 
@@ -142,8 +156,8 @@ def disable_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> di
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a flow and its runs (makers)",
 )
-def delete_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> None:
-    services.delete_flow(db, principal, env, flow)
+def delete_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal, if_match: IfMatch = None) -> None:
+    services.delete_flow(db, principal, env, flow, if_match=if_match)
 
 
 @router.post(
@@ -179,11 +193,10 @@ def list_runs(
     db: Db,
     principal: CurrentPrincipal,
     status: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Page = Depends(paging(default=50, maximum=500)),
 ) -> dict[str, Any]:
-    return {
-        "items": [asdict(r) for r in services.list_runs(db, principal, env, flow, status=status, limit=limit)]
-    }
+    runs = services.list_runs(db, principal, env, flow, status=status, limit=page.end)
+    return paged(runs, page, asdict)
 
 
 @router.get(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._connector_runner import Connectors
 from tether.api._deps import CurrentPrincipal, Db
+from tether.api._paging import Page, paged, paging
 from tether.api.routes.connections import Keys
 
 router = APIRouter(tags=["governance"])
@@ -86,14 +87,18 @@ async def submit(
     "/environments/{env}/connectors/{connector}/certification",
     summary="The connector's certification requests, newest first, with the reviewers' comments",
 )
-def status_of(env: str, connector: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(i) for i in services.certification_status(db, principal, env, connector)]}
+def status_of(
+    env: str, connector: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.certification_status(db, principal, env, connector), page, asdict)
 
 
 @router.get("/certification/requests", summary="The review queue (certifiers)")
-def queue(db: Db, principal: CurrentPrincipal, state: str | None = "pending") -> dict[str, Any]:
+def queue(
+    db: Db, principal: CurrentPrincipal, state: str | None = "pending", page: Page = Depends(paging())
+) -> dict[str, Any]:
     chosen = None if state == "all" else state
-    return {"items": [asdict(i) for i in services.list_certification_requests(db, principal, state=chosen)]}
+    return paged(services.list_certification_requests(db, principal, state=chosen), page, asdict)
 
 
 @router.get("/certification/requests/{request_id}", summary="One certification request (certifiers)")
@@ -123,8 +128,8 @@ def revoke_certifier(username: str, db: Db, principal: CurrentPrincipal) -> dict
 
 
 @router.get("/catalog", summary="Certified connectors, visible in every environment")
-def list_catalog(db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(e) for e in services.list_catalog(db, principal)]}
+def list_catalog(db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())) -> dict[str, Any]:
+    return paged(services.list_catalog(db, principal), page, asdict)
 
 
 @router.get("/catalog/{name}", summary="A certified connector: description, readme, operations")

@@ -6,11 +6,12 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
 from tether import services
 from tether.api._deps import CurrentPrincipal, Db
+from tether.api._paging import Page, paged, paging
 from tether.errors import NotFound
 
 router = APIRouter(tags=["organization"])
@@ -98,12 +99,20 @@ def environment_audit(
     target: str | None = Query(None, description="'connector:<id>', 'connection:<id>', 'flow:<id>'…"),
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = Query(100, ge=1, le=1000),
+    page: Page = Depends(paging(default=100, maximum=1000)),
 ) -> dict[str, Any]:
     entries = services.list_audit(
-        db, principal, env, action=action, actor=actor, target=target, since=since, until=until, limit=limit
+        db,
+        principal,
+        env,
+        action=action,
+        actor=actor,
+        target=target,
+        since=since,
+        until=until,
+        limit=page.end,
     )
-    return {"items": [asdict(entry) for entry in entries]}
+    return paged(entries, page, asdict)
 
 
 @router.get("/audit", summary="The whole audit log, every environment and none (platform admins)")
@@ -115,22 +124,30 @@ def audit(
     target: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = Query(100, ge=1, le=1000),
+    page: Page = Depends(paging(default=100, maximum=1000)),
 ) -> dict[str, Any]:
     entries = services.list_audit(
-        db, principal, None, action=action, actor=actor, target=target, since=since, until=until, limit=limit
+        db,
+        principal,
+        None,
+        action=action,
+        actor=actor,
+        target=target,
+        since=since,
+        until=until,
+        limit=page.end,
     )
-    return {"items": [asdict(entry) for entry in entries]}
+    return paged(entries, page, asdict)
 
 
 @router.get("/users", summary="List users (platform admins)")
-def list_users(db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(user) for user in services.list_users(db, principal)]}
+def list_users(db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())) -> dict[str, Any]:
+    return paged(services.list_users(db, principal), page, asdict)
 
 
 @router.get("/groups", summary="List groups and their members (platform admins)")
-def list_groups(db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(group) for group in services.list_groups(db, principal)]}
+def list_groups(db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())) -> dict[str, Any]:
+    return paged(services.list_groups(db, principal), page, asdict)
 
 
 @router.post("/groups", status_code=status.HTTP_201_CREATED, summary="Create a group (platform admins)")
@@ -156,8 +173,10 @@ def remove_group_member(group: str, username: str, db: Db, principal: CurrentPri
 
 
 @router.get("/environments/{env}/groups", summary="Groups holding a role in the environment")
-def environment_groups(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(group) for group in services.list_groups(db, principal, env)]}
+def environment_groups(
+    env: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_groups(db, principal, env), page, asdict)
 
 
 @router.put(
