@@ -172,6 +172,7 @@ PUBLIC_ROUTES = {
     "/redirect/{connector_id}",
     "/sso/login",  # single sign-on starts here: a redirect to the OIDC provider
     "/sso/callback",  # the provider sends the browser back: signed state + browser-bound cookie
+    "/api/v1/gateway/register",  # an agent's first call: a one-time registration token in the body
 }
 
 

@@ -89,8 +89,10 @@ def test_rows_carry_creator_auth_and_each_oauth_parameter(world: World) -> None:
 
 def test_paging_and_bad_filters(world: World) -> None:
     with world.http() as admin:
-        first = admin.get(f"/environments/{ENV}/admin/connectors", params={"top": 2}).json()
-        rest = admin.get(f"/environments/{ENV}/admin/connectors", params={"skip": 2, "top": 10}).json()
+        first = admin.get(f"/environments/{ENV}/admin/connectors", params={"limit": 2}).json()
+        rest = admin.get(
+            f"/environments/{ENV}/admin/connectors", params={"cursor": first["next_cursor"]}
+        ).json()
         bad = admin.get(f"/environments/{ENV}/admin/connectors", params={"authType": "kerberos"})
     assert first["total"] == rest["total"] == 5
     assert len(first["items"]) == 2 and len(rest["items"]) == 3
@@ -104,9 +106,9 @@ def test_the_cli_table_and_a_makers_clear_error(cli: Cli, world: World) -> None:
     assert builtins.exit_code == 0, builtins.output
     assert "tether-admins" in builtins.output and "mail-smtp" in builtins.output
     assert "tether-admins" not in cli("connector", "list", "--env", ENV).output
-    shown = cli("admin", "connectors", "--env", ENV, "--auth-type", "oauth2", "--top", "2")
+    shown = cli("admin", "connectors", "--env", ENV, "--auth-type", "oauth2", "--limit", "2")
     assert shown.exit_code == 0, shown.output
-    assert "Global" in shown.output and "next page with --skip 2" in shown.output
+    assert "Global" in shown.output and "next page with --cursor" in shown.output
     login = cli("login", "--server", world.url, "--username", "alice", "--password", MAKER_PASSWORD)
     assert login.exit_code == 0, login.output
     refused = cli("admin", "connectors", "--env", ENV)

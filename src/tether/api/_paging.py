@@ -21,7 +21,7 @@ from fastapi import Query, Request
 
 from tether.errors import InputError
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "paged", "paging"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "page_answer", "paged", "paging"]
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
@@ -59,13 +59,17 @@ def paging(*, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Callabl
 def paged(rows: Sequence[Any], page: Page, render: Callable[[Any], Any] = lambda row: row) -> dict[str, Any]:
     """The list answer for ``page`` of ``rows`` (all rows from the start, or at least ``page.end``)."""
     chunk = rows[page.offset : page.offset + page.limit]
-    more = len(rows) > page.offset + page.limit
+    return page_answer([render(row) for row in chunk], page, more=len(rows) > page.offset + page.limit)
+
+
+def page_answer(items: list[Any], page: Page, *, more: bool) -> dict[str, Any]:
+    """The list answer for ``page`` when the service already cut it (``more``: another page follows)."""
     cursor = _cursor(page.offset + page.limit) if more else None
     next_link = None
     if cursor is not None:
         query = page.request.url.include_query_params(cursor=cursor, limit=page.limit).query
         next_link = f"{page.request.url.path}?{query}"
-    return {"items": [render(row) for row in chunk], "next": next_link, "next_cursor": cursor}
+    return {"items": items, "next": next_link, "next_cursor": cursor}
 
 
 def _cursor(offset: int) -> str:

@@ -106,8 +106,10 @@ def connectors(
         ),
     ] = None,
     creator: Annotated[str | None, typer.Option(help="Only made by this user name or email.")] = None,
-    skip: Annotated[int, typer.Option(help="Skip this many matching connectors (paging).")] = 0,
-    top: Annotated[int, typer.Option(help="At most this many connectors (1-500).")] = 100,
+    limit: Annotated[int, typer.Option(help="At most this many connectors (1-500).")] = 100,
+    cursor: Annotated[
+        str | None, typer.Option(help="Start where an earlier page said to (its next --cursor).")
+    ] = None,
     server: ServerOption = None,
     token: TokenOption = None,
     as_json: JsonOption = False,
@@ -115,7 +117,9 @@ def connectors(
     """The custom-connector inventory: creators, auth types, OAuth providers and redirect modes."""
     given = {"authType": auth_type, "redirectMode": redirect_mode, "creator": creator}
     params: dict[str, object] = {key: value for key, value in given.items() if value is not None}
-    params.update(skip=skip, top=top)
+    params["limit"] = limit
+    if cursor:
+        params["cursor"] = cursor
     path = f"/environments/{env}/admin/connectors" if env else "/admin/connectors"
     with client_for(server, token) as client:
         page = client.json("GET", path, params=params)
@@ -149,9 +153,8 @@ def connectors(
         ),
         empty="No custom connectors match.",
     )
-    shown = len(page["items"])
-    if page["total"] > page["skip"] + shown:
-        out.print(f"{shown} of {page['total']}: next page with --skip {page['skip'] + shown}")
+    if page["next_cursor"]:
+        out.print(f"{len(page['items'])} of {page['total']}: next page with --cursor {page['next_cursor']}")
 
 
 from tether.cli.redirect_audit import redirect_audit  # noqa: E402  (registered on this group)

@@ -5,27 +5,24 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from tether import services
 from tether.api._deps import CurrentPrincipal, Db
+from tether.api._paging import Page, page_answer, paging
 
 router = APIRouter(tags=["admin"])
 
 _AUTH = Query(None, alias="authType", description="none, apiKey, basic or oauth2.")
 _MODE = Query(None, alias="redirectMode", description="Global, GlobalPerConnector or Direct.")
 _CREATOR = Query(None, description="A creator's user name or email.")
-_SKIP = Query(0, ge=0, description="How many matching connectors to skip.")
-_TOP = Query(100, ge=1, le=500, description="At most this many connectors.")
+_PAGING = paging(default=100, maximum=500)
 
 
-def _page(page: services.InventoryPage) -> dict[str, Any]:
-    return {
-        "items": [asdict(item) for item in page.items],
-        "total": page.total,
-        "skip": page.skip,
-        "top": page.top,
-    }
+def _page(found: services.InventoryPage, page: Page) -> dict[str, Any]:
+    """The shared list answer (``items``, ``next``, ``next_cursor``) and how many match in all."""
+    more = found.total > page.offset + len(found.items)
+    return {**page_answer([asdict(item) for item in found.items], page, more=more), "total": found.total}
 
 
 @router.get(
@@ -39,20 +36,19 @@ def environment_inventory(
     auth_type: str | None = _AUTH,
     redirect_mode: str | None = _MODE,
     creator: str | None = _CREATOR,
-    skip: int = _SKIP,
-    top: int = _TOP,
+    page: Page = Depends(_PAGING),
 ) -> dict[str, Any]:
-    page = services.list_connector_inventory(
+    found = services.list_connector_inventory(
         db,
         principal,
         env,
         auth_type=auth_type,
         redirect_mode=redirect_mode,
         creator=creator,
-        skip=skip,
-        top=top,
+        skip=page.offset,
+        top=page.limit,
     )
-    return _page(page)
+    return _page(found, page)
 
 
 @router.get("/admin/connectors", summary="Every environment's custom connectors (platform admins)")
@@ -62,17 +58,16 @@ def inventory(
     auth_type: str | None = _AUTH,
     redirect_mode: str | None = _MODE,
     creator: str | None = _CREATOR,
-    skip: int = _SKIP,
-    top: int = _TOP,
+    page: Page = Depends(_PAGING),
 ) -> dict[str, Any]:
-    page = services.list_connector_inventory(
+    found = services.list_connector_inventory(
         db,
         principal,
         None,
         auth_type=auth_type,
         redirect_mode=redirect_mode,
         creator=creator,
-        skip=skip,
-        top=top,
+        skip=page.offset,
+        top=page.limit,
     )
-    return _page(page)
+    return _page(found, page)

@@ -6,12 +6,13 @@ import asyncio
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Request, WebSocket, status
+from fastapi import APIRouter, Depends, Request, WebSocket, status
 from pydantic import BaseModel, Field
 from starlette.websockets import WebSocketDisconnect
 
 from tether import services
 from tether.api._deps import CurrentPrincipal, Db
+from tether.api._paging import Page, paged, paging
 from tether.errors import AuthError, TetherError
 from tether.gateway import AgentLink, Hub, encode_frame
 
@@ -46,8 +47,10 @@ def create_gateway(env: str, body: GatewayRequest, db: Db, principal: CurrentPri
 
 
 @router.get("/environments/{env}/gateways", summary="List gateways")
-def list_gateways(env: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"items": [asdict(g) for g in services.list_gateways(db, principal, env)]}
+def list_gateways(
+    env: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_gateways(db, principal, env), page, asdict)
 
 
 @router.get("/environments/{env}/gateways/{gateway}", summary="A gateway and its public key")
@@ -66,9 +69,10 @@ def issue_token(env: str, gateway: str, db: Db, principal: CurrentPrincipal) -> 
 
 
 @router.get("/environments/{env}/gateways/{gateway}/members", summary="A gateway's agents")
-def list_members(env: str, gateway: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    members = services.list_gateway_members(db, principal, env, gateway)
-    return {"items": [asdict(m) for m in members]}
+def list_members(
+    env: str, gateway: str, db: Db, principal: CurrentPrincipal, page: Page = Depends(paging())
+) -> dict[str, Any]:
+    return paged(services.list_gateway_members(db, principal, env, gateway), page, asdict)
 
 
 @router.delete(
