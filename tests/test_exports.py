@@ -7,6 +7,7 @@ import pytest
 import tether.api
 import tether.cli
 import tether.definition
+import tether.portal
 
 EXPECTED = {
     tether.definition: [
@@ -25,6 +26,10 @@ EXPECTED = {
     ],
     tether.api: ["API_PREFIX", "create_app", "free_port", "serve_in_thread"],
     tether.cli: ["app", "main"],
+    tether.portal: [
+        "SESSION_COOKIE", "AppSettings", "CsrfRefused", "Db", "Env", "Keys", "NotSignedIn", "PortalRoute",
+        "SignedIn", "environment_for", "install_portal", "render",
+    ],
 }  # fmt: skip
 
 
