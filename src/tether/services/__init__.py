@@ -175,6 +175,7 @@ from tether.services._sharing import (
     unshare_resource,
 )
 from tether.services._sso import SSO_COOKIE, SSO_TTL, SsoLogin, SsoStart, begin_sso, complete_sso
+from tether.services._test_calls import TEST_CALLS_KEPT, TestCallInfo, list_test_calls, record_test_call
 
 __all__ = [
     "ADMIN_USERNAME",
@@ -190,6 +191,7 @@ __all__ = [
     "ROLES",
     "SSO_COOKIE",
     "SSO_TTL",
+    "TEST_CALLS_KEPT",
     "TOKEN_PREFIX",
     "VERDICTS",
     "AccessInfo",
@@ -240,6 +242,7 @@ __all__ = [
     "RunInfo",
     "SsoLogin",
     "SsoStart",
+    "TestCallInfo",
     "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
@@ -299,6 +302,7 @@ __all__ = [
     "list_members",
     "list_revisions",
     "list_runs",
+    "list_test_calls",
     "list_tokens",
     "list_users",
     "open_consent",
@@ -306,6 +310,7 @@ __all__ = [
     "purge_audit",
     "purge_runs",
     "read_consent_cookie",
+    "record_test_call",
     "remove_group_member",
     "remove_member",
     "resource_access",
