@@ -26,6 +26,8 @@ def test_store_exports() -> None:
             "DLP_GROUPS", "REQUEST_STATES", "Catalog", "CatalogEntry", "CatalogFile", "CatalogInstall",
             "CertificationComment", "CertificationRequest", "Certifications", "DataPolicies", "DataPolicy",
             "DataPolicyRule",
+            # The portal's Test tab history (issue 15)
+            "PortalTestCall", "PortalTestCalls",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -80,6 +82,8 @@ def test_services_exports() -> None:
             "certification_status", "classify_connector", "get_catalog_entry", "get_certification_request",
             "get_data_policy", "install_catalog_entry", "list_catalog", "list_certification_requests",
             "review_certification", "set_certifier", "set_data_policy", "submit_certification",
+            # The portal's Test tab history (issue 15)
+            "TEST_CALLS_KEPT", "TestCallInfo", "list_test_calls", "record_test_call",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:
