@@ -9,6 +9,7 @@ import tether.api
 import tether.cli
 import tether.definition
 import tether.sdk
+import tether.portal
 
 EXPECTED = {
     tether.definition: [
@@ -33,6 +34,9 @@ EXPECTED = {
         "Connection", "ConnectionInfo", "Connector", "ConflictError", "Flow", "Forbidden", "InvalidRequest",
         "InvokeResult", "NotFoundError", "NotLoggedIn", "Operation", "RateLimitedError", "Run", "RunAction",
         "RunTimeout", "ServerUnreachable", "Unauthenticated", "UpstreamStatus",
+    tether.portal: [
+        "SESSION_COOKIE", "AppSettings", "CsrfRefused", "Db", "Env", "Keys", "NotSignedIn", "PortalRoute",
+        "SignedIn", "environment_for", "install_portal", "render",
     ],
 }  # fmt: skip
 

@@ -26,6 +26,8 @@ def test_store_exports() -> None:
             "DLP_GROUPS", "REQUEST_STATES", "Catalog", "CatalogEntry", "CatalogFile", "CatalogInstall",
             "CertificationComment", "CertificationRequest", "Certifications", "DataPolicies", "DataPolicy",
             "DataPolicyRule",
+            # The portal's Test tab history (issue 15)
+            "PortalTestCall", "PortalTestCalls",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -85,6 +87,10 @@ def test_services_exports() -> None:
             "DynamicValuesFailed", "connection_openapi", "list_dynamic_values", "resolve_operation",
             "ON_DEMAND_TRIGGERS", "AgentAccess", "AgentNotAllowed", "agent_connections", "agent_flows",
             "agent_invoke", "check_agent_connection",
+            # The portal's Test tab history (issue 15)
+            "TEST_CALLS_KEPT", "TestCallInfo", "list_test_calls", "record_test_call",
+            # The portal's connector list (issue 15)
+            "ConnectorDirectory",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

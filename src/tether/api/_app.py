@@ -32,6 +32,7 @@ from tether.api.routes import (
     sso,
 )
 from tether.config import Settings
+from tether.portal import install_portal
 from tether.store import Database
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -79,6 +80,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.include_router(operations.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
+    install_portal(app)  # the web portal at the site root: /, /login, /e/{env}/connectors, ...
     return app
 
 

@@ -62,6 +62,7 @@ from tether.services._connections import (
     list_connections,
     update_connection,
 )
+from tether.services._connector_list import ConnectorDirectory
 from tether.services._connector_runner import ConnectorRunner
 from tether.services._connectors import (
     ConnectorInfo,
@@ -189,6 +190,7 @@ from tether.services._sharing import (
     unshare_resource,
 )
 from tether.services._sso import SSO_COOKIE, SSO_TTL, SsoLogin, SsoStart, begin_sso, complete_sso
+from tether.services._test_calls import TEST_CALLS_KEPT, TestCallInfo, list_test_calls, record_test_call
 
 __all__ = [
     "ADMIN_USERNAME",
@@ -205,6 +207,7 @@ __all__ = [
     "ROLES",
     "SSO_COOKIE",
     "SSO_TTL",
+    "TEST_CALLS_KEPT",
     "TOKEN_PREFIX",
     "VERDICTS",
     "AccessInfo",
@@ -224,6 +227,7 @@ __all__ = [
     "ConnectionTest",
     "ConnectionTokenSource",
     "ConnectorCache",
+    "ConnectorDirectory",
     "ConnectorInfo",
     "ConnectorOAuth",
     "ConnectorRunner",
@@ -261,6 +265,7 @@ __all__ = [
     "RunInfo",
     "SsoLogin",
     "SsoStart",
+    "TestCallInfo",
     "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
@@ -328,6 +333,7 @@ __all__ = [
     "list_operations",
     "list_revisions",
     "list_runs",
+    "list_test_calls",
     "list_tokens",
     "list_users",
     "open_consent",
@@ -335,6 +341,7 @@ __all__ = [
     "purge_audit",
     "purge_runs",
     "read_consent_cookie",
+    "record_test_call",
     "remove_group_member",
     "remove_member",
     "resolve_operation",

@@ -75,6 +75,7 @@ from tether.store._organization import (
     GroupMember,
     Groups,
 )
+from tether.store._portal_tests import PortalTestCall, PortalTestCalls
 
 __all__ = [
     "CONNECTION_STATUSES",
@@ -132,6 +133,8 @@ __all__ = [
     "InstallSecret",
     "PendingConsent",
     "PersonalAccessToken",
+    "PortalTestCall",
+    "PortalTestCalls",
     "RunAction",
     "Tokens",
     "User",
