@@ -1,7 +1,7 @@
 """Portal test calls: each user's last Test-tab calls on each connector (answer sealed).
 
 Revision ID: 0007_portal_tests
-Revises: 0007_certification
+Revises: 0008_agent_connectors
 Create Date: 2026-12-03
 """
 
