@@ -101,6 +101,7 @@ from tether.services._directory import list_users
 from tether.services._dynamic import DynamicValuesFailed, list_dynamic_values, resolve_operation
 from tether.services._dynamic_cache import DynamicCache
 from tether.services._dynamic_sources import DynamicValue
+from tether.services._environment_admin import ConnectorRedirect, EnvironmentOverview, environment_overview
 from tether.services._environment_variables import (
     EnvironmentVariableInfo,
     delete_environment_variable,
@@ -230,6 +231,7 @@ __all__ = [
     "ConnectorDirectory",
     "ConnectorInfo",
     "ConnectorOAuth",
+    "ConnectorRedirect",
     "ConnectorRunner",
     "ConsentRedirect",
     "ConsentRefused",
@@ -241,6 +243,7 @@ __all__ = [
     "DynamicValue",
     "DynamicValuesFailed",
     "EnvironmentInfo",
+    "EnvironmentOverview",
     "EnvironmentSettingsInfo",
     "EnvironmentVariableInfo",
     "FlowInfo",
@@ -304,6 +307,7 @@ __all__ = [
     "delete_environment_variable",
     "delete_flow",
     "delete_group",
+    "environment_overview",
     "get_catalog_entry",
     "get_certification_request",
     "get_connection",
