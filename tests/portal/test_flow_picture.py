@@ -104,11 +104,12 @@ def test_condition_switch_and_loops_draw_each_branch() -> None:
     assert [b.label for b in second[0].branches] == ["Case A", "Default"]
     assert each.branches[0].rows[0][0].branches[0].rows[0][0].path == "Each/Again/Tick"
     html = render_flow_picture(
-        picture, statuses={"Check": "Succeeded", "Each/Again/Tick": "Failed"}, link_prefix="#action-"
+        picture, statuses={"Check": "Succeeded", "Each/Again/Tick": "Failed"}, link_for=lambda path: None if "/" in path else f"#action-{path}"
     )
     assert 'class="fp-node fp-status-failed" data-path="Each/Again/Tick"' in html
     assert '<a href="#action-Check">Check</a>' in html
     assert "after Check (Succeeded, Failed)" in html
+    assert '<a href="#action-Each/' not in html  # no link where link_for gives none
 
 
 def test_names_are_escaped_and_bad_definitions_refused() -> None:

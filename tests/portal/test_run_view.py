@@ -122,6 +122,7 @@ def test_a_successful_run_nests_loop_iterations_with_masked_inputs(db, admin, te
     }
     html = render_flow_picture(flow_picture(_definition(web.url)), statuses=view.statuses)
     assert 'fp-status-succeeded" data-path="Each/Call"' in html
+    assert view.link_for("Each/Call") == "#action-Each-i0--Call" and view.link_for("Nope") is None
 
 
 def test_a_failed_run_points_at_the_inner_action_and_its_error(db, admin, team, web: Backend) -> None:

@@ -13,7 +13,7 @@ The same picture, given the statuses of a run, is the top of the run page (Logic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -182,15 +182,15 @@ def render_flow_picture(
     picture: FlowPicture,
     *,
     statuses: Mapping[str, str] | None = None,
-    link_prefix: str | None = None,
+    link_for: Callable[[str], str | None] | None = None,
 ) -> str:
     """The picture as HTML (every value escaped): nested ``<ol>`` rows of boxes.
 
     Args:
         statuses: a run's status per action path (``Scope/Inner``); each box then carries it as a
             class and a word, as the run view colours its boxes.
-        link_prefix: when given, each action's name links to ``link_prefix + path`` (the run page
-            uses ``#action-`` to jump to the action's inputs and outputs).
+        link_for: when given, each action's name links to ``link_for(path)`` (unless None): the
+            run page links each box to the action's inputs and outputs further down.
     """
     parts = ['<div class="flow-picture">']
     if picture.trigger is not None:
@@ -206,13 +206,13 @@ def render_flow_picture(
             parts.append('<div class="fp-arrow" aria-hidden="true">↓</div>')
     if not picture.rows:
         parts.append('<p class="fp-empty">No actions yet: add one under "actions" in the definition.</p>')
-    parts.append(_render_rows(picture.rows, statuses or {}, link_prefix))
+    parts.append(_render_rows(picture.rows, statuses or {}, link_for))
     parts.append("</div>")
     return "".join(parts)
 
 
 def _render_rows(
-    rows: tuple[tuple[PictureNode, ...], ...], statuses: Mapping[str, str], link_prefix: str | None
+    rows: tuple[tuple[PictureNode, ...], ...], statuses: Mapping[str, str], link_for: Callable[[str], str | None] | None
 ) -> str:
     if not rows:
         return '<p class="fp-empty">(no actions)</p>'
@@ -222,18 +222,19 @@ def _render_rows(
             out.append('<li class="fp-arrow" aria-hidden="true">↓</li>')
         out.append('<li class="fp-row"><ul class="fp-row-items">')
         for node in row:
-            out.append(f"<li>{_render_node(node, statuses, link_prefix)}</li>")
+            out.append(f"<li>{_render_node(node, statuses, link_for)}</li>")
         out.append("</ul></li>")
     out.append("</ol>")
     return "".join(out)
 
 
-def _render_node(node: PictureNode, statuses: Mapping[str, str], link_prefix: str | None) -> str:
+def _render_node(node: PictureNode, statuses: Mapping[str, str], link_for: Callable[[str], str | None] | None) -> str:
     status = statuses.get(node.path)
     classes = "fp-node" + (f" fp-status-{escape(status.lower())}" if status else "")
     name = escape(node.name)
-    if link_prefix is not None:
-        name = f'<a href="{escape(link_prefix + node.path)}">{name}</a>'
+    href = link_for(node.path) if link_for is not None else None
+    if href is not None:
+        name = f'<a href="{escape(href)}">{name}</a>'
     out = [
         f'<div class="{classes}" data-path="{escape(node.path)}">',
         f'<span class="fp-kind">{escape(node.type)}</span>',
@@ -250,8 +251,8 @@ def _render_node(node: PictureNode, statuses: Mapping[str, str], link_prefix: st
     for branch in node.branches:
         out.append(
             '<section class="fp-branch">'
-            f'<h4 class="fp-branch-label">{escape(branch.label)}</h4>'
-            f"{_render_rows(branch.rows, statuses, link_prefix)}"
+            f'<p class="fp-branch-label">{escape(branch.label)}</p>'
+            f"{_render_rows(branch.rows, statuses, link_for)}"
             "</section>"
         )
     out.append("</div>")

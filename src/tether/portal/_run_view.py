@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tether.services import ActionInfo, RunDetail
 
-__all__ = ["ActionView", "IterationView", "RunView", "definition_path", "run_view"]
+__all__ = ["ActionView", "IterationView", "RunView", "anchor_of", "definition_path", "run_view"]
 
 _LOOPS = frozenset({"Foreach", "Until"})
 # Worst first: the picture colours a loop's inner action by its worst iteration.
@@ -60,7 +60,7 @@ class ActionView:
     @property
     def anchor(self) -> str:
         """An HTML id for this instance (``#`` and ``/`` are not welcome in URLs' fragments)."""
-        return "action-" + self.path.replace("/", "--").replace("#", "-i")
+        return anchor_of(self.path)
 
     def iteration(self, index: int) -> IterationView | None:
         """Iteration ``index`` of a loop, or None when there is no such iteration."""
@@ -77,9 +77,21 @@ class RunView:
     statuses: Mapping[str, str]
     duration_ms: int | None
 
+    def link_for(self, path: str) -> str | None:
+        """The fragment of the first instance of the definition's action ``path`` (the picture's links)."""
+        for action in self.detail.actions:
+            if definition_path(action.path) == path:
+                return "#" + anchor_of(action.path)
+        return None
+
     def find(self, path: str) -> ActionView | None:
         """The action instance at ``path`` (``Loop#2/Send``), anywhere in the tree."""
         return _find(self.actions, path)
+
+
+def anchor_of(instance_path: str) -> str:
+    """An HTML id for an action instance (``#`` and ``/`` are not welcome in URLs' fragments)."""
+    return "action-" + instance_path.replace("/", "--").replace("#", "-i")
 
 
 def definition_path(instance_path: str) -> str:

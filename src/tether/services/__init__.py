@@ -78,6 +78,7 @@ from tether.services._connectors import (
 )
 from tether.services._consent import (
     CONSENT_COOKIE,
+    CONSENT_RETURN_COOKIE,
     ConsentRedirect,
     ConsentRefused,
     ConsentResult,
@@ -86,6 +87,7 @@ from tether.services._consent import (
     complete_consent,
     open_consent,
     read_consent_cookie,
+    safe_return_path,
 )
 from tether.services._data_policy import (
     BUILTIN_CONNECTORS,
@@ -197,6 +199,7 @@ __all__ = [
     "ADMIN_USERNAME",
     "BUILTIN_CONNECTORS",
     "CONSENT_COOKIE",
+    "CONSENT_RETURN_COOKIE",
     "DEFAULT_AUDIT_RETENTION",
     "DEFAULT_ENVIRONMENT",
     "DEFAULT_REFRESH_POLICY",
@@ -355,6 +358,7 @@ __all__ = [
     "revoke_token",
     "rollback_connector",
     "rotate_keys",
+    "safe_return_path",
     "set_certifier",
     "set_data_policy",
     "set_environment_settings",
