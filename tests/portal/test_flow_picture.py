@@ -103,8 +103,9 @@ def test_condition_switch_and_loops_draw_each_branch() -> None:
     ]
     assert [b.label for b in second[0].branches] == ["Case A", "Default"]
     assert each.branches[0].rows[0][0].branches[0].rows[0][0].path == "Each/Again/Tick"
+    statuses = {"Check": "Succeeded", "Each/Again/Tick": "Failed"}
     html = render_flow_picture(
-        picture, statuses={"Check": "Succeeded", "Each/Again/Tick": "Failed"}, link_for=lambda path: None if "/" in path else f"#action-{path}"
+        picture, statuses=statuses, link_for=lambda path: None if "/" in path else f"#action-{path}"
     )
     assert 'class="fp-node fp-status-failed" data-path="Each/Again/Tick"' in html
     assert '<a href="#action-Check">Check</a>' in html

@@ -212,7 +212,9 @@ def render_flow_picture(
 
 
 def _render_rows(
-    rows: tuple[tuple[PictureNode, ...], ...], statuses: Mapping[str, str], link_for: Callable[[str], str | None] | None
+    rows: tuple[tuple[PictureNode, ...], ...],
+    statuses: Mapping[str, str],
+    link_for: Callable[[str], str | None] | None,
 ) -> str:
     if not rows:
         return '<p class="fp-empty">(no actions)</p>'
@@ -228,7 +230,9 @@ def _render_rows(
     return "".join(out)
 
 
-def _render_node(node: PictureNode, statuses: Mapping[str, str], link_for: Callable[[str], str | None] | None) -> str:
+def _render_node(
+    node: PictureNode, statuses: Mapping[str, str], link_for: Callable[[str], str | None] | None
+) -> str:
     status = statuses.get(node.path)
     classes = "fp-node" + (f" fp-status-{escape(status.lower())}" if status else "")
     name = escape(node.name)
