@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -91,7 +92,10 @@ def _advance(db: Database, run_id: str) -> None:
         finally:
             await services.aclose()
 
-    asyncio.run(go())
+    # In a thread of its own: the browser tests' Playwright (sync API) keeps an event loop running
+    # in this one for the whole session.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, go()).result()
 
 
 def test_a_successful_run_nests_loop_iterations_with_masked_inputs(db, admin, team, web: Backend) -> None:

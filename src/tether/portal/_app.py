@@ -12,13 +12,33 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tether.portal._templates import STATIC_PREFIX
-from tether.portal.pages import account, connectors, definition, testing, wizard
+from tether.portal.pages import (
+    account,
+    admin,
+    connections,
+    connectors,
+    definition,
+    flows,
+    runs,
+    testing,
+    wizard,
+)
 
 __all__ = ["install_portal"]
 
-# Page routers in order; later areas (connections, flows, admin) add theirs here.
+# Page routers in order.
 # The wizard's routes (/connectors/new, /connectors/import) come before /connectors/{connector}.
-PAGE_ROUTERS = [account.router, wizard.router, definition.router, testing.router, connectors.router]
+PAGE_ROUTERS = [
+    account.router,
+    wizard.router,
+    definition.router,
+    testing.router,
+    connectors.router,
+    connections.router,
+    flows.router,
+    runs.router,
+    admin.router,
+]
 
 
 def install_portal(app: FastAPI) -> None:
