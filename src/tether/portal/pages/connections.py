@@ -10,6 +10,7 @@ sends it back to the connection's page, which shows ``connected`` or the provide
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -43,31 +44,14 @@ def _is_users_mistake(exc: TetherError) -> bool:
     return exc.status < 500 and exc.status not in (401, 403, 404)
 
 
-def _to_provider(
-    db: Database,
-    principal: Principal,
-    keys: KeyRing,
-    settings: Settings,
-    consent_url: str,
-    back: str,
-) -> Response:
-    """Open the pending consent as the signed-in user and send the browser to the provider."""
+def _to_provider(consent_url: str, page: str) -> Response:
+    """Send the browser on to the sign-in page of the connection's pending consent.
+
+    A same-site GET in between, not a redirect to the provider: the CSP's ``form-action 'self'``
+    applies to every redirect that follows a form's POST, so the browser would refuse one.
+    """
     consent_id = consent_url.rstrip("/").rsplit("/", 1)[-1]
-    redirect = services.open_consent(db, principal, consent_id, keyring=keys)
-    response = RedirectResponse(redirect.authorization_url, status_code=303)
-    secure = settings.public_url.startswith("https://")
-    for name, value in ((CONSENT_COOKIE, redirect.cookie), (CONSENT_RETURN_COOKIE, back)):
-        # Lax: sent on the provider's top-level redirect back to us, not on cross-site subrequests.
-        response.set_cookie(
-            name,
-            value,
-            max_age=redirect.max_age,
-            path="/redirect",
-            httponly=True,
-            secure=secure,
-            samesite="lax",
-        )
-    return response
+    return RedirectResponse(f"{page}/sign-in/{quote(consent_id, safe='')}", status_code=303)
 
 
 @router.get("/e/{env}/connections")
@@ -174,7 +158,7 @@ def _create(
         )
     page = _page_of(env.name, info.id)
     if info.consent_url:
-        return _to_provider(db, principal, keys, settings, info.consent_url, page)
+        return _to_provider(info.consent_url, page)
     return RedirectResponse(page + "?created=1", status_code=303)
 
 
@@ -297,7 +281,7 @@ def _edit(
             request, env, db, principal, connection, findings=findings_of(exc), status=422
         )
     if updated.consent_url:
-        return _to_provider(db, principal, keys, settings, updated.consent_url, _page_of(env.name, info.id))
+        return _to_provider(updated.consent_url, _page_of(env.name, info.id))
     return RedirectResponse(_page_of(env.name, info.id) + "?saved=1", status_code=303)
 
 
@@ -310,7 +294,50 @@ def sign_in_again(
     )
     if not info.consent_url:
         return RedirectResponse(_page_of(env.name, info.id), status_code=303)
-    return _to_provider(db, principal, keys, settings, info.consent_url, _page_of(env.name, info.id))
+    return _to_provider(info.consent_url, _page_of(env.name, info.id))
+
+
+@router.get("/e/{env}/connections/{connection}/sign-in/{consent_id}")
+def go_sign_in(
+    request: Request,
+    env: Env,
+    connection: str,
+    consent_id: str,
+    db: Db,
+    principal: SignedIn,
+    settings: AppSettings,
+    keys: Keys,
+) -> Response:
+    """The page that sends the browser to the provider (a link, followed at once by portal-flows.js).
+
+    Opening the consent mints a fresh state (the previous link stops working) and sets, scoped to
+    ``/redirect``, the cookie binding this browser to the consent and the page to come back to.
+    """
+    info = services.get_connection(db, principal, env.name, connection)
+    redirect = services.open_consent(db, principal, consent_id, keyring=keys)
+    response = render(
+        request,
+        "connections/sign_in.html",
+        title=f"Sign in for {info.display_name}",
+        section="connections",
+        connection=info,
+        authorization_url=redirect.authorization_url,
+        provider=urlsplit(redirect.authorization_url).netloc,
+    )
+    secure = settings.public_url.startswith("https://")
+    back = _page_of(env.name, info.id)
+    for name, value in ((CONSENT_COOKIE, redirect.cookie), (CONSENT_RETURN_COOKIE, back)):
+        # Lax: sent on the provider's top-level redirect back to us, not on cross-site subrequests.
+        response.set_cookie(
+            name,
+            value,
+            max_age=redirect.max_age,
+            path="/redirect",
+            httponly=True,
+            secure=secure,
+            samesite="lax",
+        )
+    return response
 
 
 @router.post("/e/{env}/connections/{connection}/delete")
