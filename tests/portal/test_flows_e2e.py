@@ -183,3 +183,26 @@ def test_loop_iterations_are_browsable(page, portal: Portal, web: Backend, runs_
     page.wait_for_url(re.compile(r"it\.Each=2"))
     assert "plum" in page.locator("#action-Each-i2--Send").inner_text()
     assert page.locator("#action-Each-i0--Send").count() == 0
+
+
+def test_disable_enable_and_cancel_a_run(page, portal: Portal, runs_env: str) -> None:
+    maker = portal.user("cancel-maker", environment=runs_env)
+    slow = {
+        "triggers": {"manual": {"type": "Request", "kind": "Http", "inputs": {"schema": {}}}},
+        "actions": {
+            "Pause": {"type": "Wait", "inputs": {"interval": {"count": 4, "unit": "Second"}}},
+            "After": {"type": "Compose", "runAfter": {"Pause": []}, "inputs": "never reached"},
+        },
+    }
+    services.create_flow(portal.db, maker, runs_env, slow, name="slow")
+    page.context.add_cookies([portal.session_cookie(maker)])
+    page.goto(f"/e/{runs_env}/flows/slow")
+    page.click("button:has-text('Disable')")
+    assert "Disabled" in page.locator(".page-head").inner_text()
+    page.click("button:has-text('Enable')")
+    assert "Enabled" in page.locator(".page-head").inner_text()
+    page.click("text=Run now")
+    page.wait_for_url(re.compile("/runs/"))
+    page.click("button:has-text('Cancel run')")
+    assert _wait_for_end(page) == "Cancelled"
+    assert page.locator("#action-After").count() == 0  # the action after the one in flight never ran
