@@ -99,6 +99,7 @@ def test_create_test_edit_and_delete_a_connection(
     page.wait_for_url(re.compile(r"/connections/[^/]+\?created=1$"))
     assert page.locator("#connection-status").inner_text() == "connected"
     assert "password" in page.content() and PASSWORD not in page.content()
+    here = page.url.split("?")[0]
 
     page.fill("#test-operation", "Me")
     page.click("button:has-text('Test connection')")
@@ -118,6 +119,17 @@ def test_create_test_edit_and_delete_a_connection(
     page.click("button:has-text('Test connection')")
     assert "Works" in page.locator("#test-result").inner_text()
 
+    for path in (
+        f"/e/{conn_env}/connections",
+        here,
+        f"/e/{conn_env}/connections/new?connector=echo",
+        f"/e/{conn_env}/connectors/echo",
+        f"/e/{conn_env}/flows",
+        "/me",
+    ):
+        page.goto(path)
+        assert PASSWORD not in page.content(), path  # nowhere in the portal, in any page source
+    page.goto(here)
     page.click("button:has-text('Delete connection')")
     page.wait_for_url(re.compile(f"/e/{conn_env}/connections$"))
     assert "No connections yet" in page.content()
