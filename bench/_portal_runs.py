@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 
 from tether import services
 from tether.flows.engine import EngineServices
+from tether.hosting import advance_run
 from tether.services import Principal
 from tether.store import Database, FlowRun, RunAction, new_id
 
@@ -56,7 +57,7 @@ def populate_runs(database: Database, admin: Principal, *, runs: int = RUNS) -> 
     async def advance() -> None:
         engine = EngineServices()
         try:
-            await services.advance_run(database, real.id, engine, instance="bench")
+            await advance_run(database, real.id, engine, instance="bench")
         finally:
             await engine.aclose()
 

@@ -87,7 +87,10 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     database.close()
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, and every later test calling asyncio.run() (tests/services, tests/runtime, ...)
+# would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium to run the portal's browser tests")

@@ -10,11 +10,11 @@ import pytest
 
 from tests.flows.engine._support import Backend
 from tether.flows.engine import REDACTED, EngineServices, VirtualClock
+from tether.hosting import advance_run
 from tether.portal._flow_picture import flow_picture, render_flow_picture
 from tether.portal._run_view import definition_path, run_view
 from tether.services import (
     Principal,
-    advance_run,
     create_environment,
     create_flow,
     get_run,

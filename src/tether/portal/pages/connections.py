@@ -22,10 +22,10 @@ from tether.config import Settings
 from tether.errors import TetherError
 from tether.portal._connection_fields import field_controls, submitted_values
 from tether.portal._deps import AppSettings, Db, Env, Keys, SignedIn
+from tether.portal._deps import Runtime as ConnectorRuntime
 from tether.portal._flow_editing import findings_of
 from tether.portal._routing import PortalRoute
 from tether.portal._templates import render
-from tether.runtime import Runtime
 from tether.secrets import KeyRing
 from tether.services import CONSENT_COOKIE, CONSENT_RETURN_COOKIE, ConnectionInfo, EnvironmentInfo, Principal
 from tether.store import Database
@@ -214,15 +214,20 @@ def show_connection(request: Request, env: Env, connection: str, db: Db, princip
 
 @router.post("/e/{env}/connections/{connection}/test")
 async def test_connection(
-    request: Request, env: Env, connection: str, db: Db, principal: SignedIn, keys: Keys
+    request: Request,
+    env: Env,
+    connection: str,
+    db: Db,
+    principal: SignedIn,
+    keys: Keys,
+    runner: ConnectorRuntime,
 ) -> Response:
     form = await request.form()
     operation = str(form.get("operation") or "").strip() or None
-    found = getattr(request.app.state, "connector_runtime", None)
-    runtime: Runtime | None = found.runtime if found is not None else None
     try:
+        # The app's runner: its connection pool, as the API's and the Test tab's calls.
         result = await services.test_connection(
-            db, principal, env.name, connection, keyring=keys, operation=operation, runtime=runtime
+            db, principal, env.name, connection, keyring=keys, operation=operation, runtime=runner.runtime
         )
     except TetherError as exc:
         if not _is_users_mistake(exc):

@@ -1,7 +1,7 @@
 """Flows: the list, the JSON editor with its findings and picture, a flow's page (bindings,
 enable/disable, run now or the Request trigger's signed URL, run history), delete.
 
-Runs start through the services and go to the app's flow runtime (``app.state.flow_runtime``, the
+Runs start through the services and go to the app's flow host (``app.state.flow_host``, the
 one the API uses), so a run started here is the same as one started with ``POST …/runs``.
 """
 
@@ -18,6 +18,7 @@ from starlette.responses import Response
 from tether import services
 from tether.config import Settings
 from tether.errors import ConfigurationError, InputError, TetherError
+from tether.hosting import FlowHost
 from tether.portal._deps import AppSettings, Db, Env, Keys, SignedIn
 from tether.portal._flow_editing import (
     Finding,
@@ -30,7 +31,7 @@ from tether.portal._flow_picture import flow_picture, render_flow_picture
 from tether.portal._routing import PortalRoute
 from tether.portal._templates import render
 from tether.secrets import KeyRing
-from tether.services import EnvironmentInfo, FlowInfo, FlowRuntime, Principal
+from tether.services import EnvironmentInfo, FlowInfo, Principal
 from tether.store import Database
 
 __all__ = ["router", "runtime_of"]
@@ -49,15 +50,15 @@ STARTER_DEFINITION = {
 _RUN_LIST_LIMIT = 50
 
 
-async def runtime_of(request: Request) -> FlowRuntime:
+async def runtime_of(request: Request) -> FlowHost:
     """The app's flow runtime (started with the server; the API's routes use the same one)."""
-    runtime: FlowRuntime | None = getattr(request.app.state, "flow_runtime", None)
+    runtime: FlowHost | None = getattr(request.app.state, "flow_host", None)
     if runtime is None:
         raise ConfigurationError("Flows are not running in this server (it was started without them).")
     return runtime
 
 
-Runtime = Annotated[FlowRuntime, Depends(runtime_of)]
+Runtime = Annotated[FlowHost, Depends(runtime_of)]
 
 
 def _form_text(form: Any, name: str) -> str:
@@ -207,7 +208,7 @@ def _flow_page(
     db: Database,
     principal: Principal,
     settings: Settings,
-    runtime: FlowRuntime,
+    runtime: FlowHost,
     *,
     body_text: str = "{}",
     run_error: str | None = None,
