@@ -14,7 +14,9 @@ Measured pages (after a warm-up of each: the first list request reads and summar
 connector's package once, which is reported separately as ``cold``):
 
 - ``/e/default/connectors``                       the list (first page of 60, 1,001 connectors);
-- ``/e/default/connectors/big/edit/definition``   the Definition tab of the 438-operation connector.
+- ``/e/default/connectors/big/edit/definition``   the Definition tab of the 438-operation connector;
+- ``/e/default/flows/bench-runs/runs/{id}``       a run's page, its flow holding 10,000 runs
+  (see ``_portal_runs.py``).
 
 Run: ``.venv/bin/python bench/bench_portal.py [--requests 300]`` (needs ``nginx``). Not part of
 the test suite. Prints the table and writes ``bench/results/portal-<stamp>.json``.
@@ -35,6 +37,7 @@ from pathlib import Path
 
 import httpx
 from _loopback import RESULTS, free_port, require, wait_for
+from _portal_runs import RUNS, populate_runs
 
 from tether import services
 from tether.config import load_settings
@@ -82,6 +85,17 @@ def populate(home: Path) -> tuple[str, int]:
     token, _ = services.create_token(database, admin, "portal sign-in")
     database.close()
     return token, operations
+
+
+def populate_run_page(home: Path) -> str:
+    """The run page's data (``_portal_runs``): a flow with 10,000 runs; the path of one run's page."""
+    settings = load_settings(home=home, admin_password=PASSWORD)
+    database = Database(settings.database_url)
+    started = time.perf_counter()
+    path = populate_runs(database, services.authenticate_password(database, "admin", PASSWORD))
+    print(f"populated {RUNS:,} runs in {time.perf_counter() - started:.1f} s")
+    database.close()
+    return path
 
 
 def static_nginx(folder: Path, size: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -147,6 +161,7 @@ def main() -> None:
         sys.exit(f"{BIG} is absent: put the project's shared/ folder beside the repository")
     folder = Path(tempfile.mkdtemp(prefix="tether-bench-portal-"))
     token, operations = populate(folder / "home")
+    run_page = populate_run_page(folder / "home")
     port = free_port()
     env = {**os.environ, "TETHER_HOME": str(folder / "home"), "TETHER_ADMIN_PASSWORD": PASSWORD}
     server = subprocess.Popen(
@@ -160,6 +175,7 @@ def main() -> None:
         pages = {
             "connector list": f"{base}/e/default/connectors",
             f"definition tab ({operations} ops)": f"{base}/e/default/connectors/big/edit/definition",
+            f"run page ({RUNS:,} runs)": base + run_page,
         }
         rows: dict[str, dict[str, float]] = {}
         with httpx.Client(cookies={"tether_session": token}, timeout=60) as client:
