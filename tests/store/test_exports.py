@@ -91,6 +91,9 @@ def test_services_exports() -> None:
             "TEST_CALLS_KEPT", "TestCallInfo", "list_test_calls", "record_test_call",
             # The portal's connector list (issue 15)
             "ConnectorDirectory",
+            # The portal's admin page and the sign-in that returns to the page that started it (issue 15)
+            "ConnectorRedirect", "EnvironmentOverview", "environment_overview",
+            "CONSENT_RETURN_COOKIE", "safe_return_path",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:
