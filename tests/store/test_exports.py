@@ -30,6 +30,8 @@ def test_store_exports() -> None:
             "MEMBER_STATUSES", "Gateway", "GatewayMember", "Gateways",
             # Idempotent creates (issue 19)
             "IdempotencyKeys", "IdempotencyRecord",
+            # The portal's Test tab history (issue 15)
+            "PortalTestCall", "PortalTestCalls",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -102,6 +104,13 @@ def test_services_exports() -> None:
             "IDEMPOTENCY_TTL", "IdempotencyInProgress", "IdempotencyKeyReused", "StoredAnswer",
             "claim_idempotency_key", "prune_idempotency_keys", "release_idempotency_key", "resource_etag",
             "store_idempotent_answer",
+            # The portal's Test tab history (issue 15)
+            "TEST_CALLS_KEPT", "TestCallInfo", "list_test_calls", "record_test_call",
+            # The portal's connector list (issue 15)
+            "ConnectorDirectory",
+            # The portal's admin page and the sign-in that returns to the page that started it (issue 15)
+            "ConnectorRedirect", "EnvironmentOverview", "environment_overview",
+            "CONSENT_RETURN_COOKIE", "safe_return_path",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

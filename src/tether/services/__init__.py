@@ -68,6 +68,7 @@ from tether.services._connections import (
     list_connections,
     update_connection,
 )
+from tether.services._connector_list import ConnectorDirectory
 from tether.services._connector_runner import ConnectorRunner
 from tether.services._connectors import (
     ConnectorInfo,
@@ -83,6 +84,7 @@ from tether.services._connectors import (
 )
 from tether.services._consent import (
     CONSENT_COOKIE,
+    CONSENT_RETURN_COOKIE,
     ConsentRedirect,
     ConsentRefused,
     ConsentResult,
@@ -91,6 +93,7 @@ from tether.services._consent import (
     complete_consent,
     open_consent,
     read_consent_cookie,
+    safe_return_path,
 )
 from tether.services._data_policy import (
     BUILTIN_CONNECTORS,
@@ -106,6 +109,7 @@ from tether.services._directory import list_users
 from tether.services._dynamic import DynamicValuesFailed, list_dynamic_values, resolve_operation
 from tether.services._dynamic_cache import DynamicCache
 from tether.services._dynamic_sources import DynamicValue
+from tether.services._environment_admin import ConnectorRedirect, EnvironmentOverview, environment_overview
 from tether.services._environment_variables import (
     EnvironmentVariableInfo,
     delete_environment_variable,
@@ -225,11 +229,13 @@ from tether.services._sharing import (
 )
 from tether.services._solutions import SolutionReport, builtin_solution, export_solution, import_solution
 from tether.services._sso import SSO_COOKIE, SSO_TTL, SsoLogin, SsoStart, begin_sso, complete_sso
+from tether.services._test_calls import TEST_CALLS_KEPT, TestCallInfo, list_test_calls, record_test_call
 
 __all__ = [
     "ADMIN_USERNAME",
     "BUILTIN_CONNECTORS",
     "CONSENT_COOKIE",
+    "CONSENT_RETURN_COOKIE",
     "DEFAULT_AUDIT_RETENTION",
     "DEFAULT_ENVIRONMENT",
     "DEFAULT_REFRESH_POLICY",
@@ -243,6 +249,7 @@ __all__ = [
     "ROLES",
     "SSO_COOKIE",
     "SSO_TTL",
+    "TEST_CALLS_KEPT",
     "TOKEN_PREFIX",
     "VERDICTS",
     "AccessInfo",
@@ -264,9 +271,11 @@ __all__ = [
     "ConnectionTest",
     "ConnectionTokenSource",
     "ConnectorCache",
+    "ConnectorDirectory",
     "ConnectorInfo",
     "ConnectorInventoryItem",
     "ConnectorOAuth",
+    "ConnectorRedirect",
     "ConnectorRunner",
     "ConsentRedirect",
     "ConsentRefused",
@@ -278,6 +287,7 @@ __all__ = [
     "DynamicValue",
     "DynamicValuesFailed",
     "EnvironmentInfo",
+    "EnvironmentOverview",
     "EnvironmentSettingsInfo",
     "EnvironmentVariableInfo",
     "FlowInfo",
@@ -311,6 +321,7 @@ __all__ = [
     "SsoLogin",
     "SsoStart",
     "StoredAnswer",
+    "TestCallInfo",
     "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
@@ -354,6 +365,7 @@ __all__ = [
     "delete_environment_variable",
     "delete_flow",
     "delete_group",
+    "environment_overview",
     "export_solution",
     "flow_template",
     "gateway_public_key",
@@ -392,6 +404,7 @@ __all__ = [
     "list_operations",
     "list_revisions",
     "list_runs",
+    "list_test_calls",
     "list_tokens",
     "list_users",
     "note_agent_contact",
@@ -401,6 +414,7 @@ __all__ = [
     "purge_audit",
     "purge_runs",
     "read_consent_cookie",
+    "record_test_call",
     "register_agent",
     "release_idempotency_key",
     "remove_gateway_member",
@@ -414,6 +428,7 @@ __all__ = [
     "revoke_token",
     "rollback_connector",
     "rotate_keys",
+    "safe_return_path",
     "set_certifier",
     "set_data_policy",
     "set_environment_settings",

@@ -250,12 +250,15 @@ def _static_auth(api: Api, parameters: dict[str, ConnectionParameter], values: d
     ``http``/``bearer``, or an ``Authorization`` API key marked ``x-tether-bearer`` by the Postman
     importer) is the same ``api_key`` value, sent as ``Authorization: Bearer <value>``.
     """
+    # Basic first, whatever the schemes' order: in a multi-auth connector's Basic parameter set the
+    # password is the only secure string, and the API-key rule below would send it as the key.
+    if values.get("username") is not None and values.get("password") is not None:
+        for scheme in api.security_schemes.values():
+            if scheme.kind == "basic" or (scheme.kind == "http" and (scheme.scheme or "").lower() == "basic"):
+                return BasicAuth(str(values["username"]), str(values["password"]))
     secrets = [name for name, parameter in parameters.items() if parameter.is_secret and values.get(name)]
     key = values.get("api_key") or (values.get(secrets[0]) if len(secrets) == 1 else None)
     for scheme in api.security_schemes.values():
-        basic = scheme.kind == "basic" or (scheme.kind == "http" and (scheme.scheme or "").lower() == "basic")
-        if basic and values.get("username") is not None and values.get("password") is not None:
-            return BasicAuth(str(values["username"]), str(values["password"]))
         bearer = (scheme.kind == "http" and (scheme.scheme or "").lower() == "bearer") or (
             scheme.kind == "apiKey" and scheme.extensions.get("x-tether-bearer") is True
         )

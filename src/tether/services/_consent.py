@@ -51,6 +51,7 @@ from tether.store import Connection, Connections, Database, PendingConsent, User
 
 __all__ = [
     "CONSENT_COOKIE",
+    "CONSENT_RETURN_COOKIE",
     "ConsentRedirect",
     "ConsentRefused",
     "ConsentResult",
@@ -59,10 +60,14 @@ __all__ = [
     "complete_consent",
     "open_consent",
     "read_consent_cookie",
+    "safe_return_path",
     "start_consent",
 ]
 
 CONSENT_COOKIE = "tether_consent"
+# Set (path /redirect) by a page that starts a sign-in in the browser, e.g. the portal's connection
+# page: the redirect endpoint sends the browser back there instead of a "you can close this" page.
+CONSENT_RETURN_COOKIE = "tether_consent_return"
 
 
 class ConsentRefused(PermissionDenied):
@@ -99,6 +104,15 @@ class ConsentResult:
     connection: str
     status: str
     reason: str | None
+
+
+def safe_return_path(value: str | None) -> str | None:
+    """``value`` if it is a path on this site (``/e/...``), else ``None``: never an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return None
+    if any(ord(ch) < 0x21 for ch in value):  # no control characters or spaces smuggled into Location
+        return None
+    return value
 
 
 def _hash(nonce: str) -> str:

@@ -22,7 +22,7 @@ from tether.api._connector_runner import app_connector_runner
 from tether.api._deps import AppSettings, Db, check_password
 from tether.api.routes.connections import Keys
 from tether.errors import AuthError, TetherError
-from tether.services import CONSENT_COOKIE, Principal
+from tether.services import CONSENT_COOKIE, CONSENT_RETURN_COOKIE, Principal
 
 __all__ = ["router"]
 
@@ -127,9 +127,18 @@ async def _complete(request: Request, db: Db, public_url: str, keys: Keys, path:
         )
     except TetherError as exc:
         return _page(_STOPPED, exc.message, status_code=exc.status)
-    if result.status == "connected":
+    back = services.safe_return_path(request.cookies.get(CONSENT_RETURN_COOKIE))
+    page: Response
+    if back is not None:
+        # Started from a page (the portal's connection page): go back there, which shows the
+        # connection's status and, after a failure, its reason.
+        separator = "&" if "?" in back else "?"
+        page = RedirectResponse(f"{back}{separator}consent={result.status}", status_code=303)
+        page.headers["Cache-Control"] = "no-store"
+    elif result.status == "connected":
         page = _page("Connected", f"'{result.connection}' is connected. You can close this window.")
     else:
         page = _page("The connection failed", result.reason or "The sign-in failed.", status_code=400)
     page.delete_cookie(CONSENT_COOKIE, path="/redirect")
+    page.delete_cookie(CONSENT_RETURN_COOKIE, path="/redirect")
     return page
