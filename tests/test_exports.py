@@ -8,6 +8,7 @@ import tether
 import tether.api
 import tether.cli
 import tether.definition
+import tether.portal
 import tether.sdk
 
 EXPECTED = {
@@ -33,6 +34,10 @@ EXPECTED = {
         "Connection", "ConnectionInfo", "Connector", "ConflictError", "Flow", "Forbidden", "InvalidRequest",
         "InvokeResult", "NotFoundError", "NotLoggedIn", "Operation", "RateLimitedError", "Run", "RunAction",
         "RunTimeout", "ServerUnreachable", "Unauthenticated", "UpstreamStatus",
+    ],
+    tether.portal: [
+        "SESSION_COOKIE", "AppSettings", "CsrfRefused", "Db", "Env", "Keys", "NotSignedIn", "PortalRoute",
+        "SignedIn", "environment_for", "install_portal", "render",
     ],
 }  # fmt: skip
 

@@ -40,6 +40,7 @@ from tether.api.routes import (
 )
 from tether.config import Settings
 from tether.gateway import Hub
+from tether.portal import install_portal
 from tether.store import Database
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -95,6 +96,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.include_router(gateways.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
+    install_portal(app)  # the web portal at the site root: /, /login, /e/{env}/connectors, ...
     return app
 
 

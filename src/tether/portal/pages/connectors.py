@@ -1,0 +1,237 @@
+"""Connector pages: the list (search and filters), detail with revisions, the side-by-side diff
+of two revisions, rollback, download (paconn zip) and delete."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from tether import services
+from tether.definition import ICON_FILE, package_from_files
+from tether.errors import InputError, PermissionDenied, TetherError
+from tether.portal._deps import Db, Env, SignedIn
+from tether.portal._diff import side_by_side
+from tether.portal._routing import PortalRoute
+from tether.portal._summaries import AUTH_LABELS, UNREADABLE, ConnectorSummary, SummaryCache, summarize
+from tether.portal._templates import render
+from tether.services import ConnectorInfo, EnvironmentInfo, Principal
+from tether.store import Database
+
+__all__ = ["connector_summary", "connector_url", "router"]
+
+router = APIRouter(route_class=PortalRoute, include_in_schema=False)
+PAGE_SIZE = 60
+
+
+def _cache(request: Request) -> SummaryCache:
+    state = request.app.state
+    if getattr(state, "portal_summaries", None) is None:
+        state.portal_summaries = SummaryCache()
+    cache: SummaryCache = state.portal_summaries
+    return cache
+
+
+def connector_summary(
+    request: Request, db: Database, principal: Principal, env: str, info: ConnectorInfo
+) -> ConnectorSummary:
+    """The (cached) summary of the connector's current revision; blank for callers who cannot read files."""
+    cache = _cache(request)
+    key = (info.id, info.current_revision)
+    found = cache.get(key)
+    if found is None:
+        try:
+            found = summarize(services.get_revision_files(db, principal, env, info.id, info.current_revision))
+        except PermissionDenied:
+            return UNREADABLE
+        cache.put(key, found)
+    return found
+
+
+def connector_url(env: EnvironmentInfo | str, name: str) -> str:
+    env_name = env if isinstance(env, str) else env.name
+    return f"/e/{quote(env_name, safe='')}/connectors/{quote(name, safe='')}"
+
+
+@router.get("/e/{env}/connectors")
+def list_connectors(
+    request: Request,
+    env: Env,
+    db: Db,
+    principal: SignedIn,
+    q: str = "",
+    auth: str = "",
+    owner: str = "",
+    page: int = 1,
+) -> Response:
+    connectors = services.list_connectors(db, principal, env.name)
+    rows = [(info, connector_summary(request, db, principal, env.name, info)) for info in connectors]
+    owners = sorted({info.created_by for info in connectors if info.created_by})
+    needle = q.strip().lower()
+    if needle:
+        rows = [
+            (info, s)
+            for info, s in rows
+            if needle in info.name.lower()
+            or needle in info.display_name.lower()
+            or needle in s.description.lower()
+        ]
+    if auth:
+        rows = [(info, s) for info, s in rows if auth in s.auth_types]
+    if owner:
+        rows = [(info, s) for info, s in rows if info.created_by == owner]
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render(
+        request,
+        "connectors/list.html",
+        title="Connectors",
+        section="connectors",
+        rows=shown,
+        total=len(connectors),
+        matched=len(rows),
+        q=q,
+        auth=auth,
+        owner=owner,
+        owners=owners,
+        auth_labels=AUTH_LABELS,
+        page=page,
+        pages=pages,
+        connector_url=connector_url,
+    )
+
+
+@router.get("/e/{env}/connectors/{connector}/icon")
+def icon(env: Env, connector: str, db: Db, principal: SignedIn, revision: int | None = None) -> Response:
+    files = services.get_revision_files(db, principal, env.name, connector, revision)
+    data = files.get(ICON_FILE)
+    if data is None:
+        return Response(status_code=404)
+    media = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    # Private: the icon belongs to a connector only some users may see.
+    return Response(data, media_type=media, headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/e/{env}/connectors/{connector}")
+def detail(request: Request, env: Env, connector: str, db: Db, principal: SignedIn) -> Response:
+    info = services.get_connector(db, principal, env.name, connector)
+    revisions = services.list_revisions(db, principal, env.name, connector)
+    summary = connector_summary(request, db, principal, env.name, info)
+    return render(
+        request,
+        "connectors/detail.html",
+        title=info.display_name,
+        section="connectors",
+        info=info,
+        summary=summary,
+        revisions=list(reversed(revisions)),
+        url=connector_url(env, info.name),
+        message=request.query_params.get("done"),
+    )
+
+
+@router.get("/e/{env}/connectors/{connector}/diff")
+def diff(
+    request: Request, env: Env, connector: str, db: Db, principal: SignedIn, left: int = 0, right: int = 0
+) -> Response:
+    info = services.get_connector(db, principal, env.name, connector)
+    right = right or info.current_revision
+    left = left or max(1, right - 1)
+    old = services.get_revision_files(db, principal, env.name, connector, left)
+    new = services.get_revision_files(db, principal, env.name, connector, right)
+    files = []
+    for name in sorted(set(old) | set(new)):
+        if name == ICON_FILE:
+            changed = old.get(name) != new.get(name)
+            files.append({"name": name, "binary": True, "changed": changed, "rows": []})
+            continue
+        rows = side_by_side(_text(name, old.get(name)), _text(name, new.get(name)))
+        files.append(
+            {"name": name, "binary": False, "changed": any(r.kind != "same" for r in rows), "rows": rows}
+        )
+    revisions = services.list_revisions(db, principal, env.name, connector)
+    return render(
+        request,
+        "connectors/diff.html",
+        title=f"{info.display_name}: revision {left} ↔ {right}",
+        section="connectors",
+        info=info,
+        left=left,
+        right=right,
+        files=files,
+        revisions=revisions,
+        url=connector_url(env, info.name),
+    )
+
+
+def _text(name: str, raw: bytes | None) -> str:
+    """The file as lines; JSON re-indented (key order kept) so a one-line upload still diffs by line."""
+    if raw is None:
+        return ""
+    text = raw.decode("utf-8", errors="replace")
+    if name.endswith(".json"):
+        with contextlib.suppress(ValueError):  # not JSON: shown as uploaded, still diffed by line
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    return text
+
+
+@router.post("/e/{env}/connectors/{connector}/rollback")
+def rollback(
+    env: Env, connector: str, db: Db, principal: SignedIn, revision: Annotated[str, Form()] = ""
+) -> Response:
+    if not revision.isdigit():
+        raise InputError("Choose the revision to restore.")
+    info = services.rollback_connector(db, principal, env.name, connector, int(revision))
+    done = quote(f"Revision {revision} restored as revision {info.current_revision}.")
+    return RedirectResponse(f"{connector_url(env, info.name)}?done={done}", status_code=303)
+
+
+@router.get("/e/{env}/connectors/{connector}/download")
+def download(env: Env, connector: str, db: Db, principal: SignedIn, revision: int | None = None) -> Response:
+    info = services.get_connector(db, principal, env.name, connector)
+    files = services.get_revision_files(db, principal, env.name, connector, revision)
+    archive = package_from_files(files, source=info.name).to_zip()
+    filename = f"{info.name}-r{revision or info.current_revision}.zip"
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.post("/e/{env}/connectors/{connector}/delete")
+def delete(
+    request: Request,
+    env: Env,
+    connector: str,
+    db: Db,
+    principal: SignedIn,
+    force: Annotated[str, Form()] = "",
+) -> Response:
+    info = services.get_connector(db, principal, env.name, connector)
+    try:
+        services.delete_connector(db, principal, env.name, connector, force=force == "yes")
+    except TetherError as exc:
+        if exc.status != 409:
+            raise
+        revisions = services.list_revisions(db, principal, env.name, connector)
+        return render(
+            request,
+            "connectors/detail.html",
+            status=409,
+            title=info.display_name,
+            section="connectors",
+            info=info,
+            summary=connector_summary(request, db, principal, env.name, info),
+            revisions=list(reversed(revisions)),
+            url=connector_url(env, info.name),
+            error=exc.message,
+            confirm_force=True,
+        )
+    return RedirectResponse(f"/e/{quote(env.name, safe='')}/connectors", status_code=303)
