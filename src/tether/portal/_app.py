@@ -12,12 +12,13 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from tether.portal._templates import STATIC_PREFIX
-from tether.portal.pages import account, connectors
+from tether.portal.pages import account, connectors, definition, testing, wizard
 
 __all__ = ["install_portal"]
 
 # Page routers in order; later areas (connections, flows, admin) add theirs here.
-PAGE_ROUTERS = [account.router, connectors.router]
+# The wizard's routes (/connectors/new, /connectors/import) come before /connectors/{connector}.
+PAGE_ROUTERS = [account.router, wizard.router, definition.router, testing.router, connectors.router]
 
 
 def install_portal(app: FastAPI) -> None:

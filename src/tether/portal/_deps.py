@@ -7,6 +7,7 @@ passes that principal to :mod:`tether.services`, which decides.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,11 +15,12 @@ from fastapi import Depends, Request
 from tether import services
 from tether.config import Settings
 from tether.portal._session import current_principal
+from tether.runtime import RateLimit
 from tether.secrets import KeyRing
 from tether.services import EnvironmentInfo, Principal
 from tether.store import Database
 
-__all__ = ["AppSettings", "Db", "Env", "Keys", "SignedIn", "environment_for"]
+__all__ = ["AppSettings", "Db", "Env", "Keys", "Runtime", "SignedIn", "environment_for"]
 
 
 async def _database(request: Request) -> Database:
@@ -65,3 +67,28 @@ def _env(request: Request, env: str, db: Db, principal: SignedIn) -> Environment
 
 
 Env = Annotated[EnvironmentInfo, Depends(_env)]
+
+
+_runtime_lock = threading.Lock()
+
+
+async def _runtime(request: Request) -> services.ConnectorRuntime:
+    """The app's connector runtime (made on first use, as the API's invoke route makes it, in the
+    same ``app.state`` slot, so portal test calls and API calls share one runtime and its pool)."""
+    state = request.app.state
+    found: services.ConnectorRuntime | None = getattr(state, "connector_runtime", None)
+    if found is None:
+        with _runtime_lock:
+            found = getattr(state, "connector_runtime", None)
+            if found is None:
+                per_minute = state.settings.connection_rate_limit
+                found = services.ConnectorRuntime(
+                    rate_limit=RateLimit(per_minute) if per_minute else None,
+                    deadline=state.settings.upstream_deadline,
+                )
+                state.connector_runtime = found
+                state.connector_runtime_owned = True  # the API's lifespan closes it at shutdown
+    return found
+
+
+Runtime = Annotated[services.ConnectorRuntime, Depends(_runtime)]

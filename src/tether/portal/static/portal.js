@@ -57,3 +57,17 @@
   ready(function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
 })();
+(function () {
+  // Security tab: show only the fields of the chosen authentication type.
+  function toggle(select) {
+    document.querySelectorAll(".auth-section").forEach(function (section) {
+      section.hidden = section.dataset.kind !== select.value;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select.shows-section").forEach(function (select) {
+      select.addEventListener("change", function () { toggle(select); });
+      toggle(select);
+    });
+  });
+})();
