@@ -56,7 +56,9 @@ def test_tutorial_from_scratch_in_the_browser(signed_in_page, portal: Portal, se
     page.get_by_label("Headers").fill("Content-Type: application/json")
     request = {"documents": [{"id": "1", "language": "en", "text": "I like it"}]}
     page.get_by_label("Body", exact=True).fill(json.dumps(request))
-    page.get_by_label("Response body").fill(json.dumps({"documents": [{"id": "1", "score": 0.75}], "errors": []}))
+    page.get_by_label("Response body").fill(
+        json.dumps({"documents": [{"id": "1", "score": 0.75}], "errors": []})
+    )
     page.get_by_role("button", name="Import and add action").click()
     page.wait_for_url(re.compile(r".*/edit/definition\?op=Sentiment&saved=1$"))
     assert page.get_by_role("heading", name="POST /sentiment").is_visible()
