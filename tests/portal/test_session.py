@@ -22,7 +22,7 @@ def test_sign_in_lands_on_connectors_and_sign_out_ends_the_session(page, portal:
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     page.get_by_role("link", name="Connectors").click()
     page.wait_for_url(re.compile(r".*/e/default/connectors$"))
-    assert page.get_by_role("heading", name="No connectors yet").is_visible()
+    assert page.get_by_role("heading", name="Connectors", exact=True).is_visible()
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{portal.url}/login")

@@ -14,6 +14,7 @@ from tether import services
 from tether.definition import package_from_files
 from tether.definition.lint import Finding, lint_package
 from tether.errors import TetherError
+from tether.portal._package_edit import Operation, operations_of
 from tether.secrets import KeyRing
 from tether.services import ConnectorInfo, EnvironmentInfo, Principal
 from tether.store import Database
@@ -35,28 +36,40 @@ class Wizard:
     info: ConnectorInfo
     files: dict[str, bytes]
     findings: list[Finding]
+    operations: list[Operation]
 
     @property
     def url(self) -> str:
         return f"/e/{quote(self.env.name, safe='')}/connectors/{quote(self.info.name, safe='')}"
 
 
-class _FindingsCache:
-    """Lint findings by ``(connector id, revision)``: revisions never change, and a 400-operation
-    definition takes long enough to lint that every tab view should not pay for it."""
+@dataclass(frozen=True)
+class _Derived:
+    findings: list[Finding]
+    operations: list[Operation]
+
+
+class _DerivedCache:
+    """Lint findings and the operation list by ``(connector id, revision)``: revisions never change,
+    and linting or even parsing a 400-operation definition is too slow to repeat on every tab view."""
 
     def __init__(self) -> None:
-        self._items: OrderedDict[tuple[str, int], list[Finding]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int], _Derived] = OrderedDict()
         self._lock = Lock()
 
-    def findings(self, key: tuple[str, int], files: dict[str, bytes]) -> list[Finding]:
+    def derived(self, key: tuple[str, int], files: dict[str, bytes]) -> _Derived:
         with self._lock:
             found = self._items.get(key)
         if found is None:
             try:
-                found = lint_package(package_from_files(files, source=""))
+                findings = lint_package(package_from_files(files, source=""))
             except TetherError:
-                found = []  # unreadable files: the Swagger editor shows the parse error instead
+                findings = []  # unreadable files: the Swagger editor shows the parse error instead
+            try:
+                operations = operations_of(files)
+            except TetherError:
+                operations = []
+            found = _Derived(findings=findings, operations=operations)
             with self._lock:
                 self._items[key] = found
                 while len(self._items) > MAX_CACHED_FINDINGS:
@@ -71,11 +84,19 @@ def open_wizard(
     info = services.get_connector(db, principal, env.name, connector)
     files = services.get_revision_files(db, principal, env.name, info.id, info.current_revision)
     state = request.app.state
-    if getattr(state, "portal_findings", None) is None:
-        state.portal_findings = _FindingsCache()
-    cache: _FindingsCache = state.portal_findings
-    findings = cache.findings((info.id, info.current_revision), files)
-    return Wizard(db=db, principal=principal, env=env, info=info, files=files, findings=findings)
+    if getattr(state, "portal_derived", None) is None:
+        state.portal_derived = _DerivedCache()
+    cache: _DerivedCache = state.portal_derived
+    derived = cache.derived((info.id, info.current_revision), files)
+    return Wizard(
+        db=db,
+        principal=principal,
+        env=env,
+        info=info,
+        files=files,
+        findings=derived.findings,
+        operations=derived.operations,
+    )
 
 
 def save(

@@ -28,7 +28,7 @@ PREFIX = "/e/{env}/connectors/{connector}/edit/definition"
 
 
 def _page(request: Request, wizard: Wizard, **extra: Any) -> Response:
-    operations = operations_of(wizard.files)
+    operations = wizard.operations
     chosen_id = extra.pop("op", None) or request.query_params.get("op")
     chosen = next((o for o in operations if o.operation_id == chosen_id), None)
     view = extra.pop("view", None) or request.query_params.get("view", "")

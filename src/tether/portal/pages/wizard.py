@@ -39,7 +39,6 @@ from tether.portal._package_edit import (
     apply_general,
     apply_security,
     new_package,
-    operations_of,
     properties_of,
     read_general,
     read_security,
@@ -277,7 +276,7 @@ def _code_page(request: Request, wizard: Wizard, script: str, chosen: list[str],
         tab="code",
         script=script,
         chosen=chosen,
-        operations=operations_of(wizard.files),
+        operations=wizard.operations,
         **extra,
     )
 
