@@ -106,3 +106,11 @@ def test_errors_are_pages_without_a_traceback(signed_in_page) -> None:
     assert response.status == 404
     assert page.get_by_role("heading", name="Not found").is_visible()
     assert "Traceback" not in page.content()
+
+
+def test_an_empty_environment_shows_the_next_step(portal: Portal) -> None:
+    services.create_environment(portal.db, portal.admin, "empty-env", display_name="Empty")
+    cookie = portal.session_cookie(portal.admin)
+    answer = httpx.get(f"{portal.url}/e/empty-env/connectors", cookies={"tether_session": cookie["value"]})
+    assert answer.status_code == 200
+    assert "No connectors yet" in answer.text and 'href="/e/empty-env/connectors/new"' in answer.text
