@@ -125,3 +125,27 @@ def test_security_tab_moves_a_global_redirect_connector_to_its_own_url(
     )
     assert found is not None and found.redirect_mode == "GlobalPerConnector"
     assert found.redirect_url in client.get(url).text
+
+
+def test_test_calls_are_sealed_and_only_the_last_twenty_kept(client: httpx.Client, portal: Portal) -> None:
+    from sqlalchemy import select
+
+    from tether.secrets import KeyRing
+    from tether.store import PortalTestCall
+
+    name = _create(client, "History")
+    ring = KeyRing.from_keys(KeyRing.generate_key())
+    for number in range(22):
+        services.record_test_call(
+            portal.db, portal.admin, "default", name, operation_id=f"Op{number}", connection_id=None,
+            status=200, duration_ms=1.0, headers={"x": "1"}, body={"secret-looking": f"value-{number}"},
+            keyring=ring,
+        )  # fmt: skip
+    calls = services.list_test_calls(portal.db, portal.admin, "default", name, keyring=ring)
+    assert [c.operation_id for c in calls] == [f"Op{n}" for n in range(21, 1, -1)]
+    assert calls[0].body == {"secret-looking": "value-21"}
+    with portal.db.session() as session:
+        connector_id = services.get_connector(portal.db, portal.admin, "default", name).id
+        query = select(PortalTestCall.sealed).where(PortalTestCall.connector_id == connector_id)
+        sealed = session.scalars(query).all()
+    assert len(sealed) == 20 and not any("value-" in s for s in sealed)

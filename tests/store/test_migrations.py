@@ -39,6 +39,7 @@ TABLES = {
     "environment_members",
     "environments",
     "personal_access_tokens",
+    "portal_test_calls",
     "users",
 }
 
@@ -47,7 +48,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0010_idempotency"
+        assert current_revision(db) == head_revision() == "0007_portal_tests"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

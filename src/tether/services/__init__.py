@@ -225,6 +225,7 @@ from tether.services._sharing import (
 )
 from tether.services._solutions import SolutionReport, builtin_solution, export_solution, import_solution
 from tether.services._sso import SSO_COOKIE, SSO_TTL, SsoLogin, SsoStart, begin_sso, complete_sso
+from tether.services._test_calls import TEST_CALLS_KEPT, TestCallInfo, list_test_calls, record_test_call
 
 __all__ = [
     "ADMIN_USERNAME",
@@ -243,6 +244,7 @@ __all__ = [
     "ROLES",
     "SSO_COOKIE",
     "SSO_TTL",
+    "TEST_CALLS_KEPT",
     "TOKEN_PREFIX",
     "VERDICTS",
     "AccessInfo",
@@ -311,6 +313,7 @@ __all__ = [
     "SsoLogin",
     "SsoStart",
     "StoredAnswer",
+    "TestCallInfo",
     "TokenAuthenticator",
     "TokenInfo",
     "UserInfo",
@@ -392,6 +395,7 @@ __all__ = [
     "list_operations",
     "list_revisions",
     "list_runs",
+    "list_test_calls",
     "list_tokens",
     "list_users",
     "note_agent_contact",
@@ -401,6 +405,7 @@ __all__ = [
     "purge_audit",
     "purge_runs",
     "read_consent_cookie",
+    "record_test_call",
     "register_agent",
     "release_idempotency_key",
     "remove_gateway_member",

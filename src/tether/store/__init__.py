@@ -77,6 +77,7 @@ from tether.store._organization import (
     GroupMember,
     Groups,
 )
+from tether.store._portal_tests import PortalTestCall, PortalTestCalls
 
 __all__ = [
     "CONNECTION_STATUSES",
@@ -140,6 +141,8 @@ __all__ = [
     "InstallSecret",
     "PendingConsent",
     "PersonalAccessToken",
+    "PortalTestCall",
+    "PortalTestCalls",
     "RunAction",
     "Tokens",
     "User",

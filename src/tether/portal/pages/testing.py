@@ -5,7 +5,6 @@ headers and body; the last calls stay listed to compare."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +20,6 @@ from tether.portal._deps import AppSettings, Db, Env, Keys, Runtime, SignedIn
 from tether.portal._routing import PortalRoute
 from tether.portal._templates import render
 from tether.portal._test_form import arguments_from, fields_for
-from tether.portal._test_history import TestCall, TestHistory
 from tether.portal._wizard import TABS, Wizard, open_wizard
 
 __all__ = ["router"]
@@ -29,14 +27,6 @@ __all__ = ["router"]
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 PREFIX = "/e/{env}/connectors/{connector}/edit/test"
 MAX_SHOWN_BODY = 200_000
-
-
-def _history(request: Request) -> TestHistory:
-    state = request.app.state
-    if getattr(state, "portal_tests", None) is None:
-        state.portal_tests = TestHistory()
-    history: TestHistory = state.portal_tests
-    return history
 
 
 def _operations(wizard: Wizard) -> list[Operation]:
@@ -62,7 +52,9 @@ def _page(request: Request, wizard: Wizard, settings: Any, **extra: Any) -> Resp
     form = services.connection_form(
         wizard.db, wizard.principal, wizard.env.name, wizard.info.id, public_url=settings.public_url
     )
-    calls = _history(request).calls((wizard.principal.user_id, wizard.info.id))
+    calls = services.list_test_calls(
+        wizard.db, wizard.principal, wizard.env.name, wizard.info.id, keyring=extra.pop("keyring")
+    )
     return render(
         request,
         "wizard/test.html",
@@ -87,9 +79,9 @@ def _page(request: Request, wizard: Wizard, settings: Any, **extra: Any) -> Resp
 
 @router.get(PREFIX)
 def test_tab(
-    request: Request, env: Env, connector: str, db: Db, principal: SignedIn, settings: AppSettings
+    request: Request, env: Env, connector: str, db: Db, principal: SignedIn, settings: AppSettings, keys: Keys
 ) -> Response:
-    return _page(request, open_wizard(request, db, principal, env, connector), settings)
+    return _page(request, open_wizard(request, db, principal, env, connector), settings, keyring=keys)
 
 
 @router.post(PREFIX + "/connection")
@@ -123,7 +115,7 @@ async def create_connection(
             raise
         message = exc.message
         return await run_in_threadpool(
-            lambda: _page(request, wizard, settings, connection_error=message, status=400)
+            lambda: _page(request, wizard, settings, connection_error=message, status=400, keyring=keys)
         )
     if info.consent_url:
         return RedirectResponse(info.consent_url, status_code=303)
@@ -148,7 +140,6 @@ async def run(
     connection = values.get("connection", "")
     operations = _operations(wizard)
     operation = next((o for o in operations if o.operation_id == operation_id), None)
-    history = _history(request)
     try:
         if operation is None:
             raise InputError("Choose the operation to test.")
@@ -167,53 +158,33 @@ async def run(
                 values=values,
                 run_error=message,
                 status=400,
+                keyring=keys,
             )
         )
     started = time.perf_counter()
+    call: dict[str, Any] = {"operation_id": operation_id, "connection_id": connection}
     try:
         answer = await services.invoke_operation(
-            db,
-            principal,
-            env.name,
-            connection,
-            operation_id,
-            arguments,
-            runtime=runtime,
-            keyring=keys,
-            public_url=settings.public_url,
-        )
+            db, principal, env.name, connection, operation_id, arguments,
+            runtime=runtime, keyring=keys, public_url=settings.public_url,
+        )  # fmt: skip
         body = answer.body
         if isinstance(body, bytes):
             body = f"<{len(body):,} bytes of {answer.content_type or 'binary data'}>"
-        call = TestCall(
-            number=history.next_number(),
-            at=datetime.now(UTC),
-            operation_id=operation_id,
-            connection=connection,
-            status=answer.status,
-            duration_ms=(time.perf_counter() - started) * 1000,
-            headers=answer.headers,
-            body=body if not isinstance(body, str) else body[:MAX_SHOWN_BODY],
-            warnings=tuple(answer.warnings),
-        )
+        elif isinstance(body, str):
+            body = body[:MAX_SHOWN_BODY]
+        call.update(status=answer.status, headers=answer.headers, body=body, warnings=tuple(answer.warnings))
     except TetherError as exc:
         if exc.status == 500 and exc.code == "tether-error":
             raise
-        call = TestCall(
-            number=history.next_number(),
-            at=datetime.now(UTC),
-            operation_id=operation_id,
-            connection=connection,
-            status=None,
-            duration_ms=(time.perf_counter() - started) * 1000,
-            headers={},
-            body=None,
-            warnings=(),
-            error=exc.message,
-        )
-    history.add((principal.user_id, wizard.info.id), call)
+        call.update(status=None, headers={}, body=None, error=exc.message)
+    call["duration_ms"] = (time.perf_counter() - started) * 1000
+    await run_in_threadpool(
+        lambda: services.record_test_call(db, principal, env.name, wizard.info.id, keyring=keys, **call)
+    )
     return await run_in_threadpool(
         lambda: _page(
-            request, wizard, settings, operation=operation_id, connection=connection, values=values, ran=True
+            request, wizard, settings, operation=operation_id, connection=connection, values=values, ran=True,
+            keyring=keys,
         )
-    )
+    )  # fmt: skip
