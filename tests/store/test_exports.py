@@ -30,6 +30,8 @@ def test_store_exports() -> None:
             "MEMBER_STATUSES", "Gateway", "GatewayMember", "Gateways",
             # Idempotent creates (issue 19)
             "IdempotencyKeys", "IdempotencyRecord",
+            # The portal's Test tab history (issue 15)
+            "PortalTestCall", "PortalTestCalls",
         ]
     )  # fmt: skip
     for name in tether.store.__all__:
@@ -102,6 +104,8 @@ def test_services_exports() -> None:
             "IDEMPOTENCY_TTL", "IdempotencyInProgress", "IdempotencyKeyReused", "StoredAnswer",
             "claim_idempotency_key", "prune_idempotency_keys", "release_idempotency_key", "resource_etag",
             "store_idempotent_answer",
+            # The portal's Test tab history (issue 15)
+            "TEST_CALLS_KEPT", "TestCallInfo", "list_test_calls", "record_test_call",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

@@ -72,23 +72,23 @@ Env = Annotated[EnvironmentInfo, Depends(_env)]
 _runtime_lock = threading.Lock()
 
 
-async def _runtime(request: Request) -> services.ConnectorRuntime:
+async def _runtime(request: Request) -> services.ConnectorRunner:
     """The app's connector runtime (made on first use, as the API's invoke route makes it, in the
     same ``app.state`` slot, so portal test calls and API calls share one runtime and its pool)."""
     state = request.app.state
-    found: services.ConnectorRuntime | None = getattr(state, "connector_runtime", None)
+    found: services.ConnectorRunner | None = getattr(state, "connector_runner", None)
     if found is None:
         with _runtime_lock:
-            found = getattr(state, "connector_runtime", None)
+            found = getattr(state, "connector_runner", None)
             if found is None:
                 per_minute = state.settings.connection_rate_limit
-                found = services.ConnectorRuntime(
+                found = services.ConnectorRunner(
                     rate_limit=RateLimit(per_minute) if per_minute else None,
                     deadline=state.settings.upstream_deadline,
                 )
-                state.connector_runtime = found
-                state.connector_runtime_owned = True  # the API's lifespan closes it at shutdown
+                state.connector_runner = found
+                state.connector_runner_owned = True  # the API's lifespan closes it at shutdown
     return found
 
 
-Runtime = Annotated[services.ConnectorRuntime, Depends(_runtime)]
+Runtime = Annotated[services.ConnectorRunner, Depends(_runtime)]
