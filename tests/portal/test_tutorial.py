@@ -77,5 +77,8 @@ def test_tutorial_from_scratch_in_the_browser(signed_in_page, portal: Portal, se
     body = json.loads(page.get_by_test_id("body").inner_text())
     score = body["documents"][0]["score"]
     assert 0.5 < score <= 1.0 and re.fullmatch(r"[01]\.\d{1,3}", str(score)), body
-    # The key went to the service as a secret: it is not on the page.
+    # The raw request is shown with the key masked; the key is nowhere on the page.
+    sent = page.get_by_test_id("request").inner_text()
+    assert sent.startswith(f"POST http://{sentiment_host}/text/analytics/v2.1/sentiment")
+    assert "(+ the connection's credentials: ***)" in sent and "wonderful, delightful" in sent
     assert SENTIMENT_KEY not in page.content()

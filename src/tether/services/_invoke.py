@@ -10,7 +10,7 @@ returned, and errors carry the runtime's redacted messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -22,6 +22,7 @@ from tether.services._access import Principal
 from tether.services._builtin_dispatch import run_builtin
 from tether.services._connection_call import PreparedCall, guarded, prepare_call
 from tether.services._connector_runner import ConnectorRunner
+from tether.services._request_view import RequestObserver
 from tether.store import Database
 
 __all__ = [
@@ -75,6 +76,7 @@ async def invoke_operation(
     runtime: ConnectorRunner,
     keyring: KeyRing,
     public_url: str = "",
+    observe: Callable[[str], None] | None = None,
 ) -> InvokeAnswer:
     """Call ``operation_id`` through ``connection`` (its owner only) with ``arguments`` by parameter name.
 
@@ -82,9 +84,10 @@ async def invoke_operation(
     environment's network policy applies. Raises the runtime's errors (``ArgumentError``,
     ``RateLimited``, ``DestinationRefused``, ``UpstreamError``...) and ``ConnectionNeedsAttention``.
     ``public_url`` is accepted for symmetry with the connection services (OAuth re-consent links).
+    ``observe`` receives the outgoing request as text, secrets masked (the portal's Test tab).
     """
     call = await prepare_call(db, principal, environment, connection, keyring=keyring, runtime=runtime)
-    return await run_operation(db, call, operation_id, arguments or {}, runtime=runtime)
+    return await run_operation(db, call, operation_id, arguments or {}, runtime=runtime, observe=observe)
 
 
 async def run_operation(
@@ -95,6 +98,7 @@ async def run_operation(
     *,
     runtime: ConnectorRunner,
     extras: RequestExtras | None = None,
+    observe: Callable[[str], None] | None = None,
 ) -> InvokeAnswer:
     """Run a prepared call through the runtime and read its answer (also used by flows).
 
@@ -112,6 +116,8 @@ async def run_operation(
     )
     if extras is not None and (extras.headers or extras.query):
         stages.insert(0, extras)
+    if observe is not None:
+        stages.append(RequestObserver(observe))  # last: it sees what the transport will send
 
     async def send() -> InvokeAnswer:
         result = await runtime.runtime.invoke(

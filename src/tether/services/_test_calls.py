@@ -35,6 +35,7 @@ class TestCallInfo:
     body: Any
     warnings: tuple[str, ...]
     error: str | None
+    request: str = ""
 
 
 def record_test_call(
@@ -51,11 +52,12 @@ def record_test_call(
     body: Any,
     warnings: tuple[str, ...] = (),
     error: str | None = None,
+    request: str = "",
     keyring: KeyRing,
 ) -> None:
     """Keep the caller's call on ``connector`` (any reader); only the last :data:`TEST_CALLS_KEPT` stay."""
     sealed = keyring.encrypt_json(
-        {"headers": headers, "body": body, "warnings": list(warnings), "error": error}
+        {"headers": headers, "body": body, "warnings": list(warnings), "error": error, "request": request}
     )
     with db.session() as session:
         found = _checked(session, standing(session, principal, environment), connector, "read")
@@ -92,6 +94,7 @@ def list_test_calls(
                     connection_id=row.connection_id, status=row.status, duration_ms=row.duration_ms,
                     headers=dict(opened.get("headers") or {}), body=opened.get("body"),
                     warnings=tuple(opened.get("warnings") or ()), error=opened.get("error"),
+                    request=str(opened.get("request") or ""),
                 )
             )  # fmt: skip
         return calls

@@ -163,10 +163,11 @@ async def run(
         )
     started = time.perf_counter()
     call: dict[str, Any] = {"operation_id": operation_id, "connection_id": connection}
+    sent: list[str] = []
     try:
         answer = await services.invoke_operation(
             db, principal, env.name, connection, operation_id, arguments,
-            runtime=runtime, keyring=keys, public_url=settings.public_url,
+            runtime=runtime, keyring=keys, public_url=settings.public_url, observe=sent.append,
         )  # fmt: skip
         body = answer.body
         if isinstance(body, bytes):
@@ -179,6 +180,7 @@ async def run(
             raise
         call.update(status=None, headers={}, body=None, error=exc.message)
     call["duration_ms"] = (time.perf_counter() - started) * 1000
+    call["request"] = "\n\n".join(sent)  # one per request sent: retries, polls and pages included
     await run_in_threadpool(
         lambda: services.record_test_call(db, principal, env.name, wizard.info.id, keyring=keys, **call)
     )
