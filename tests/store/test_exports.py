@@ -106,6 +106,8 @@ def test_services_exports() -> None:
             "store_idempotent_answer",
             # The portal's Test tab history (issue 15)
             "TEST_CALLS_KEPT", "TestCallInfo", "list_test_calls", "record_test_call",
+            # The portal's connector list (issue 15)
+            "ConnectorDirectory",
         ]
     )  # fmt: skip
     for name in tether.services.__all__:

@@ -68,6 +68,7 @@ from tether.services._connections import (
     list_connections,
     update_connection,
 )
+from tether.services._connector_list import ConnectorDirectory
 from tether.services._connector_runner import ConnectorRunner
 from tether.services._connectors import (
     ConnectorInfo,
@@ -266,6 +267,7 @@ __all__ = [
     "ConnectionTest",
     "ConnectionTokenSource",
     "ConnectorCache",
+    "ConnectorDirectory",
     "ConnectorInfo",
     "ConnectorInventoryItem",
     "ConnectorOAuth",

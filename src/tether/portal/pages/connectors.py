@@ -37,6 +37,14 @@ def _cache(request: Request) -> SummaryCache:
     return cache
 
 
+def _directory(request: Request, db: Database) -> services.ConnectorDirectory:
+    state = request.app.state
+    if getattr(state, "portal_directory", None) is None:
+        state.portal_directory = services.ConnectorDirectory(db)
+    directory: services.ConnectorDirectory = state.portal_directory
+    return directory
+
+
 def connector_summary(
     request: Request, db: Database, principal: Principal, env: str, info: ConnectorInfo
 ) -> ConnectorSummary:
@@ -69,7 +77,7 @@ def list_connectors(
     owner: str = "",
     page: int = 1,
 ) -> Response:
-    connectors = services.list_connectors(db, principal, env.name)
+    connectors = _directory(request, db).list(principal, env.name)
     rows = [(info, connector_summary(request, db, principal, env.name, info)) for info in connectors]
     owners = sorted({info.created_by for info in connectors if info.created_by})
     needle = q.strip().lower()
