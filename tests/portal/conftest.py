@@ -16,6 +16,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class Portal:
     db: Database
     settings: Settings
 
-    @property
+    @functools.cached_property
     def admin(self) -> Principal:
         return services.authenticate_password(self.db, "admin", ADMIN_PASSWORD)
 
