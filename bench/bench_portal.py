@@ -10,8 +10,8 @@ HTTP keep-alive connection and a signed-in session cookie, sends requests one af
 (concurrency 1: the latency a user sees) and records each answer's time. Baseline: the same
 client against nginx serving a static HTML page of similar size, in the same run.
 
-Measured pages (after a warm-up of each: the first list request reads and summarises every
-connector's package once, which is reported separately as ``cold``):
+Measured pages (after a warm-up of each; the first list request of the fresh server, which
+summarises the packages of the page it shows, is reported separately as ``cold``):
 
 - ``/e/default/connectors``                       the list (first page of 60, 1,001 connectors);
 - ``/e/default/connectors/big/edit/definition``   the Definition tab of the 438-operation connector.
@@ -186,7 +186,7 @@ def main() -> None:
             f"{name:<32} {row['requests']:>5.0f} {row['p50_ms']:>8.2f} {row['p95_ms']:>8.2f} "
             f"{row['p99_ms']:>8.2f} {row['bytes'] / 1000:>7.1f}"
         )
-    print(f"\ncold first list request (summarises {CONNECTORS + 1} packages): {cold_list:.0f} ms")
+    print(f"\ncold first list request (a fresh server, {CONNECTORS + 1} connectors): {cold_list:.0f} ms")
     verdict = all(row["p95_ms"] < P95_BUDGET_MS for name, row in rows.items() if name != "nginx static page")
     print(f"p95 < {P95_BUDGET_MS:.0f} ms on both pages: {'yes' if verdict else 'NO'}")
     RESULTS.mkdir(parents=True, exist_ok=True)
