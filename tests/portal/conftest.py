@@ -1,4 +1,4 @@
-"""The portal in a real browser: one Tether server and one Chromium per test session.
+"""The portal in a real browser: one Tether server per test session, a fresh Chromium per test.
 
 The server is the real API app (portal included) served by uvicorn on a free loopback port
 (``serve_in_thread``, as the CLI tests do), on a fresh SQLite database with a known admin
@@ -8,7 +8,7 @@ browser skip with a clear message only when ``/usr/bin/chromium`` or Playwright 
 
 Fixtures:
     portal          the running server: ``url``, ``db``, ``settings``, ``user(...)``, ``session_cookie(...)``
-    browser         one Chromium for the session
+    browser         Chromium for one test (~1 s to launch; see ``browser`` for why not shared)
     page            a fresh 1280x800 page (its own cookies) per test
     signed_in_page  ``page`` already signed in as the platform admin
     axe_violations  ``axe_violations(page)`` → serious/critical axe-core violations on the page
@@ -16,6 +16,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class Portal:
     db: Database
     settings: Settings
 
-    @property
+    @functools.cached_property
     def admin(self) -> Principal:
         return services.authenticate_password(self.db, "admin", ADMIN_PASSWORD)
 
@@ -87,11 +88,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     database.close()
 
 
-# Package scope, not session: Playwright's sync API keeps an event loop running in the main thread
-# while it is open, and every later test calling asyncio.run() (tests/services, tests/runtime, ...)
-# would fail with "cannot be called from a running event loop".
-@pytest.fixture(scope="package")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Chromium for one test. Not shared across tests: while Playwright's sync API is started it
+    leaves its event loop set as the running loop of the main thread, and every later test in the
+    same worker that calls ``asyncio.run`` would fail; stopping it after each test clears that."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium to run the portal's browser tests")
     try:

@@ -128,6 +128,8 @@ def test_security_tab_moves_a_global_redirect_connector_to_its_own_url(
 
 
 def test_test_calls_are_sealed_and_only_the_last_twenty_kept(client: httpx.Client, portal: Portal) -> None:
+    from datetime import UTC, datetime
+
     from sqlalchemy import select
 
     from tether.secrets import KeyRing
@@ -135,17 +137,24 @@ def test_test_calls_are_sealed_and_only_the_last_twenty_kept(client: httpx.Clien
 
     name = _create(client, "History")
     ring = KeyRing.from_keys(KeyRing.generate_key())
-    for number in range(22):
-        services.record_test_call(
-            portal.db, portal.admin, "default", name, operation_id=f"Op{number}", connection_id=None,
-            status=200, duration_ms=1.0, headers={"x": "1"}, body={"secret-looking": f"value-{number}"},
-            keyring=ring,
-        )  # fmt: skip
-    calls = services.list_test_calls(portal.db, portal.admin, "default", name, keyring=ring)
+    admin = portal.admin
+    connector_id = services.get_connector(portal.db, admin, "default", name).id
+    with portal.db.session() as session:  # 21 older calls in one transaction (a commit each is slow)
+        for number in range(21):
+            sealed = ring.encrypt_json({"headers": {}, "body": {"secret-looking": f"value-{number}"}})
+            row = PortalTestCall(
+                user_id=admin.user_id, connector_id=connector_id, operation_id=f"Op{number}", status=200,
+                duration_ms=1.0, sealed=sealed, created_at=datetime(2026, 1, 1, 0, number, tzinfo=UTC),
+            )  # fmt: skip
+            session.add(row)
+    services.record_test_call(
+        portal.db, admin, "default", name, operation_id="Op21", connection_id=None,
+        status=200, duration_ms=1.0, headers={"x": "1"}, body={"secret-looking": "value-21"}, keyring=ring,
+    )  # fmt: skip
+    calls = services.list_test_calls(portal.db, admin, "default", name, keyring=ring)
     assert [c.operation_id for c in calls] == [f"Op{n}" for n in range(21, 1, -1)]
     assert calls[0].body == {"secret-looking": "value-21"}
     with portal.db.session() as session:
-        connector_id = services.get_connector(portal.db, portal.admin, "default", name).id
         query = select(PortalTestCall.sealed).where(PortalTestCall.connector_id == connector_id)
         sealed = session.scalars(query).all()
     assert len(sealed) == 20 and not any("value-" in s for s in sealed)

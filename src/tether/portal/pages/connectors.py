@@ -78,24 +78,31 @@ def list_connectors(
     page: int = 1,
 ) -> Response:
     connectors = _directory(request, db).list(principal, env.name)
-    rows = [(info, connector_summary(request, db, principal, env.name, info)) for info in connectors]
     owners = sorted({info.created_by for info in connectors if info.created_by})
     needle = q.strip().lower()
-    if needle:
-        rows = [
-            (info, s)
-            for info, s in rows
-            if needle in info.name.lower()
-            or needle in info.display_name.lower()
-            or needle in s.description.lower()
+    chosen = [info for info in connectors if not owner or info.created_by == owner]
+
+    def summary(info: ConnectorInfo) -> ConnectorSummary:
+        return connector_summary(request, db, principal, env.name, info)
+
+    if needle or auth:
+        # Description and auth type live in the packages: these filters summarise every connector
+        # (once per revision, then cached); the plain list only summarises the page it shows.
+        chosen = [
+            info
+            for info in chosen
+            if (not auth or auth in summary(info).auth_types)
+            and (
+                not needle
+                or needle in info.name.lower()
+                or needle in info.display_name.lower()
+                or needle in summary(info).description.lower()
+            )
         ]
-    if auth:
-        rows = [(info, s) for info, s in rows if auth in s.auth_types]
-    if owner:
-        rows = [(info, s) for info, s in rows if info.created_by == owner]
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    pages = max(1, -(-len(chosen) // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown = [(info, summary(info)) for info in chosen[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+
     return render(
         request,
         "connectors/list.html",
@@ -103,7 +110,7 @@ def list_connectors(
         section="connectors",
         rows=shown,
         total=len(connectors),
-        matched=len(rows),
+        matched=len(chosen),
         q=q,
         auth=auth,
         owner=owner,
