@@ -9,7 +9,10 @@ wrk (a second process) on loopback only:
   ``POST …/invoke/GetData`` ⇒ nginx: authentication, permission check, connection credentials,
   the compiled connector, the environment's network policy, the runtime (policies, transport,
   response check) and the JSON answer, on every call;
-- ``tether /apim xN``     the same through the pass-through route (``GET /apim/…/data``).
+- ``tether /apim xN``     the same through the pass-through route (``GET /apim/…/data``);
+- ``… x1 +obs``           one process again, with tracing (OTLP to a sink in this process) and
+  Prometheus metrics on: the cost of observability, compared with the ``x1`` rows of the same run
+  (target: throughput within 10%). ``span_off_ns`` is what a span costs while tracing is off.
 
 at concurrency 1 and 32, each bounded in time, with 1 and 2 server processes. The per-connection
 rate limit is off (``TETHER_CONNECTION_RATE_LIMIT=0``), otherwise it would be what is measured.
@@ -29,30 +32,83 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import timeit
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 from _loopback import CONCURRENCY, SPEC, Rows, free_port, nginx, report, require, wait_for, wrk
 
+from tether import telemetry
 from tether.definition import package_from_files
 
 PASSWORD = "bench-admin-password"
 ENV = "/api/v1/environments/default"
 WORKERS = (1, 2)
-TARGETS = {"added_p50_ms": 2.0, "throughput_ratio_vs_nginx_proxy": 0.25}
+TARGETS = {
+    "added_p50_ms": 2.0,
+    "throughput_ratio_vs_nginx_proxy": 0.25,
+    "observability_throughput_ratio": 0.9,
+}
+OBSERVED = "x1 +obs"
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """An OTLP/HTTP receiver that accepts every export and keeps nothing."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
 
 
 @contextlib.contextmanager
-def tether_serve(folder: Path, workers: int) -> Iterator[str]:
-    """``tether serve --workers N`` on a fresh SQLite home, rate limit off; yields its URL."""
+def otlp_sink() -> Iterator[str]:
+    """A local OTLP endpoint for the traced server to export to; yields its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def span_off_ns() -> float:
+    """Nanoseconds one ``with telemetry.span(...)`` plus one counter call cost while both are off."""
+    telemetry.disable_tracing()
+    telemetry.disable_metrics()
+
+    def off() -> None:
+        with telemetry.span("x", {"a": 1}):
+            telemetry.count_invoke("c", 200)
+
+    runs = 200_000
+    return min(timeit.repeat(off, number=runs, repeat=5)) / runs * 1e9
+
+
+@contextlib.contextmanager
+def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[str]:
+    """``tether serve --workers N`` on a fresh SQLite home, rate limit off; yields its URL.
+
+    ``observe``: an OTLP endpoint to export spans to, with metrics on as well.
+    """
     port = free_port()
     env = {
         **os.environ,
-        "TETHER_HOME": str(folder / f"home-{workers}"),
+        "TETHER_HOME": str(folder / f"home-{workers}{'-obs' if observe else ''}"),
         "TETHER_ADMIN_PASSWORD": PASSWORD,
         "TETHER_CONNECTION_RATE_LIMIT": "0",
     }
+    if observe:
+        env |= {"TETHER_OTLP_ENDPOINT": observe, "TETHER_METRICS_TOKEN": "bench-metrics-token"}
     command = [
         str(Path(sys.executable).parent / "tether"),
         "serve",
@@ -61,7 +117,7 @@ def tether_serve(folder: Path, workers: int) -> Iterator[str]:
         "--workers",
         str(workers),
     ]
-    log = (folder / f"serve-{workers}.log").open("w")
+    log = (folder / f"serve-{workers}{'-obs' if observe else ''}.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -106,17 +162,19 @@ def measure(seconds: float) -> Rows:
         with nginx(folder) as urls:
             for name, url in (("nginx direct", urls.backend), ("nginx proxy_pass", urls.proxy)):
                 rows[name] = {c: wrk(f"{url}/data", c, seconds) for c in CONCURRENCY}
-            for workers in WORKERS:
-                with tether_serve(folder, workers) as tether:
-                    token, connector, connection = set_up(tether, urls.backend)
-                    invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
-                    apim = f"{tether}/apim/{connector}/{connection}/data"
-                    for name, url, script in (
-                        (f"tether invoke x{workers}", invoke, lua(folder, "invoke", "POST", token)),
-                        (f"tether /apim x{workers}", apim, lua(folder, "apim", "GET", token)),
-                    ):
-                        wrk(url, 4, 1, script)  # warm the caches and the connection pool
-                        rows[name] = {c: wrk(url, c, seconds, script) for c in CONCURRENCY}
+            with otlp_sink() as sink:
+                for workers, observe in [*((w, "") for w in WORKERS), (1, sink)]:
+                    label = OBSERVED if observe else f"x{workers}"
+                    with tether_serve(folder, workers, observe) as tether:
+                        token, connector, connection = set_up(tether, urls.backend)
+                        invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
+                        apim = f"{tether}/apim/{connector}/{connection}/data"
+                        for name, url, script in (
+                            (f"tether invoke {label}", invoke, lua(folder, "invoke", "POST", token)),
+                            (f"tether /apim {label}", apim, lua(folder, "apim", "GET", token)),
+                        ):
+                            wrk(url, 4, 1, script)  # warm the caches and the connection pool
+                            rows[name] = {c: wrk(url, c, seconds, script) for c in CONCURRENCY}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return rows
@@ -136,6 +194,13 @@ def main() -> None:
             key = route.strip("/")
             summary[f"added_p50_ms_{key}_c1_x{workers}"] = row[1]["p50_ms"] - proxy[1]["p50_ms"]
             summary[f"throughput_{key}_vs_proxy_c32_x{workers}"] = row[32]["rps"] / proxy[32]["rps"]
+    for route in ("invoke", "/apim"):
+        on, off = rows[f"tether {route} {OBSERVED}"], rows[f"tether {route} x1"]
+        key = route.strip("/")
+        for c in CONCURRENCY:
+            summary[f"observability_throughput_ratio_{key}_c{c}"] = on[c]["rps"] / off[c]["rps"]
+        summary[f"observability_added_p50_ms_{key}_c1"] = on[1]["p50_ms"] - off[1]["p50_ms"]
+    summary["span_off_ns"] = span_off_ns()
     report("invoke", rows, summary, args.seconds, targets=TARGETS)
 
 

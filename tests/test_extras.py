@@ -13,7 +13,18 @@ from pathlib import Path
 
 import pytest
 
-EXTRAS = ("zeep", "celery", "kombu", "psycopg", "vaderSentiment", "mcp")
+# opentelemetry's API comes with FastAPI; the SDK and the OTLP exporter are the extra's.
+EXTRAS = (
+    "zeep",
+    "celery",
+    "kombu",
+    "psycopg",
+    "vaderSentiment",
+    "mcp",
+    "opentelemetry.sdk",
+    "opentelemetry.exporter",
+    "prometheus_client",
+)
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 CALCULATOR_WSDL = SAMPLES / "wsdl" / "dneonline-calculator.wsdl"
 
@@ -64,6 +75,11 @@ def test_the_core_serves_validates_and_imports_openapi_without_extras(tmp_path: 
         ("from tether.store import Database\nDatabase('postgresql://u@127.0.0.1:1/db')", "postgresql"),
         ("import tether.examples.sentiment.service", "demo"),
         ("import tether.mcp", "mcp"),
+        ("from tether import telemetry\ntelemetry.enable_metrics()", "observability"),
+        (
+            "from tether import telemetry\ntelemetry.configure_tracing('http://127.0.0.1:4318')",
+            "observability",
+        ),
     ],
 )
 def test_a_missing_extra_is_named_in_a_clear_error(code: str, extra: str) -> None:

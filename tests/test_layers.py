@@ -7,10 +7,11 @@
 
 ``hosting`` (the run journal, scheduler, triggers: what keeps flows running in a process) sits
 above ``services``: it runs what the use cases created and checked, and holds no permission rule.
-``errors`` and ``_extras`` (the error for a missing optional package) are shared by every
-layer; ``config`` (process settings) only by the layers that start processes and the services
-they configure. The API composes the portal, the MCP endpoint and the gateway relay into one app;
-the CLI may import the API because ``tether serve`` and ``tether demo`` host it.
+``errors``, ``_extras`` (the error for a missing optional package) and ``telemetry`` (spans,
+metrics, log ids) are shared by every layer; ``config`` (process settings) only by the layers
+that start processes and the services they configure. The API composes the portal, the MCP
+endpoint and the gateway relay into one app; the CLI may import the API because ``tether serve``
+and ``tether demo`` host it.
 
 Every import form counts: ``import tether.x``, ``from tether.x import y``, ``from tether import x``
 and relative imports, resolved against the importing module's package.
@@ -52,8 +53,9 @@ ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "errors": set(),
     "_extras": set(),
+    "telemetry": {"_extras"},
 }
-SHARED = {"errors", "_extras"}
+SHARED = {"errors", "_extras", "telemetry"}
 
 
 def _layer_of(module: str) -> str | None:

@@ -8,9 +8,9 @@ changes behaviour because somebody exported a variable half-way through a run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_HOME", "DEFAULT_PUBLIC_URL", "Settings", "load_settings"]
@@ -146,6 +146,27 @@ class Settings(BaseSettings):
         gt=0,
         le=3600,
         description="The window, in seconds, over which wrong passwords are counted for login throttling.",
+    )
+
+    otlp_endpoint: str = Field(
+        default="",
+        validation_alias=AliasChoices("otlp_endpoint", "TETHER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description=(
+            "Base URL of an OpenTelemetry collector's OTLP/HTTP receiver ('http://127.0.0.1:4318'); "
+            "spans are exported there. Also read from OTEL_EXPORTER_OTLP_ENDPOINT. Empty: no tracing. "
+            "Needs the 'observability' extra."
+        ),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token a Prometheus scraper sends to read /metrics. Unset: /metrics is off (404). "
+            "Needs the 'observability' extra."
+        ),
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="'json' writes one JSON object per log line with the request, run and trace ids.",
     )
 
     @model_validator(mode="after")

@@ -46,6 +46,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string", "description": "What went wrong, where, and how to fix it."},
         "code": {"type": "string", "description": "The stable error code (docs/errors.md)."},
+        "requestId": {
+            "type": "string",
+            "description": "The request's id (also the X-Request-Id header): quote it to an operator, "
+            "who finds the server's log lines and trace by it.",
+        },
         "errors": {
             "type": "array",
             "description": "Field errors of a request that breaks its schema, one per field.",

@@ -2,9 +2,10 @@
 
 Clients (the CLI, the portal, scripts) get one shape for every failure: ``type`` (a stable
 URI built from the error's ``code``), ``title``, ``status``, ``detail`` (the human message
-that says how to fix it), ``code`` (stable, listed in docs/errors.md) and any extra facts the
-error carries (file, line, issues...); a request that breaks its schema also gets ``errors``,
-one ``{pointer, detail}`` per field. ``_error_responses.py`` documents this shape per operation.
+that says how to fix it), ``code`` (stable, listed in docs/errors.md), ``requestId`` (the
+request's id, as in the ``X-Request-Id`` header and the log lines) and any extra facts the error
+carries (file, line, issues...); a request that breaks its schema also gets ``errors``, one
+``{pointer, detail}`` per field. ``_error_responses.py`` documents this shape per operation.
 Unexpected exceptions become a bare 500 without internals: their detail goes to the log.
 """
 
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from tether import telemetry
 from tether.errors import TetherError
 
 __all__ = ["PROBLEM_TYPE_BASE", "install_problem_handlers", "problem"]
@@ -39,6 +41,8 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
         "code": code,
         **extra,
     }
+    if request_id := telemetry.current_request_id():
+        body["requestId"] = request_id  # what a user quotes to an operator, who finds the log lines by it
     headers = {"WWW-Authenticate": 'Bearer realm="tether"'} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
@@ -89,7 +93,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal", "an internal error occurred; the server log has the details")
+        response = problem(500, "internal", "an internal error occurred; the server log has the details")
+        if request_id := telemetry.current_request_id():
+            # Answered outside the request middleware, which adds this header to every other answer.
+            response.headers["X-Request-Id"] = request_id
+        return response
 
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")  # HEAD is implied by GET and never documented

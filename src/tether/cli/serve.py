@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -57,12 +57,25 @@ def serve(
         # Each process builds its app from TETHER_* variables, so hand it the settings resolved here.
         database.close()
         os.environ.update(settings_environment(settings))
-        uvicorn.run(f"{__name__}:worker_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            f"{__name__}:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=_log_config(settings),
+        )
         return
     try:
-        uvicorn.run(serving_app(settings, database), host=host, port=port, log_level="info")
+        app = serving_app(settings, database)
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=_log_config(settings))
     finally:
         database.close()
+
+
+def _log_config(settings: Settings) -> dict[str, Any] | None:
+    """uvicorn's own log set-up, or none when the app writes JSON lines (its handlers would print text)."""
+    return None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
 
 
 def serving_app(settings: Settings, database: Database) -> FastAPI:
@@ -121,6 +134,7 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         "TETHER_HOME": str(settings.home),
         "TETHER_DATABASE_URL": settings.database_url,
         "TETHER_PUBLIC_URL": settings.public_url,
+        "TETHER_LOG_FORMAT": settings.log_format,
     }
 
 

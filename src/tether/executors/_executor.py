@@ -82,6 +82,17 @@ class CeleryExecutor:
             message = f"Cannot queue run {run_id}: the Celery broker is unreachable ({exc})."
             raise BrokerUnavailable(message) from exc
 
+    def queue_depth(self) -> int | None:
+        """Runs waiting in the broker's run queue (for ``/metrics``); None when the broker does not say."""
+        try:
+            with self.app.connection_for_read() as connection:
+                declared = connection.default_channel.queue_declare(queue=RUN_QUEUE, passive=True)
+        except Exception as exc:  # a scrape must not fail because the broker blinked
+            _log.warning("cannot read the run queue's depth: %s", type(exc).__name__)
+            return None
+        count = getattr(declared, "message_count", None)
+        return count if isinstance(count, int) else None
+
     async def stop(self) -> None:
         """Close the pooled broker connections (runs already queued stay queued)."""
         if self._listener is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tether import hosting, services
+from tether import hosting, services, telemetry
 from tether.config import Settings
 from tether.errors import ConfigurationError
 from tether.executors._executor import CeleryExecutor
@@ -84,4 +84,5 @@ def distributed_flow_host(
     runtime = hosting.FlowHost(database, keyring=keyring, executor=lambda _advance: executor, **options)
     # Answers of Response actions come back from the workers over Redis.
     executor.on_response = runtime._respond
+    telemetry.set_queue_depth(executor.queue_depth)  # read at each /metrics scrape, when metrics are on
     return runtime

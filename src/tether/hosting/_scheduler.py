@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from tether import telemetry
 from tether.errors import Conflict, TetherError
 from tether.flows import load_flow
 from tether.flows.engine import SYSTEM_CLOCK, Clock, Recurrence, recurrence_trigger_result
@@ -56,6 +57,8 @@ class RecurrenceScheduler:
                 continue  # another scheduler fired this tick
             if run_id is not None:
                 fired.append(run_id)
+                if tick is not None:
+                    telemetry.observe_trigger_lag("recurrence", (now - tick).total_seconds())
         for run_id in fired:
             self.submit(run_id)
         return fired

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from tether import telemetry
 from tether.definition import Api
 from tether.errors import ConfigurationError
 from tether.runtime._arguments import prepare_arguments
@@ -244,7 +245,12 @@ class Runtime:
             arguments=arguments,
             correlation_id=correlation_id or uuid.uuid4().hex,
         )
-        with redacting(connection_secrets(connection)):
+        with (
+            redacting(connection_secrets(connection)),
+            telemetry.span(
+                "runtime.invoke", {"tether.operation_id": operation_id, "http.request.method": request.method}
+            ) as span,
+        ):
             response = await send(exchange)
             polls = 0
             if async_pattern and wants_polling(response):
@@ -260,6 +266,7 @@ class Runtime:
                 paged = await self._pages(send, exchange, body, operation.next_link_name, paging, item_name)
                 body, pages = paged.body, paged.pages
                 warnings.extend(paged.warnings)
+            span.set("http.response.status_code", response.status_code)
         if self.check_responses and (
             is_json(content_type or "application/json") or not isinstance(body, str)
         ):

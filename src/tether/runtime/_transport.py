@@ -27,6 +27,7 @@ from typing import Any, Final
 
 import httpx
 
+from tether import telemetry
 from tether.errors import ConfigurationError
 from tether.runtime._credentials import form_without_credentials, same_origin, without_credentials
 from tether.runtime._errors import (
@@ -205,15 +206,18 @@ class Transport:
             wire = _copy(request, replayable) if auth is not None else request
             started = time.perf_counter()
             try:
-                async with asyncio.timeout(remaining):
-                    if gateway is not None:
-                        response = await self.gateway.send(
-                            gateway, wire, credentials=credentials, timeout=remaining
-                        )
-                    else:
-                        response = await self.client.send(
-                            wire, auth=auth, follow_redirects=False, stream=True
-                        )
+                # The host and method only: the path and query may carry ids and keys of the API's.
+                with _outbound_span(request, attempt) as span:
+                    async with asyncio.timeout(remaining):
+                        if gateway is not None:
+                            response = await self.gateway.send(
+                                gateway, wire, credentials=credentials, timeout=remaining
+                            )
+                        else:
+                            response = await self.client.send(
+                                wire, auth=auth, follow_redirects=False, stream=True
+                            )
+                    span.set("http.response.status_code", response.status_code)
             except (httpx.HTTPError, TimeoutError) as exc:
                 failure = exc if isinstance(exc, httpx.HTTPError) else httpx.ReadTimeout("", request=request)
                 resolution = self.retry.resolve_failure(
@@ -273,6 +277,22 @@ class RetryNote:
 
 
 RetryHook = Callable[[RetryNote], None]
+
+
+def _outbound_span(request: httpx.Request, attempt: int) -> telemetry.SpanHandle:
+    if not telemetry.tracing():
+        return telemetry.NO_SPAN
+    url = request.url
+    return telemetry.span(
+        f"{request.method} {url.host}",
+        {
+            "http.request.method": request.method,
+            "server.address": url.host,
+            "server.port": url.port or (443 if url.scheme == "https" else 80),
+            "url.scheme": url.scheme,
+            "http.request.resend_count": attempt - 1 or None,
+        },
+    )
 
 
 def _within(limits: dict[str, float | None], remaining: float) -> dict[str, float | None]:

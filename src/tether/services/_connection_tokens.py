@@ -54,6 +54,7 @@ from typing import Any, Final
 
 import httpx
 
+from tether import telemetry
 from tether.auth import (
     DEFAULT_REFRESH_WINDOW,
     OAuthError,
@@ -203,11 +204,14 @@ class ConnectionTokenSource:
             try:
                 fresh = await self._call(claim, stored, policy.timeout)
             except OAuthError as exc:
+                telemetry.count_token_refresh("refused")
                 await asyncio.to_thread(self._fail, stored.version, owner, exc)
                 return await self._after_failure(exc, keep, stored)
             except Exception:
+                telemetry.count_token_refresh("failed")
                 await asyncio.to_thread(self._release, owner)  # no renewal: let others try at once
                 raise
+            telemetry.count_token_refresh("renewed")
             return await asyncio.to_thread(self._store, stored.version, owner, fresh, current)
 
     async def _blocked(self, stored: _Stored, keep: TokenSet | None, forced: bool) -> TokenSet | None:

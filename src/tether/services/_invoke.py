@@ -16,6 +16,8 @@ from typing import Any, Final
 
 import httpx
 
+from tether import telemetry
+from tether.errors import TetherError
 from tether.runtime import RequestExtras, StreamedBody
 from tether.secrets import KeyRing
 from tether.services._access import Principal
@@ -141,7 +143,22 @@ async def run_operation(
             warnings=list(result.warnings),
         )
 
-    return await guarded(db, call, send)
+    connector = call.compiled.connector_id
+    attributes: dict[str, str | int | float | bool | None] = {
+        "tether.connector_id": connector,
+        "tether.connection_id": call.connection_id,
+        "tether.operation_id": operation_id,
+        "tether.environment": call.environment,
+    }
+    with telemetry.span("services.invoke", attributes) as span:
+        try:
+            answer = await guarded(db, call, send)
+        except TetherError as exc:
+            telemetry.count_invoke(connector, exc.code)
+            raise
+        span.set("http.response.status_code", answer.status)
+        telemetry.count_invoke(connector, answer.status)
+        return answer
 
 
 def answer_headers(headers: httpx.Headers) -> dict[str, str]:

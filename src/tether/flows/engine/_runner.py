@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from tether import telemetry
 from tether.errors import InputError
 from tether.flows._definition import ActionSpec, FlowDefinition
 from tether.flows.engine._durations import duration_seconds
@@ -241,13 +242,16 @@ class Run:
         self.state.records[path] = record
         if kind.side_effects:
             await self.journal.started(record, self.state)
+        action_span = telemetry.span("flow.action", {"tether.action": path, "tether.action_type": spec.type})
         try:
             timeout = _timeout(spec) if not kind.owns_limit else None
             step = Step(self, spec, record, frame, now + timedelta(seconds=timeout) if timeout else None)
-            if timeout:
-                outcome = await asyncio.wait_for(kind.handler(step), timeout)
-            else:
-                outcome = await kind.handler(step)
+            with action_span:
+                if timeout:
+                    outcome = await asyncio.wait_for(kind.handler(step), timeout)
+                else:
+                    outcome = await kind.handler(step)
+                action_span.set("tether.action.status", outcome.status)
         except ActionFailure as failure:
             outcome = Outcome(
                 outputs=failure.outputs,
@@ -330,4 +334,10 @@ async def execute_run(
     spec: RunSpec, journal: RunJournal, services: EngineServices, state: RunState | None = None
 ) -> RunOutcome:
     """Run or resume one run: the entry point executors (embedded or Celery) call."""
-    return await Run(spec, journal, services, state).execute()
+    telemetry.set_run_id(spec.run_id)  # this task's log lines and spans name the run
+    flow = str(spec.workflow.get("id") or "")
+    with telemetry.span("flow.run", {"tether.run_id": spec.run_id, "tether.flow_id": flow or None}) as span:
+        outcome = await Run(spec, journal, services, state).execute()
+        span.set("tether.run.status", outcome.status)
+    telemetry.count_run(flow, outcome.status)
+    return outcome
