@@ -86,6 +86,7 @@ class CeleryExecutor:
         """Runs waiting in the broker's run queue (for ``/metrics``); None when the broker does not say."""
         try:
             with self.app.connection_for_read() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
                 declared = connection.default_channel.queue_declare(queue=RUN_QUEUE, passive=True)
         except Exception as exc:  # a scrape must not fail because the broker blinked
             _log.warning("cannot read the run queue's depth: %s", type(exc).__name__)
