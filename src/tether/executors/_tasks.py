@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from celery import Celery, Task
 from celery.exceptions import Reject
 
-from tether import services
+from tether import services, telemetry
 from tether.config import Settings
 from tether.errors import TetherError
 from tether.executors._app import ADVANCE_RUN_TASK
@@ -93,6 +93,9 @@ class WorkerHost:
     def _ensure(self) -> tuple[asyncio.AbstractEventLoop, Database, Advance]:
         if self._pid != os.getpid():  # first task, or first task of a forked child
             self._loop = asyncio.new_event_loop()
+            if self.settings.otlp_endpoint:
+                # Per process: a forked child has no exporter thread. Runs' spans go where the server's do.
+                telemetry.configure_tracing(self.settings.otlp_endpoint)
             self._database = Database(self.settings.database_url)
             # The same token-call timeout as the server (TETHER_OAUTH_TOKEN_TIMEOUT) for refreshes here.
             policy = services.RefreshPolicy(timeout=self.settings.oauth_token_timeout)

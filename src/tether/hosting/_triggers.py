@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from tether import telemetry
 from tether.errors import Conflict, TetherError
 from tether.flows.engine import isoformat
 from tether.hosting._connector_calls import FlowConnectorCaller
@@ -87,7 +88,11 @@ class ConnectorTriggers:
 
     def _due(self, now: datetime) -> list[str]:
         with self.db.session() as session:
-            return [row.flow_id for row in FlowTriggers(session).due(now)]
+            rows = FlowTriggers(session).due(now)
+            for row in rows:
+                if row.next_poll_at is not None:
+                    telemetry.observe_trigger_lag("polling", _seconds_between(row.next_poll_at, now))
+            return [row.flow_id for row in rows]
 
     async def run(self, interval: float) -> None:
         while True:
@@ -149,3 +154,10 @@ def _subscribe_due(row: FlowTrigger | None, wanted: str | None, now: datetime) -
         return False
     retry_at = row.state.get("retry_at")
     return not retry_at or wanted != row.inputs_hash or str(retry_at) <= str(isoformat(now))
+
+
+def _seconds_between(due: datetime, now: datetime) -> float:
+    """``now - due`` in seconds; a naive time (SQLite hands them back so) is taken as UTC."""
+    due = due if due.tzinfo is not None else due.replace(tzinfo=UTC)
+    now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    return (now - due).total_seconds()
