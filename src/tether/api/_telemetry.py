@@ -55,7 +55,10 @@ class RequestTelemetry:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        with telemetry.span(f"{method}", {"http.request.method": method}) as handle:
+        if not (telemetry.tracing() or telemetry.metrics_enabled()):
+            await self.app(scope, receive, send_with_id)  # the id only: no route to find, nothing to count
+            return
+        with telemetry.span(method, {"http.request.method": method}) as handle:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
