@@ -12,7 +12,8 @@ wrk (a second process) on loopback only:
 - ``tether /apim xN``     the same through the pass-through route (``GET /apim/…/data``);
 - ``… x1 +obs``           one process again, with tracing (OTLP to a sink in this process) and
   Prometheus metrics on: the cost of observability, compared with the ``x1`` rows of the same run
-  (target: throughput within 10%). ``span_off_ns`` is what a span costs while tracing is off.
+  (target: within 10%), as throughput and as the server's CPU time per request (read from /proc,
+  which a busy machine does not skew). ``span_off_ns`` is the CPU a span costs while tracing is off.
 
 at concurrency 1 and 32, each bounded in time, with 1 and 2 server processes. The per-connection
 rate limit is off (``TETHER_CONNECTION_RATE_LIMIT=0``), otherwise it would be what is measured.
@@ -33,10 +34,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import timeit
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _loopback import CONCURRENCY, SPEC, Rows, free_port, nginx, report, require, wait_for, wrk
@@ -81,6 +84,22 @@ def otlp_sink() -> Iterator[str]:
         httpd.server_close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (from /proc): unlike throughput, it does not
+    depend on how busy the rest of the machine is."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, concurrency: int, seconds: float, script: Path, pid: int) -> dict[str, Any]:
+    """One wrk run, with the server's CPU milliseconds per answered request (one-process servers)."""
+    before = cpu_seconds(pid)
+    row = wrk(url, concurrency, seconds, script)
+    requests = row["rps"] * max(1, round(seconds))
+    row["server_cpu_ms_per_request"] = (cpu_seconds(pid) - before) * 1000 / requests if requests else None
+    return row
+
+
 def span_off_ns() -> float:
     """Nanoseconds one ``with telemetry.span(...)`` plus one counter call cost while both are off."""
     telemetry.disable_tracing()
@@ -91,12 +110,13 @@ def span_off_ns() -> float:
             telemetry.count_invoke("c", 200)
 
     runs = 200_000
-    return min(timeit.repeat(off, number=runs, repeat=5)) / runs * 1e9
+    # CPU time, not wall time: the machine may be busy with other work.
+    return min(timeit.repeat(off, number=runs, repeat=5, timer=time.process_time)) / runs * 1e9
 
 
 @contextlib.contextmanager
-def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[str]:
-    """``tether serve --workers N`` on a fresh SQLite home, rate limit off; yields its URL.
+def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[tuple[str, int]]:
+    """``tether serve --workers N`` on a fresh SQLite home, rate limit off; yields its URL and pid.
 
     ``observe``: an OTLP endpoint to export spans to, with metrics on as well.
     """
@@ -122,7 +142,7 @@ def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[str]
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(f"{url}/api/v1/health", timeout=60)
-        yield url
+        yield url, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -165,7 +185,7 @@ def measure(seconds: float) -> Rows:
             with otlp_sink() as sink:
                 for workers, observe in [*((w, "") for w in WORKERS), (1, sink)]:
                     label = OBSERVED if observe else f"x{workers}"
-                    with tether_serve(folder, workers, observe) as tether:
+                    with tether_serve(folder, workers, observe) as (tether, pid):
                         token, connector, connection = set_up(tether, urls.backend)
                         invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
                         apim = f"{tether}/apim/{connector}/{connection}/data"
@@ -174,7 +194,10 @@ def measure(seconds: float) -> Rows:
                             (f"tether /apim {label}", apim, lua(folder, "apim", "GET", token)),
                         ):
                             wrk(url, 4, 1, script)  # warm the caches and the connection pool
-                            rows[name] = {c: wrk(url, c, seconds, script) for c in CONCURRENCY}
+                            if workers == 1:
+                                rows[name] = {c: measured(url, c, seconds, script, pid) for c in CONCURRENCY}
+                            else:
+                                rows[name] = {c: wrk(url, c, seconds, script) for c in CONCURRENCY}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return rows
@@ -199,6 +222,9 @@ def main() -> None:
         key = route.strip("/")
         for c in CONCURRENCY:
             summary[f"observability_throughput_ratio_{key}_c{c}"] = on[c]["rps"] / off[c]["rps"]
+            cpu_on, cpu_off = on[c]["server_cpu_ms_per_request"], off[c]["server_cpu_ms_per_request"]
+            if cpu_on and cpu_off:
+                summary[f"observability_cpu_per_request_ratio_{key}_c{c}"] = cpu_on / cpu_off
         summary[f"observability_added_p50_ms_{key}_c1"] = on[1]["p50_ms"] - off[1]["p50_ms"]
     summary["span_off_ns"] = span_off_ns()
     report("invoke", rows, summary, args.seconds, targets=TARGETS)

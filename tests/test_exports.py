@@ -10,6 +10,7 @@ import tether.cli
 import tether.definition
 import tether.portal
 import tether.sdk
+import tether.telemetry
 
 EXPECTED = {
     tether.definition: [
@@ -38,6 +39,13 @@ EXPECTED = {
     tether.portal: [
         "SESSION_COOKIE", "AppSettings", "CsrfRefused", "Db", "Env", "Keys", "NotSignedIn", "PortalRoute",
         "SignedIn", "environment_for", "install_portal", "render",
+    ],
+    tether.telemetry: [
+        "LOG_FORMATS", "METRICS_MEDIA_TYPE", "NO_SPAN", "JsonFormatter", "SpanHandle", "configure_logs",
+        "configure_tracing", "count_invoke", "count_request", "count_run", "count_token_refresh",
+        "current_request_id", "current_run_id", "disable_metrics", "disable_tracing", "enable_metrics",
+        "enable_tracing", "metrics_enabled", "observe_trigger_lag", "render_metrics", "request_id_from",
+        "running", "set_queue_depth", "set_request_id", "span", "tracing",
     ],
 }  # fmt: skip
 

@@ -10,8 +10,8 @@ from tether.telemetry._context import (
     current_request_id,
     current_run_id,
     request_id_from,
+    running,
     set_request_id,
-    set_run_id,
 )
 from tether.telemetry._logs import LOG_FORMATS, JsonFormatter, configure_logs
 from tether.telemetry._metrics import (
@@ -59,9 +59,9 @@ __all__ = [
     "observe_trigger_lag",
     "render_metrics",
     "request_id_from",
+    "running",
     "set_queue_depth",
     "set_request_id",
-    "set_run_id",
     "span",
     "tracing",
 ]

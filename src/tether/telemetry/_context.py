@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["current_request_id", "current_run_id", "request_id_from", "set_request_id", "set_run_id"]
+__all__ = [
+    "current_request_id",
+    "current_run_id",
+    "request_id_from",
+    "running",
+    "set_request_id",
+]
 
 # Letters, digits and a few separators, at most 128: what load balancers and clients send
 # (UUIDs, ULIDs, "req-…"). Anything else could smuggle text into log lines, so it is replaced.
@@ -39,11 +47,17 @@ def current_request_id() -> str:
     return _request_id.get()
 
 
-def set_run_id(run_id: str) -> None:
-    """Name the flow run the current task is executing."""
-    _run_id.set(run_id)
-
-
 def current_run_id() -> str:
     """The id of the flow run being executed, or ``""`` outside one."""
     return _run_id.get()
+
+
+@contextmanager
+def running(run_id: str) -> Iterator[None]:
+    """Within the block the current task executes ``run_id``; afterwards, whatever it did before
+    (a task that advances several runs in turn never stamps one run's id on the next's lines)."""
+    token = _run_id.set(run_id)
+    try:
+        yield
+    finally:
+        _run_id.reset(token)

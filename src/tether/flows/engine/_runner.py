@@ -334,9 +334,11 @@ async def execute_run(
     spec: RunSpec, journal: RunJournal, services: EngineServices, state: RunState | None = None
 ) -> RunOutcome:
     """Run or resume one run: the entry point executors (embedded or Celery) call."""
-    telemetry.set_run_id(spec.run_id)  # this task's log lines and spans name the run
     flow = str(spec.workflow.get("id") or "")
-    with telemetry.span("flow.run", {"tether.run_id": spec.run_id, "tether.flow_id": flow or None}) as span:
+    with (
+        telemetry.running(spec.run_id),  # the run's log lines and spans name it
+        telemetry.span("flow.run", {"tether.run_id": spec.run_id, "tether.flow_id": flow or None}) as span,
+    ):
         outcome = await Run(spec, journal, services, state).execute()
         span.set("tether.run.status", outcome.status)
     telemetry.count_run(flow, outcome.status)
