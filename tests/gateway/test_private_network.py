@@ -172,7 +172,7 @@ def test_an_agent_too_old_is_refused_clearly(server: Server, cluster: str) -> No
         json={"token": "tgr_x", "cluster": cluster, "name": "old", "version": "0.0.9"},
         timeout=30,
     )
-    assert answer.status_code == 502 and answer.json()["type"].endswith("gateway-agent-too-old"), answer.text
+    assert answer.status_code == 426 and answer.json()["type"].endswith("gateway-agent-too-old"), answer.text
     assert "upgrade the agent" in answer.json()["detail"]
 
     async def connect_as_old() -> dict:

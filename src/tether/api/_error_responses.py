@@ -88,6 +88,8 @@ UPSTREAM = (429, 502, 503, 504)
 # Path fragments of the operations that call an upstream API or are throttled sign-ins.
 _UPSTREAM_MARKERS = ("/invoke", "/apim/", "/test", "/consent", "/redirect", "/tokens", "/sso/")
 _SWITCHED_OFF_MARKERS = ("/sso/",)
+# Where a gateway agent is the client: an agent too old to be accepted is told 426 Upgrade Required.
+_AGENT_MARKERS = ("/gateway/",)
 _API_PATHS = ("/api/", "/apim/")
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -142,6 +144,8 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[in
         statuses.add(413)
     if any(marker in path for marker in _UPSTREAM_MARKERS):
         statuses.update(UPSTREAM)
+    if any(marker in path for marker in _AGENT_MARKERS):
+        statuses.add(426)
     return sorted(statuses)
 
 

@@ -78,10 +78,11 @@ class NoHealthyMember(GatewayError):
 
 
 class AgentTooOld(GatewayError):
-    """The agent's version is older than this server accepts."""
+    """The agent's version is older than this server accepts. The agent is the client here (it
+    registers or connects), so this is its error to fix: 426 Upgrade Required, not a 5xx."""
 
     code = "gateway-agent-too-old"
-    status = 502
+    status = 426
 
 
 class GatewayHostNotAllowed(PermissionDenied):
