@@ -32,6 +32,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests._load import machine_busy
 from tether.api import free_port
 from tether.api._upload_workers import UploadWorkers
 from tether.cli import app as cli_app
@@ -48,10 +49,10 @@ from tether.runtime import ConnectionContext, DestinationRefused, NetworkPolicy,
 ADMIN_PASSWORD = "hostile-inputs-admin-1"
 ANSWER_SECONDS = 5.0
 HEALTH_MAX_SECONDS = 0.100
-# On a machine running more than twice as many runnable tasks as it has cores (8 engineers'
-# suites on 2 cores, measured load 10-16), idle /health alone shows 40-60 ms spikes from
+# On a machine running more runnable tasks than it has cores (a CPU burner beside the suite,
+# or several suites on 2 cores), idle /health alone shows spikes of 100-300 ms from
 # scheduling; the bound then widens to this, still far below the seconds of a stalled loop.
-HEALTH_MAX_SECONDS_OVERLOADED = 0.300
+HEALTH_MAX_SECONDS_OVERLOADED = 0.500
 SERVER_PEAK_RSS = 300 * 2**20
 CONNECTORS = "/api/v1/environments/default/connectors"
 
@@ -257,8 +258,7 @@ def hostile(server: Server, path: str, **request: object) -> httpx.Response:
 
 
 def health_bound() -> float:
-    overloaded = os.getloadavg()[0] > 2 * (os.cpu_count() or 1)
-    return HEALTH_MAX_SECONDS_OVERLOADED if overloaded else HEALTH_MAX_SECONDS
+    return HEALTH_MAX_SECONDS_OVERLOADED if machine_busy() else HEALTH_MAX_SECONDS
 
 
 def assert_problem(answer: httpx.Response, status: int, code: str, *words: str) -> dict[str, object]:
