@@ -130,6 +130,54 @@ def test_two_makers_save_the_general_tab_and_the_second_is_told_who_changed_it(
             page.context.close()
 
 
+@pytest.mark.parametrize(
+    ("path", "form", "kept"),
+    [
+        pytest.param("security", {"kind": "apiKey", "key_name": "X-Kept-Key"}, "X-Kept-Key", id="security"),
+        pytest.param("code", {"script": "import json  # kept-script\n"}, "kept-script", id="code"),
+        pytest.param(
+            "definition/operation",
+            {"operation_id": "Me", "new_id": "Me", "summary": "Kept summary"},
+            "Kept summary",
+            id="operation",
+        ),
+        pytest.param(
+            "definition/sample",
+            {"operation_id": "KeptOp", "verb": "GET", "url": "http://127.0.0.1:9/kept"},
+            "http://127.0.0.1:9/kept",
+            id="sample",
+        ),
+        pytest.param(
+            "definition/source",
+            {"source": json.dumps({"swagger": "2.0", "x-kept": 1})},
+            "x-kept",
+            id="editor",
+        ),
+    ],
+)
+def test_every_wizard_tab_refuses_a_stale_save_and_keeps_the_input(
+    portal: Portal,
+    makers: tuple[Principal, Principal],
+    clients: tuple[httpx.Client, ...],
+    path: str,
+    form: dict[str, str],
+    kept: str,
+) -> None:
+    ada, bob = makers
+    ada_http, _ = clients
+    name = _connector(portal, ada, bob, f"Tab {path.replace('/', ' ')}")
+    url = f"/e/{ENV}/connectors/{name}/edit/"
+    page = ada_http.get(url + path.split("/")[0] + ("?op=Me" if "operation" in path else "")).text
+    etag = _etags(page)[0]
+    services.update_connector(portal.db, bob, ENV, name, api_key_package("query"), note="Bob's")
+    refused = ada_http.post(url + path, data={**form, "etag": etag})
+    assert refused.status_code == 412, refused.text
+    _banner_names(refused.text, "Bob Builder")
+    assert kept in html.unescape(refused.text)
+    assert services.get_connector(portal.db, ada, ENV, name).current_revision == 2  # Bob's, not Ada's
+    assert _etags(refused.text)[0] != etag
+
+
 def test_a_stale_flow_save_keeps_the_editors_text_and_the_winners_definition(
     portal: Portal, makers: tuple[Principal, Principal], clients: tuple[httpx.Client, ...]
 ) -> None:
