@@ -87,7 +87,7 @@ def _description(portal: Portal, name: str) -> str:
 
 
 def test_two_makers_save_the_general_tab_and_the_second_is_told_who_changed_it(
-    browser: Any, portal: Portal, makers: tuple[Principal, Principal]
+    browser: Any, portal: Portal, makers: tuple[Principal, Principal], axe_violations: Any
 ) -> None:
     ada, bob = makers
     name = _connector(portal, ada, bob, "Both edit")
@@ -120,6 +120,7 @@ def test_two_makers_save_the_general_tab_and_the_second_is_told_who_changed_it(
         assert _description(portal, name) == "Ada's description"
         assert services.get_connector(portal.db, ada, ENV, name).current_revision == 2
         assert second.get_attribute("#stale a", "href") == url
+        assert axe_violations(second) == []  # the banner is announced (role=alert) and readable
 
         second.click("main button[type=submit]")  # the explicit second save: it carries the new ETag
         second.wait_for_url("**/edit/security")
