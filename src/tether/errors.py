@@ -150,8 +150,9 @@ class Conflict(TetherError):
 class PreconditionFailed(TetherError):
     """The caller's ``If-Match`` names a version that is no longer current: someone saved in between.
 
-    ``detail`` says who changed it and when where that is known (``changed_by``, ``changed_at``),
-    and the current ``etag``, so a client can reload, merge and try again instead of overwriting.
+    ``detail`` says who changed it and when where that is known (``changed_by``, the user name;
+    ``changed_by_name``, their display name; ``changed_at``), and the current ``etag``, so a client
+    can reload, merge and try again instead of overwriting.
     """
 
     code = "precondition-failed"

@@ -53,6 +53,7 @@ def _one_won(answers: list[httpx.Response]) -> tuple[int, httpx.Response]:
     refused = next(a for a in answers if a.status_code == 412)
     problem = refused.json()
     assert problem["code"] == "precondition-failed" and problem["changed_by"] == "admin"
+    assert problem["changed_by_name"] == "Administrator"  # what the portal's banner shows
     assert "changed by admin" in problem["detail"] and "since you loaded it" in problem["detail"]
     winner = next(i for i, a in enumerate(answers) if a.status_code == 200)
     return winner, answers[winner]

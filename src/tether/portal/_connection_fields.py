@@ -12,12 +12,19 @@ the chosen parameter set. Every set's fields share one HTML form, so names carry
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tether.services import FormField, ParameterSetForm
 
-__all__ = ["FieldControl", "field_controls", "input_name", "submitted_values"]
+__all__ = [
+    "FieldControl",
+    "field_controls",
+    "input_name",
+    "keep_posted",
+    "posted_secrets",
+    "submitted_values",
+]
 
 _BOOL_CHOICES = (("", "(default)"), ("true", "Yes"), ("false", "No"))
 
@@ -88,3 +95,22 @@ def submitted_values(form: ParameterSetForm, posted: Mapping[str, Any]) -> dict[
         if isinstance(raw, str) and raw != "":
             values[field.name] = raw
     return values
+
+
+def keep_posted(controls: list[FieldControl], posted: Mapping[str, Any]) -> list[FieldControl]:
+    """``controls`` filled with what the user posted, to show their input again after a refused save.
+
+    Secure fields stay empty: a secret is never sent back to the browser, even the user's own.
+    """
+    kept = []
+    for control in controls:
+        raw = posted.get(control.name)
+        if isinstance(raw, str) and not control.field.secret:
+            control = replace(control, value=raw)
+        kept.append(control)
+    return kept
+
+
+def posted_secrets(controls: list[FieldControl], posted: Mapping[str, Any]) -> bool:
+    """Whether the user typed a value into a secure field (which :func:`keep_posted` leaves empty)."""
+    return any(control.field.secret and posted.get(control.name) for control in controls)

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 import tether
 from tether.portal._session import CSRF_FIELD, CSRF_HEADER, csrf_token
+from tether.portal._stale import ETAG_FIELD
 
 __all__ = ["STATIC_PREFIX", "render", "templates"]
 
@@ -39,7 +40,9 @@ def templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update(static=_static, csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER)
+    environment.globals.update(
+        static=_static, csrf_field=CSRF_FIELD, csrf_header=CSRF_HEADER, etag_field=ETAG_FIELD
+    )
     environment.filters["pretty_json"] = _pretty_json
     return environment
 

@@ -42,6 +42,11 @@ class Wizard:
     def url(self) -> str:
         return f"/e/{quote(self.env.name, safe='')}/connectors/{quote(self.info.name, safe='')}"
 
+    @property
+    def etag(self) -> str:
+        """The connector's ETag as opened: what a tab's form carries back as ``If-Match``."""
+        return services.resource_etag(self.info.id, self.info.updated_at)
+
 
 @dataclass(frozen=True)
 class _Derived:
@@ -100,9 +105,19 @@ def open_wizard(
 
 
 def save(
-    wizard: Wizard, files: dict[str, bytes], tab: str, keyring: KeyRing, *, client_secret: str | None = None
+    wizard: Wizard,
+    files: dict[str, bytes],
+    tab: str,
+    keyring: KeyRing,
+    *,
+    client_secret: str | None = None,
+    if_match: str | None = None,
 ) -> ConnectorInfo:
-    """Store ``files`` as the connector's next revision, noting which tab saved it."""
+    """Store ``files`` as the connector's next revision, noting which tab saved it.
+
+    ``if_match`` is the ETag the tab's form was loaded with: a connector saved by someone else
+    since raises :class:`~tether.errors.PreconditionFailed` and nothing is stored.
+    """
     package = package_from_files(files, source=wizard.info.name)
     return services.update_connector(
         wizard.db,
@@ -113,4 +128,5 @@ def save(
         note=f"{tab} tab",
         client_secret=client_secret,
         keyring=keyring,
+        if_match=if_match,
     )

@@ -274,15 +274,17 @@ def rollback_connector(
     revision: int,
     *,
     note: str | None = None,
+    if_match: str | None = None,
 ) -> ConnectorInfo:
     """Make revision ``revision``'s content current again, as a new revision (makers and admins).
 
     The content is restored as it was, without re-validation: rollback is the way out when a
-    newer revision (or a newer validator) went wrong.
+    newer revision (or a newer validator) went wrong. ``if_match``: the ETag the caller loaded.
     """
     with db.session() as session:
         who = standing(session, principal, environment)
         found = _checked(session, who, connector, "update", for_update=True)
+        _check_if_match(session, found, if_match)
         connectors = Connectors(session)
         old = connectors.revision(found.id, revision)
         if old is None:

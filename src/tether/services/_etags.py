@@ -8,7 +8,9 @@ moves ``updated_at``, so the tag changes whenever the stored state does. No extr
 Updates check the tag inside the transaction that writes, after the row is locked (``SELECT …
 FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers), so of two saves
 sent with the same tag exactly one wins and the other gets :class:`PreconditionFailed` (412),
-which names who changed the resource and when (from the audit log) where that is known.
+which names who changed the resource and when (from the audit log) where that is known: the
+user name (``changed_by``), the person's display name (``changed_by_name``, what the portal shows)
+and the time (``changed_at``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tether.errors import PreconditionFailed
-from tether.store import AuditEvent
+from tether.store import AuditEvent, User
 
 __all__ = ["check_if_match", "resource_etag"]
 
@@ -58,6 +60,7 @@ def check_if_match(
     if "*" in offered or current in offered or current.strip('"') in offered:
         return
     changed_by, changed_at = _last_change(session, target)
+    changed_by_name = _display_name(session, changed_by)
     stamp = changed_at or updated_at
     when = stamp.isoformat(timespec="seconds") if stamp is not None else None
     who = f" by {changed_by}" if changed_by else ""
@@ -65,7 +68,12 @@ def check_if_match(
     raise PreconditionFailed(
         f"{what} was changed{who}{at} since you loaded it (your If-Match {if_match} is not its "
         f"current ETag {current}); load it again, re-apply your change and save with the new ETag.",
-        detail={"etag": current, "changed_by": changed_by, "changed_at": when},
+        detail={
+            "etag": current,
+            "changed_by": changed_by,
+            "changed_by_name": changed_by_name,
+            "changed_at": when,
+        },
     )
 
 
@@ -75,3 +83,11 @@ def _last_change(session: Session, target: str) -> tuple[str | None, datetime | 
         select(AuditEvent).where(AuditEvent.target == target).order_by(AuditEvent.at.desc()).limit(1)
     )
     return (event.actor, event.at) if event is not None else (None, None)
+
+
+def _display_name(session: Session, username: str | None) -> str | None:
+    """The display name of the user ``username`` (the name itself for a user since deleted)."""
+    if username is None:
+        return None
+    found = session.scalar(select(User.display_name).where(User.username == username))
+    return found or username

@@ -374,13 +374,23 @@ def update_flow(
 
 
 def set_flow_enabled(
-    db: Database, principal: Principal, environment: str, flow: str, enabled: bool
+    db: Database,
+    principal: Principal,
+    environment: str,
+    flow: str,
+    enabled: bool,
+    *,
+    if_match: str | None = None,
 ) -> FlowInfo:
-    """Switch a flow on or off (makers). A disabled flow's triggers do not fire; manual runs still work."""
+    """Switch a flow on or off (makers). A disabled flow's triggers do not fire; manual runs still work.
+
+    ``if_match``: the ETag the caller loaded (412 if the flow was saved since).
+    """
     with db.session() as session:
         who = standing(session, principal, environment)
         env = who.environment
         row = checked_flow(session, who, flow, "update", for_update=True)
+        _check_if_match(session, row, if_match)
         if enabled:
             check_flow_policy(session, env, row.definition, row.connections)
             row.suspended_reason = None

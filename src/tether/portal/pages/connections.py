@@ -9,22 +9,23 @@ sends it back to the connection's page, which shows ``connected`` or the provide
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tether import services
 from tether.config import Settings
-from tether.errors import TetherError
-from tether.portal._connection_fields import field_controls, submitted_values
+from tether.errors import PreconditionFailed, TetherError
+from tether.portal._connection_fields import field_controls, keep_posted, posted_secrets, submitted_values
 from tether.portal._deps import AppSettings, Db, Env, Keys, SignedIn
 from tether.portal._deps import Runtime as ConnectorRuntime
 from tether.portal._flow_editing import findings_of
 from tether.portal._routing import PortalRoute
+from tether.portal._stale import Stale, etag_of, posted_etag
 from tether.portal._templates import render
 from tether.secrets import KeyRing
 from tether.services import CONSENT_COOKIE, CONSENT_RETURN_COOKIE, ConnectionInfo, EnvironmentInfo, Principal
@@ -173,9 +174,14 @@ def _connection_page(
     error: str | None = None,
     findings: list[Any] | None = None,
     status: int = 200,
+    posted: Any = None,
+    stale: Stale | None = None,
 ) -> Response:
+    """The connection's page. After a refused edit, ``posted`` (the user's form) fills the edit
+    form again and it keeps the ETag it was loaded with, or the current one after a ``stale`` save."""
     info = services.get_connection(db, principal, env.name, connection)
     edit_sets: list[Any] = []
+    typed_secrets = False
     try:
         settings: Settings = request.app.state.settings
         form = services.connection_form(
@@ -186,6 +192,9 @@ def _connection_page(
             for each in form.sets
             if each.name == info.parameter_set
         ]
+        if posted is not None:
+            typed_secrets = any(posted_secrets(controls, posted) for _, controls in edit_sets)
+            edit_sets = [(each, keep_posted(controls, posted)) for each, controls in edit_sets]
     except TetherError:
         form = None  # an admin looking at someone's connection to a connector they cannot use
     query = request.query_params
@@ -204,6 +213,10 @@ def _connection_page(
         findings=findings or [],
         consent=query.get("consent"),
         created=query.get("created") == "1",
+        edit_name=posted.get("display_name") if posted is not None else None,
+        etag=(posted_etag(posted) if posted is not None else None) or etag_of(info),
+        stale=stale,
+        stale_secrets=typed_secrets,
     )
 
 
@@ -278,12 +291,18 @@ def _edit(
             public_url=settings.public_url,
             values=values or None,
             display_name=str(posted.get("display_name") or "").strip() or None,
+            if_match=posted_etag(posted),
+        )
+    except PreconditionFailed as exc:
+        stale = Stale.from_error(exc, reload_url=_page_of(env.name, info.id))
+        return _connection_page(
+            request, env, db, principal, connection, posted=posted, stale=stale, status=412
         )
     except TetherError as exc:
         if not _is_users_mistake(exc):
             raise
         return _connection_page(
-            request, env, db, principal, connection, findings=findings_of(exc), status=422
+            request, env, db, principal, connection, findings=findings_of(exc), posted=posted, status=422
         )
     if updated.consent_url:
         return _to_provider(updated.consent_url, _page_of(env.name, info.id))
@@ -346,6 +365,17 @@ def go_sign_in(
 
 
 @router.post("/e/{env}/connections/{connection}/delete")
-def delete_connection(env: Env, connection: str, db: Db, principal: SignedIn) -> Response:
-    services.delete_connection(db, principal, env.name, connection)
+def delete_connection(
+    request: Request,
+    env: Env,
+    connection: str,
+    db: Db,
+    principal: SignedIn,
+    etag: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        services.delete_connection(db, principal, env.name, connection, if_match=posted_etag(etag))
+    except PreconditionFailed as exc:
+        stale = Stale.from_error(exc, reload_url=_page_of(env.name, connection))
+        return _connection_page(request, env, db, principal, connection, stale=stale, status=412)
     return RedirectResponse(f"/e/{env.name}/connections", status_code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
@@ -14,10 +14,11 @@ from starlette.responses import Response
 
 from tether import services
 from tether.definition import ICON_FILE, package_from_files
-from tether.errors import InputError, PermissionDenied, TetherError
+from tether.errors import InputError, PermissionDenied, PreconditionFailed, TetherError
 from tether.portal._deps import Db, Env, SignedIn
 from tether.portal._diff import side_by_side
 from tether.portal._routing import PortalRoute
+from tether.portal._stale import Stale, etag_of, posted_etag
 from tether.portal._summaries import AUTH_LABELS, UNREADABLE, ConnectorSummary, SummaryCache, summarize
 from tether.portal._templates import render
 from tether.services import ConnectorInfo, EnvironmentInfo, Principal
@@ -135,20 +136,48 @@ def icon(env: Env, connector: str, db: Db, principal: SignedIn, revision: int | 
 
 @router.get("/e/{env}/connectors/{connector}")
 def detail(request: Request, env: Env, connector: str, db: Db, principal: SignedIn) -> Response:
+    return _detail_page(request, env, connector, db, principal, message=request.query_params.get("done"))
+
+
+def _detail_page(
+    request: Request,
+    env: EnvironmentInfo,
+    connector: str,
+    db: Database,
+    principal: Principal,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """The connector's page; its rollback and delete forms carry its ETag (``stale``: the banner)."""
     info = services.get_connector(db, principal, env.name, connector)
     revisions = services.list_revisions(db, principal, env.name, connector)
     summary = connector_summary(request, db, principal, env.name, info)
+    extra["etag"] = extra.get("etag") or etag_of(info)
     return render(
         request,
         "connectors/detail.html",
+        status=status,
         title=info.display_name,
         section="connectors",
         info=info,
         summary=summary,
         revisions=list(reversed(revisions)),
         url=connector_url(env, info.name),
-        message=request.query_params.get("done"),
+        **extra,
     )
+
+
+def _stale_detail(
+    request: Request,
+    env: EnvironmentInfo,
+    connector: str,
+    db: Database,
+    principal: Principal,
+    exc: PreconditionFailed,
+) -> Response:
+    stale = Stale.from_error(exc, reload_url=connector_url(env, connector))
+    return _detail_page(request, env, connector, db, principal, status=412, stale=stale)
 
 
 @router.get("/e/{env}/connectors/{connector}/diff")
@@ -198,11 +227,22 @@ def _text(name: str, raw: bytes | None) -> str:
 
 @router.post("/e/{env}/connectors/{connector}/rollback")
 def rollback(
-    env: Env, connector: str, db: Db, principal: SignedIn, revision: Annotated[str, Form()] = ""
+    request: Request,
+    env: Env,
+    connector: str,
+    db: Db,
+    principal: SignedIn,
+    revision: Annotated[str, Form()] = "",
+    etag: Annotated[str, Form()] = "",
 ) -> Response:
     if not revision.isdigit():
         raise InputError("Choose the revision to restore.")
-    info = services.rollback_connector(db, principal, env.name, connector, int(revision))
+    try:
+        info = services.rollback_connector(
+            db, principal, env.name, connector, int(revision), if_match=posted_etag(etag)
+        )
+    except PreconditionFailed as exc:
+        return _stale_detail(request, env, connector, db, principal, exc)
     done = quote(f"Revision {revision} restored as revision {info.current_revision}.")
     return RedirectResponse(f"{connector_url(env, info.name)}?done={done}", status_code=303)
 
@@ -228,25 +268,26 @@ def delete(
     db: Db,
     principal: SignedIn,
     force: Annotated[str, Form()] = "",
+    etag: Annotated[str, Form()] = "",
 ) -> Response:
-    info = services.get_connector(db, principal, env.name, connector)
+    loaded = posted_etag(etag)
     try:
-        services.delete_connector(db, principal, env.name, connector, force=force == "yes")
+        services.delete_connector(db, principal, env.name, connector, force=force == "yes", if_match=loaded)
+    except PreconditionFailed as exc:
+        return _stale_detail(request, env, connector, db, principal, exc)
     except TetherError as exc:
         if exc.status != 409:
             raise
-        revisions = services.list_revisions(db, principal, env.name, connector)
-        return render(
+        # The connector is unchanged: the form asking for force keeps the ETag it was loaded with.
+        return _detail_page(
             request,
-            "connectors/detail.html",
+            env,
+            connector,
+            db,
+            principal,
             status=409,
-            title=info.display_name,
-            section="connectors",
-            info=info,
-            summary=connector_summary(request, db, principal, env.name, info),
-            revisions=list(reversed(revisions)),
-            url=connector_url(env, info.name),
             error=exc.message,
             confirm_force=True,
+            etag=loaded,
         )
     return RedirectResponse(f"/e/{quote(env.name, safe='')}/connectors", status_code=303)

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from tether.definition import DEFINITION_FILE, package_from_files
-from tether.errors import InputError, TetherError
+from tether.errors import InputError, PreconditionFailed, TetherError
 from tether.importers import import_sample
 from tether.portal._deps import Db, Env, Keys, SignedIn
 from tether.portal._package_edit import VISIBILITIES, dump, edit_operation, operations_of
 from tether.portal._routing import PortalRoute
+from tether.portal._stale import Stale, posted_etag
 from tether.portal._templates import render
 from tether.portal._wizard import TABS, Wizard, open_wizard, save
 
@@ -57,6 +59,10 @@ def _page(request: Request, wizard: Wizard, **extra: Any) -> Response:
     )
 
 
+def _stale(exc: PreconditionFailed, wizard: Wizard, query: str) -> Stale:
+    return Stale.from_error(exc, reload_url=f"{wizard.url}/edit/definition{query}")
+
+
 @router.get(PREFIX)
 def definition_tab(request: Request, env: Env, connector: str, db: Db, principal: SignedIn) -> Response:
     return _page(request, open_wizard(request, db, principal, env, connector))
@@ -75,8 +81,11 @@ def save_operation(
     summary: Text = "",
     description: Text = "",
     visibility: Text = "none",
+    etag: Text = "",
 ) -> Response:
     wizard = open_wizard(request, db, principal, env, connector)
+    loaded = posted_etag(etag)
+    edited = {"new_id": new_id, "summary": summary, "description": description, "visibility": visibility}
     try:
         files = edit_operation(
             wizard.files,
@@ -86,9 +95,14 @@ def save_operation(
             description=description,
             visibility=visibility,
         )
-        save(wizard, files, "Definition", keys)
+        save(wizard, files, "Definition", keys, if_match=loaded)
+    except PreconditionFailed as exc:
+        stale = _stale(exc, wizard, f"?op={quote(operation_id, safe='')}")
+        return _page(request, wizard, op=operation_id, edited=edited, stale=stale, status=412)
     except InputError as exc:
-        return _page(request, wizard, op=operation_id, error=exc.message, status=400)
+        return _page(
+            request, wizard, op=operation_id, edited=edited, error=exc.message, status=400, etag=loaded
+        )
     return RedirectResponse(f"{wizard.url}/edit/definition?op={new_id.strip()}&saved=1", status_code=303)
 
 
@@ -121,8 +135,10 @@ def add_from_sample(
     headers: Text = "",
     body: Text = "",
     response_body: Text = "",
+    etag: Text = "",
 ) -> Response:
     wizard = open_wizard(request, db, principal, env, connector)
+    loaded = posted_etag(etag)
     sample = {
         "verb": verb,
         "url": url,
@@ -158,9 +174,11 @@ def add_from_sample(
             description=description,
             visibility=visibility,
         )
-        save(wizard, files, "Definition", keys)
+        save(wizard, files, "Definition", keys, if_match=loaded)
+    except PreconditionFailed as exc:
+        return _page(request, wizard, sample=sample, stale=_stale(exc, wizard, ""), status=412)
     except InputError as exc:
-        return _page(request, wizard, sample=sample, error=exc.message, status=400)
+        return _page(request, wizard, sample=sample, error=exc.message, status=400, etag=loaded)
     return RedirectResponse(
         f"{wizard.url}/edit/definition?op={operation_id.strip()}&saved=1", status_code=303
     )
@@ -168,10 +186,18 @@ def add_from_sample(
 
 @router.post(PREFIX + "/source")
 def save_source(
-    request: Request, env: Env, connector: str, db: Db, principal: SignedIn, keys: Keys, source: Text = ""
+    request: Request,
+    env: Env,
+    connector: str,
+    db: Db,
+    principal: SignedIn,
+    keys: Keys,
+    source: Text = "",
+    etag: Text = "",
 ) -> Response:
     """The Swagger editor's save: the whole definition as JSON (refused with the line if unreadable)."""
     wizard = open_wizard(request, db, principal, env, connector)
+    loaded = posted_etag(etag)
     try:
         try:
             value = json.loads(source)
@@ -181,9 +207,14 @@ def save_source(
         if not isinstance(value, dict):
             raise InputError(f"{DEFINITION_FILE} must hold a JSON object.")
         files = {**wizard.files, DEFINITION_FILE: dump(value)}
-        save(wizard, files, "Definition (Swagger editor)", keys)
+        save(wizard, files, "Definition (Swagger editor)", keys, if_match=loaded)
+    except PreconditionFailed as exc:
+        stale = _stale(exc, wizard, "?view=editor")
+        return _page(request, wizard, view="editor", source=source, stale=stale, status=412)
     except TetherError as exc:
         if exc.status >= 500:
             raise
-        return _page(request, wizard, view="editor", source=source, error=exc.message, status=400)
+        return _page(
+            request, wizard, view="editor", source=source, error=exc.message, status=400, etag=loaded
+        )
     return RedirectResponse(f"{wizard.url}/edit/definition?view=editor&saved=1", status_code=303)

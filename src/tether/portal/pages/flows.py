@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from tether import services
 from tether.config import Settings
-from tether.errors import ConfigurationError, InputError, TetherError
+from tether.errors import ConfigurationError, InputError, PreconditionFailed, TetherError
 from tether.hosting import FlowHost
 from tether.portal._deps import AppSettings, Db, Env, Keys, SignedIn
 from tether.portal._flow_editing import (
@@ -29,6 +29,7 @@ from tether.portal._flow_editing import (
 )
 from tether.portal._flow_picture import flow_picture, render_flow_picture
 from tether.portal._routing import PortalRoute
+from tether.portal._stale import Stale, etag_of, posted_etag
 from tether.portal._templates import render
 from tether.secrets import KeyRing
 from tether.services import EnvironmentInfo, FlowInfo, Principal
@@ -103,7 +104,11 @@ def _editor(
     findings: list[Finding] | None = None,
     checked: bool = False,
     status: int = 200,
+    etag: str | None = None,
+    stale: Stale | None = None,
 ) -> Response:
+    """The JSON editor; ``etag`` is the one the user's form was loaded with (kept across checks and
+    refused saves, so that only an explicit save after a :class:`Stale` banner overwrites)."""
     definition, _ = parse_definition(text)
     return render(
         request,
@@ -121,6 +126,8 @@ def _editor(
         findings=findings or [],
         checked=checked,
         picture=_picture_html(definition) if definition is not None else None,
+        etag=etag,
+        stale=stale,
     )
 
 
@@ -212,6 +219,7 @@ def _flow_page(
     *,
     body_text: str = "{}",
     run_error: str | None = None,
+    stale: Stale | None = None,
 ) -> Response:
     info = services.get_flow(db, principal, env, flow)
     runs, runs_hidden = [], None
@@ -232,7 +240,7 @@ def _flow_page(
     return render(
         request,
         "flows/show.html",
-        status=422 if run_error else 200,
+        status=412 if stale else 422 if run_error else 200,
         title=info.display_name,
         section="flows",
         flow=info,
@@ -242,6 +250,8 @@ def _flow_page(
         callback_url=callback,
         body_text=body_text,
         run_error=run_error,
+        etag=etag_of(info),
+        stale=stale,
     )
 
 
@@ -258,6 +268,7 @@ def edit_flow(request: Request, env: Env, flow: str, db: Db, principal: SignedIn
         name=info.name,
         display_name=info.display_name,
         bound=dict(info.connections),
+        etag=etag_of(info),
     )
 
 
@@ -284,8 +295,11 @@ def _save_flow(
         _form_text(form, "display_name"),
         _bindings(form),
     )
+    loaded = posted_etag(form)
 
-    def again(findings: list[Finding], *, checked: bool = False, status: int = 422) -> Response:
+    def again(
+        findings: list[Finding], *, checked: bool = False, status: int = 422, stale: Stale | None = None
+    ) -> Response:
         return _editor(
             request,
             db,
@@ -299,6 +313,8 @@ def _save_flow(
             findings=findings,
             checked=checked,
             status=status,
+            etag=loaded,
+            stale=stale,
         )
 
     definition, findings = parse_definition(text)
@@ -316,7 +332,11 @@ def _save_flow(
             display_name=display_name.strip() or None,
             connections=bound,
             keyring=keys,
+            if_match=loaded,
         )
+    except PreconditionFailed as exc:
+        reload_url = f"/e/{env.name}/flows/{info.name}/edit"
+        return again([], status=412, stale=Stale.from_error(exc, reload_url=reload_url))
     except TetherError as exc:
         if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
@@ -325,21 +345,54 @@ def _save_flow(
 
 
 @router.post("/e/{env}/flows/{flow}/enable")
-def enable_flow(env: Env, flow: str, db: Db, principal: SignedIn) -> Response:
-    info = services.set_flow_enabled(db, principal, env.name, flow, True)
-    return RedirectResponse(f"/e/{env.name}/flows/{info.name}", status_code=303)
+async def enable_flow(request: Request, env: Env, flow: str, db: Db, principal: SignedIn) -> Response:
+    return await _switch(request, env, flow, db, principal, enabled=True)
 
 
 @router.post("/e/{env}/flows/{flow}/disable")
-def disable_flow(env: Env, flow: str, db: Db, principal: SignedIn) -> Response:
-    info = services.set_flow_enabled(db, principal, env.name, flow, False)
+async def disable_flow(request: Request, env: Env, flow: str, db: Db, principal: SignedIn) -> Response:
+    return await _switch(request, env, flow, db, principal, enabled=False)
+
+
+async def _switch(
+    request: Request, env: EnvironmentInfo, flow: str, db: Database, principal: Principal, *, enabled: bool
+) -> Response:
+    """Enable or disable with the ETag the flow's page was loaded with (its page again if stale)."""
+    loaded = posted_etag(await request.form())
+    try:
+        info = await run_in_threadpool(
+            lambda: services.set_flow_enabled(db, principal, env.name, flow, enabled, if_match=loaded)
+        )
+    except PreconditionFailed as exc:
+        return await _stale_flow_page(request, env, flow, db, principal, exc)
     return RedirectResponse(f"/e/{env.name}/flows/{info.name}", status_code=303)
 
 
 @router.post("/e/{env}/flows/{flow}/delete")
-def delete_flow(env: Env, flow: str, db: Db, principal: SignedIn) -> Response:
-    services.delete_flow(db, principal, env.name, flow)
+async def delete_flow(request: Request, env: Env, flow: str, db: Db, principal: SignedIn) -> Response:
+    loaded = posted_etag(await request.form())
+    try:
+        await run_in_threadpool(lambda: services.delete_flow(db, principal, env.name, flow, if_match=loaded))
+    except PreconditionFailed as exc:
+        return await _stale_flow_page(request, env, flow, db, principal, exc)
     return RedirectResponse(f"/e/{env.name}/flows", status_code=303)
+
+
+async def _stale_flow_page(
+    request: Request,
+    env: EnvironmentInfo,
+    flow: str,
+    db: Database,
+    principal: Principal,
+    exc: PreconditionFailed,
+) -> Response:
+    """The flow's page as it is now, with the banner and the current ETag in its forms."""
+    runtime = await runtime_of(request)
+    settings: Settings = request.app.state.settings
+    stale = Stale.from_error(exc, reload_url=f"/e/{env.name}/flows/{flow}")
+    return await run_in_threadpool(
+        lambda: _flow_page(request, env.name, flow, db, principal, settings, runtime, stale=stale)
+    )
 
 
 @router.post("/e/{env}/flows/{flow}/run")

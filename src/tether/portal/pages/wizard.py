@@ -21,7 +21,7 @@ from starlette.responses import Response
 from tether import services
 from tether.auth.providers import PROVIDER_BUILDERS
 from tether.definition import ICON_FILE, SCRIPT_FILE, package_from_files
-from tether.errors import InputError, TetherError
+from tether.errors import InputError, PreconditionFailed, TetherError
 from tether.importers import (
     ImportResult,
     import_curl,
@@ -45,6 +45,7 @@ from tether.portal._package_edit import (
     set_script,
 )
 from tether.portal._routing import PortalRoute
+from tether.portal._stale import Stale, posted_etag
 from tether.portal._templates import render
 from tether.portal._wizard import TABS, Wizard, open_wizard, save
 from tether.runtime.script import ALLOWED_MODULES
@@ -144,19 +145,26 @@ async def save_general(
     base_path: Text = "/",
     color: Text = "#007ee5",
     gateway: Text = "",
+    etag: Text = "",
     icon: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     wizard = await run_in_threadpool(open_wizard, request, db, principal, env, connector)
     general = General(
         title, description, scheme, host.strip(), base_path.strip() or "/", color, gateway == "on"
     )
+    loaded = posted_etag(etag)
     try:
         files = apply_general(wizard.files, general)
         if icon is not None and icon.filename:
             data = await icon.read()
             check_icon(data)
             files[ICON_FILE] = data
-        await run_in_threadpool(save, wizard, files, "General", keys)
+        await run_in_threadpool(lambda: save(wizard, files, "General", keys, if_match=loaded))
+    except PreconditionFailed as exc:
+        stale = Stale.from_error(exc, reload_url=f"{wizard.url}/edit/general")
+        return _general_page(
+            request, env, general, wizard=wizard, stale=stale, status=412, title=wizard.info.display_name
+        )
     except InputError as exc:
         return _general_page(
             request,
@@ -166,6 +174,7 @@ async def save_general(
             error=exc.message,
             status=400,
             title=wizard.info.display_name,
+            etag=loaded,
         )
     return RedirectResponse(f"{wizard.url}/edit/security", status_code=303)
 
@@ -228,8 +237,10 @@ def save_security(
     refresh_url: Text = "",
     scopes: Text = "",
     unique_redirect: Text = "",
+    etag: Text = "",
 ) -> Response:
     wizard = open_wizard(request, db, principal, env, connector)
+    loaded = posted_etag(etag)
     security = Security(
         kind=kind,
         key_label=key_label,
@@ -246,13 +257,16 @@ def save_security(
     )
     try:
         files = apply_security(wizard.files, security)
-        save(wizard, files, "Security", keys, client_secret=client_secret or None)
+        save(wizard, files, "Security", keys, client_secret=client_secret or None, if_match=loaded)
         if unique_redirect == "on":
             services.set_redirect_mode(
                 db, principal, env.name, wizard.info.id, "GlobalPerConnector", public_url=settings.public_url
             )
+    except PreconditionFailed as exc:
+        stale = Stale.from_error(exc, reload_url=f"{wizard.url}/edit/security")
+        return _security_page(request, wizard, security, settings, stale=stale, status=412)
     except InputError as exc:
-        return _security_page(request, wizard, security, settings, error=exc.message, status=400)
+        return _security_page(request, wizard, security, settings, error=exc.message, status=400, etag=loaded)
     return RedirectResponse(f"{wizard.url}/edit/security?saved=1", status_code=303)
 
 
@@ -310,12 +324,17 @@ async def save_code(
     form = await request.form()
     script = str(form.get("script") or "")
     chosen = [str(v) for v in form.getlist("operations")]
+    loaded = posted_etag(form)
     try:
         if script.strip():
             check_script_source(script)
-        await run_in_threadpool(save, wizard, set_script(wizard.files, script, chosen), "Code", keys)
+        files = set_script(wizard.files, script, chosen)
+        await run_in_threadpool(lambda: save(wizard, files, "Code", keys, if_match=loaded))
+    except PreconditionFailed as exc:
+        stale = Stale.from_error(exc, reload_url=f"{wizard.url}/edit/code")
+        return _code_page(request, wizard, script, chosen, stale=stale, status=412)
     except InputError as exc:
-        return _code_page(request, wizard, script, chosen, error=exc.message, status=400)
+        return _code_page(request, wizard, script, chosen, error=exc.message, status=400, etag=loaded)
     return RedirectResponse(f"{wizard.url}/edit/code?saved=1", status_code=303)
 
 
