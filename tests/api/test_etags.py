@@ -149,3 +149,27 @@ def test_a_stale_etag_refuses_update_and_delete_and_no_if_match_still_saves(live
         assert weak.status_code == 412  # If-Match compares strongly (RFC 9110)
         current = http.get(path).headers["ETag"]
         assert http.delete(path, headers={"If-Match": current}).status_code == 204
+
+
+def test_enable_disable_and_rollback_check_if_match_and_answer_the_new_etag(live: Live) -> None:
+    with live.client() as http:
+        path = _flow(http)
+        loaded = http.get(path).headers["ETag"]
+        disabled = http.post(f"{path}/disable", headers={"If-Match": loaded})
+        assert disabled.status_code == 200 and disabled.headers["ETag"] != loaded
+        stale = http.post(f"{path}/enable", headers={"If-Match": loaded})
+        assert stale.status_code == 412 and stale.json()["etag"] == disabled.headers["ETag"]
+        assert http.get(path).json()["enabled"] is False  # the stale switch changed nothing
+        enabled = http.post(f"{path}/enable", headers={"If-Match": disabled.headers["ETag"]})
+        assert enabled.status_code == 200 and enabled.json()["enabled"] is True
+
+        connector = f"{ENV}/connectors/{_connector(http)}"
+        first = http.get(connector).headers["ETag"]
+        pkg = api_key_package()
+        files = {"apiDefinition": ("d.json", pkg.files["apiDefinition.swagger.json"])}
+        assert http.put(connector, files=files, headers={"If-Match": first}).status_code == 200
+        refused = http.post(f"{connector}/rollback", json={"revision": 1}, headers={"If-Match": first})
+        assert refused.status_code == 412, refused.text
+        current = http.get(connector).headers["ETag"]
+        rolled = http.post(f"{connector}/rollback", json={"revision": 1}, headers={"If-Match": current})
+        assert rolled.status_code == 200 and rolled.headers["ETag"] != current

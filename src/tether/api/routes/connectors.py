@@ -263,9 +263,17 @@ def download_connector(
 
 @router.post("/environments/{env}/connectors/{connector}/rollback", summary="Restore an earlier revision")
 def rollback_connector(
-    env: str, connector: str, body: RollbackRequest, db: Db, principal: CurrentPrincipal
+    env: str,
+    connector: str,
+    body: RollbackRequest,
+    db: Db,
+    principal: CurrentPrincipal,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    return asdict(services.rollback_connector(db, principal, env, connector, body.revision))
+    info = services.rollback_connector(db, principal, env, connector, body.revision, if_match=if_match)
+    set_etag(response, info.id, info.updated_at)
+    return asdict(info)
 
 
 def _oauth(

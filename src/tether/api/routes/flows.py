@@ -142,13 +142,22 @@ def update_flow(
 
 
 @router.post("/environments/{env}/flows/{flow}/enable", summary="Enable a flow (makers)")
-def enable_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return _flow(services.set_flow_enabled(db, principal, env, flow, True))
+def enable_flow(
+    env: str, flow: str, db: Db, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
+) -> dict[str, Any]:
+    return _switched(services.set_flow_enabled(db, principal, env, flow, True, if_match=if_match), response)
 
 
 @router.post("/environments/{env}/flows/{flow}/disable", summary="Disable a flow (makers)")
-def disable_flow(env: str, flow: str, db: Db, principal: CurrentPrincipal) -> dict[str, Any]:
-    return _flow(services.set_flow_enabled(db, principal, env, flow, False))
+def disable_flow(
+    env: str, flow: str, db: Db, principal: CurrentPrincipal, response: Response, if_match: IfMatch = None
+) -> dict[str, Any]:
+    return _switched(services.set_flow_enabled(db, principal, env, flow, False, if_match=if_match), response)
+
+
+def _switched(info: services.FlowInfo, response: Response) -> dict[str, Any]:
+    set_etag(response, info.id, info.updated_at)  # the new version, for the next If-Match
+    return _flow(info)
 
 
 @router.delete(
