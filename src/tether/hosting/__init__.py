@@ -7,9 +7,18 @@ there created and checked (a run row, a trigger's subscription), and holds no pe
 """
 
 from tether.hosting._connector_calls import FlowConnectorCaller
+from tether.hosting._event_dispatch import DispatchOptions, EventDispatcher
 from tether.hosting._host import FlowHost
 from tether.hosting._journal import advance_run
 from tether.hosting._scheduler import RecurrenceScheduler
 from tether.hosting._triggers import ConnectorTriggers
 
-__all__ = ["ConnectorTriggers", "FlowConnectorCaller", "FlowHost", "RecurrenceScheduler", "advance_run"]
+__all__ = [
+    "ConnectorTriggers",
+    "DispatchOptions",
+    "EventDispatcher",
+    "FlowConnectorCaller",
+    "FlowHost",
+    "RecurrenceScheduler",
+    "advance_run",
+]
