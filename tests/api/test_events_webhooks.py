@@ -13,10 +13,12 @@ from datetime import timedelta
 import pytest
 from standardwebhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
+from typer.testing import CliRunner
 
 from tests.api import _events_kit
-from tests.api._events_kit import FAILING_FLOW, World, wait_for
+from tests.api._events_kit import FAILING_FLOW, PASSWORD, World, wait_for
 from tests.governance._audit_kit import html_of, package_files
+from tether.cli import app as cli_app
 from tether.flows.engine import VirtualClock
 from tether.hosting import EventDispatcher, FlowConnectorCaller
 from tether.secrets import KeyRing
@@ -253,3 +255,39 @@ def test_a_flow_failing_several_times_sends_one_digest_to_its_owner(world: World
     assert "3 failed runs of breaks" in message["Subject"]
     body = html_of(message)
     assert all(run in body for run in runs) and f"/e/{env}/flows/breaks/runs/" in body
+
+
+def test_cli_webhook_and_events_commands(world: World, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TETHER_HOME", str(tmp_path / "cli-home"))
+    for name in ("TETHER_URL", "TETHER_TOKEN", "TETHER_ENVIRONMENT", "TETHER_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(cli_app, [*args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    cli("login", "--server", world.url, "--username", "admin", "--password", PASSWORD)
+    env = world.environment()
+    created = json.loads(
+        cli("webhook", "create", world.receiver.url + "/cli", "--type", "connector.", "-e", env, "--json")
+    )
+    assert created["secret"].startswith("whsec_")
+    assert "Signing secret (shown once" in cli("webhook", "rotate-secret", created["id"], "-e", env)
+    listed = json.loads(cli("webhook", "list", "-e", env, "--json"))
+    assert [h["id"] for h in listed] == [created["id"]] and "secret" not in listed[0]
+    assert "Queued test delivery" in cli("webhook", "test", created["id"], "-e", env)
+    world.receiver.wait("/cli", 1)
+    deliveries = wait_for(
+        lambda: [d for d in json.loads(cli("webhook", "deliveries", created["id"], "-e", env, "--json"))
+                 if d["status"] == "succeeded"],
+        what="a delivered test event",
+    )  # fmt: skip
+    assert "a replay of" in cli("webhook", "replay", created["id"], deliveries[0]["id"], "-e", env)
+    _connector(world, "alice", env, "cli-api")
+    events = cli("events", "list", "-e", env, "--type", "connector.created")
+    assert "connector.created" in events and "cli-api" in events
+    refused = runner.invoke(cli_app, ["events", "list", "-e", env, "--type", "nope"])
+    assert refused.exit_code != 0 and "not an event type" in refused.output
+    assert "Deleted webhook" in cli("webhook", "delete", created["id"], "-e", env)
