@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
@@ -226,6 +226,8 @@ def list_events(
     if not 1 <= limit <= _MAX_LIMIT:
         raise InputError(f"limit must be between 1 and {_MAX_LIMIT}, not {limit}.")
     wanted = check_event_types(types)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # a time without a zone is read as UTC, as everywhere in the API
     with db.session() as session:
         who = standing(session, principal, environment)
         env_id, name = who.environment.id, who.environment.name

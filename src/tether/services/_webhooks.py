@@ -118,7 +118,7 @@ def _check_url(url: str) -> str:
     url = url.strip()
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
         raise InputError(f"url: {url[:100]!r} is not a URL ({exc}); give https://host/path") from None
     if parsed.scheme not in ("http", "https") or not parsed.host or len(url) > _MAX_URL:
         raise InputError(
