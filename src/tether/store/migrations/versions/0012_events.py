@@ -47,7 +47,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_index("ix_events_environment_id", "events", ["environment_id", "id"])
-    op.create_index(op.f("ix_events_at"), "events", ["at"])
     op.create_table(
         "webhooks",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -129,6 +128,5 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_index(op.f("ix_webhooks_environment_id"), table_name="webhooks")
     op.drop_table("webhooks")
-    op.drop_index(op.f("ix_events_at"), table_name="events")
     op.drop_index("ix_events_environment_id", table_name="events")
     op.drop_table("events")

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from tether.secrets import KeyRing
 from tether.services.hosted import RetrySchedule, claim_deliveries, finish_delivery
-from tether.store import Database, Environments, Webhook, WebhookDelivery, Webhooks, utcnow
+from tether.store import Database, Environments, Events, Webhook, WebhookDelivery, Webhooks, utcnow
 
 
 def _setup(db: Database, ring: KeyRing, count: int) -> None:
@@ -69,3 +69,26 @@ def test_two_dispatchers_claim_disjoint_deliveries_and_a_lapsed_lease_returns_th
             finish_delivery(db, first, status_code=500, started=later, duration_ms=1, now=later, **common)
             == "failed"
         )
+
+
+def test_events_are_kept_thirty_days_and_at_most_n_per_environment(migrated_url: str) -> None:
+    from tether.services import purge_events
+    from tether.services.hosted import Subject, record_event
+
+    with Database(migrated_url) as db:
+        now = utcnow()
+        with db.session() as session:
+            env_id = Environments(session).add("retention", display_name="Retention").id
+            subject = Subject("flow", "f1", "flow-one", None)
+            for days in (40, 31, 29, 1, 0):
+                at = now - timedelta(days=days)
+                record_event(session, "run.failed", env_id, subject, data={"days": days}, now=at)
+        assert purge_events(db, now=now) == 2  # older than 30 days
+        with db.session() as session:
+            left = [e.data["days"] for e in Events(session).list(env_id, limit=10)]
+        assert left == [0, 1, 29]  # newest first: ids sort by time
+        assert purge_events(db, now=now, keep=1) == 2
+        with db.session() as session:
+            assert [e.data["days"] for e in Events(session).list(env_id, limit=10)] == [0]
+            since = Events(session).list(env_id, since=now - timedelta(hours=1), limit=10)
+            assert [e.data["days"] for e in since] == [0]
