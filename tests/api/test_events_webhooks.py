@@ -10,6 +10,7 @@ import asyncio
 import json
 from datetime import timedelta
 
+import httpx
 import pytest
 from standardwebhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -291,3 +292,66 @@ def test_cli_webhook_and_events_commands(world: World, tmp_path, monkeypatch: py
     refused = runner.invoke(cli_app, ["events", "list", "-e", env, "--type", "nope"])
     assert refused.exit_code != 0 and "not an event type" in refused.output
     assert "Deleted webhook" in cli("webhook", "delete", created["id"], "-e", env)
+
+
+ANSWER = {
+    "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+    "actions": {
+        "Double": {"type": "Compose", "inputs": "@mul(triggerBody()['n'], 2)"},
+        "Reply": {
+            "type": "Response",
+            "runAfter": {"Double": []},
+            "inputs": {"statusCode": 200, "body": "ok"},
+        },
+    },
+}
+
+
+def test_stateful_runs_record_success_and_stateless_ones_only_failure(world: World) -> None:
+    env = world.environment()
+    with world.http("alice") as alice:
+        for name, kind in (("kept", "Stateful"), ("fast", "Stateless")):
+            created = alice.post(
+                f"/environments/{env}/flows", json={"name": name, "definition": ANSWER, "kind": kind}
+            )
+            assert created.status_code == 201, created.text
+        urls = {
+            name: alice.post(f"/environments/{env}/flows/{name}/callback-url").json()["value"]
+            for name in ("kept", "fast")
+        }
+    with httpx.Client(timeout=60) as http:
+
+        def fire(name: str, body: object) -> httpx.Response:
+            return http.post(urls[name].replace(world.settings.public_url, world.url), json=body)
+
+        assert fire("kept", {"n": 1}).status_code == 200
+        assert fire("fast", {"n": 1}).status_code == 200
+        assert fire("fast", {"n": "not a number"}).status_code == 202
+
+    def events() -> list[tuple[str, str]]:
+        with world.http("alice") as alice:
+            items = alice.get(f"/environments/{env}/events", params={"type": "run."}).json()["items"]
+        return sorted((e["type"], e["subject"]["name"]) for e in items)
+
+    wanted = [("run.failed", "fast"), ("run.succeeded", "kept")]
+    assert wait_for(lambda: events() == wanted, what="the runs' events")  # no run.succeeded of 'fast'
+
+
+def test_a_failed_connection_test_is_an_event_of_its_owner(world: World) -> None:
+    env = world.environment()
+    connector = _connector(world, "alice", env, "unreachable-api")
+    with world.http("alice") as alice:
+        connection = alice.post(
+            f"/environments/{env}/connections", json={"connector": connector, "parameters": {}}
+        )
+        assert connection.status_code == 201, connection.text
+        cid = connection.json()["id"]
+        tested = alice.post(f"/environments/{env}/connections/{cid}/test", json={"operation": "Me"})
+        assert tested.status_code == 200 and tested.json()["ok"] is False
+        events = alice.get(f"/environments/{env}/events", params={"type": "connection.test_failed"}).json()[
+            "items"
+        ]
+    assert [e["subject"]["id"] for e in events] == [cid]
+    assert events[0]["data"]["error"] == tested.json()["message"]
+    with world.http("bob") as bob:  # not his connection
+        assert bob.get(f"/environments/{env}/events", params={"type": "connection."}).json()["items"] == []
