@@ -14,12 +14,14 @@ from tether.cli._output import JsonOption, friendly, out, print_items, print_jso
 
 __all__ = ["alerts_app", "events_app", "webhook_app"]
 
-events_app = typer.Typer(help="The environment's event stream.", no_args_is_help=True)
+events_app = typer.Typer(help="The environment's event stream (list, --follow).", no_args_is_help=True)
 webhook_app = typer.Typer(
-    help="Webhook subscriptions: events POSTed to your URL, signed per Standard Webhooks.",
+    help="Webhook subscriptions: create, list, show, delete, rotate-secret, deliveries, replay, test.",
     no_args_is_help=True,
 )
-alerts_app = typer.Typer(help="Alerts by email through a Mail (SMTP) connection.", no_args_is_help=True)
+alerts_app = typer.Typer(
+    help="Alerts by email: settings, subscribe, mute the failure digest.", no_args_is_help=True
+)
 
 TypeOption = Annotated[
     list[str] | None,
