@@ -1,8 +1,9 @@
 """Hosting: the machinery that keeps flows running in a process.
 
 The run journal and its writer, the Recurrence scheduler, polling and webhook triggers with their
-leases, stateless runs, and :class:`FlowHost`, which ``tether serve`` starts in its lifespan and
-the Celery executor reuses in workers. It sits above ``services``: it runs what the use cases
+leases, stateless runs, the :class:`EventDispatcher` (webhook deliveries and alert mails), and
+:class:`FlowHost`, which ``tether serve`` starts in its lifespan and the Celery executor reuses in
+workers. It sits above ``services``: it runs what the use cases
 there created and checked (a run row, a trigger's subscription), and holds no permission rule.
 """
 
