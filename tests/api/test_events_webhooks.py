@@ -225,14 +225,20 @@ def test_a_flow_failing_several_times_sends_one_digest_to_its_owner(world: World
             alice.post(f"/environments/{env}/flows/breaks/runs", json={"body": {}}).json()["id"]
             for _ in range(3)
         ]
+        # A flow whose digest its owner muted fails too: it is not in the digest.
+        muted = alice.post(f"/environments/{env}/flows", json={"name": "muted", "definition": FAILING_FLOW})
+        assert muted.status_code == 201, muted.text
+        rule = alice.post(f"/environments/{env}/alerts/rules", json={"kind": "no-digest", "flow": "muted"})
+        assert rule.status_code == 201, rule.text
+        quiet = alice.post(f"/environments/{env}/flows/muted/runs", json={"body": {}}).json()["id"]
 
     def failures() -> list[dict]:
         with world.http("alice") as alice:
             found = alice.get(f"/environments/{env}/events", params={"type": "run.failed"}).json()["items"]
-        return found if len(found) == 3 else []
+        return found if len(found) == 4 else []
 
-    events = wait_for(failures, what="three run.failed events")
-    assert {e["data"]["run_id"] for e in events} == set(runs)
+    events = wait_for(failures, what="four run.failed events")
+    assert {e["data"]["run_id"] for e in events} == {*runs, quiet}
     assert events[0]["data"]["error_code"] == "Broken"
 
     # The server's own dispatcher waits out the hour; a dispatcher an hour and a minute later sends.
@@ -256,6 +262,7 @@ def test_a_flow_failing_several_times_sends_one_digest_to_its_owner(world: World
     assert "3 failed runs of breaks" in message["Subject"]
     body = html_of(message)
     assert all(run in body for run in runs) and f"/e/{env}/flows/breaks/runs/" in body
+    assert quiet not in body and "muted" not in message["Subject"]
 
 
 def test_cli_webhook_and_events_commands(world: World, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
