@@ -106,6 +106,8 @@ class EventDispatcher:
                     await asyncio.to_thread(purge_events, self.db)
             except TetherError as exc:
                 _log.warning("event dispatch pass failed: %s", exc.message)
+            except Exception:  # a bug must not stop deliveries for good: logged, and the next pass runs
+                _log.exception("event dispatch pass failed")
             await self.clock.sleep(self.options.interval)
 
     async def deliver_due(self, now: datetime | None = None) -> int:
@@ -155,6 +157,9 @@ class EventDispatcher:
                 error = f"the receiver did not answer within {self.options.timeout:g} s"
             except TetherError as exc:
                 error = exc.message
+            except Exception:  # a bug: counted as an attempt (so it ends), the details in the log
+                _log.exception("webhook delivery %s failed", item.id)
+                error = "the delivery failed on an internal error; the server log has the details"
         elapsed = (time.monotonic() - began) * 1000
         outcome = await asyncio.to_thread(
             finish_delivery,

@@ -263,7 +263,7 @@ def purge_events(
     keep: int = MAX_EVENTS_KEPT,
 ) -> int:
     """Delete events older than ``retention`` or beyond the newest ``keep`` of an environment, and
-    finished webhook deliveries older than the retention. Called by the scheduler's housekeeping."""
+    finished webhook deliveries older than the retention. The event dispatcher calls it hourly."""
     now = now or utcnow()
     deleted = 0
     with db.session() as session:
