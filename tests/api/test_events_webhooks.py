@@ -300,6 +300,16 @@ def test_cli_webhook_and_events_commands(world: World, tmp_path, monkeypatch: py
     assert refused.exit_code != 0 and "not an event type" in refused.output
     assert "Deleted webhook" in cli("webhook", "delete", created["id"], "-e", env)
 
+    assert "alert mails are off" in cli("alerts", "settings", "-e", env)
+    assert "Subscribed" in cli("alerts", "subscribe", "--type", "run.failed", "-e", env)
+    assert "all your flows" in cli("alerts", "mute", "-e", env)
+    rules = json.loads(cli("alerts", "rules", "-e", env, "--json"))
+    assert sorted(r["kind"] for r in rules) == ["email", "no-digest"]
+    for rule in rules:
+        assert "Deleted alert rule" in cli("alerts", "delete", rule["id"], "-e", env)
+    refused = runner.invoke(cli_app, ["alerts", "settings", "--connection", "nope", "-e", env])
+    assert refused.exit_code != 0 and "not found" in refused.output
+
 
 ANSWER = {
     "triggers": {"manual": {"type": "Request", "kind": "Http"}},
