@@ -95,6 +95,18 @@ class Settings(BaseSettings):
         le=3650,
         description="Days a flow run's history (every action's inputs and outputs) is kept before purging.",
     )
+    webhook_retry_seconds: str = Field(
+        default="10,60,300,1800,7200,21600",
+        pattern=r"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$",
+        description="Webhook deliveries: seconds to wait after each failed attempt, comma separated "
+        "(one more attempt than waits; each wait spread by ±10%), then the delivery is marked failed.",
+    )
+    event_dispatch_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="Seconds between passes of the event dispatcher (webhook deliveries, alert mails).",
+    )
     oidc_issuer: str | None = Field(
         default=None,
         description="Single sign-on: the OpenID Connect provider's issuer URL (its discovery document is "

@@ -29,6 +29,7 @@ from tether.services import (
     create_connection,
     create_connector,
     get_connection,
+    list_events,
     open_consent,
     set_environment_settings,
     set_redirect_mode,
@@ -134,6 +135,9 @@ def test_authorization_code_with_pkce_refresh_rotation_and_revocation(db, team, 
     assert shown.fix and f"tether connection update {info.id} --env {team} --reconsent" in shown.fix
     with db.session() as session:
         assert AuditLog(session).list(action="connection.refresh_failed")
+    # ... and is an event of the connection (webhooks and alerts hear of it).
+    events, _more = list_events(db, alice, team, types=["connection.needs_consent"])
+    assert [e.subject["id"] for e in events] == [info.id] and "invalid_grant" in events[0].data["reason"]
 
 
 def test_client_credentials_connection(db, team, alice, oauth_server, ring):

@@ -7,6 +7,10 @@ import tether.store
 def test_store_exports() -> None:
     assert sorted(tether.store.__all__) == sorted(
         [
+            # events, webhooks and alerts
+            "ALERT_RULE_KINDS", "DELIVERY_STATES", "AlertRule", "AlertSetting", "Alerts", "Event", "Events",
+            "Webhook", "WebhookDelivery", "Webhooks", "append_event", "environment_name", "event_id",
+            "flow_facts", "queue_deliveries", "subscribed_webhooks",
             "CONNECTION_STATUSES", "Connection", "Connections", "EnvironmentSetting", "InstallSecret",
             "PendingConsent", "MIGRATIONS_PATH", "ROLES", "SQLITE_BUSY_TIMEOUT_MS", "AuditEvent",
             "AuditLog", "Base",
@@ -41,6 +45,14 @@ def test_store_exports() -> None:
 def test_services_exports() -> None:
     assert sorted(tether.services.__all__) == sorted(
         [
+            # events, webhooks and alerts
+            "DEFAULT_DIGEST_MINUTES", "DEFAULT_EVENT_RETENTION", "EVENT_TYPES", "AlertRuleInfo",
+            "AlertSettingsInfo", "DeliveryInfo", "EventInfo", "WebhookInfo", "add_alert_rule",
+            "create_webhook", "delete_alert_rule", "delete_webhook", "get_alert_settings", "get_webhook",
+            "list_alert_rules",
+            "list_deliveries", "list_events", "list_webhooks", "purge_events", "record_gateway_offline",
+            "replay_delivery", "rotate_webhook_secret", "send_test_event", "set_alert_settings",
+            "update_webhook",
             "ADMIN_USERNAME", "DEFAULT_ENVIRONMENT", "ROLES",
             "TOKEN_PREFIX", "BootstrapResult", "ConnectorInfo", "EnvironmentInfo", "MemberInfo",
             "Principal", "RevisionInfo", "TokenAuthenticator", "TokenInfo", "UserInfo",
@@ -121,7 +133,15 @@ def test_hosting_exports() -> None:
     import tether.hosting
 
     assert sorted(tether.hosting.__all__) == sorted(
-        ["ConnectorTriggers", "FlowConnectorCaller", "FlowHost", "RecurrenceScheduler", "advance_run"]
+        [
+            "ConnectorTriggers",
+            "DispatchOptions",
+            "EventDispatcher",
+            "FlowConnectorCaller",
+            "FlowHost",
+            "RecurrenceScheduler",
+            "advance_run",
+        ]
     )
     for name in tether.hosting.__all__:
         assert hasattr(tether.hosting, name)

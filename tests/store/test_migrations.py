@@ -8,6 +8,11 @@ from tether.store import Base, Database, current_revision, head_revision, migrat
 
 TABLES = {
     "alembic_version",
+    "alert_rules",
+    "alert_settings",
+    "events",
+    "webhooks",
+    "webhook_deliveries",
     "catalog_entries",
     "catalog_files",
     "catalog_installs",
@@ -48,7 +53,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0011_portal_tests"
+        assert current_revision(db) == head_revision() == "0012_events"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

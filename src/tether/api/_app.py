@@ -28,6 +28,7 @@ from tether.api.routes import (
     connectors,
     consent,
     environments,
+    events,
     flows,
     gateways,
     governance,
@@ -96,6 +97,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.include_router(templates.router, prefix=API_PREFIX)
     app.include_router(solutions.router, prefix=API_PREFIX)
     app.include_router(gateways.router, prefix=API_PREFIX)
+    app.include_router(events.router, prefix=API_PREFIX)
     app.include_router(sso.router)  # browser pages at the site root: /sso/login, /sso/callback
     app.include_router(consent.router)  # browser pages at the site root: /consent/{id}, /redirect[/{id}]
     install_portal(app)  # the web portal at the site root: /, /login, /e/{env}/connectors, ...

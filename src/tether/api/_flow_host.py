@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from tether.api._connector_runner import app_connector_runner
 from tether.errors import ConfigurationError
 from tether.flows.engine import EngineServices
-from tether.hosting import FlowConnectorCaller, FlowHost
+from tether.hosting import DispatchOptions, FlowConnectorCaller, FlowHost
 from tether.secrets import KeyRing
 
 __all__ = ["flow_host", "flow_lifespan"]
@@ -41,6 +41,9 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
             services=EngineServices(connectors=connectors),
             retention=timedelta(days=settings.run_retention_days),
             public_url=settings.public_url,
+            dispatch=DispatchOptions.parse(
+                settings.webhook_retry_seconds, interval=settings.event_dispatch_seconds
+            ),
         )
         app.state.flow_host = runtime
     await runtime.start()

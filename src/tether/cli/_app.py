@@ -71,6 +71,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "On-premises data gateways: run an agent in a private network, manage clusters."),
     "export": ("tether.cli.importing", "export_app",
         "Write a connector package in another platform's format."),
+    "events": ("tether.cli.events", "events_app",
+        "The environment's event stream (list, --follow)."),
+    "webhook": ("tether.cli.events", "webhook_app",
+        "Webhook subscriptions: create, list, show, delete, rotate-secret, deliveries, replay, test."),
+    "alerts": ("tether.cli.events", "alerts_app",
+        "Alerts by email: settings, subscribe, mute the failure digest."),
 }  # fmt: skip
 
 

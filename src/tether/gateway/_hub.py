@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tether.gateway._bridge import RedisBridge
 from tether.gateway._protocol import ProtocolViolation, parse_frame, unpack_chunk
 from tether.runtime import GatewayOffline, GatewayTarget, NoHealthyMember
-from tether.services import note_agent_contact
+from tether.services import note_agent_contact, record_gateway_offline
 from tether.store import Database
 
 __all__ = ["IDEMPOTENT_METHODS", "Hub"]
@@ -148,6 +148,8 @@ class Hub:
                 del members[link.member_id]
                 await self._note(link, "offline")
                 await self._announce(link.gateway_id)
+                if not members:
+                    await self._offline(link)
 
     async def _announce(self, gateway_id: str) -> None:
         if self.bridge is not None:
@@ -155,6 +157,15 @@ class Hub:
                 await self.bridge.announce(gateway_id)
             except Exception:  # presence is renewed every few seconds anyway
                 logger.exception("gateway bridge: could not announce gateway %s", gateway_id)
+
+    async def _offline(self, link: AgentLink) -> None:
+        """No agent of the gateway is connected here any more: an event (webhooks, alerts)."""
+        try:
+            await asyncio.to_thread(
+                record_gateway_offline, self._database, link.gateway_id, last_agent=link.name
+            )
+        except Exception:  # the event is news, not a condition of the tunnel's cleanup
+            logger.exception("gateway %s: could not record that it went offline", link.gateway_id)
 
     async def _note(self, link: AgentLink, status: str) -> None:
         try:

@@ -29,6 +29,7 @@ from typing import Any
 from tether.errors import TetherError
 from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor, RunState, StatelessJournal
 from tether.hosting._connector_calls import FlowConnectorCaller
+from tether.hosting._event_dispatch import DEFAULT_DISPATCH, DispatchOptions, EventDispatcher
 from tether.hosting._journal import CLAIM_SECONDS, ClaimedRun, advance_run
 from tether.hosting._scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
 from tether.hosting._stateless import StatelessRuns
@@ -79,6 +80,7 @@ class FlowHost:
         retention: timedelta = DEFAULT_RUN_RETENTION,
         instance: str | None = None,
         public_url: str = "http://127.0.0.1:8000",
+        dispatch: DispatchOptions = DEFAULT_DISPATCH,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -104,6 +106,19 @@ class FlowHost:
                 public_url=public_url,
             )
             if isinstance(connectors, FlowConnectorCaller)
+            else None
+        )
+        # Webhook deliveries and alert mails: they need the connector runtime (its transport, Mail).
+        self.events = (
+            EventDispatcher(
+                db,
+                connectors,
+                keyring=keyring,
+                instance=self.instance,
+                options=dispatch,
+                public_url=public_url,
+            )
+            if isinstance(connectors, FlowConnectorCaller) and keyring is not None
             else None
         )
         self._tick_seconds = tick_seconds
@@ -139,6 +154,8 @@ class FlowHost:
             if self.triggers is not None:
                 task = asyncio.create_task(self.triggers.run(self._tick_seconds), name="tether-triggers")
                 self._tasks.append(task)
+            if self.events is not None:
+                self._tasks.append(asyncio.create_task(self.events.run(), name="tether-events"))
         self._tasks.append(asyncio.create_task(self._recover(), name="tether-run-recovery"))
 
     async def stop(self) -> None:

@@ -59,6 +59,7 @@ from tether.services.hosted import (
     flow_http_rules,
     flow_network_policy,
     jsonable,
+    record_run_end,
     run_privacy,
     unseal,
 )
@@ -121,8 +122,10 @@ class DbJournal:
         writer: JournalWriter | None = None,
         progress: str | None = None,
         privacy: RunPrivacy | None = None,
+        flow_id: str | None = None,
     ) -> None:
         self.db, self.run_id, self.instance = db, run_id, instance
+        self.flow_id = flow_id  # the run's flow: its end is an event of the flow (run.failed...)
         # What history hides (secrets masked, bodies sealed): the engine keeps the real values.
         self.privacy = privacy or RunPrivacy()
         self.writer = writer or JournalWriter(db)
@@ -156,7 +159,8 @@ class DbJournal:
             writes_state = changed if outcome is not None else changed or response is not None or renew
             stored_progress = encode(privacy.stored_state(plain)) if writes_state else progress
             saved = self._saved
-            run_id = self.run_id
+            run_id, flow_id = self.run_id, self.flow_id
+            shown_error = _event_error(outcome, privacy) if outcome is not None else None
 
             def work(runs: FlowRuns) -> None:
                 for path, view, status, seq, key in writes:
@@ -171,6 +175,8 @@ class DbJournal:
                     runs.finish(
                         run_id, outcome.status, error, outputs, utcnow(), state=state_text, response=response
                     )
+                    if flow_id is not None:  # the event rides with the run's last commit
+                        record_run_end(runs.session, flow_id, run_id, outcome.status, shown_error)
                 elif changed or response is not None or renew:
                     until = utcnow() + timedelta(seconds=CLAIM_SECONDS)
                     runs.save_progress(run_id, stored_progress, until, response)
@@ -212,6 +218,17 @@ class DbJournal:
 
             self._cancel = await asyncio.to_thread(read)
         return self._cancel
+
+
+def _event_error(outcome: RunOutcome, privacy: RunPrivacy) -> dict[str, Any] | None:
+    """The run error as an event may carry it: masked as history shows it; only its code where
+    the environment seals run data (the event stream is not sealed)."""
+    if not isinstance(outcome.error, dict):
+        return None
+    if privacy.encrypt:
+        return {"code": outcome.error.get("code")}
+    shown = privacy.shown(outcome.error)
+    return shown if isinstance(shown, dict) else None
 
 
 @dataclass(frozen=True)
@@ -370,6 +387,7 @@ async def advance_run(
         writer=writer,
         progress=run.progress,
         privacy=privacy,
+        flow_id=run.flow_id,
     )
     keeper = _ClaimKeeper(db, run_id, instance)
     try:

@@ -29,7 +29,7 @@ from tether.hosting._trigger_parts import (
     trigger_result,
 )
 from tether.runtime.policies import polling_trigger
-from tether.services.hosted import create_run
+from tether.services.hosted import create_run, record_trigger_failure
 from tether.store import Flows, FlowTriggers, utcnow
 
 __all__ = ["DEFAULT_POLL", "MAX_IMMEDIATE_POLLS", "PollingTriggers"]
@@ -92,11 +92,13 @@ class PollingTriggers:
         except CALL_FAILURES as exc:
             failed = {**state, "error": str(exc)}
             await asyncio.to_thread(context.save, flow_id, state=failed, next_poll_at=now + interval)
+            if "error" not in state:  # news when it starts failing, not on every poll after
+                await asyncio.to_thread(record_trigger_failure, context.db, flow_id, trigger.name, str(exc))
             return False, []
         location = header(answer_headers, "location")
         retry_after = header(answer_headers, "retry-after")
         wait = timedelta(seconds=int(retry_after)) if retry_after and retry_after.isdigit() else interval
-        state.pop("error", None)
+        was_failing = state.pop("error", None) is not None
         if status == 202:
             if location:
                 state["location"] = location
@@ -105,6 +107,9 @@ class PollingTriggers:
         if status != 200:
             state["error"] = f"poll answered {status}"
             await asyncio.to_thread(context.save, flow_id, state=state, next_poll_at=now + interval)
+            if not was_failing:
+                message = state["error"]
+                await asyncio.to_thread(record_trigger_failure, context.db, flow_id, trigger.name, message)
             return False, []
         bodies = self._split(trigger, operation, cursor, answer, answer_headers)
         state["location"] = location

@@ -30,7 +30,7 @@ from tether.flows.engine import (
     StatelessJournal,
     execute_run,
 )
-from tether.hosting._journal import ClaimedRun, prepare_run, stored_action
+from tether.hosting._journal import ClaimedRun, _event_error, prepare_run, stored_action
 from tether.hosting._writer import JournalWriter
 from tether.runtime import install_log_redaction, redacting
 from tether.secrets import KeyRing
@@ -41,6 +41,7 @@ from tether.services.hosted import (
     RunHistory,
     RunPrivacy,
     encode,
+    record_run_end,
     run_values,
     unseal,
 )
@@ -170,11 +171,13 @@ class StatelessRuns:
         actions = [stored_action(r, privacy) for r in sorted(state.records.values(), key=lambda r: r.seq)]
         error, outputs = encode(privacy.stored(outcome.error)), encode(privacy.stored(outcome.outputs))
         answer = encode(privacy.stored(response)) if response is not None else None
+        event_error = _event_error(outcome, privacy)
 
         def work(runs: FlowRuns) -> None:
             runs.insert_run(values)
             for path, view, status, seq, key in actions:
                 runs.insert_action(run_id, path, view, status, seq, key)
             runs.finish(run_id, outcome.status, error, outputs, ended, response=answer)
+            record_run_end(runs.session, target.flow_id, run_id, outcome.status, event_error, stateless=True)
 
         await self.writer.write(work)

@@ -43,7 +43,7 @@ from tether.hosting._trigger_parts import (
     is_subscribed,
     trigger_result,
 )
-from tether.services.hosted import RunInfo, create_run, run_info, trigger_signature
+from tether.services.hosted import RunInfo, create_run, record_trigger_failure, run_info, trigger_signature
 from tether.store import Flows, FlowTriggers
 
 __all__ = ["MAX_UNSUBSCRIBE_ATTEMPTS", "SUBSCRIBE_RETRY", "WebhookTriggers"]
@@ -85,7 +85,7 @@ class WebhookTriggers:
             state = {"error": str(exc)}
         if "error" in state:
             retry = {**state, "retry_at": isoformat(now + SUBSCRIBE_RETRY)}
-            await asyncio.to_thread(context.save, flow_id, state=retry)
+            await asyncio.to_thread(self._failed, flow_id, retry)
             return
         await asyncio.to_thread(
             context.save,
@@ -96,6 +96,17 @@ class WebhookTriggers:
             inputs_hash=inputs_hash(trigger, connection, webhook=True),
             state=state,
         )
+
+    def _failed(self, flow_id: str, state: dict[str, Any]) -> None:
+        """Keep a failed subscribe's error (retried later); the first failure of a run of them is
+        a ``trigger.failed`` event (not every retry: it is retried every minute)."""
+        with self.context.db.session() as session:
+            row = FlowTriggers(session).get(flow_id)
+            failing = row is not None and "error" in (row.state or {})
+            name = (row.trigger_name if row is not None else None) or "subscribe"
+        self.context.save(flow_id, state=state)
+        if not failing:
+            record_trigger_failure(self.context.db, flow_id, name, str(state["error"]))
 
     def _lease_to_subscribe(self, flow_id: str, now: datetime) -> bool:
         """Take the trigger row's lease (making the row first) if the flow is still enabled."""

@@ -18,6 +18,7 @@ from tether.portal.pages import (
     connections,
     connectors,
     definition,
+    events,
     flows,
     runs,
     testing,
@@ -37,6 +38,7 @@ PAGE_ROUTERS = [
     connections.router,
     flows.router,
     runs.router,
+    events.router,
     admin.router,
 ]
 

@@ -27,6 +27,7 @@ from tether.services._access import Principal, Standing, check, standing
 from tether.services._catalog import publish
 from tether.services._certification_checks import blocking, run_checks
 from tether.services._connection_check import test_connection
+from tether.services._events import Subject, record_event
 from tether.store import (
     REQUEST_STATES,
     AuditLog,
@@ -360,6 +361,18 @@ def review_certification(
             detail={"request": request.id, "revision": request.revision},
             via=principal.via,
         )
+        if verdict != "comment":
+            connector = session.get(Connector, request.connector_id)
+            name = connector.name if connector is not None else None
+            owner = connector.created_by if connector is not None else request.submitted_by
+            record_event(
+                session,
+                "certification.decided",
+                request.environment_id,
+                Subject("connector", request.connector_id, name, owner),
+                actor=principal.username,
+                data={"request": request.id, "revision": request.revision, "decision": request.state},
+            )
         return _info(session, request)
 
 

@@ -40,6 +40,7 @@ from tether.services._connection_parts import (
 )
 from tether.services._connection_status import mark_api_rejected, mark_working, rejection_reason
 from tether.services._connection_tokens import ConnectionTokenSource
+from tether.services._events import Subject, record_event
 from tether.services._gateway_calls import gateway_context
 from tether.services._network import network_policy
 from tether.store import Connection, Connections, Database
@@ -110,9 +111,11 @@ async def _send(runtime: Runtime, plan: _Plan, db: Database) -> ConnectionTest:
             f"'{plan.environment}''s network policy. An environment admin can allow it: PUT "
             f'/api/v1/environments/{plan.environment}/settings with {{"network_allow": ["{target}"]}}'
         )
+        await asyncio.to_thread(_record_failure, db, plan, message, None)
         return ConnectionTest(False, None, "GET", shown, plan.operation, message)
     except UpstreamError as exc:
         message = f"cannot reach the API ({exc.message})"
+        await asyncio.to_thread(_record_failure, db, plan, message, None)
         return ConnectionTest(False, None, "GET", shown, plan.operation, message)
     ok = response.is_success
     await _note_outcome(db, plan.connection.connection_id, response)
@@ -122,7 +125,20 @@ async def _send(runtime: Runtime, plan: _Plan, db: Database) -> ConnectionTest:
         message = f"the API refused the connection's credentials ({response.status_code})"
     else:
         message = f"the API answered {response.status_code} {response.reason_phrase}"
+    if not ok:
+        await asyncio.to_thread(_record_failure, db, plan, message, response.status_code)
     return ConnectionTest(ok, response.status_code, "GET", shown, plan.operation, message)
+
+
+def _record_failure(db: Database, plan: _Plan, message: str, status: int | None) -> None:
+    """A failed test is an event of the connection (its owner and alert rules hear of it)."""
+    with db.session() as session:
+        row = Connections(session).get(plan.connection.connection_id)
+        if row is None:
+            return
+        subject = Subject("connection", row.id, row.display_name, row.owner_id)
+        data = {"error": message[:500], "status": status, "operation": plan.operation}
+        record_event(session, "connection.test_failed", row.environment_id, subject, data=data)
 
 
 async def _note_outcome(db: Database, connection_id: str, response: httpx.Response) -> None:

@@ -36,6 +36,7 @@ from tether.services._connection_forms import (
     ParameterSetForm,
     build_connection_form,
 )
+from tether.services._events import Subject, record_event
 from tether.store import AuditLog, Connection, Connections, Connector, Connectors, Environment
 
 __all__ = [
@@ -312,3 +313,9 @@ def record(
         detail={"connector": row.connector_id, "status": row.status, **detail},
         via=principal.via if isinstance(principal, Principal) else None,
     )
+    # A connection that only a new sign-in can fix is an event its owner (and alerts) hear of.
+    reconsent = action == "connection.refresh_failed" and row.status == "needs-reconsent"
+    if reconsent or (action == "connection.api_rejected" and row.grant is not None):
+        subject = Subject("connection", row.id, row.display_name, row.owner_id)
+        data = {"reason": str(detail.get("reason") or row.status_reason or "")[:500]}
+        record_event(session, "connection.needs_consent", row.environment_id, subject, actor=actor, data=data)

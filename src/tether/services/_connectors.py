@@ -11,7 +11,7 @@ import copy
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,7 @@ from tether.services._builtin_packages import (
 from tether.services._client_secrets import mask_client_secrets, seal_client_secrets
 from tether.services._destination import destination_changes
 from tether.services._etags import check_if_match
+from tether.services._events import Subject, record_event
 from tether.services._names import check_slug, slugify
 from tether.services._sharing import readable_ids
 from tether.store import (
@@ -141,6 +142,14 @@ def _checked(
     return found
 
 
+# Audit actions that are also events of the environment's stream.
+_EVENTS: Final = {
+    "connector.create": "connector.created",
+    "connector.update": "connector.updated",
+    "connector.rollback": "connector.updated",
+}
+
+
 def _record(
     session: Session, action: str, principal: Principal, connector: Connector, **detail: object
 ) -> None:
@@ -152,6 +161,12 @@ def _record(
         detail={"name": connector.name, "revision": connector.current_revision, **detail},
         via=principal.via,
     )
+    event_type = _EVENTS.get(action)
+    if event_type is not None:
+        subject = Subject("connector", connector.id, connector.name, connector.created_by)
+        data = {"revision": connector.current_revision}
+        actor = principal.username
+        record_event(session, event_type, connector.environment_id, subject, actor=actor, data=data)
 
 
 def _check_if_match(session: Session, found: Connector, if_match: str | None) -> None:

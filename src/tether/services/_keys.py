@@ -18,7 +18,15 @@ from sqlalchemy import select
 from tether.errors import PermissionDenied
 from tether.secrets import KeyRing
 from tether.services._access import Principal
-from tether.store import AuditLog, Connections, Database, EnvironmentVariables, FlowTrigger, PendingConsent
+from tether.store import (
+    AuditLog,
+    Connections,
+    Database,
+    EnvironmentVariables,
+    FlowTrigger,
+    PendingConsent,
+    Webhook,
+)
 
 __all__ = ["KeyRotation", "rotate_keys"]
 
@@ -72,6 +80,8 @@ def rotate_keys(
             secret.value = again(secret.value) or secret.value
         for variable in EnvironmentVariables(session).all_secure():  # secure environment variables
             variable.value = again(variable.value) or variable.value
+        for hook in session.scalars(select(Webhook)):  # webhook subscriptions' signing secrets
+            hook.secret = again(hook.secret) or hook.secret
         AuditLog(session).record(
             "keys.rotate", actor=principal.username, detail={"reencrypted": counts[0], "current": counts[1]}
         )

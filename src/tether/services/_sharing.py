@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tether.errors import InputError, NotFound
 from tether.services._access import RULES, Principal, Standing, allows, check, standing
+from tether.services._events import Subject, record_event
 from tether.store import (
     EVERYONE,
     AuditLog,
@@ -239,6 +240,14 @@ def share_resource(
             target=f"{kind}:{found.id}",
             detail={"name": found.name, "grantee": f"{grantee_kind}:{display}", "permission": permission},
             via=principal.via,
+        )
+        record_event(
+            session,
+            f"{kind}.shared",
+            found.environment_id,
+            Subject(kind, found.id, found.name, found.owner_id),
+            actor=principal.username,
+            data={"grantee": f"{grantee_kind}:{display}", "permission": permission},
         )
         return _access_info(session, who, kind, found, relation)
 

@@ -12,6 +12,7 @@ Only :mod:`tether.services` should use this layer; it never checks permissions.
 from __future__ import annotations
 
 from tether.store._accounts import Environments, Tokens, Users
+from tether.store._alerts import ALERT_RULE_KINDS, AlertRule, Alerts, AlertSetting
 from tether.store._audit import AuditLog
 from tether.store._connections import (
     CONNECTION_STATUSES,
@@ -31,6 +32,14 @@ from tether.store._engine import (
     create_engine_for,
 )
 from tether.store._environment_variables import EnvironmentVariable, EnvironmentVariables
+from tether.store._event_writes import (
+    append_event,
+    environment_name,
+    flow_facts,
+    queue_deliveries,
+    subscribed_webhooks,
+)
+from tether.store._events import Event, Events, event_id
 from tether.store._flow_runs import FlowRuns
 from tether.store._flow_triggers import FlowTrigger, FlowTriggers
 from tether.store._flows import Flow, FlowRun, Flows, FlowTick, RunAction
@@ -78,9 +87,12 @@ from tether.store._organization import (
     Groups,
 )
 from tether.store._portal_tests import PortalTestCall, PortalTestCalls
+from tether.store._webhooks import DELIVERY_STATES, Webhook, WebhookDelivery, Webhooks
 
 __all__ = [
+    "ALERT_RULE_KINDS",
     "CONNECTION_STATUSES",
+    "DELIVERY_STATES",
     "DLP_GROUPS",
     "EVERYONE",
     "GRANTEE_KINDS",
@@ -91,6 +103,9 @@ __all__ = [
     "RESOURCE_KINDS",
     "ROLES",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "AlertRule",
+    "AlertSetting",
+    "Alerts",
     "AuditEvent",
     "AuditLog",
     "Base",
@@ -121,6 +136,8 @@ __all__ = [
     "EnvironmentVariable",
     "EnvironmentVariables",
     "Environments",
+    "Event",
+    "Events",
     "Flow",
     "FlowRun",
     "FlowRuns",
@@ -147,11 +164,20 @@ __all__ = [
     "Tokens",
     "User",
     "Users",
+    "Webhook",
+    "WebhookDelivery",
+    "Webhooks",
     "alembic_config",
+    "append_event",
     "create_engine_for",
     "current_revision",
+    "environment_name",
+    "event_id",
+    "flow_facts",
     "head_revision",
     "migrate",
     "new_id",
+    "queue_deliveries",
+    "subscribed_webhooks",
     "utcnow",
 ]
