@@ -18,7 +18,7 @@ connection is discarded on close, never returned to the pool with those pragmas.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.sql import ClauseElement
@@ -91,14 +91,68 @@ class DirectConnection:
         except BaseException as exc:
             if self._raw.in_transaction:
                 self._raw.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.IntegrityError):
-                raise Conflict("The change clashes with data saved at the same time; try again.") from exc
-            if isinstance(exc, sqlite3.OperationalError):
-                raise DatabaseUnavailable("The database is unavailable or busy; try again shortly.") from exc
+            translated = _translated(exc) if isinstance(exc, Exception) else exc
+            if translated is not exc:
+                raise translated from exc
             raise
         self.commits += 1
         return True, result
 
+    def attempt_each(
+        self, works: Sequence[Callable[[DirectConnection], Any]]
+    ) -> list[tuple[bool, Any]] | None:
+        """Run several ``works`` in ONE transaction if the write lock is free now (a group commit):
+        each one's ``(True, result)`` or ``(False, exception)``, in order; None with nothing done when
+        the lock is taken. Each work runs inside a savepoint, so one that fails (a clash, a bug) is
+        undone alone and the others still commit. Raises DatabaseUnavailable when the commit itself
+        fails (then none of them is stored)."""
+        if len(works) == 1:  # no savepoint needed: the transaction is the work's own
+            try:
+                done, result = self.attempt(works[0])
+            except Exception as exc:
+                return [(False, exc)]
+            return [(True, result)] if done else None
+        try:
+            self._raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return None
+            raise DatabaseUnavailable("The database is unavailable; try again shortly.") from exc
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            for work in works:
+                self._raw.execute("SAVEPOINT journal_work")
+                try:
+                    result = work(self)
+                except Exception as exc:
+                    self._raw.execute("ROLLBACK TO journal_work")
+                    self._raw.execute("RELEASE journal_work")
+                    outcomes.append((False, _translated(exc)))
+                else:
+                    self._raw.execute("RELEASE journal_work")
+                    outcomes.append((True, result))
+            self._raw.execute("COMMIT")
+        except BaseException as exc:
+            if self._raw.in_transaction:
+                self._raw.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise DatabaseUnavailable("The database is unavailable or busy; try again shortly.") from exc
+            raise
+        self.commits += 1
+        return outcomes
+
     def close(self) -> None:
         """Discard the connection (it has this class's pragmas, so it must not go back to the pool)."""
         self._fairy.invalidate()
+
+
+def _translated(exc: Exception) -> Exception:
+    """The store's error for a failed statement, as sessions raise it (others unchanged)."""
+    if isinstance(exc, sqlite3.IntegrityError):
+        error: Exception = Conflict("The change clashes with data saved at the same time; try again.")
+    elif isinstance(exc, sqlite3.OperationalError):
+        error = DatabaseUnavailable("The database is unavailable or busy; try again shortly.")
+    else:
+        return exc
+    error.__cause__ = exc
+    return error

@@ -72,6 +72,18 @@ class FlowRuns:
         ``(True, result)``, or ``(False, None)`` with nothing done (then use :meth:`journal`)."""
         return connection.attempt(lambda direct: work(cls(direct)))
 
+    @classmethod
+    def attempt_each(
+        cls, connection: DirectConnection, works: Sequence[Callable[[FlowRuns], Any]]
+    ) -> builtins.list[tuple[bool, Any]] | None:
+        """A group commit: every one of ``works`` in one transaction on ``connection`` if the write
+        lock is free right now, each in a savepoint (``(True, result)`` or ``(False, exception)``);
+        None with nothing done when the lock is taken."""
+        def bound(work: Callable[[FlowRuns], Any]) -> Callable[[DirectConnection], Any]:
+            return lambda direct: work(cls(direct))
+
+        return connection.attempt_each([bound(work) for work in works])
+
     def add(self, run: FlowRun) -> FlowRun:
         self.session.add(run)
         self.session.flush()

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.routing import BaseRoute
 
 from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db, IfMatch, set_etag
@@ -322,11 +323,23 @@ async def _invoke_plain(request: Request) -> Response:
     )
 
 
-# Registered first, so they serve every call; the FastAPI routes below, never reached, document
-# the endpoints in the OpenAPI schema.
+# Registered first, so they serve every call the app's RequestTriggerFront (api/_trigger_front.py)
+# does not answer itself; the FastAPI routes below, never reached, document the endpoints in the
+# OpenAPI schema.
+_plain_routes: list[BaseRoute] = []
 for _plain in ("/invoke", "/paths/invoke/{path:path}"):
     _path = "/flows/{flow_id}/triggers/{trigger}" + _plain
     router.add_route(_path, _invoke_plain, methods=_INVOKE_METHODS, include_in_schema=False)
+    _plain_routes.append(router.routes[-1])
+
+# What the front door of the hot path shares with these routes: same methods, parsing and answers.
+INVOKE_METHODS = tuple(_INVOKE_METHODS)
+parse_trigger_body = _parse_body
+
+
+def invoke_routes() -> tuple[BaseRoute, BaseRoute]:
+    """The plain ``/invoke`` and ``/paths/invoke/{path}`` routes (metrics name a call by their template)."""
+    return _plain_routes[0], _plain_routes[1]
 
 # POST is documented; a trigger declaring another method is reached the same way (one OpenAPI entry,
 # since FastAPI would otherwise give every method the same operation id).
@@ -363,3 +376,6 @@ def _answer(answer: dict[str, Any], headers: dict[str, str]) -> Response:
     if isinstance(body, str):
         return Response(body, status_code=code, headers={**extra, **headers})
     return JSONResponse(body, status_code=code, headers={**extra, **headers})
+
+
+trigger_answer = _answer  # the front door of the hot path answers as these routes do
