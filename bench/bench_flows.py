@@ -52,6 +52,8 @@ import httpx
 from _loopback import BODY, RESULTS, free_port, nginx, require, wait_for
 
 CONCURRENCY = 16
+HTTP_ROWS = ("invoke (connector op)", "flow Request → Http")
+ISSUE_STATEFUL = 372.0  # runs/s of the stateful 3-step flow when issue 14 was filed
 TARGET = 220.0  # runs/s embedded on the 2-core reference machine (issue 6, "Engine and executors")
 SERVERS = (1, 2)  # tether serve --workers N
 PASSWORD = "bench-admin-password"
@@ -89,6 +91,19 @@ COMPOSE_FLOW = {
             "inputs": {"statusCode": 200, "body": {"n": "@outputs('Plus')"}},
         },
     },
+}
+# The one-Http-action flow, beside invoke of a connector operation calling the same nginx URL.
+HTTP_FLOW = {
+    "triggers": {"manual": {"type": "Request", "kind": "Http", "inputs": {"method": "POST"}}},
+    "actions": {
+        "Call": {"type": "Http", "inputs": {"method": "GET", "uri": "@parameters('backend')"}},
+        "Answer": {
+            "type": "Response",
+            "runAfter": {"Call": ["Succeeded"]},
+            "inputs": {"statusCode": 200, "body": "@body('Call')"},
+        },
+    },
+    "parameters": {"backend": {"type": "String", "defaultValue": ""}},
 }
 TETHER = str(Path(sys.executable).parent / "tether")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -272,6 +287,23 @@ def compose_callback(tether: str, kind: str) -> str:
     return url
 
 
+def http_pair(tether: str, backend: str, folder: Path) -> tuple[tuple[str, Path], tuple[str, Path]]:
+    """The invoke row's URL and wrk script (a connector operation GET ``backend``/data, through a
+    connection) and the one-Http-action flow's (Request → Http GET the same URL → Response)."""
+    from bench_invoke import lua, set_up
+
+    token, _connector, connection = set_up(tether, backend)
+    invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
+    with httpx.Client(base_url=tether, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
+        flow = {"name": "one-http", "definition": HTTP_FLOW, "parameters": {"backend": f"{backend}/data"}}
+        http.post(f"{ENV}/flows", json=flow).raise_for_status()
+        url = str(http.post(f"{ENV}/flows/one-http/callback-url").json()["value"])
+    check = httpx.post(url, json={"n": 1}, timeout=60)
+    if check.status_code != 200 or check.json() != json.loads(BODY):
+        raise RuntimeError(f"the one-Http-action flow answers {check.status_code} {check.text}")
+    return (invoke, lua(folder, "invoke", "POST", token)), (url, post_script(folder))
+
+
 def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -> dict[str, dict[str, Any]]:
     rows = {}
     for workers in SERVERS:
@@ -279,6 +311,8 @@ def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -
             **os.environ,
             "TETHER_HOME": str(folder / f"home-{workers}"),
             "TETHER_ADMIN_PASSWORD": PASSWORD,
+            # Off, as in bench_invoke.py: the invoke row would measure the per-connection limit.
+            "TETHER_CONNECTION_RATE_LIMIT": "0",
         }
         for variable in ("TETHER_DATABASE_URL", "TETHER_BROKER_URL"):
             env.pop(variable, None)
@@ -291,6 +325,12 @@ def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -
                     url = compose_callback(tether, kind)
                     load(url, 2, script)
                     rows[f"{kind.lower()} compose"] = load(url, seconds, script, processes=(pid,))
+                nginx_root = backend.rsplit("/", 1)[0]
+                for label, (url, lua_script) in zip(
+                    HTTP_ROWS, http_pair(tether, nginx_root, folder), strict=True
+                ):
+                    load(url, 2, lua_script)
+                    rows[label] = load(url, seconds, lua_script, processes=(pid,))
     return rows
 
 
@@ -356,6 +396,17 @@ def main() -> int:
                 f"  {kind} Request → Compose → Compose → Response: {row['rps'] / no_call:.3f}x the no-call "
                 f"floor, {row['rps'] / baseline:.3f}x the python floor"
             )
+    if HTTP_ROWS[1] in rows:
+        invoke_rps, flow_rps = rows[HTTP_ROWS[0]]["rps"], rows[HTTP_ROWS[1]]["rps"]
+        print(f"  one-Http-action flow: {flow_rps / invoke_rps:.3f}x invoke's throughput (target ≥ 0.8)")
+    for label in ("embedded x1", "stateful compose"):
+        if label in rows:
+            rps = rows[label]["rps"]
+            print(
+                f"  {label}: {rps / ISSUE_STATEFUL:.2f}x the issue's {ISSUE_STATEFUL:.0f} runs/s (target ≥ 2)"
+            )
+    one, two = rows["embedded x1"]["rps"], rows["embedded x2"]["rps"]
+    print(f"  two processes: {two / one:.3f}x one (target > 1)")
     best = max(rows[f"embedded x{n}"]["rps"] for n in SERVERS)
     print(f"  target {TARGET:.0f} runs/s embedded: {'met' if best >= TARGET else 'NOT met'} ({best:.0f})")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.flows.engine._support import Backend
+from tether.errors import Conflict
 from tether.flows.engine import EmbeddedExecutor, EngineServices, SimulatedCrash, VirtualClock
 from tether.hosting import FlowHost, advance_run
 from tether.hosting._journal import DbJournal
@@ -215,3 +216,84 @@ def test_a_request_run_is_committed_claimed_answered_and_recoverable(db, team, a
     assert _advance(db, lost, instance="another").status == "Succeeded"
     detail = get_run(db, admin, team, "f", lost)
     assert [a.status for a in detail.actions] == ["Succeeded"] * 3
+
+
+def test_concurrent_writes_share_one_transaction_and_a_failing_one_is_undone_alone(
+    db, team, admin, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("group commits are the SQLite direct writer's")
+    create_flow(db, admin, team, _two_calls("http://127.0.0.1:9/"), name="f")
+    run = start_run(db, admin, team, "f", body={})
+
+    def insert(path: str, seq: int) -> Callable[[FlowRuns], None]:
+        return lambda runs: runs.insert_action(
+            run.id, path, '{"status": "Succeeded"}', "Succeeded", seq, None
+        )
+
+    async def go() -> tuple[list[Any], int, int]:
+        writer = JournalWriter(db, direct=True)
+        writes = [writer.write(insert(f"A{n}", n)) for n in range(20)]
+        writes.append(writer.write(insert("A3", 99)))  # the same action twice: a unique-key clash
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        await writer.aclose()
+        return results, writer.writes, writer.transactions
+
+    results, writes, transactions = asyncio.run(go())
+    assert isinstance(results[-1], Conflict)
+    assert not any(isinstance(r, BaseException) for r in results[:-1])
+    assert (writes, transactions) == (21, 1)  # one group commit for all of them
+    with db.session() as session:
+        stored = FlowRuns(session).actions(run.id)
+        assert sorted(a.path for a in stored) == sorted(f"A{n}" for n in range(20))
+        assert next(a.seq for a in stored if a.path == "A3") == 3  # the clash was undone alone
+
+
+def _compose_flow() -> dict[str, Any]:
+    return {
+        "triggers": {"manual": {"type": "Request", "kind": "Http"}},
+        "actions": {
+            "Double": {"type": "Compose", "inputs": "@mul(triggerBody()['n'], 2)"},
+            "Answer": {
+                "type": "Response",
+                "runAfter": {"Double": ["Succeeded"]},
+                "inputs": {"statusCode": 200, "body": {"n": "@outputs('Double')"}},
+            },
+        },
+    }
+
+
+def test_concurrent_request_runs_group_commit_and_each_keeps_its_whole_history(
+    db, team, admin, backend: str
+) -> None:
+    flow = create_flow(db, admin, team, _compose_flow(), name="f")
+    keyring = KeyRing.from_keys(KeyRing.generate_key())
+
+    async def fire_all() -> tuple[list[tuple[str, Any]], int, int]:
+        runtime = FlowHost(db, keyring=keyring, scheduler=False)
+        await runtime.start()
+        try:
+            sig = trigger_signature(runtime.signing_key, flow.id, "manual")
+
+            async def one(n: int) -> tuple[str, Any]:
+                options = {"sig": sig, "method": "POST", "headers": {}, "queries": {}, "body": {"n": n}}
+                run_id, future = await runtime.fire_request(flow.id, "manual", **options)
+                return run_id, await runtime.wait_response(run_id, future, timeout=60)
+
+            answers = await asyncio.gather(*(one(n) for n in range(40)))
+        finally:
+            await runtime.stop()
+        return answers, runtime.writer.writes, runtime.writer.transactions
+
+    answers, writes, transactions = asyncio.run(fire_all())
+    for n, (run_id, answer) in enumerate(answers):
+        assert answer is not None and answer["body"] == {"n": 2 * n}
+        detail = get_run(db, admin, team, "f", run_id)
+        assert detail.run.status == "Succeeded" and detail.run.response == answer
+        assert [(a.path, a.status) for a in detail.actions] == [
+            ("Double", "Succeeded"),
+            ("Answer", "Succeeded"),
+        ]
+    assert writes >= 80  # each run: its row, then its end with its actions
+    if backend == "sqlite":
+        assert transactions < writes / 2  # concurrent runs shared their transactions
