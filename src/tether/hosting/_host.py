@@ -30,7 +30,7 @@ from tether.errors import TetherError
 from tether.flows.engine import EmbeddedExecutor, EngineServices, Executor, RunState, StatelessJournal
 from tether.hosting._connector_calls import FlowConnectorCaller
 from tether.hosting._event_dispatch import DEFAULT_DISPATCH, DispatchOptions, EventDispatcher
-from tether.hosting._journal import CLAIM_SECONDS, ClaimedRun, advance_run
+from tether.hosting._journal import CLAIM_SECONDS, ClaimedRun, PendingRow, advance_run
 from tether.hosting._scheduler import DEFAULT_TICK_SECONDS, RecurrenceScheduler
 from tether.hosting._stateless import StatelessRuns
 from tether.hosting._triggers import ConnectorTriggers
@@ -166,7 +166,10 @@ class FlowHost:
                 await task
         self._tasks.clear()
         await self.executor.stop()
-        self._claimed.clear()  # their claims expire and _recover (here or elsewhere) resumes them
+        # Runs accepted but never started: stored (if they were not), so that once their claims
+        # expire _recover (here or elsewhere) resumes them.
+        await self._store_rows([run.row for run in self._claimed.values() if run.row is not None])
+        self._claimed.clear()
         await self.stateless.stop()  # in memory only: they end with the process, as in Standard
         await self.services.aclose()
         await self.writer.aclose()
@@ -214,7 +217,11 @@ class FlowHost:
             claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
             keyring=self.keyring,
         )
-        await self.writer.write(lambda runs: runs.insert_run(values))
+        # A run started here whose caller waits for its Response: its row rides with its first
+        # commit (PendingRow says what a crash may lose); any other run is stored before answering.
+        row = PendingRow(values) if here and target.answers else None
+        if row is None:
+            await self.writer.write(lambda runs: runs.insert_run(values))
         future = self.expect_response(run_id) if target.answers else None
         if here:
             # Fresh parameters per run (an action must not change what the next run reads).
@@ -222,7 +229,7 @@ class FlowHost:
             if SEALED in target.parameters_text:  # secure parameters: the engine needs them real
                 parameters = await asyncio.to_thread(unseal, parameters, self.keyring)
             self._claimed[run_id] = ClaimedRun(
-                target.flow_id, target.definition, result, parameters, RunState(), EMPTY_PROGRESS
+                target.flow_id, target.definition, result, parameters, RunState(), EMPTY_PROGRESS, row
             )
         try:
             self.submit(run_id)
@@ -286,6 +293,8 @@ class FlowHost:
 
     async def advance(self, run_id: str) -> None:
         """Advance one run here (the embedded executor's job; Celery tasks call advance_run too)."""
+        claimed = self._claimed.pop(run_id, None)
+        row = claimed.row if claimed is not None else None
         try:
             await advance_run(
                 self.db,
@@ -295,12 +304,41 @@ class FlowHost:
                 on_response=self._respond,
                 cancelled=self._cancelled.__contains__,
                 writer=self.writer,
-                claimed=self._claimed.pop(run_id, None),
+                claimed=claimed,
                 keyring=self.keyring,
             )
+        except asyncio.CancelledError:
+            if row is not None and not row.stored:  # stopped before its first commit: keep it for recovery
+                await self._store_rows([row])
+            raise
+        except TetherError as exc:
+            if row is not None and not row.stored:  # never stored: its caller is told, not sent a run id
+                self._fail(run_id, exc)
+            raise
         finally:
             self._respond(run_id, None)
             self._cancelled.discard(run_id)
+
+    async def _store_rows(self, rows: list[PendingRow]) -> None:
+        """Write the rows of runs that stop here before their first commit (claimed by this
+        process, so whoever claims them after the claim expires resumes them)."""
+        pending = [row for row in rows if not row.stored]
+        if not pending:
+            return
+
+        def work(runs: FlowRuns) -> None:
+            for row in pending:
+                runs.insert_run(row.values)
+
+        with contextlib.suppress(TetherError):  # the database is gone: nothing more can be kept
+            await asyncio.shield(self.writer.write(work))
+            for row in pending:
+                row.stored = True
+
+    def _fail(self, run_id: str, error: TetherError) -> None:
+        future = self._waiters.get(run_id)
+        if future is not None and not future.done():
+            future.set_exception(error)
 
     async def _recover(self) -> None:
         """Resume runs whose process died (claim expired), now and every claim period."""

@@ -20,9 +20,13 @@ the action in flight runs again with the same idempotency key):
   committed state, as if for the first time.
 
 Every commit writes, in one transaction, the pending records and — when they changed, or the
-claim is due for a new expiry — the variables and decisions. So Request → Compose → Http →
-Response costs four commits: the run with its trigger (``FlowHost.fire_request``), Http
-started with Compose, Http ended, the run's end with the Response.
+claim is due for a new expiry — the variables and decisions. A Request run whose caller waits
+for its Response has its row written by its first commit (:class:`PendingRow`: a crash before
+that commit loses a run nobody was answered about and that started no side effect); other runs
+are written when they are accepted. So Request → Compose → Http → Response costs three commits
+(Http started with the run's row and Compose, Http ended, the run's end with the Response), and
+Request → Compose → Compose → Response one. The process's :class:`JournalWriter` makes the
+commits of concurrent runs group commits (one transaction for all, a savepoint each).
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ __all__ = [
     "EMPTY_PROGRESS",
     "ClaimedRun",
     "DbJournal",
+    "PendingRow",
     "advance_run",
     "claim_run",
     "compiled_definition",
@@ -123,9 +128,11 @@ class DbJournal:
         progress: str | None = None,
         privacy: RunPrivacy | None = None,
         flow_id: str | None = None,
+        row: PendingRow | None = None,
     ) -> None:
         self.db, self.run_id, self.instance = db, run_id, instance
         self.flow_id = flow_id  # the run's flow: its end is an event of the flow (run.failed...)
+        self._row = row if row is not None and not row.stored else None  # inserted by the first commit
         # What history hides (secrets masked, bodies sealed): the engine keeps the real values.
         self.privacy = privacy or RunPrivacy()
         self.writer = writer or JournalWriter(db)
@@ -161,8 +168,11 @@ class DbJournal:
             saved = self._saved
             run_id, flow_id = self.run_id, self.flow_id
             shown_error = _event_error(outcome, privacy) if outcome is not None else None
+            row = self._row
 
             def work(runs: FlowRuns) -> None:
+                if row is not None:
+                    runs.insert_run(row.values)
                 for path, view, status, seq, key in writes:
                     if path in saved:
                         runs.update_action(run_id, path, view, status, seq)
@@ -182,6 +192,8 @@ class DbJournal:
                     runs.save_progress(run_id, stored_progress, until, response)
 
             await self.writer.write(work)
+            if row is not None:
+                row.stored, self._row = True, None
             saved.update(batch)
             if changed or response is not None or renew:
                 self._progress, self._claimed_at = progress, now
@@ -208,7 +220,8 @@ class DbJournal:
         if self._cancel or (self._cancelled is not None and self._cancelled(self.run_id)):
             return True
         now = time.monotonic()
-        if now - self._checked_at >= _CANCEL_CHECK_SECONDS:
+        # A run whose row is not written yet can only be cancelled here (nobody else knows its id).
+        if self._row is None and now - self._checked_at >= _CANCEL_CHECK_SECONDS:
             self._checked_at = now
 
             def read() -> bool:
@@ -231,6 +244,22 @@ def _event_error(outcome: RunOutcome, privacy: RunPrivacy) -> dict[str, Any] | N
     return shown if isinstance(shown, dict) else None
 
 
+@dataclass
+class PendingRow:
+    """A run's row not written yet: the run's first journal commit inserts it (``stored`` then).
+
+    A Request run whose caller waits for the Response is started by the process that accepted
+    it without a commit of its own: its row rides with the run's first commit (the first
+    side-effecting action's start, or the run's end). What a crash may lose: such a run, if it
+    dies before that commit — its caller was answered nothing (the connection drops), no action
+    with a side effect had started, and nothing else knew the run's id. Every run that answered,
+    started a side effect, or was told ``202 Accepted`` is stored.
+    """
+
+    values: dict[str, Any]
+    stored: bool = False
+
+
 @dataclass(frozen=True)
 class ClaimedRun:
     """What advancing a claimed run needs: read in the claim's transaction, or kept from the
@@ -247,6 +276,7 @@ class ClaimedRun:
     parameters: dict[str, Any]
     state: RunState
     progress: str | None = None
+    row: PendingRow | None = None  # the run's row when not written yet (see PendingRow)
 
 
 def claim_run(db: Database, run_id: str, instance: str, keyring: KeyRing | None = None) -> ClaimedRun | None:
@@ -388,6 +418,7 @@ async def advance_run(
         progress=run.progress,
         privacy=privacy,
         flow_id=run.flow_id,
+        **({"row": run.row} if run.row is not None else {}),  # custom journal factories may not take it
     )
     keeper = _ClaimKeeper(db, run_id, instance)
     try:
