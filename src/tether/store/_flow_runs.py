@@ -79,6 +79,7 @@ class FlowRuns:
         """A group commit: every one of ``works`` in one transaction on ``connection`` if the write
         lock is free right now, each in a savepoint (``(True, result)`` or ``(False, exception)``);
         None with nothing done when the lock is taken."""
+
         def bound(work: Callable[[FlowRuns], Any]) -> Callable[[DirectConnection], Any]:
             return lambda direct: work(cls(direct))
 

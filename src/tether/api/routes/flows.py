@@ -341,6 +341,7 @@ def invoke_routes() -> tuple[BaseRoute, BaseRoute]:
     """The plain ``/invoke`` and ``/paths/invoke/{path}`` routes (metrics name a call by their template)."""
     return _plain_routes[0], _plain_routes[1]
 
+
 # POST is documented; a trigger declaring another method is reached the same way (one OpenAPI entry,
 # since FastAPI would otherwise give every method the same operation id).
 for _method in _INVOKE_METHODS:
