@@ -79,6 +79,7 @@ class JournalWriter:
         # Counters, for tests and benchmarks: writes stored, and the transactions that stored them.
         self.writes = 0
         self.transactions = 0
+        self.busy = 0  # times the write lock was found taken (another process or connection held it)
 
     async def write(self, work: Callable[[FlowRuns], T]) -> T:
         """Run ``work`` in a committed transaction (perhaps shared with other writes); its result."""
@@ -123,6 +124,7 @@ class JournalWriter:
                 self._stored(len(group))
                 return
             self._queue[:0] = group  # the lock is taken: keep the group first in line
+            self.busy += 1
             # Another connection holds the write lock for a moment (a session, another
             # process): wait for it here, without blocking the loop. Handing the commit to a
             # thread at once would make that thread the next holder, fighting the loop for
@@ -167,6 +169,12 @@ class JournalWriter:
         if self._direct is not None:
             self._direct.close()
             self._direct = None
+            _log.info(
+                "journal writer: %d writes in %d transactions, the write lock found taken %d times",
+                self.writes,
+                self.transactions,
+                self.busy,
+            )
         self._direct_wanted = False
 
 
