@@ -17,12 +17,19 @@ Measured in this one run, with the same load:
   Compose → Response, the same definition saved as a Stateful flow (every run journaled) and as a
   Stateless one (run in memory, nothing written on success), beside ``python floor (no call)``:
   a bare ASGI app on uvicorn that parses the body and answers the same JSON, with no backend hop;
+- ``invoke (connector op)`` and ``flow Request → Http`` (one server process, connection rate limit
+  off as in ``bench_invoke.py``): ``POST …/connections/{id}/invoke/GetData`` of a connector whose
+  operation GETs nginx's ``/data``, beside a flow Request → Http (GET the same URL) → Response;
+  the flow's throughput over invoke's is the "one-Http-action flow ≥ 80% of invoke" ratio;
 - ``celery xN``: ``tether serve`` on PostgreSQL submitting to N ``tether worker`` processes
   (prefork, 4 each) over Redis, beside ``embedded (PostgreSQL)`` on the same database server
   (``bench_flows_celery.py``); skipped with ``--no-celery`` or when PostgreSQL or Redis is missing.
 
 Each row gives runs/s, latency, the ratio to the floor and the CPU milliseconds one run costs the
-server processes (and Celery workers), read from /proc. Results go to
+server processes (and Celery workers), read from /proc. Under the table: the acceptance ratios of
+issue 14 (stateless and stateful against the floors, the one-Http-action flow against invoke, the
+stateful rows against the issue's 372 runs/s, two processes against one). On a shared machine the
+CPU per run is the steadier figure: throughput follows whatever else is running. Results go to
 ``bench/results/flows-<timestamp>.json`` (gitignored), with the machine's load average: the
 figures mean little when something else is using the CPUs.
 

@@ -297,3 +297,36 @@ def test_concurrent_request_runs_group_commit_and_each_keeps_its_whole_history(
     assert writes == 40  # each run one write: its row, its actions and its end (nothing has side effects)
     if backend == "sqlite":
         assert transactions < writes / 2  # concurrent runs shared their transactions
+
+
+def test_a_waiting_caller_is_told_when_its_run_could_not_be_stored(db, team, admin, backend: str) -> None:
+    """The run's row rides with its first commit; when that commit fails, the caller gets the
+    error (not a 202 naming a run that does not exist) and no trace of the run is left."""
+    if backend != "sqlite":
+        pytest.skip("the refusal is a SQLite trigger")
+    flow = create_flow(db, admin, team, _compose_flow(), name="f")
+    keyring = KeyRing.from_keys(KeyRing.generate_key())
+    refuse = "CREATE TRIGGER refuse_runs BEFORE INSERT ON flow_runs BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    raw = sqlite3.connect(str(db.url.database))
+    raw.execute(refuse)
+    raw.close()
+
+    async def fire() -> tuple[str, BaseException | None]:
+        runtime = FlowHost(db, keyring=keyring, scheduler=False)
+        await runtime.start()
+        try:
+            sig = trigger_signature(runtime.signing_key, flow.id, "manual")
+            options = {"sig": sig, "method": "POST", "headers": {}, "queries": {}, "body": {"n": 1}}
+            run_id, future = await runtime.fire_request(flow.id, "manual", **options)
+            try:
+                await runtime.wait_response(run_id, future, timeout=30)
+            except Conflict as exc:
+                return run_id, exc
+            return run_id, None
+        finally:
+            await runtime.stop()
+
+    run_id, error = asyncio.run(fire())
+    assert isinstance(error, Conflict)
+    with db.session() as session:
+        assert FlowRuns(session).get(run_id) is None
