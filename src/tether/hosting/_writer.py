@@ -35,6 +35,25 @@ def _transaction(db: Database, work: Callable[[FlowRuns], T]) -> T:
         return work(runs)
 
 
+def _group_transaction(db: Database, works: list[Callable[[FlowRuns], Any]]) -> list[tuple[bool, Any]]:
+    """``works`` in one transaction on a pooled connection (a thread's group commit), each in a
+    savepoint; when the commit itself fails, every one of them has failed."""
+    if len(works) == 1:
+        return _each_in_its_transaction(db, works)
+    try:
+        with FlowRuns.journal(db) as runs:
+            outcomes: list[tuple[bool, Any]] = []
+            for work in works:
+                try:
+                    with runs.session.begin_nested():
+                        outcomes.append((True, work(runs)))
+                except Exception as exc:
+                    outcomes.append((False, FlowRuns.translated(exc)))
+        return outcomes
+    except Exception as exc:
+        return [(False, exc)] * len(works)
+
+
 def _each_in_its_transaction(db: Database, works: list[Callable[[FlowRuns], Any]]) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
     for work in works:
@@ -48,8 +67,9 @@ def _each_in_its_transaction(db: Database, works: list[Callable[[FlowRuns], Any]
 class JournalWriter:
     """Where the journals of the runs advanced in one process commit.
 
-    By default each write runs in a worker thread (PostgreSQL: a network round trip must not
-    hold the event loop). With ``direct=True`` on SQLite (the serving process's writer) writes
+    By default writes run in a worker thread (PostgreSQL: a network round trip must not hold
+    the event loop), grouped too: the writes queued while one transaction is under way share the
+    next one, each in a savepoint. With ``direct=True`` on SQLite (the serving process's writer) writes
     are **group commits** on the event loop through the journal's own connection: a write is
     queued, and one drain task commits everything queued meanwhile — the writes of every run
     that reached a commit point in the same turn of the loop — in ONE transaction, each write
@@ -86,7 +106,8 @@ class JournalWriter:
         if self._direct_wanted and self._owner is None:
             self._owner = threading.get_ident()
             self._direct = FlowRuns.open_direct(self.db)
-        if self._direct is None or threading.get_ident() != self._owner:
+        if self._direct is not None and threading.get_ident() != self._owner:
+            # The loop's writer, called from another thread: a transaction of its own.
             result = await asyncio.to_thread(_transaction, self.db, work)
             self.writes += 1
             self.transactions += 1
@@ -102,7 +123,10 @@ class JournalWriter:
     async def _drain_queue(self) -> None:
         try:
             while self._queue:
-                await self._commit_group()
+                if self._direct is not None:
+                    await self._commit_group()
+                else:
+                    await self._commit_group_in_thread()
         finally:
             self._drain = None
 
@@ -137,6 +161,17 @@ class JournalWriter:
         _settle(group, outcomes)
         self.writes += len(group)
         self.transactions += len(group)
+
+    async def _commit_group_in_thread(self) -> None:
+        """PostgreSQL (or a SQLite writer off the loop): the group in one transaction in a thread;
+        writes queued while it is under way form the next group."""
+        group = self._take()
+        if not group:
+            return
+        outcomes = await asyncio.to_thread(_group_transaction, self.db, [work for work, _f in group])
+        _settle(group, outcomes)
+        self.writes += len(group)
+        self.transactions += 1
 
     def _take(self) -> list[_Queued]:
         """The next group: the queued writes whose callers still wait (a cancelled one is dropped)."""

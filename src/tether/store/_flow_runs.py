@@ -85,6 +85,18 @@ class FlowRuns:
 
         return connection.attempt_each([bound(work) for work in works])
 
+    @staticmethod
+    def translated(exc: Exception) -> Exception:
+        """The store's error for a failed journal statement, as :meth:`journal` raises it."""
+        if isinstance(exc, IntegrityError):
+            error: Exception = Conflict("The change clashes with data saved at the same time; try again.")
+        elif isinstance(exc, OperationalError):
+            error = DatabaseUnavailable("The database is unavailable or busy; try again shortly.")
+        else:
+            return exc
+        error.__cause__ = exc
+        return error
+
     def add(self, run: FlowRun) -> FlowRun:
         self.session.add(run)
         self.session.flush()
