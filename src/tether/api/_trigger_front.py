@@ -55,7 +55,8 @@ class RequestTriggerFront:
         if self._routes is None:
             self._routes = invoke_routes()
         scope["route"] = self._routes[path is not None]
-        scope["path_params"] = {"flow_id": flow_id, "trigger": trigger, "path": path or ""}
+        params = {"flow_id": flow_id, "trigger": trigger}
+        scope["path_params"] = params if path is None else {**params, "path": path}
         try:
             response = await self._fire(scope, receive, flow_id, trigger, path or "")
         except TetherError as exc:
