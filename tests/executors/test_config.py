@@ -23,7 +23,8 @@ from tether.executors import (
 
 EXPORTS = [
     "ADVANCE_RUN_TASK", "FLEET_INSTANCE", "LEASE_CHECK_INTERVAL", "POOLS", "RESPONSE_CHANNEL", "RUN_QUEUE",
-    "Advance", "AdvanceFactory", "BrokerUnavailable", "CeleryExecutor", "LeaseLost", "ResponseListener",
+    "Advance", "AdvanceFactory", "BrokerUnavailable", "CeleryExecutor", "LeaseBook", "LeaseLost",
+    "ResponseListener",
     "ResponsePublisher", "RunAdvance", "RunLease", "WorkerOptions", "WorkerHost", "advance_leased",
     "build_worker_app", "check_worker_settings", "create_celery_app", "distributed_flow_host",
     "engine_services", "lease_key", "register_tasks", "reply_channel", "run_worker", "services_advance",

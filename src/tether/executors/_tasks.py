@@ -23,7 +23,7 @@ from tether import services, telemetry
 from tether.config import Settings
 from tether.errors import TetherError
 from tether.executors._app import ADVANCE_RUN_TASK
-from tether.executors._lease import RunLease
+from tether.executors._lease import LeaseBook, RunLease
 from tether.store import Database
 
 __all__ = [
@@ -168,6 +168,7 @@ class WorkerHost:
                     thread.join(timeout=10)
                 loop.close()
                 if self._database is not None:
+                    LeaseBook.of(self._database).close()
                     self._database.close()
                 self._pid = self._loop = self._thread = self._database = self._advance = self._close = None
 
