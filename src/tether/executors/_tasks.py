@@ -67,16 +67,25 @@ class LeaseLost(TetherError):
 
 
 async def advance_leased(
-    database: Database, advance: Advance, run_id: str, *, check_interval: float = LEASE_CHECK_INTERVAL
+    database: Database,
+    advance: Advance,
+    run_id: str,
+    *,
+    check_interval: float = LEASE_CHECK_INTERVAL,
+    lease: RunLease | None = None,
 ) -> bool:
     """Advance ``run_id`` under its lease; ``False`` if another worker holds the lease right now.
 
     While the run goes on the lease is checked every ``check_interval`` seconds; if it is lost the
     run is cancelled here (its journal keeps what was done) and :class:`LeaseLost` is raised.
+    ``lease``: already taken by the caller, who gives it back (a worker's pool thread does both
+    itself, sparing the event loop two hops to a thread per run).
     """
-    lease = RunLease(database, run_id)
-    if not await asyncio.to_thread(lease.acquire):
-        return False
+    own = lease is None
+    if lease is None:
+        lease = RunLease(database, run_id)
+        if not await asyncio.to_thread(lease.acquire):
+            return False
     try:
         work = asyncio.ensure_future(advance(run_id))
         while True:
@@ -89,7 +98,8 @@ async def advance_leased(
                 await asyncio.gather(work, return_exceptions=True)
                 raise LeaseLost(f"lost the lease of run {run_id} while advancing it")
     finally:
-        await asyncio.to_thread(lease.release)
+        if own:
+            await asyncio.to_thread(lease.release)
 
 
 class WorkerHost:
@@ -127,7 +137,9 @@ class WorkerHost:
         if self.settings.otlp_endpoint:
             # Per process: a forked child has no exporter thread. Runs' spans go where the server's do.
             telemetry.configure_tracing(self.settings.otlp_endpoint)
-        database = Database(self.settings.database_url)
+        # No pre-ping: it costs a round trip per transaction, four or more per run. A connection that
+        # died since it was pooled fails one transaction, which the task retries (and the pool is renewed).
+        database = Database(self.settings.database_url, pool_pre_ping=False)
         # The same token-call timeout as the server (TETHER_OAUTH_TOKEN_TIMEOUT) for refreshes here.
         policy = services.RefreshPolicy(timeout=self.settings.oauth_token_timeout)
         services.configure_token_refresh(database, policy)
@@ -143,11 +155,18 @@ class WorkerHost:
         """Advance one run to its end (or until it waits) on the process's loop; blocks the calling
         pool thread meanwhile. ``reply_to``: the channel of the server waiting for its answer."""
         loop, database, advance = self._ensure()
+        lease = RunLease(database, run_id)
+        if not lease.acquire():  # here, on the pool thread, which waits anyway
+            return False
 
         async def leased() -> bool:
-            return await advance_leased(database, functools.partial(advance, reply_to=reply_to), run_id)
+            bound = functools.partial(advance, reply_to=reply_to)
+            return await advance_leased(database, bound, run_id, lease=lease)
 
-        return asyncio.run_coroutine_threadsafe(leased(), loop).result()
+        try:
+            return asyncio.run_coroutine_threadsafe(leased(), loop).result()
+        finally:
+            lease.release()
 
     def close(self) -> None:
         """Release this process's connections and stop its loop (worker shutdown)."""
