@@ -137,9 +137,7 @@ class WorkerHost:
         if self.settings.otlp_endpoint:
             # Per process: a forked child has no exporter thread. Runs' spans go where the server's do.
             telemetry.configure_tracing(self.settings.otlp_endpoint)
-        # No pre-ping: it costs a round trip per transaction, four or more per run. A connection that
-        # died since it was pooled fails one transaction, which the task retries (and the pool is renewed).
-        database = Database(self.settings.database_url, pool_pre_ping=False)
+        database = Database(self.settings.database_url)
         # The same token-call timeout as the server (TETHER_OAUTH_TOKEN_TIMEOUT) for refreshes here.
         policy = services.RefreshPolicy(timeout=self.settings.oauth_token_timeout)
         services.configure_token_refresh(database, policy)

@@ -93,9 +93,9 @@ def create_engine_for(url: str | URL, **engine_options: Any) -> Engine:
         raise ConfigurationError(f"Cannot read the database URL {str(url)!r}: {exc}") from exc
     if parsed.drivername in _POSTGRES_DRIVERS:
         require_extra("psycopg", extra="postgresql", feature="A PostgreSQL database")
-        # Pre-ping by default; a caller may turn it off (Celery workers: a round trip per checkout).
-        options = {"pool_pre_ping": True, **engine_options}
-        return create_engine(parsed.set(drivername="postgresql+psycopg"), **options)
+        return create_engine(
+            parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, **engine_options
+        )
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed, **engine_options)
     raise ConfigurationError(
