@@ -19,21 +19,27 @@ Redis. ``bench_flows.py`` calls :func:`measure_celery`; run alone, this prints o
     .venv/bin/python bench/bench_flows_celery.py [--seconds 10] [--no-pinned]
 
 Model (how throughput scales with workers and PostgreSQL). One run of Request → Compose → Http →
-Response costs c_s on the server (HTTP in and out, the run's insert, one LPUSH; the Response
-arrives over pub/sub), c_w on a worker (the Celery message and ack, the lease, claim, three
-journal commits, the Http call, one PUBLISH), c_pg in PostgreSQL (five short transactions and the
-lease's two statements) and c_r in Redis (LPUSH, BRPOP, the ack's unacked-hash bookkeeping,
-PUBLISH). A worker is one process, so it advances at most 1/c_w runs/s whatever its
-concurrency (which only hides latency); N workers reach N/c_w until another resource runs out.
-On K cores every run costs c = c_s + c_w + c_pg + c_r of CPU, so throughput is at most K/c,
-and more precisely min(N/c_w, S/c_s, K/c): one server process (S = 1) caps it at 1/c_s, and
-PostgreSQL (many backends) is bounded only by the cores. Measured on the 2-core reference machine
-(figures in the report of issue 14): c_s ≈ 1.9 ms, c_w ≈ 2.4 ms, c_pg ≈ 1.2 ms, c_r ≈ 0.3 ms, so one
-worker saturates at ~400 runs/s, and at 2 cores the machine (K/c ≈ 350 runs/s) saturates
-before a second worker can help: on 2 cores a second worker buys nothing; it pays from the
-third core on, until the server's 1/c_s (~500 runs/s per server process; add replicas) or
-PostgreSQL's share of the cores becomes the limit. The pinned rows check it: the worker core runs
-near 100% busy with one worker, and two workers on that one core do no better.
+Response costs c_s on the server (HTTP in and out, the run's insert, one LPUSH; the answer arrives
+on the server's own pub/sub channel), c_w on a worker (BRPOP and the acks_late bookkeeping, the
+lease, the claim, three journal commits, the Http call, one PUBLISH), c_pg in PostgreSQL (five
+short transactions, the lease's two statements) and c_r in Redis. A worker is one process on one
+event loop, so it advances at most 1/c_w runs/s whatever its concurrency (which only hides
+latency); N workers reach N/c_w until something else runs out. On K cores a run costs
+c = c_s + c_w + c_pg + c_r of CPU in all, so
+
+    throughput ≤ min(N / c_w, S / c_s, K / c)        (S server processes)
+
+Measured here (2 cores shared with other work, load average 12-14; figures vary ±30% between
+runs on this machine, the same-run ratios less): c_s ≈ 1.8-2.8 ms, c_w ≈ 4.4-8 ms,
+c_pg ≈ 0.2-0.9 ms, c_r ≈ 0.2-0.3 ms; c ≈ 6.5-11 ms (it was ~16 ms before issue 14). So the
+worker saturates first: one worker tops out near 1/c_w ≈ 150-220 runs/s with its core ~75% busy
+(the rest is waiting); the machine (K/c ≈ 2/7 ms ≈ 290 runs/s when idle) comes next, so on
+2 cores a second worker can add at most what the second core has left after the server and
+PostgreSQL — measured, +15-25% unpinned and nothing when both workers share the worker core
+(``pinned celery x2``). From the third core on, each worker process adds ~1/c_w until the
+server's S/c_s (~400-500 runs/s per ``tether serve`` process: add replicas behind the
+proxy), then PostgreSQL (~0.5 ms a run: ~2000 runs/s per core it gets) and Redis (one thread,
+~0.25 ms a run: ~4000 runs/s) become the limits, in that order.
 """
 
 from __future__ import annotations
