@@ -31,7 +31,9 @@ c = c_s + c_w + c_pg + c_r of CPU in all, so
 
 Measured here (2 cores shared with other work, load average 12-14; figures vary ±30% between
 runs on this machine, the same-run ratios less): c_s ≈ 1.8-2.8 ms, c_w ≈ 4.4-8 ms,
-c_pg ≈ 0.2-0.9 ms, c_r ≈ 0.2-0.3 ms; c ≈ 6.5-11 ms (it was ~16 ms before issue 14). So the
+c_pg ≈ 0.2-0.9 ms, c_r ≈ 0.2-0.3 ms; c ≈ 6.5-11 ms (it was ~16 ms before issue 14; alternated
+in the same minutes, the previous executor cost 10.8-11.3 ms and 92-106 runs/s, this one 7.2-8.5 ms
+and 122-150 runs/s, PostgreSQL's share 1.5-1.8 ms then 0.1-0.4 ms). So the
 worker saturates first: one worker tops out near 1/c_w ≈ 150-220 runs/s with its core ~75% busy
 (the rest is waiting); the machine (K/c ≈ 2/7 ms ≈ 290 runs/s when idle) comes next, so on
 2 cores a second worker can add at most what the second core has left after the server and
