@@ -23,10 +23,12 @@ from tether.executors import (
 
 EXPORTS = [
     "ADVANCE_RUN_TASK", "FLEET_INSTANCE", "LEASE_CHECK_INTERVAL", "POOLS", "RESPONSE_CHANNEL", "RUN_QUEUE",
-    "Advance", "AdvanceFactory", "BrokerUnavailable", "CeleryExecutor", "LeaseLost", "ResponseListener",
-    "ResponsePublisher", "RunLease", "WorkerOptions", "WorkerHost", "advance_leased", "build_worker_app",
-    "check_worker_settings", "create_celery_app", "distributed_flow_host", "engine_services", "lease_key",
-    "register_tasks", "run_worker", "services_advance", "transport_options", "worker_argv", "worker_banner",
+    "Advance", "AdvanceFactory", "BrokerUnavailable", "CeleryExecutor", "LeaseBook", "LeaseLost",
+    "ResponseListener",
+    "ResponsePublisher", "RunAdvance", "RunLease", "WorkerOptions", "WorkerHost", "advance_leased",
+    "build_worker_app", "check_worker_settings", "create_celery_app", "distributed_flow_host",
+    "engine_services", "lease_key", "register_tasks", "reply_channel", "run_worker", "services_advance",
+    "transport_options", "worker_argv", "worker_banner",
 ]  # fmt: skip
 
 
@@ -49,6 +51,9 @@ def test_the_app_acknowledges_late_and_takes_one_task_at_a_time() -> None:
         "unacked_restore_throttle": 1,
     }
     assert transport_options(load_settings())["unacked_restore_interval"] == 10.0  # default 300 s timeout
+    # On redis:// kombu's transport with one client per channel (not one per ack).
+    assert conf.broker_transport == "tether.executors._transport:Transport"
+    assert create_celery_app(load_settings(broker_url="rediss://r:6379/0")).conf.broker_transport is None
 
 
 def test_no_broker_means_no_celery_app() -> None:

@@ -12,14 +12,17 @@ from tether.config import load_settings
 
 __all__ = ["worker"]
 
-_POOL_HELP = "Celery pool: prefork (processes), solo (one run at a time, in this process) or threads."
+_POOL_HELP = (
+    "Celery pool: threads (runs share this process's event loop; the cheapest), prefork (a process "
+    "per slot) or solo (one run at a time)."
+)
 
 
 def worker(
-    pool: Annotated[str, typer.Option(help=_POOL_HELP)] = "prefork",
+    pool: Annotated[str, typer.Option(help=_POOL_HELP)] = "threads",
     concurrency: Annotated[
         int, typer.Option("--concurrency", "-c", help="Runs advanced at once (ignored by solo).")
-    ] = 2,
+    ] = 16,
     name: Annotated[
         str, typer.Option("--name", "-n", help="Worker node name; %h becomes the host name.")
     ] = "tether@%h",

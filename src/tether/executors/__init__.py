@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from tether.executors._app import ADVANCE_RUN_TASK, RUN_QUEUE, create_celery_app, transport_options
 from tether.executors._executor import BrokerUnavailable, CeleryExecutor
-from tether.executors._lease import RunLease, lease_key
-from tether.executors._responses import RESPONSE_CHANNEL, ResponseListener, ResponsePublisher
+from tether.executors._lease import LeaseBook, RunLease, lease_key
+from tether.executors._responses import RESPONSE_CHANNEL, ResponseListener, ResponsePublisher, reply_channel
 from tether.executors._runs import FLEET_INSTANCE, distributed_flow_host, engine_services, services_advance
 from tether.executors._tasks import (
     LEASE_CHECK_INTERVAL,
     Advance,
     AdvanceFactory,
     LeaseLost,
+    RunAdvance,
     WorkerHost,
     advance_leased,
     register_tasks,
@@ -44,9 +45,11 @@ __all__ = [
     "AdvanceFactory",
     "BrokerUnavailable",
     "CeleryExecutor",
+    "LeaseBook",
     "LeaseLost",
     "ResponseListener",
     "ResponsePublisher",
+    "RunAdvance",
     "RunLease",
     "WorkerHost",
     "WorkerOptions",
@@ -58,6 +61,7 @@ __all__ = [
     "engine_services",
     "lease_key",
     "register_tasks",
+    "reply_channel",
     "run_worker",
     "services_advance",
     "transport_options",

@@ -15,6 +15,7 @@ from celery import Celery
 
 from tether.config import Settings
 from tether.errors import ConfigurationError
+from tether.executors._transport import TRANSPORT
 
 __all__ = ["ADVANCE_RUN_TASK", "RUN_QUEUE", "create_celery_app", "transport_options"]
 
@@ -68,4 +69,6 @@ def create_celery_app(settings: Settings) -> Celery:
         worker_redirect_stdouts=False,
         enable_utc=True,
     )
+    if settings.broker_url.startswith("redis://"):
+        app.conf.broker_transport = TRANSPORT  # kombu's Redis transport, one client per channel
     return app

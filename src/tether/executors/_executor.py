@@ -2,21 +2,26 @@
 
 It implements the flows engine's ``Executor`` interface (``submit``/``start``/``stop``), so the
 server does not care where runs execute. ``submit`` publishes a small JSON message naming the run;
-the run's state is already committed in the database, which workers share.
+the run's state is already committed in the database, which workers share. On Redis that message
+is LPUSHed directly (:class:`~tether.executors._publish.RunQueue`); other brokers go through
+``send_task``. A run somebody waits for here names this process's answer channel in its task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
+import redis
 from celery import Celery
 from kombu.exceptions import OperationalError as BrokerError
 
 from tether.config import Settings
 from tether.errors import TetherError
 from tether.executors._app import ADVANCE_RUN_TASK, RUN_QUEUE, create_celery_app
-from tether.executors._responses import Deliver, ResponseListener
+from tether.executors._publish import RunQueue
+from tether.executors._responses import Deliver, ResponseListener, reply_channel
 
 __all__ = ["BrokerUnavailable", "CeleryExecutor"]
 
@@ -48,13 +53,19 @@ class CeleryExecutor:
         self.app = app or create_celery_app(settings)
         #: Called with (run_id, response or None) when a worker's run answers; set before start().
         self.on_response = on_response
+        #: Whether a caller here waits for a run's answer: only then does its task name our channel.
+        self.waiting: Callable[[str], bool] = lambda _run_id: False
+        #: This process's answer channel (workers publish there the answers of runs waited for here).
+        self.reply_to = reply_channel()
         self._listener: ResponseListener | None = None
+        # On Redis a run's task is one LPUSH of the message send_task would build (_publish.py).
+        self._queue = RunQueue(settings.broker_url) if RunQueue.speaks(settings.broker_url) else None
 
     async def start(self) -> None:
         """Check the broker answers (a wrong TETHER_BROKER_URL fails at start-up), listen for answers."""
         await asyncio.to_thread(self._check)
         if self.on_response is not None:
-            self._listener = ResponseListener(self.settings.broker_url, self.on_response)
+            self._listener = ResponseListener(self.settings.broker_url, self.on_response, self.reply_to)
             await asyncio.to_thread(self._listener.start)
 
     def _check(self) -> None:
@@ -70,15 +81,20 @@ class CeleryExecutor:
         A publish to a local Redis takes well under a millisecond, so it is done inline rather
         than deferred: when ``submit`` returns, the run is durably queued.
         """
+        reply_to = self.reply_to if self._listener is not None and self.waiting(run_id) else None
         try:
-            self.app.send_task(
-                ADVANCE_RUN_TASK,
-                args=(run_id,),
-                queue=RUN_QUEUE,
-                retry=True,
-                retry_policy=PUBLISH_RETRY_POLICY,
-            )
-        except BrokerError as exc:
+            if self._queue is not None:
+                self._queue.put(run_id, reply_to)
+            else:
+                self.app.send_task(
+                    ADVANCE_RUN_TASK,
+                    args=(run_id,),
+                    kwargs={"reply_to": reply_to} if reply_to is not None else {},
+                    queue=RUN_QUEUE,
+                    retry=True,
+                    retry_policy=PUBLISH_RETRY_POLICY,
+                )
+        except (BrokerError, redis.RedisError) as exc:
             message = f"Cannot queue run {run_id}: the Celery broker is unreachable ({exc})."
             raise BrokerUnavailable(message) from exc
 
@@ -99,4 +115,6 @@ class CeleryExecutor:
         if self._listener is not None:
             await asyncio.to_thread(self._listener.stop)
             self._listener = None
+        if self._queue is not None:
+            self._queue.close()
         await asyncio.to_thread(self.app.close)

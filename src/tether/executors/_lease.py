@@ -1,17 +1,25 @@
 """Run leases: at most one worker advances a run at a time, and a dead worker's lease frees itself.
 
-A lease is a PostgreSQL session-level advisory lock keyed by the run id, held on a connection of
-its own for as long as the run is being advanced. PostgreSQL already does the hard part: when a
-worker is SIGKILLed its socket closes, its backend ends, and the lock is released at once, so the
-redelivered task on another worker takes the run over with no expiry to wait for and no heartbeat
-column to keep. A worker that lost its connection (network split) finds out through :meth:`alive`,
-which the task checks on a timer, and stops advancing the run.
+A lease is a PostgreSQL session-level advisory lock keyed by the run id. PostgreSQL already does
+the hard part: when a worker is SIGKILLed its socket closes, its backend ends, and the lock is
+released at once, so the redelivered task on another worker takes the run over with no expiry to
+wait for and no heartbeat column to keep.
+
+All the leases of one process live on one connection of its own (:class:`LeaseBook`): taking or
+giving one back is a single statement, and a process advancing many runs at once holds one
+connection for them, not one per run out of the pool its runs' own queries need (which would
+starve them). A process that lost that connection (network split, backend killed) lost every
+lease on it; :meth:`RunLease.alive`, which the task checks on a timer, says so, and those runs
+stop here and are taken over elsewhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import threading
+import weakref
 from types import TracebackType
 
 from sqlalchemy import Connection, text
@@ -20,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from tether.errors import ConfigurationError
 from tether.store import Database, DatabaseUnavailable
 
-__all__ = ["LEASE_NAMESPACE", "RunLease", "lease_key"]
+__all__ = ["LEASE_NAMESPACE", "LeaseBook", "RunLease", "lease_key"]
 
 #: Mixed into every key so that run leases do not collide with other users of advisory locks.
 LEASE_NAMESPACE = "tether.run"
@@ -33,6 +41,108 @@ def lease_key(run_id: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+class LeaseBook:
+    """The leases one process holds, on one PostgreSQL connection of its own; thread-safe.
+
+    ``generation`` counts connections: a lease taken on a connection that has since died is gone,
+    and giving it back must not give back the same key re-taken on the next connection.
+    """
+
+    _books: weakref.WeakKeyDictionary[Database, LeaseBook] = weakref.WeakKeyDictionary()
+    _books_lock = threading.Lock()
+
+    def __init__(self, database: Database) -> None:
+        if database.dialect != "postgresql":
+            raise ConfigurationError(
+                "Distributed runs need PostgreSQL for their leases: set TETHER_DATABASE_URL=postgresql://... "
+                f"(the database is {database.dialect})."
+            )
+        self.database = database
+        self.generation = 0
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._pid = os.getpid()
+        self._held: set[int] = set()
+
+    @classmethod
+    def of(cls, database: Database) -> LeaseBook:
+        """The book of ``database`` in this process (a forked child gets a new one)."""
+        with cls._books_lock:
+            book = cls._books.get(database)
+            if book is None or book._pid != os.getpid():
+                book = cls._books[database] = cls(database)
+            return book
+
+    def _connect(self) -> Connection:
+        if self._connection is None:
+            try:
+                engine = self.database.engine
+                self._connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            except DBAPIError as exc:
+                raise DatabaseUnavailable("Could not reach the database to take a run lease.") from exc
+            self.generation += 1
+        return self._connection
+
+    def _lost(self) -> None:
+        """The connection failed: every lease on it is gone (PostgreSQL freed them with the backend)."""
+        connection, self._connection = self._connection, None
+        self._held.clear()
+        if connection is not None:
+            _log.warning("lease connection lost: the runs advanced here are given up")
+            connection.invalidate()
+            connection.close()
+
+    def acquire(self, key: int) -> int | None:
+        """Take ``key`` if nobody (here or elsewhere) holds it: the connection's generation, or None."""
+        with self._lock:
+            if key in self._held:
+                return None
+            connection = self._connect()
+            try:
+                taken = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            except SQLAlchemyError as exc:
+                self._lost()
+                raise DatabaseUnavailable("Lost the database while taking a run lease.") from exc
+            if not taken:
+                return None
+            self._held.add(key)
+            return self.generation
+
+    def alive(self, key: int, generation: int) -> bool:
+        """Whether ``key``, taken in ``generation``, is still held: its connection still answers."""
+        with self._lock:
+            if generation != self.generation or key not in self._held or self._connection is None:
+                return False
+            try:
+                self._connection.execute(text("SELECT 1"))
+            except SQLAlchemyError:
+                self._lost()
+                return False
+            return True
+
+    def release(self, key: int, generation: int) -> None:
+        """Give ``key`` back (nothing to do when its connection, and so the lock, is already gone)."""
+        with self._lock:
+            if generation != self.generation or key not in self._held or self._connection is None:
+                return
+            self._held.discard(key)
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            except SQLAlchemyError:
+                self._lost()
+
+    def close(self) -> None:
+        """Close the connection, which frees every lease still held (worker shutdown)."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+            self._held.clear()
+            if connection is not None:
+                try:
+                    connection.close()
+                except SQLAlchemyError:
+                    connection.invalidate()
+
+
 class RunLease:
     """The exclusive right to advance one run, held until :meth:`release` (or process death).
 
@@ -41,74 +151,34 @@ class RunLease:
             try: ...advance the run...
             finally: lease.release()
 
-    The methods block on the database; async callers run them in a thread.
+    The methods block on the database (one short statement each); async callers run them in a thread.
     """
 
     def __init__(self, database: Database, run_id: str) -> None:
-        if database.dialect != "postgresql":
-            raise ConfigurationError(
-                "Distributed runs need PostgreSQL for their leases: set TETHER_DATABASE_URL=postgresql://... "
-                f"(the database is {database.dialect})."
-            )
-        self.database = database
+        self.book = LeaseBook.of(database)
         self.run_id = run_id
         self.key = lease_key(run_id)
-        self._connection: Connection | None = None
+        self._generation: int | None = None
 
     @property
     def held(self) -> bool:
-        return self._connection is not None
+        return self._generation is not None
 
     def acquire(self) -> bool:
         """Take the lease if nobody holds it; ``False`` when another worker is advancing the run."""
-        if self._connection is not None:
-            return True
-        try:
-            connection = self.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                taken = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
-            except BaseException:
-                connection.close()
-                raise
-        except DBAPIError as exc:
-            raise DatabaseUnavailable("Could not reach the database to take a run lease.") from exc
-        if not taken:
-            connection.close()
-            return False
-        self._connection = connection
-        return True
+        if self._generation is None:
+            self._generation = self.book.acquire(self.key)
+        return self._generation is not None
 
     def alive(self) -> bool:
         """Whether the lease is still ours: its connection answers (a lost connection lost the lock)."""
-        if self._connection is None:
-            return False
-        try:
-            held = self._connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                    "AND granted AND classid = ((:k >> 32) & 4294967295)::oid "
-                    "AND objid = (:k & 4294967295)::oid AND objsubid = 1"
-                ),
-                {"k": self.key},
-            ).scalar()
-        except SQLAlchemyError:
-            return False
-        return bool(held)
+        return self._generation is not None and self.book.alive(self.key, self._generation)
 
     def release(self) -> None:
         """Give the lease back; safe to call twice, and after the connection died."""
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            if not connection.invalidated:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-        except SQLAlchemyError:
-            # The connection is gone, and with it the lock; throw it away rather than pool it.
-            _log.warning("run %s: lease connection lost before release", self.run_id)
-            connection.invalidate()
-        finally:
-            connection.close()
+        generation, self._generation = self._generation, None
+        if generation is not None:
+            self.book.release(self.key, generation)
 
     def __enter__(self) -> RunLease:
         return self

@@ -3,7 +3,11 @@
 A Request trigger's caller waits in whichever ``tether serve`` replica took the request, but the
 Response action runs on some worker. The answer is committed in the database by the journal, and
 also published on Redis (the broker we already have) so the waiting replica hears it at once.
-Each replica listens to every run's channel and ignores runs nobody waits for there.
+
+Each replica listens on a channel of its own (:func:`reply_channel`), and names it in the task of
+a run somebody waits for there; the worker publishes that run's answer — or "no answer" when it
+ends without one — once, on that channel only. Runs nobody waits for (Recurrence, recovery,
+asynchronous callers) publish nothing, and no replica hears the answers of another's callers.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import redis
 
-__all__ = ["RESPONSE_CHANNEL", "ResponseListener", "ResponsePublisher"]
+__all__ = ["RESPONSE_CHANNEL", "ResponseListener", "ResponsePublisher", "reply_channel"]
 
 RESPONSE_CHANNEL = "tether.response."
 _log = logging.getLogger("tether.executors")
@@ -25,15 +30,20 @@ _log = logging.getLogger("tether.executors")
 Deliver = Callable[[str, "dict[str, Any] | None"], None]
 
 
+def reply_channel() -> str:
+    """A fresh channel name for one server process's answers."""
+    return RESPONSE_CHANNEL + uuid.uuid4().hex
+
+
 class ResponsePublisher:
-    """Worker side: publish a run's response (``None``: the run ended without one)."""
+    """Worker side: publish a run's response (``None``: the run ended without one) to ``reply_to``."""
 
     def __init__(self, broker_url: str) -> None:
         self._client = redis.Redis.from_url(broker_url, socket_timeout=5.0)
 
-    def publish(self, run_id: str, response: dict[str, Any] | None) -> None:
+    def publish(self, reply_to: str, run_id: str, response: dict[str, Any] | None) -> None:
         try:
-            self._client.publish(RESPONSE_CHANNEL + run_id, json.dumps({"response": response}))
+            self._client.publish(reply_to, json.dumps({"run": run_id, "response": response}))
         except redis.RedisError as exc:
             # The answer is in the database too; a caller that misses it here times out, nothing worse.
             _log.warning("run %s: could not publish the response: %s", run_id, exc)
@@ -43,9 +53,11 @@ class ResponsePublisher:
 
 
 class ResponseListener:
-    """Server side: a background thread that hands every published response to ``deliver``."""
+    """Server side: a background thread that hands every response published on ``channel`` to
+    ``deliver``."""
 
-    def __init__(self, broker_url: str, deliver: Deliver) -> None:
+    def __init__(self, broker_url: str, deliver: Deliver, channel: str) -> None:
+        self.channel = channel
         self._client = redis.Redis.from_url(broker_url, health_check_interval=30)
         self._deliver = deliver
         # redis-py leaves Redis.pubsub unannotated (its PubSub class is typed).
@@ -54,19 +66,18 @@ class ResponseListener:
 
     def start(self) -> None:
         """Subscribe (before returning, so no answer published afterwards is missed) and listen."""
-        self._pubsub.psubscribe(**{RESPONSE_CHANNEL + "*": self._on_message})
+        self._pubsub.subscribe(**{self.channel: self._on_message})
         self._pubsub.get_message(timeout=1.0)  # wait for the subscription to be confirmed
         self._thread = self._pubsub.run_in_thread(
             sleep_time=0.5, daemon=True, exception_handler=self._on_error
         )
 
     def _on_message(self, message: dict[str, Any]) -> None:
-        channel = message["channel"]
-        run_id = (channel.decode() if isinstance(channel, bytes) else str(channel))[len(RESPONSE_CHANNEL) :]
         try:
-            response = json.loads(message["data"])["response"]
+            data = json.loads(message["data"])
+            run_id, response = str(data["run"]), data["response"]
         except (ValueError, KeyError, TypeError):
-            _log.warning("run %s: unreadable response message ignored", run_id)
+            _log.warning("unreadable response message on %s ignored", self.channel)
             return
         self._deliver(run_id, response)
 

@@ -21,7 +21,7 @@ from tether.config import Settings
 from tether.errors import ConfigurationError
 from tether.executors._executor import CeleryExecutor
 from tether.executors._responses import ResponsePublisher
-from tether.executors._tasks import Advance
+from tether.executors._tasks import RunAdvance
 from tether.flows.engine import EngineServices
 from tether.secrets import KeyRing
 from tether.store import Database
@@ -43,19 +43,34 @@ def engine_services(
     return EngineServices(connectors=caller), connectors
 
 
-def services_advance(database: Database, settings: Settings) -> tuple[Advance, Callable[[], Awaitable[None]]]:
-    """A worker process's ``advance(run_id)`` and the coroutine that closes what it opened."""
+def services_advance(
+    database: Database, settings: Settings
+) -> tuple[RunAdvance, Callable[[], Awaitable[None]]]:
+    """A worker process's ``advance(run_id, reply_to=...)`` and the coroutine that closes what it opened.
+
+    A run somebody waits for (``reply_to`` set) publishes its answer once: the Response's, as
+    soon as the journal committed it, or "no answer" when the run ended without one.
+    """
     engine, connectors = engine_services(database, settings)
     publisher = ResponsePublisher(settings.broker_url)
     keyring = KeyRing.from_settings(settings)  # decrypts the environments' secure variables
 
-    async def advance(run_id: str) -> None:
+    async def advance(run_id: str, *, reply_to: str | None = None) -> None:
+        answered = False
+
+        def on_response(answered_run: str, response: dict[str, Any]) -> None:
+            nonlocal answered
+            if reply_to is not None and not answered:
+                answered = True
+                publisher.publish(reply_to, answered_run, response)
+
         await hosting.advance_run(
-            database, run_id, engine, instance=FLEET_INSTANCE, on_response=publisher.publish, keyring=keyring
+            database, run_id, engine, instance=FLEET_INSTANCE, on_response=on_response, keyring=keyring
         )
         # The run ended (or was already over): a caller still waiting gets "no response" now rather
         # than at its timeout. Not on errors: then the run is resumed elsewhere and may still answer.
-        publisher.publish(run_id, None)
+        if reply_to is not None and not answered:
+            publisher.publish(reply_to, run_id, None)
 
     async def close() -> None:
         publisher.close()
@@ -82,7 +97,8 @@ def distributed_flow_host(
     executor = CeleryExecutor(settings)
     keyring = keyring or KeyRing.from_settings(settings)
     runtime = hosting.FlowHost(database, keyring=keyring, executor=lambda _advance: executor, **options)
-    # Answers of Response actions come back from the workers over Redis.
+    # Answers of Response actions come back from the workers over Redis, for the runs waited for here.
     executor.on_response = runtime._respond
+    executor.waiting = runtime._waiters.__contains__
     telemetry.set_queue_depth(executor.queue_depth)  # read at each /metrics scrape, when metrics are on
     return runtime

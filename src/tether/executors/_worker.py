@@ -36,10 +36,14 @@ POOLS = ("prefork", "solo", "threads")
 
 @dataclass(frozen=True)
 class WorkerOptions:
-    """How one ``tether worker`` process runs: pool kind, concurrency, node name, log level."""
+    """How one ``tether worker`` process runs: pool kind, concurrency, node name, log level.
 
-    pool: str = "prefork"
-    concurrency: int = 2
+    The default, ``threads`` x16, advances up to 16 runs at once on the process's one event loop
+    (runs mostly wait on HTTP and the database); for more CPU, start more worker processes.
+    """
+
+    pool: str = "threads"
+    concurrency: int = 16
     name: str = "tether@%h"
     loglevel: str = "INFO"
 
