@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator
@@ -38,6 +39,8 @@ NETWORK_POLICY_EXTENSION = "tether.network_policy"
 _HTTPX_LOG = logging.getLogger("httpx")
 DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0)
 _CHUNK = 64 * 1024
+# Bodies up to this declared length are read before the response is handed on (see below).
+_EAGER_BODY_BYTES = 64 * 1024
 
 # aiohttp exception ⇒ httpx exception, most specific first.
 _EXCEPTIONS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
@@ -133,7 +136,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         with _mapped(request):
             response = await self._session(policy).request(
                 request.method,
-                URL(str(request.url), encoded=True),
+                _yarl_url(str(request.url)),
                 headers=headers,
                 data=_body(request),
                 chunked=chunked,
@@ -146,11 +149,28 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                     connect=timeout.get("pool"),
                 ),
             )
+        extensions = {"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()}
+        length = response.content_length
+        plain = "content-encoding" not in response.headers  # an encoded body is decoded by httpx, as read
+        if length is not None and length <= _EAGER_BODY_BYTES and plain and request.method != "HEAD":
+            # A small body whose length is declared is read here, in aiohttp's reader, and handed
+            # on already read: most answers are, and httpx's stream layers cost more than reading.
+            with _mapped(request):
+                try:
+                    content = await response.read()
+                finally:
+                    response.release()
+            return httpx.Response(
+                status_code=response.status,
+                headers=list(response.raw_headers),
+                content=content,
+                extensions=extensions,
+            )
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
             stream=_ResponseStream(response, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
+            extensions=extensions,
         )
 
     async def aclose(self) -> None:
@@ -226,6 +246,12 @@ def shared_client(transport: httpx.AsyncBaseTransport, timeout: httpx.Timeout | 
 
 def _keep_no_cookies(response: httpx.Response) -> None:
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _yarl_url(url: str) -> URL:
+    """``url`` (already encoded by httpx) as aiohttp takes it; immutable, so parsed once per URL."""
+    return URL(url, encoded=True)
 
 
 def _body(request: httpx.Request) -> Any:

@@ -30,9 +30,12 @@ from tether.api._connector_runner import app_connector_runner
 from tether.runtime import UpstreamProtocolError
 from tether.secrets import KeyRing
 
-__all__ = ["PlainApim", "PlainInvoke", "json_answer"]
+__all__ = ["HAND_ON", "PlainApim", "PlainInvoke", "json_answer"]
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Set in the scope by ``api/_hot_routes.py`` when it routed the request here ahead of the app's
+# stack: the rest of that stack, to hand a request the fast path does not take to.
+HAND_ON: Final = "tether.hand_on"
 _AUTHORIZATION: Final = b"authorization"
 _CONTENT_TYPE: Final = b"content-type"
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
@@ -54,8 +57,9 @@ class PlainInvoke:
         body = await _read_body(receive)
         token = _bearer(scope)
         arguments = _json_object(scope, body)
+        hand_on = scope.pop(HAND_ON, None)
         if token is None or arguments is _NOT_TAKEN:
-            await self.documented.app(scope, _replay(body), send)
+            await (hand_on or self.documented.app)(scope, _replay(body), send)
             return
         state = scope["app"].state
         params = scope["path_params"]
@@ -83,9 +87,10 @@ class PlainApim:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self.route
         token = _bearer(scope)
+        hand_on = scope.pop(HAND_ON, None)
         if token is None:
             # The documented routes answer a request without a usable token (one per method).
-            await _documented_apim(scope)(scope, receive, send)
+            await (hand_on or _documented_apim(scope))(scope, receive, send)
             return
         state = scope["app"].state
         params = scope["path_params"]

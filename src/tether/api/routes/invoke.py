@@ -29,7 +29,7 @@ from tether.api.routes._plain import PlainApim, PlainInvoke, json_answer
 from tether.api.routes.connections import Keys
 from tether.runtime import RateLimited
 
-__all__ = ["apim_router", "apim_routes", "router"]
+__all__ = ["apim_router", "apim_routes", "hot_routes", "router"]
 
 router = APIRouter(tags=["invoke"])
 apim_router = APIRouter(tags=["invoke"])
@@ -43,6 +43,14 @@ _plain_invoke, _plain_apim = PlainInvoke(), PlainApim()
 router.add_route(_INVOKE_PATH, _plain_invoke, methods=["POST"], include_in_schema=False)  # type: ignore[arg-type]
 apim_router.add_route(_APIM_PATH, _plain_apim, methods=_METHODS, include_in_schema=False)  # type: ignore[arg-type]
 _plain_invoke.route, _plain_apim.route = router.routes[-1], apim_router.routes[-1]
+
+
+def hot_routes(prefix: str) -> list[tuple[frozenset[str], str, PlainInvoke | PlainApim]]:
+    """The plain endpoints with their methods and full path templates (``api/_hot_routes.py``)."""
+    return [
+        (frozenset({"POST"}), prefix + _INVOKE_PATH, _plain_invoke),
+        (frozenset(_METHODS), _APIM_PATH, _plain_apim),
+    ]
 
 
 def _rate_limited(exc: RateLimited) -> JSONResponse:
