@@ -33,14 +33,24 @@ from yarl import URL
 
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, GuardedResolver, HostResolver, NetworkPolicy, is_ip
 
-__all__ = ["DEFAULT_LIMITS", "NETWORK_POLICY_EXTENSION", "GuardedTransport", "send_one_hop", "shared_client"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "EAGER_BODY_BYTES",
+    "EAGER_BODY_EXTENSION",
+    "NETWORK_POLICY_EXTENSION",
+    "GuardedTransport",
+    "send_one_hop",
+    "shared_client",
+]
 
 NETWORK_POLICY_EXTENSION = "tether.network_policy"
 _HTTPX_LOG = logging.getLogger("httpx")
 DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0)
 _CHUNK = 64 * 1024
-# Bodies up to this declared length are read before the response is handed on (see below).
-_EAGER_BODY_BYTES = 64 * 1024
+# A request may let its answer's body be read before the response is handed on, up to this many
+# bytes of declared length (``Runtime.invoke`` does, within its own buffering limit; see below).
+EAGER_BODY_EXTENSION = "tether.eager_body_bytes"
+EAGER_BODY_BYTES = 64 * 1024
 
 # aiohttp exception ⇒ httpx exception, most specific first.
 _EXCEPTIONS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
@@ -152,7 +162,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         extensions = {"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()}
         length = response.content_length
         plain = "content-encoding" not in response.headers  # an encoded body is decoded by httpx, as read
-        if length is not None and length <= _EAGER_BODY_BYTES and plain and request.method != "HEAD":
+        eager = request.extensions.get(EAGER_BODY_EXTENSION, 0)
+        if length is not None and length <= eager and plain and request.method != "HEAD":
             # A small body whose length is declared is read here, in aiohttp's reader, and handed
             # on already read: most answers are, and httpx's stream layers cost more than reading.
             with _mapped(request):
