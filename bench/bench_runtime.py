@@ -51,6 +51,10 @@ def serve_floor(port: int, backend: str) -> None:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        more = True
+        while more:  # a proxy reads what it is sent (bench_invoke's requests are POSTs with a body)
+            message = await receive()
+            more = message.get("more_body", False)
         if not sessions:
             sessions.append(aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)))
         async with sessions[0].get(f"{backend}/data") as upstream:

@@ -18,6 +18,7 @@ from tether.api._docs import install_docs
 from tether.api._error_responses import install_error_responses
 from tether.api._flow_host import flow_lifespan
 from tether.api._gateway_relay import with_gateway_relay
+from tether.api._hot_routes import HotRoutes
 from tether.api._idempotency import IdempotentCreates
 from tether.api._problems import install_problem_handlers
 from tether.api._telemetry import install_telemetry
@@ -82,6 +83,7 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     app.add_middleware(IdempotentCreates)  # Idempotency-Key on creates and run starts (inside the cap below)
     app.add_middleware(UploadBodyLimit)  # before multipart parsing spools a hostile body to disk
     app.add_middleware(RequestTriggerFront)  # the flow hot path: Request-trigger calls skip the router
+    app.add_middleware(HotRoutes, routes=invoke.hot_routes(API_PREFIX))  # invoke and /apim: see the module
     install_telemetry(app, settings)  # outermost: every answer, a refused upload's too, has its request id
     install_docs(app, openapi_url=app.openapi_url or "")
     install_error_responses(app)  # every operation's problem+json answers, derived in one place

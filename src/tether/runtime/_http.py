@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from http.cookiejar import DefaultCookiePolicy
@@ -31,11 +33,24 @@ from yarl import URL
 
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, GuardedResolver, HostResolver, NetworkPolicy, is_ip
 
-__all__ = ["DEFAULT_LIMITS", "NETWORK_POLICY_EXTENSION", "GuardedTransport", "shared_client"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "EAGER_BODY_BYTES",
+    "EAGER_BODY_EXTENSION",
+    "NETWORK_POLICY_EXTENSION",
+    "GuardedTransport",
+    "send_one_hop",
+    "shared_client",
+]
 
 NETWORK_POLICY_EXTENSION = "tether.network_policy"
+_HTTPX_LOG = logging.getLogger("httpx")
 DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0)
 _CHUNK = 64 * 1024
+# A request may let its answer's body be read before the response is handed on, up to this many
+# bytes of declared length (``Runtime.invoke`` does, within its own buffering limit; see below).
+EAGER_BODY_EXTENSION = "tether.eager_body_bytes"
+EAGER_BODY_BYTES = 64 * 1024
 
 # aiohttp exception ⇒ httpx exception, most specific first.
 _EXCEPTIONS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
@@ -131,7 +146,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         with _mapped(request):
             response = await self._session(policy).request(
                 request.method,
-                URL(str(request.url), encoded=True),
+                _yarl_url(str(request.url)),
                 headers=headers,
                 data=_body(request),
                 chunked=chunked,
@@ -144,17 +159,86 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                     connect=timeout.get("pool"),
                 ),
             )
+        extensions = {"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()}
+        length = response.content_length
+        plain = "content-encoding" not in response.headers  # an encoded body is decoded by httpx, as read
+        eager = request.extensions.get(EAGER_BODY_EXTENSION, 0)
+        if length is not None and length <= eager and plain and request.method != "HEAD":
+            # A small body whose length is declared is read here, in aiohttp's reader, and handed
+            # on already read: most answers are, and httpx's stream layers cost more than reading.
+            with _mapped(request):
+                try:
+                    content = await response.read()
+                finally:
+                    response.release()
+            return httpx.Response(
+                status_code=response.status,
+                headers=list(response.raw_headers),
+                content=content,
+                extensions=extensions,
+            )
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
             stream=_ResponseStream(response, request),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (response.reason or "").encode()},
+            extensions=extensions,
         )
 
     async def aclose(self) -> None:
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             await session.close()
+
+
+async def send_one_hop(
+    client: httpx.AsyncClient, request: httpx.Request, auth: httpx.Auth | None
+) -> httpx.Response:
+    """``client.send(request, auth=auth, follow_redirects=False, stream=True)``, without the idle layers.
+
+    The runtime's transport follows redirects itself and reads bodies as streams, and its
+    client keeps no cookies and has no hooks: of httpx's send (auth flow ⇒ redirects ⇒ hooks ⇒
+    timing wrapper ⇒ transport), only the auth flow and the transport do any work here, and the
+    layers between cost about a tenth of a call's CPU. So this runs just those two, with httpx's
+    semantics: the same auth flow protocol, the response bound to its request, httpx's log line.
+    A client with event hooks, or a closed one, takes httpx's own road. (It reads three private
+    members of httpx's client; httpx is pinned below 0.29 in pyproject.toml.)
+    """
+    if client.is_closed or any(client.event_hooks.values()):
+        return await client.send(request, auth=auth, follow_redirects=False, stream=True)
+    if "timeout" not in request.extensions:
+        request.extensions["timeout"] = client.timeout.as_dict()
+    flow = client._build_request_auth(request, auth).async_auth_flow(request)
+    try:
+        request = await flow.__anext__()
+        while True:
+            response = await _one_hop(client, request)
+            try:
+                try:
+                    request = await flow.asend(response)
+                except StopAsyncIteration:
+                    return response
+                await response.aread()  # a challenge answered: the flow sends again
+            except BaseException:
+                await response.aclose()
+                raise
+    finally:
+        await flow.aclose()
+
+
+async def _one_hop(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    response = await client._transport_for_url(request.url).handle_async_request(request)
+    response.request = request
+    response.default_encoding = client._default_encoding
+    if _HTTPX_LOG.isEnabledFor(logging.INFO):  # httpx's own line, redacted like the rest (test_redact)
+        _HTTPX_LOG.info(
+            'HTTP Request: %s %s "%s %d %s"',
+            request.method,
+            request.url,
+            response.http_version,
+            response.status_code,
+            response.reason_phrase,
+        )
+    return response
 
 
 def shared_client(transport: httpx.AsyncBaseTransport, timeout: httpx.Timeout | float) -> httpx.AsyncClient:
@@ -173,6 +257,12 @@ def shared_client(transport: httpx.AsyncBaseTransport, timeout: httpx.Timeout | 
 
 def _keep_no_cookies(response: httpx.Response) -> None:
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _yarl_url(url: str) -> URL:
+    """``url`` (already encoded by httpx) as aiohttp takes it; immutable, so parsed once per URL."""
+    return URL(url, encoded=True)
 
 
 def _body(request: httpx.Request) -> Any:

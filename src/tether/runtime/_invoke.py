@@ -32,7 +32,13 @@ from tether.runtime._async_pattern import DEFAULT_ASYNC_PATTERN, AsyncPattern, p
 from tether.runtime._body import is_json
 from tether.runtime._credentials import same_origin
 from tether.runtime._gateway import GatewayDoor
-from tether.runtime._http import DEFAULT_LIMITS, GuardedTransport, shared_client
+from tether.runtime._http import (
+    DEFAULT_LIMITS,
+    EAGER_BODY_BYTES,
+    EAGER_BODY_EXTENSION,
+    GuardedTransport,
+    shared_client,
+)
 from tether.runtime._paging import DEFAULT_PAGING, Paging, follow_pages
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
 from tether.runtime._ratelimit import DEFAULT_RATE_LIMIT, NO_RATE_LIMIT, RateLimit, RateLimiter
@@ -236,6 +242,8 @@ class Runtime:
         request = build_request(api, operation, prepared, connection)
         request.extensions[BUDGET_EXTENSION] = deadline or self.deadline
         request.extensions[DEADLINE_EXTENSION] = time.monotonic() + (deadline or self.deadline)
+        # A small answer is read whole anyway (read_body): the wire may read it before handing it on.
+        request.extensions[EAGER_BODY_EXTENSION] = min(self.max_buffered_bytes, EAGER_BODY_BYTES)
         send = build_pipeline(stages, self.transport(network_policy))
         exchange = Exchange(
             api=api,

@@ -14,6 +14,7 @@ connection parameters or their defaults).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -94,7 +95,7 @@ def build_request(
     elif content_type_argument:
         headers["content-type"] = content_type_argument
     try:
-        request = httpx.Request(operation.method.upper(), _canonical_ipv4(url), headers=headers, **kwargs)
+        request = httpx.Request(operation.method.upper(), _parsed_url(url), headers=headers, **kwargs)
     except httpx.InvalidURL as exc:
         raise InputError(
             f"{api.name}: operation '{operation.operation_id}' builds the URL {url!r}, which is not a "
@@ -104,6 +105,16 @@ def build_request(
     if "files" in kwargs:
         request.read()  # in-memory parts: read now so a retry or a 307 can send them again
     return request
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_url(url: str) -> httpx.URL:
+    """``url`` parsed (httpx's parser is most of a request's build time; an operation's URLs repeat).
+
+    ``httpx.URL`` is immutable, so one parsed URL serves every request to it; an invalid one
+    raises ``httpx.InvalidURL`` each time (exceptions are not cached).
+    """
+    return httpx.URL(_canonical_ipv4(url))
 
 
 def _canonical_ipv4(url: str) -> str:

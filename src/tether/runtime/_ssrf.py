@@ -161,6 +161,7 @@ def _refused(host: str, address: str | None, reason: str) -> DestinationRefused:
 _IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked on every call: the hosts a process calls are few
 def canonical_host(host: str) -> str:
     """``host`` with a legacy IPv4 spelling turned into the dotted quad the OS would connect to.
 
@@ -190,6 +191,7 @@ def _ipv4_part(part: str) -> int:
     return int(part, 8) if part.startswith("0") else int(part)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]").split("%", 1)[0])

@@ -28,6 +28,7 @@ from typing import Any, Final
 import httpx
 
 from tether import telemetry
+from tether.auth import NoAuth
 from tether.errors import ConfigurationError
 from tether.runtime._credentials import form_without_credentials, same_origin, without_credentials
 from tether.runtime._errors import (
@@ -38,7 +39,7 @@ from tether.runtime._errors import (
     UpstreamUnavailable,
 )
 from tether.runtime._gateway import GatewayDoor
-from tether.runtime._http import NETWORK_POLICY_EXTENSION
+from tether.runtime._http import NETWORK_POLICY_EXTENSION, send_one_hop
 from tether.runtime._pipeline import ConnectionContext, Exchange
 from tether.runtime._ratelimit import NO_RATE_LIMIT, RateLimiter
 from tether.runtime._redact import Redactor, is_secret_name
@@ -202,8 +203,9 @@ class Transport:
                 raise self._late(request, attempt - 1)
             request.extensions["timeout"] = _within(limits, remaining)
             # The auth scheme writes into the request it is given: give it a copy, so a redirect
-            # or a retry starts again from the request as the pipeline built it.
-            wire = _copy(request, replayable) if auth is not None else request
+            # or a retry starts again from the request as the pipeline built it (NoAuth writes nothing).
+            writes = auth is not None and not isinstance(auth, NoAuth)
+            wire = _copy(request, replayable) if writes else request
             started = time.perf_counter()
             try:
                 # The host and method only: the path and query may carry ids and keys of the API's.
@@ -214,9 +216,7 @@ class Transport:
                                 gateway, wire, credentials=credentials, timeout=remaining
                             )
                         else:
-                            response = await self.client.send(
-                                wire, auth=auth, follow_redirects=False, stream=True
-                            )
+                            response = await send_one_hop(self.client, wire, auth)
                     span.set("http.response.status_code", response.status_code)
             except (httpx.HTTPError, TimeoutError) as exc:
                 failure = exc if isinstance(exc, httpx.HTTPError) else httpx.ReadTimeout("", request=request)
