@@ -22,9 +22,10 @@ from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tether.api._problems import problem
+from tether.api.routes._plain import read_body
 from tether.api.routes.flows import INVOKE_METHODS, invoke_routes, parse_trigger_body, trigger_answer
 from tether.errors import ConfigurationError, TetherError
 from tether.hosting import FlowHost
@@ -78,7 +79,7 @@ class RequestTriggerFront:
             name = key.decode("latin-1")  # lower case already (ASGI); the first of repeated ones, as before
             if name not in headers:
                 headers[name] = value.decode("latin-1")
-        body = parse_trigger_body(await _body(receive), headers.get("content-type", ""))
+        body = parse_trigger_body(await read_body(receive), headers.get("content-type", ""))
         queries = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         sig = queries.pop("sig", None)
         run_id, future = await runtime.fire_request(
@@ -97,20 +98,6 @@ class RequestTriggerFront:
             if answer is not None:
                 return trigger_answer(answer, answer_headers)
         return _accepted(run_id, answer_headers)
-
-
-async def _body(receive: Receive) -> bytes:
-    message: Message = await receive()
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body
-    parts = [body]
-    while message.get("more_body", False):
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        parts.append(message.get("body", b""))
-    return b"".join(parts)
 
 
 def _accepted(run_id: str, headers: dict[str, str]) -> Response:

@@ -30,7 +30,7 @@ from tether.api._connector_runner import app_connector_runner
 from tether.runtime import UpstreamProtocolError
 from tether.secrets import KeyRing
 
-__all__ = ["HAND_ON", "PlainApim", "PlainInvoke", "json_answer"]
+__all__ = ["HAND_ON", "PlainApim", "PlainInvoke", "json_answer", "read_body"]
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # Set in the scope by ``api/_hot_routes.py`` when it routed the request here ahead of the app's
@@ -54,7 +54,7 @@ class PlainInvoke:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self.route  # what metrics and traces name the request by (see _telemetry.py)
-        body = await _read_body(receive)
+        body = await read_body(receive)
         token = _bearer(scope)
         arguments = _json_object(scope, body)
         hand_on = scope.pop(HAND_ON, None)
@@ -104,7 +104,7 @@ class PlainApim:
             params["path"],
             query=scope["query_string"].decode("latin-1"),
             headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
-            body=await _read_body(receive),
+            body=await read_body(receive),
             runtime=app_connector_runner(scope["app"]),
             keyring=_keyring(state),
         )
@@ -194,7 +194,8 @@ def _json_object(scope: Scope, body: bytes) -> Any:
     return parsed if isinstance(parsed, dict) else _NOT_TAKEN
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (what came before a disconnect, if the client went away)."""
     chunks = []
     more = True
     while more:
