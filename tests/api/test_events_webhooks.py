@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import queue
+import subprocess
+import sys
+import threading
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -296,8 +302,24 @@ def test_cli_webhook_and_events_commands(world: World, tmp_path, monkeypatch: py
     _connector(world, "alice", env, "cli-api")
     events = cli("events", "list", "-e", env, "--type", "connector.created")
     assert "connector.created" in events and "cli-api" in events
+    listed_events = json.loads(cli("events", "list", "-e", env, "--type", "connector.created", "--json"))
+    assert [e["subject"]["name"] for e in listed_events] == ["cli-api"]  # one JSON array
     refused = runner.invoke(cli_app, ["events", "list", "-e", env, "--type", "nope"])
     assert refused.exit_code != 0 and "not an event type" in refused.output
+    changed = json.loads(
+        cli("webhook", "update", created["id"], "--disable", "--description", "paused", "-e", env, "--json")
+    )
+    assert (changed["enabled"], changed["description"], changed["event_types"]) == (
+        False,
+        "paused",
+        ["connector."],
+    )
+    changed = json.loads(
+        cli("webhook", "update", created["id"], "--all-types", "--enable", "-e", env, "--json")
+    )
+    assert (changed["enabled"], changed["event_types"]) == (True, [])
+    nothing = runner.invoke(cli_app, ["webhook", "update", created["id"], "-e", env])
+    assert nothing.exit_code == 2 and "nothing to change" in nothing.output
     assert "Deleted webhook" in cli("webhook", "delete", created["id"], "-e", env)
 
     assert "alert mails are off" in cli("alerts", "settings", "-e", env)
@@ -309,6 +331,41 @@ def test_cli_webhook_and_events_commands(world: World, tmp_path, monkeypatch: py
         assert "Deleted alert rule" in cli("alerts", "delete", rule["id"], "-e", env)
     refused = runner.invoke(cli_app, ["alerts", "settings", "--connection", "nope", "-e", env])
     assert refused.exit_code != 0 and "not found" in refused.output
+
+
+def test_events_list_follow_prints_new_events_as_they_happen(world: World, tmp_path: Path) -> None:
+    """``tether events list --follow --json`` in its own process: a connector created after it started
+    shows up as one JSON line, without the events it already printed being printed again."""
+    home = tmp_path / "follow-home"
+    env = world.environment()
+    _connector(world, "alice", env, "before-follow")
+    login = CliRunner().invoke(
+        cli_app, ["login", "--server", world.url, "--username", "admin", "--password", PASSWORD],
+        env={"TETHER_HOME": str(home)},
+    )  # fmt: skip
+    assert login.exit_code == 0, login.output
+    lines: queue.Queue[str] = queue.Queue()
+    follower = subprocess.Popen(
+        [str(Path(sys.executable).with_name("tether")), "events", "list", "--follow", "--json", "-e", env,
+         "--type", "connector.created"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "TETHER_HOME": str(home), "TETHER_URL": world.url},
+    )  # fmt: skip
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in follower.stdout or ()], daemon=True)
+    reader.start()
+    try:
+        first = json.loads(lines.get(timeout=120))
+        assert first["subject"]["name"] == "before-follow"
+        _connector(world, "alice", env, "after-follow")
+        followed = json.loads(lines.get(timeout=120))
+        assert (followed["type"], followed["subject"]["name"]) == ("connector.created", "after-follow")
+        assert lines.empty()
+    finally:
+        follower.terminate()
+        follower.wait(timeout=60)
+        reader.join(timeout=60)
+        if follower.stdout:
+            follower.stdout.close()
 
 
 ANSWER = {

@@ -3,6 +3,8 @@ its webhook subscriptions and deliveries, and alerts by email."""
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from typing import Annotated, Any
 
@@ -16,7 +18,8 @@ __all__ = ["alerts_app", "events_app", "webhook_app"]
 
 events_app = typer.Typer(help="The environment's event stream (list, --follow).", no_args_is_help=True)
 webhook_app = typer.Typer(
-    help="Webhook subscriptions: create, list, show, delete, rotate-secret, deliveries, replay, test.",
+    help="Webhook subscriptions: create, list, show, update, delete, rotate-secret, deliveries, replay,"
+    " test.",
     no_args_is_help=True,
 )
 alerts_app = typer.Typer(
@@ -53,7 +56,12 @@ def list_events(
     since: Annotated[str | None, typer.Option("--since", help="Only events at or after (ISO 8601).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="How many (newest).")] = 50,
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new events as they happen (Ctrl-C stops).")
+        bool,
+        typer.Option(
+            "--follow",
+            "-f",
+            help="Keep printing new events as they happen (Ctrl-C stops; with --json: JSON Lines).",
+        ),
     ] = False,
     env: EnvOption = "default",
     server: ServerOption = None,
@@ -69,6 +77,9 @@ def list_events(
     path = f"/environments/{env}/events"
     with client_for(server, token) as client:
         items = list(reversed(client.json("GET", path, params=params)["items"]))
+        if as_json and not follow:
+            print_json(items)  # one JSON array, like every other list command
+            return
         _print_events(items, as_json=as_json, empty=None if follow else f"No events in environment {env}.")
         last = items[-1]["id"] if items else None
         while follow:
@@ -87,9 +98,10 @@ def list_events(
 
 
 def _print_events(items: list[dict[str, Any]], *, as_json: bool, empty: str | None) -> None:
-    if as_json:
-        for item in items:  # one JSON object per line: a follower's output can be piped
-            print_json(item)
+    if as_json:  # --follow: JSON Lines, one compact object per line, so the stream can be piped
+        for item in items:
+            sys.stdout.write(json.dumps(item, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
         return
     print_items(items, as_json=False, row=_event_line, empty=empty)
 
@@ -159,6 +171,42 @@ def show_webhook(
     """One subscription (its secret is never shown again: rotate it if lost)."""
     with client_for(server, token) as client:
         _show_hook(client.json("GET", f"/environments/{env}/webhooks/{webhook}"), as_json=as_json)
+
+
+@webhook_app.command("update")
+@friendly
+def update_webhook(
+    webhook: WebhookArgument,
+    url: Annotated[str | None, typer.Option("--url", help="A new receiver URL (https://…).")] = None,
+    types: TypeOption = None,
+    all_types: Annotated[
+        bool, typer.Option("--all-types", help="Send every event type (clears --type filters).")
+    ] = False,
+    description: Annotated[str | None, typer.Option("--description", help="What it is for.")] = None,
+    enabled: Annotated[
+        bool | None,
+        typer.Option("--enable/--disable", help="Switch deliveries on or off.", show_default=False),
+    ] = None,
+    env: EnvOption = "default",
+    server: ServerOption = None,
+    token: TokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a subscription: only the options given change (environment admins)."""
+    if types and all_types:
+        raise typer.BadParameter("give --type or --all-types, not both")
+    body: dict[str, Any] = {"url": url, "description": description, "enabled": enabled}
+    if types or all_types:
+        body["event_types"] = types or []
+    body = {key: value for key, value in body.items() if value is not None}
+    if not body:
+        raise typer.BadParameter(
+            "nothing to change: give --url, --type, --all-types, --description or --enable/--disable"
+        )
+    with client_for(server, token) as client:
+        _show_hook(
+            client.json("PATCH", f"/environments/{env}/webhooks/{webhook}", json=body), as_json=as_json
+        )
 
 
 @webhook_app.command("delete")
