@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests._load import machine_busy
 from tests.oauth_server.fixtures import OAuthServer, running_oauth_server
 from tests.security._token_proxy import TokenProxy
 from tests.services._connections_kit import oauth_parameters, package, register_redirect
@@ -210,7 +212,16 @@ def test_thirty_concurrent_calls_at_expiry_refresh_once_while_a_trigger_polls(
         for answer in answers:
             _ok(answer)
         # Wave 1 froze the whole server here (a lock held across the token call): /health kept answering.
-        assert health and max(health) < 5.0, f"/health stalled during the burst: {max(health):.2f} s"
+        # A frozen server makes every probe slow; a machine with more runnable tasks than cores delays
+        # one probe now and then by seconds (12 s seen beside a CPU burner at load 20), so there the
+        # bound is on the median, and the slowest probe only has to end well inside the client's timeout.
+        assert health, "no /health probe ended during the burst"
+        slowest, median = max(health), statistics.median(health)
+        if machine_busy():
+            stalled = f"/health stalled: median {median:.2f} s, max {slowest:.2f} s"
+            assert median < 1.0 and slowest < 30.0, stalled
+        else:
+            assert slowest < 5.0, f"/health stalled during the burst: {slowest:.2f} s"
         assert proxy.refreshes() == 1, "30 callers at expiry must share one refresh"
         assert live.show(connection)["status"] == "connected"
         _wait_for(lambda: _runs(live) > runs_before, "the polling trigger kept firing during the burst")

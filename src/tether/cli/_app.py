@@ -74,7 +74,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "events": ("tether.cli.events", "events_app",
         "The environment's event stream (list, --follow)."),
     "webhook": ("tether.cli.events", "webhook_app",
-        "Webhook subscriptions: create, list, show, delete, rotate-secret, deliveries, replay, test."),
+        "Webhook subscriptions: create, list, show, update, delete, rotate-secret, deliveries, replay,"
+        " test."),
     "alerts": ("tether.cli.events", "alerts_app",
         "Alerts by email: settings, subscribe, mute the failure digest."),
 }  # fmt: skip
