@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from tether.api import free_port
+from tether.store._run_segments import merged
 
 PASSWORD = "group-commit-password-1"
 CALLERS = 16
@@ -114,13 +115,16 @@ def test_a_killed_server_loses_no_answered_run_and_every_answered_run_is_complet
             row[0]: (row[1], json.loads(row[2]) if row[2] else None)
             for row in database.execute("SELECT id, status, response FROM flow_runs")
         }
-        actions: dict[str, list[tuple[str, str]]] = {}
-        for run_id, path, status in database.execute(
-            "SELECT run_id, path, status FROM run_actions ORDER BY seq"
-        ):
-            actions.setdefault(run_id, []).append((path, status))
+        segments: dict[str, list[bytes]] = {}
+        for run_id, body in database.execute("SELECT run_id, body FROM run_segments ORDER BY id"):
+            segments.setdefault(run_id, []).append(body)
     finally:
         database.close()
+    # Each commit stored its records as one segment (store/_run_segments.py).
+    actions = {
+        run_id: [(r.path, r.record["status"]) for r in merged((), bodies)]
+        for run_id, bodies in segments.items()
+    }
     complete = [("Double", "Succeeded"), ("Plus", "Succeeded"), ("Answer", "Succeeded")]
     for run_id, n in answered.items():
         assert run_id in runs, f"run {run_id} was answered but is not in the database"

@@ -39,6 +39,8 @@ TABLES = {
     "grants",
     "flows",
     "run_actions",
+    "run_blobs",
+    "run_segments",
     "install_secrets",
     "pending_consents",
     "environment_members",
@@ -53,7 +55,7 @@ def test_migrate_empty_database_to_head(database_url: str) -> None:
     with Database(database_url) as db:
         assert current_revision(db) is None
         migrate(db)
-        assert current_revision(db) == head_revision() == "0012_events"
+        assert current_revision(db) == head_revision() == "0013_run_segments"
         assert set(inspect(db.engine).get_table_names()) == TABLES
 
 

@@ -93,10 +93,16 @@ _MAX_PENDING = 256  # records held for the next commit, at most (a long loop of 
 StoredAction = tuple[str, str, str, int, str | None]
 
 
+def _stored_view(record: ActionRecord, privacy: RunPrivacy) -> str:
+    """An action record's view as run history keeps it (JSON text): the run's secrets masked, and
+    sealed when the environment encrypts run data."""
+    return encode(privacy.stored(history_view(record).to_json()))
+
+
 def stored_action(record: ActionRecord, privacy: RunPrivacy) -> StoredAction:
-    """An action record as run history keeps it: its view with the run's secrets masked (and sealed
-    when the environment encrypts run data). Stateful and stateless runs both store it this way."""
-    view = encode(privacy.stored(history_view(record).to_json()))
+    """An action record as a ``run_actions`` row keeps it (stateless runs' history): its view as
+    :func:`_stored_view` makes it, with its status, place and idempotency key."""
+    view = _stored_view(record, privacy)
     return record.path, view, record.status, record.seq, record.idempotency_key
 
 
@@ -138,7 +144,7 @@ class DbJournal:
         self.writer = writer or JournalWriter(db)
         self._on_response = on_response
         self._cancelled = cancelled
-        self._saved = set(saved or ())  # paths that already have a row (insert vs update)
+        self._saved = set(saved or ())  # paths with a stored record (informational: segments append)
         self._pending: dict[str, ActionRecord] = {}
         self._answer: dict[str, Any] | None = None  # a Response's answer, stored by the next commit
         self._lock = asyncio.Lock()  # one commit of a run at a time: progress is never overwritten by older
@@ -154,7 +160,10 @@ class DbJournal:
         privacy = self.privacy
         async with self._lock:
             batch, self._pending = self._pending, {}
-            writes = [stored_action(r, privacy) for r in batch.values()]
+            # The commit's records, one segment (store/_run_segments.py).
+            writes = [
+                (r.path, r.seq, r.status, r.idempotency_key, _stored_view(r, privacy)) for r in batch.values()
+            ]
             plain = {"variables": state.variables, "decisions": state.decisions}
             progress = encode(plain)
             changed = progress != self._progress
@@ -173,11 +182,8 @@ class DbJournal:
             def work(runs: FlowRuns) -> None:
                 if row is not None:
                     runs.insert_run(row.values)
-                for path, view, status, seq, key in writes:
-                    if path in saved:
-                        runs.update_action(run_id, path, view, status, seq)
-                    else:
-                        runs.insert_action(run_id, path, view, status, seq, key)
+                if writes:
+                    runs.append_records(run_id, writes)
                 if outcome is not None:
                     error = encode(privacy.stored(outcome.error))
                     outputs = encode(privacy.stored(outcome.outputs))

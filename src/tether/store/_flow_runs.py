@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from tether.errors import Conflict
 from tether.store._direct import DirectConnection
 from tether.store._engine import Database, DatabaseUnavailable
-from tether.store._flows import FlowRun, RunAction
+from tether.store._flows import FlowRun, RunAction, RunBlob, RunSegment
 from tether.store._models import UTCDateTime, new_id
+from tether.store._run_segments import Entry, StoredRecord, merged, pack
 
 __all__ = ["FlowRuns"]
 
@@ -114,19 +115,30 @@ class FlowRuns:
             query = query.where(FlowRun.status == status)
         return self._orm.scalars(query.order_by(FlowRun.created_at.desc(), FlowRun.id).limit(limit)).all()
 
-    def actions(self, run_id: str) -> Sequence[RunAction]:
-        return self._orm.scalars(
-            select(RunAction).where(RunAction.run_id == run_id).order_by(RunAction.seq)
-        ).all()
+    def actions(self, run_id: str) -> builtins.list[StoredRecord]:
+        """A run's action records in order, from its segments and (runs stored before 0013) its
+        ``run_actions`` rows; works on a plain connection too."""
+        legacy = [StoredRecord(*row) for row in self.session.execute(_LEGACY_RECORDS, {"b_run": run_id})]
+        segments = [row[0] for row in self.session.execute(_SEGMENTS, {"b_run": run_id})]
+        blobs: dict[str, bytes] = {}
+        if segments:  # only a run with a record over the out-of-line size has blobs
+            blobs = {digest: data for digest, data in self.session.execute(_BLOBS, {"b_run": run_id})}
+        return merged(legacy, segments, blobs)
 
-    def action_records(self, run_id: str) -> builtins.list[dict[str, Any]]:
+    def action_records(self, run_id: str) -> builtins.list[Any]:
         """The saved records of a run's action instances, in order (works on a plain connection)."""
-        query = (
-            select(_actions_table.c.record)
-            .where(_actions_table.c.run_id == run_id)
-            .order_by(_actions_table.c.seq)
-        )
-        return [row[0] for row in self.session.execute(query)]
+        return [stored.record for stored in self.actions(run_id)]
+
+    def append_records(self, run_id: str, entries: Sequence[Entry]) -> None:
+        """One journal commit's action records (path, seq, status, idempotency key, record JSON
+        text) as one segment
+        (a record stored earlier for the same path is replaced): the journal's hot path."""
+        body, blobs = pack(entries)
+        self.session.execute(_INSERT_SEGMENT, {"run_id": run_id, "body": body})
+        for digest, data in blobs.items():
+            known = self.session.execute(_BLOB_KNOWN, {"b_run": run_id, "b_digest": digest}).fetchone()
+            if known is None:
+                self.session.execute(_INSERT_BLOB, {"run_id": run_id, "digest": digest, "data": data})
 
     def insert_run(self, values: dict[str, Any]) -> None:
         """A new run row from the journal's hot path: ``trigger``, ``definition``, ``parameters`` and
@@ -239,7 +251,8 @@ class FlowRuns:
     def purge(self, ended_before: datetime) -> int:
         """Delete finished runs that ended before ``ended_before``; returns how many."""
         ids = select(FlowRun.id).where(FlowRun.ended_at.is_not(None), FlowRun.ended_at < ended_before)
-        self.session.execute(delete(RunAction).where(RunAction.run_id.in_(ids)))
+        for model in (RunAction, RunSegment, RunBlob):  # whatever the foreign keys' cascades do
+            self.session.execute(delete(model).where(model.run_id.in_(ids)))
         result = self.session.execute(
             delete(FlowRun).where(FlowRun.ended_at.is_not(None), FlowRun.ended_at < ended_before)
         )
@@ -263,13 +276,38 @@ def _json(name: str) -> Any:
 # The journal commits after every action, so its statements are built once (Core, bound
 # parameters): SQLAlchemy then reuses the compiled SQL instead of rebuilding it per call, and
 # DirectConnection compiles each once for SQLite.
-def _table(model: type[RunAction] | type[FlowRun]) -> Table:
+def _table(model: type[RunAction] | type[FlowRun] | type[RunSegment] | type[RunBlob]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)  # declarative models map to a Table
     return table
 
 
 _actions_table, _runs_table = _table(RunAction), _table(FlowRun)
+_segments_table, _blobs_table = _table(RunSegment), _table(RunBlob)
+_LEGACY_RECORDS = (
+    select(
+        _actions_table.c.path,
+        _actions_table.c.seq,
+        _actions_table.c.record,
+        _actions_table.c.status,
+        _actions_table.c.idempotency_key,
+    )
+    .where(_actions_table.c.run_id == bindparam("b_run"))
+    .order_by(_actions_table.c.seq)
+)
+_SEGMENTS = (
+    select(_segments_table.c.body)
+    .where(_segments_table.c.run_id == bindparam("b_run"))
+    .order_by(_segments_table.c.id)
+)
+_BLOBS = select(_blobs_table.c.digest, _blobs_table.c.data).where(_blobs_table.c.run_id == bindparam("b_run"))
+_BLOB_KNOWN = select(_blobs_table.c.digest).where(
+    _blobs_table.c.run_id == bindparam("b_run"), _blobs_table.c.digest == bindparam("b_digest")
+)
+_INSERT_SEGMENT = _segments_table.insert().values(run_id=bindparam("run_id"), body=bindparam("body"))
+_INSERT_BLOB = _blobs_table.insert().values(
+    run_id=bindparam("run_id"), digest=bindparam("digest"), data=bindparam("data")
+)
 _INSERT_RUN = _runs_table.insert().values(
     {
         **{

@@ -2,7 +2,9 @@
 
 A run keeps a snapshot of the definition it started with (editing a flow never changes a run in
 flight) and its trigger result (so it can be resubmitted). ``run_actions`` holds one row per
-action instance, written as each action ends, which is what makes a run resumable. A row in
+action instance for runs stored before 0013; since then each journal commit appends one compact
+``run_segments`` row with the records it stores (``_run_segments``), large records out of line in
+``run_blobs``. Those records are what makes a run resumable. A row in
 ``flow_ticks`` per (flow, scheduled time), under a primary key, is the lease that makes a
 Recurrence tick fire once however many schedulers race for it. Runs have their repository in
 ``_flow_runs``.
@@ -14,12 +16,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tether.store._models import Base, new_id, utcnow
 
-__all__ = ["Flow", "FlowRun", "FlowTick", "Flows", "RunAction"]
+__all__ = ["Flow", "FlowRun", "FlowTick", "Flows", "RunAction", "RunBlob", "RunSegment"]
 
 
 class Flow(Base):
@@ -95,6 +97,27 @@ class RunAction(Base):
     status: Mapped[str] = mapped_column(String(16))
     seq: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class RunSegment(Base):
+    """One journal commit's action records, as one compact document (see ``_run_segments``)."""
+
+    __tablename__ = "run_segments"
+
+    # Commit order: a later segment's record for a path replaces an earlier one.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"), index=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RunBlob(Base):
+    """A record too large for its segment, once per run and content (its SHA-256)."""
+
+    __tablename__ = "run_blobs"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("flow_runs.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FlowTick(Base):
