@@ -19,14 +19,16 @@ the action in flight runs again with the same idempotency key):
   caller only once committed — so the resumed run evaluates those actions again from the same
   committed state, as if for the first time.
 
-Every commit writes, in one transaction, the pending records and — when they changed, or the
-claim is due for a new expiry — the variables and decisions. A Request run whose caller waits
+Every commit writes, in one transaction, the pending records (one compact segment row,
+``store/_run_segments.py``) and — when they changed, or the claim is due for a new expiry — the
+variables and decisions. A Request run whose caller waits
 for its Response has its row written by its first commit (:class:`PendingRow`: a crash before
 that commit loses a run nobody was answered about and that started no side effect); other runs
 are written when they are accepted. So Request → Compose → Http → Response costs three commits
 (Http started with the run's row and Compose, Http ended, the run's end with the Response), and
-Request → Compose → Compose → Response one. The process's :class:`JournalWriter` makes the
-commits of concurrent runs group commits (one transaction for all, a savepoint each).
+Request → Compose → Compose → Response one (its row inserted as it ended, one segment, its
+event). The process's :class:`JournalWriter` makes the commits of concurrent runs group commits
+(one transaction for all, a savepoint each).
 """
 
 from __future__ import annotations
@@ -173,29 +175,39 @@ class DbJournal:
             renew = now - self._claimed_at >= _RENEW_CLAIM_SECONDS
             # Compared as plain text (a sealed copy differs every time), stored sealed when it must be.
             writes_state = changed if outcome is not None else changed or response is not None or renew
-            stored_progress = encode(privacy.stored_state(plain)) if writes_state else progress
+            kept = privacy.stored_state(plain) if writes_state else plain
+            stored_progress = progress if kept is plain else encode(kept)  # the same unless sealed or masked
             saved = self._saved
             run_id, flow_id = self.run_id, self.flow_id
             shown_error = _event_error(outcome, privacy) if outcome is not None else None
             row = self._row
 
             def work(runs: FlowRuns) -> None:
-                if row is not None:
-                    runs.insert_run(row.values)
-                if writes:
-                    runs.append_records(run_id, writes)
-                if outcome is not None:
-                    error = encode(privacy.stored(outcome.error))
-                    outputs = encode(privacy.stored(outcome.outputs))
-                    state_text = stored_progress if changed else None
+                if outcome is None:
+                    if row is not None:
+                        runs.insert_run(row.values)
+                    if writes:
+                        runs.append_records(run_id, writes)
+                    if changed or response is not None or renew:
+                        until = utcnow() + timedelta(seconds=CLAIM_SECONDS)
+                        runs.save_progress(run_id, stored_progress, until, response)
+                    return
+                error = _stored_json(outcome.error, privacy)
+                outputs = _stored_json(outcome.outputs, privacy)
+                state_text = stored_progress if changed else None
+                ended_at = utcnow()
+                if row is not None:  # a run that ends in its first commit: its row, written ended
+                    ended = {"state": state_text or row.values["state"], "response": response}
+                    values = {**row.values, **ended, "status": outcome.status, "error": error}
+                    runs.insert_ended_run(values, outputs=outputs, ended_at=ended_at)
+                else:
                     runs.finish(
-                        run_id, outcome.status, error, outputs, utcnow(), state=state_text, response=response
+                        run_id, outcome.status, error, outputs, ended_at, state=state_text, response=response
                     )
-                    if flow_id is not None:  # the event rides with the run's last commit
-                        record_run_end(runs.session, flow_id, run_id, outcome.status, shown_error)
-                elif changed or response is not None or renew:
-                    until = utcnow() + timedelta(seconds=CLAIM_SECONDS)
-                    runs.save_progress(run_id, stored_progress, until, response)
+                if writes:  # after the run's row (the segment's foreign key)
+                    runs.append_records(run_id, writes)
+                if flow_id is not None:  # the event rides with the run's last commit
+                    record_run_end(runs.session, flow_id, run_id, outcome.status, shown_error)
 
             await self.writer.write(work)
             if row is not None:
@@ -237,6 +249,11 @@ class DbJournal:
 
             self._cancel = await asyncio.to_thread(read)
         return self._cancel
+
+
+def _stored_json(value: Any, privacy: RunPrivacy) -> str:
+    """A run's error or outputs as its row keeps them (JSON text); most runs have neither."""
+    return "null" if value is None else encode(privacy.stored(value))
 
 
 def _event_error(outcome: RunOutcome, privacy: RunPrivacy) -> dict[str, Any] | None:

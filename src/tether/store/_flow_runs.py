@@ -120,9 +120,11 @@ class FlowRuns:
         ``run_actions`` rows; works on a plain connection too."""
         legacy = [StoredRecord(*row) for row in self.session.execute(_LEGACY_RECORDS, {"b_run": run_id})]
         segments = [row[0] for row in self.session.execute(_SEGMENTS, {"b_run": run_id})]
-        blobs: dict[str, bytes] = {}
-        if segments:  # only a run with a record over the out-of-line size has blobs
-            blobs = {digest: data for digest, data in self.session.execute(_BLOBS, {"b_run": run_id})}
+
+        def blobs(digests: set[str]) -> dict[str, bytes]:  # read only when a record is out of line
+            rows = self.session.execute(_BLOBS, {"b_run": run_id})
+            return {digest: data for digest, data in rows if digest in digests}
+
         return merged(legacy, segments, blobs)
 
     def action_records(self, run_id: str) -> builtins.list[Any]:
@@ -144,6 +146,19 @@ class FlowRuns:
         """A new run row from the journal's hot path: ``trigger``, ``definition``, ``parameters`` and
         ``state`` as JSON text; ``claimed_by``/``claimed_until`` set when its process runs it now."""
         self.session.execute(_INSERT_RUN, values)
+
+    def insert_ended_run(self, values: dict[str, Any], *, outputs: str, ended_at: datetime) -> None:
+        """A run that ended in its first journal commit: its row as :meth:`insert_run` takes it, with
+        ``status``, ``error`` and ``response`` (JSON text) as it ended, written once instead of
+        inserted as Running and then updated (one statement, each index touched once)."""
+        ended = {
+            **values,
+            "outputs": outputs,
+            "ended_at": ended_at,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
+        self.session.execute(_INSERT_ENDED_RUN, ended)
 
     def insert_action(
         self,
@@ -320,6 +335,12 @@ _INSERT_RUN = _runs_table.insert().values(
         **{name: _json(name) for name in ("trigger", "definition", "parameters", "state")},
     }
 )  # fmt: skip
+_INSERT_ENDED_RUN = _INSERT_RUN.values(
+    {
+        "ended_at": bindparam("ended_at"),
+        **{name: _json(name) for name in ("error", "outputs", "response")},
+    }
+)
 _INSERT_ACTION = _actions_table.insert().values(
     id=bindparam("id"),
     run_id=bindparam("run_id"),

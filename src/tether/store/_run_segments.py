@@ -26,8 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 __all__ = [
@@ -124,19 +124,28 @@ def unpack_blob(data: bytes) -> Any:
 def merged(
     legacy: Iterable[StoredRecord],
     segments: Iterable[bytes],
-    blobs: Mapping[str, bytes] | None = None,
+    blobs: Callable[[set[str]], Mapping[str, bytes]] | None = None,
 ) -> list[StoredRecord]:
     """A run's records in ``seq`` order: the ``run_actions`` rows of runs stored before segments,
     then the segments in commit order (a later record for a path replaces an earlier one).
-    ``blobs`` (digest → data) resolves out-of-line records; a missing one reads as None."""
+    ``blobs`` reads out-of-line records (digests → data), called only when a record is out of
+    line; a missing one reads as None."""
     found: dict[str, StoredRecord] = {r.path: r for r in legacy}
+    outside: dict[str, str] = {}  # path -> digest of its record, kept out of line
     for body in segments:
         for entry in unpack(body):
             path, seq, status, key = entry[0], int(entry[1]), entry[2], entry[3]
-            if len(entry) > 5:  # out of line
-                data = (blobs or {}).get(entry[5])
-                record = unpack_blob(data) if data is not None else None
+            if len(entry) > 5:
+                outside[path] = entry[5]
+                record = None
             else:
+                outside.pop(path, None)
                 record = entry[4]
             found[path] = StoredRecord(path, seq, record, status, key)
+    if outside and blobs is not None:
+        data = blobs(set(outside.values()))
+        for path, digest in outside.items():
+            stored = data.get(digest)
+            if stored is not None:
+                found[path] = replace(found[path], record=unpack_blob(stored))
     return sorted(found.values(), key=lambda r: r.seq)
