@@ -132,6 +132,9 @@ def test_a_killed_server_loses_no_answered_run_and_every_answered_run_is_complet
         assert status == "Succeeded", (run_id, status)
         assert _body(response) == {"n": 2 * n + 1}
         assert actions.get(run_id) == complete, (run_id, actions.get(run_id))
+        # Its one commit: one segment, deflated (1.3 KB of records as ~0.3 KB).
+        assert [bytes(b)[:1] for b in segments[run_id]] == [b"d"], run_id
+        assert len(segments[run_id][0]) < 600, len(segments[run_id][0])
     # Runs nobody was answered for: stored unfinished (resumed once their claim expires) or complete.
     for run_id, (status, _response) in runs.items():
         if run_id not in answered:
