@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +25,7 @@ import pytest
 from tests.oauth_server import fixtures as _oauth_fixtures
 from tests.services.conftest import admin, make_user, team
 from tether.api import free_port
+from tether.store._run_segments import decoded
 
 __all__ = ["admin", "make_user", "team"]
 
@@ -93,9 +95,23 @@ class Served:
         return self.log_path.read_text(errors="replace")
 
     def database_bytes(self) -> bytes:
-        """The SQLite database, its WAL and shared-memory files, as they are on disk now."""
+        """The SQLite database, its WAL and shared-memory files, as they are on disk now, and the
+        run records the journal keeps deflated, inflated: compression is not encryption, so a
+        search for plaintext must see through it (store/_run_segments.py)."""
         files = [self.home / f"tether.db{suffix}" for suffix in ("", "-wal", "-shm")]
-        return b"".join(f.read_bytes() for f in files if f.exists())
+        raw = b"".join(f.read_bytes() for f in files if f.exists())
+        return raw + _inflated_run_records(self.home / "tether.db")
+
+
+def _inflated_run_records(path: Path) -> bytes:
+    if not path.exists():
+        return b""
+    database = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = database.execute("SELECT body FROM run_segments UNION ALL SELECT data FROM run_blobs")
+        return b"".join(decoded(row[0]) for row in rows)
+    finally:
+        database.close()
 
 
 def _start(

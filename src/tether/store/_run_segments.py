@@ -35,6 +35,7 @@ __all__ = [
     "OUT_OF_LINE_ABOVE",
     "Entry",
     "StoredRecord",
+    "decoded",
     "merged",
     "pack",
     "unpack",
@@ -106,6 +107,12 @@ def _text(data: bytes) -> bytes:
         inflate = zlib.decompressobj(-15, _DICTIONARY)
         return inflate.decompress(data[1:]) + inflate.flush()
     return data
+
+
+def decoded(data: bytes) -> bytes:
+    """A segment's body or a blob's data as JSON text (UTF-8), however it is stored: for readers
+    that look at the bytes, e.g. a test proving no secret is at rest (deflate is not encryption)."""
+    return _text(bytes(data))
 
 
 def unpack(body: bytes) -> list[list[Any]]:
