@@ -15,10 +15,10 @@ same machine load falls on both; ``--repeat`` pairs (≥ 3 for a range).
 
     .venv/bin/python bench/bench_stateful.py --base /tmp/base-storage [--seconds 10] [--repeat 3]
 
-Measured 2026-12-04 03:56–04:28 UTC, load average 17–23 (other engineers and a CPU burner), two
-runs of 3 alternating pairs (8 s and 10 s rows), this branch vs main at 4710305: CPU 0.56–0.79
-ms/run vs 0.58–0.80; database 2056–2063 B/run vs 3594–3611 (−43%); bytes written 29–33 KB/run
-vs 52–61 KB (−45%); runs/s 356–859 vs 311–778 (throughput follows the machine's load here).
+Measured 2026-12-04 03:56-04:28 UTC, load average 17-23 (other engineers and a CPU burner), two
+runs of 3 alternating pairs (8 s and 10 s rows), this branch vs main at 4710305: CPU 0.56-0.79
+ms/run vs 0.58-0.80; database 2056-2063 B/run vs 3594-3611 (-43%); bytes written 29-33 KB/run
+vs 52-61 KB (-45%); runs/s 356-859 vs 311-778 (throughput follows the machine's load here).
 """
 
 from __future__ import annotations
