@@ -66,6 +66,19 @@ def worker_shares(before: dict[int, float], after: dict[int, float]) -> list[flo
     return sorted((round(u / total, 3) for u in used), reverse=True) if total > 0 else []
 
 
+def wait_for_workers(log: Path, workers: int, timeout: float = 180.0) -> None:
+    """Wait until all ``workers`` processes of ``tether serve`` (writing to ``log``) finished start-up.
+
+    /health answers once ONE worker serves; wrk opens its connections once, at the start, so a
+    worker still starting then would get none of them for the whole measurement.
+    """
+    deadline = time.monotonic() + timeout
+    while log.read_text(errors="replace").count("Application startup complete") < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all {workers} server processes started (see {log})")
+        time.sleep(0.05)
+
+
 def wait_for(url: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -56,7 +56,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _loopback import BODY, RESULTS, free_port, nginx, require, wait_for, worker_cpu, worker_shares
+from _loopback import (
+    BODY,
+    RESULTS,
+    free_port,
+    nginx,
+    require,
+    wait_for,
+    wait_for_workers,
+    worker_cpu,
+    worker_shares,
+)
 
 CONCURRENCY = 16
 HTTP_ROWS = ("invoke (connector op)", "flow Request → Http")
@@ -250,7 +260,8 @@ def tether_serve(folder: Path, name: str, workers: int, env: dict[str, str]) -> 
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/api/v1/health", timeout=60)
+        wait_for(f"{url}/api/v1/health", timeout=180)  # a loaded machine starts processes slowly
+        wait_for_workers(folder / f"serve-{name}.log", workers)
         yield url, server.pid
     finally:
         server.terminate()

@@ -57,6 +57,7 @@ from _loopback import (
     report,
     require,
     wait_for,
+    wait_for_workers,
     worker_cpu,
     worker_shares,
     wrk,
@@ -189,7 +190,8 @@ def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[tupl
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/api/v1/health", timeout=60)
+        wait_for(f"{url}/api/v1/health", timeout=180)  # a loaded machine starts processes slowly
+        wait_for_workers(folder / f"serve-{workers}{'-obs' if observe else ''}.log", workers)
         yield url, server.pid
     finally:
         server.terminate()

@@ -5,7 +5,8 @@ connections (6,000 requests against 1,155 in session 5). Here each worker listen
 ``SO_REUSEPORT`` socket and the kernel hashes connections over them: the test counts, from
 /proc, which worker process holds each of its connections. It also kills a worker (the
 supervisor must replace it on the same socket, so connections that queued meanwhile are served)
-and stops the server with SIGTERM (every worker shuts down, lifespan included: the WAL is empty).
+and stops the server with SIGTERM (every worker shuts down, lifespan included: the WAL is empty);
+a token made through one worker works in the other (they share the database).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.skipif(not REUSE_PORT, reason="SO_REUSEPORT spreads con
 TETHER = str(Path(sys.executable).parent / "tether")
 CONNECTIONS = 32
 START_DEADLINE_S = 180.0  # two processes starting on a possibly saturated machine
+PASSWORD = "workers-pass-2"
 HEALTH = b"GET /api/v1/health HTTP/1.1\r\nHost: test\r\n\r\n"
 
 
@@ -78,7 +80,7 @@ def _healthy(base: str) -> bool:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("workers") / "home"
     port = free_port()
-    env = {**os.environ, "TETHER_HOME": str(home), "TETHER_ADMIN_PASSWORD": "workers-pass-2"}
+    env = {**os.environ, "TETHER_HOME": str(home), "TETHER_ADMIN_PASSWORD": PASSWORD}
     command = [TETHER, "serve", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     running = Server(process, port, home)
@@ -187,6 +189,14 @@ def test_a_killed_worker_is_replaced_on_its_socket(server: Server) -> None:
     assert held[replacement] >= 4, f"connections per worker: {held}"
 
 
+def test_a_token_made_through_one_worker_works_in_every_one(server: Server) -> None:
+    base = f"http://127.0.0.1:{server.port}"
+    created = httpx.post(f"{base}/api/v1/tokens", json={"name": "w"}, auth=("admin", PASSWORD), timeout=60)
+    headers = {"Authorization": f"Bearer {created.json()['token']}"}
+    for _ in range(20):  # new connections, spread over both processes by the kernel
+        assert httpx.get(f"{base}/api/v1/me", headers=headers, timeout=60).json()["username"] == "admin"
+
+
 def test_sigterm_stops_every_worker_after_a_graceful_shutdown(server: Server) -> None:
     workers = server.workers()
     server.process.send_signal(signal.SIGTERM)
@@ -198,6 +208,8 @@ def test_sigterm_stops_every_worker_after_a_graceful_shutdown(server: Server) ->
     wal = server.home / "tether.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0  # lifespan shutdown truncated it
     assert "Traceback" not in output
+    assert "2 processes" in output
+    assert len({line for line in output.splitlines() if "Started server process" in line}) >= 2
 
 
 def test_a_taken_port_is_a_clear_error_at_once(tmp_path: Path) -> None:
