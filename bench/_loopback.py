@@ -43,6 +43,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def worker_cpu(root: int) -> dict[int, float]:
+    """CPU seconds so far (user + system, from /proc) of each worker of ``tether serve --workers N``
+    running as ``root``: its children started by multiprocessing (not the resource tracker)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = {}
+    with contextlib.suppress(FileNotFoundError):
+        for child in Path(f"/proc/{root}/task/{root}/children").read_text().split():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                if b"spawn_main" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                    continue
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                cpu[int(child)] = (int(fields[11]) + int(fields[12])) / ticks
+    return cpu
+
+
+def worker_shares(before: dict[int, float], after: dict[int, float]) -> list[float]:
+    """Each worker's share of the CPU the workers used between two :func:`worker_cpu` readings,
+    largest first: how evenly the kernel spread the load (0.5/0.5 is even for two)."""
+    used = [after[pid] - before.get(pid, 0.0) for pid in after]
+    total = sum(used)
+    return sorted((round(u / total, 3) for u in used), reverse=True) if total > 0 else []
+
+
+def wait_for_workers(log: Path, workers: int, timeout: float = 180.0) -> None:
+    """Wait until all ``workers`` processes of ``tether serve`` (writing to ``log``) finished start-up.
+
+    /health answers once ONE worker serves; wrk opens its connections once, at the start, so a
+    worker still starting then would get none of them for the whole measurement.
+    """
+    deadline = time.monotonic() + timeout
+    while log.read_text(errors="replace").count("Application startup complete") < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not all {workers} server processes started (see {log})")
+        time.sleep(0.05)
+
+
 def wait_for(url: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

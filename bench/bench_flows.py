@@ -56,7 +56,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _loopback import BODY, RESULTS, free_port, nginx, require, wait_for
+from _loopback import (
+    BODY,
+    RESULTS,
+    free_port,
+    nginx,
+    require,
+    wait_for,
+    wait_for_workers,
+    worker_cpu,
+    worker_shares,
+)
 
 CONCURRENCY = 16
 HTTP_ROWS = ("invoke (connector op)", "flow Request → Http")
@@ -250,7 +260,8 @@ def tether_serve(folder: Path, name: str, workers: int, env: dict[str, str]) -> 
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/api/v1/health", timeout=60)
+        wait_for(f"{url}/api/v1/health", timeout=180)  # a loaded machine starts processes slowly
+        wait_for_workers(folder / f"serve-{name}.log", workers)
         yield url, server.pid
     finally:
         server.terminate()
@@ -311,7 +322,9 @@ def http_pair(tether: str, backend: str, folder: Path) -> tuple[tuple[str, Path]
     return (invoke, lua(folder, "invoke", "POST", token)), (url, post_script(folder))
 
 
-def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -> dict[str, dict[str, Any]]:
+def measure_embedded(
+    folder: Path, backend: str, seconds: float, script: Path, *, embedded_only: bool = False
+) -> dict[str, dict[str, Any]]:
     rows = {}
     for workers in SERVERS:
         env = {
@@ -326,8 +339,11 @@ def measure_embedded(folder: Path, backend: str, seconds: float, script: Path) -
         with tether_serve(folder, f"embedded-{workers}", workers, env) as (tether, pid):
             url = callback(tether, backend)
             load(url, 2, script)  # warm up: caches, connection pools, SQLite pages
+            before = worker_cpu(pid)
             rows[f"embedded x{workers}"] = load(url, seconds, script, processes=(pid,))
-            if workers == 1:
+            if workers > 1:  # how evenly the kernel spread the connections, as each worker's CPU
+                rows[f"embedded x{workers}"]["worker_cpu_shares"] = worker_shares(before, worker_cpu(pid))
+            if workers == 1 and not embedded_only:
                 for kind in ("Stateful", "Stateless"):
                     url = compose_callback(tether, kind)
                     load(url, 2, script)
@@ -345,6 +361,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
     parser.add_argument("--no-celery", action="store_true", help="embedded only (no PostgreSQL, Redis)")
+    parser.add_argument(
+        "--servers-only",
+        action="store_true",
+        help="only the floors and embedded xN (one and two processes): the quick A/B of --workers",
+    )
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BACKEND"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-compose-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -370,8 +391,9 @@ def main() -> int:
             with floor(None) as (url, pid):
                 load(url, 2, script)
                 rows["python floor (no call)"] = load(url, args.seconds, script, processes=(pid,))
-            rows.update(measure_embedded(folder, backend, args.seconds, script))
-            if not args.no_celery:
+            only = args.servers_only
+            rows.update(measure_embedded(folder, backend, args.seconds, script, embedded_only=only))
+            if not args.no_celery and not args.servers_only:
                 from bench_flows_celery import measure_celery
 
                 try:
@@ -413,7 +435,8 @@ def main() -> int:
                 f"  {label}: {rps / ISSUE_STATEFUL:.2f}x the issue's {ISSUE_STATEFUL:.0f} runs/s (target ≥ 2)"
             )
     one, two = rows["embedded x1"]["rps"], rows["embedded x2"]["rps"]
-    print(f"  two processes: {two / one:.3f}x one (target > 1)")
+    shares = rows["embedded x2"].get("worker_cpu_shares", [])
+    print(f"  two processes: {two / one:.3f}x one (target > 1); workers' CPU shares {shares}")
     best = max(rows[f"embedded x{n}"]["rps"] for n in SERVERS)
     print(f"  target {TARGET:.0f} runs/s embedded: {'met' if best >= TARGET else 'NOT met'} ({best:.0f})")
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _loopback import CONCURRENCY, SPEC, Rows, free_port, nginx, report, require, wait_for, wrk
+from _loopback import (
+    CONCURRENCY,
+    SPEC,
+    Rows,
+    free_port,
+    nginx,
+    report,
+    require,
+    wait_for,
+    wait_for_workers,
+    worker_cpu,
+    worker_shares,
+    wrk,
+)
 
 from tether import telemetry
 from tether.definition import package_from_files
@@ -104,6 +117,19 @@ def measured(url: str, concurrency: int, seconds: float, script: Path, pid: int)
     row = wrk(url, concurrency, seconds, script)
     requests = row["rps"] * max(1, round(seconds))
     row["server_cpu_ms_per_request"] = (cpu_seconds(pid) - before) * 1000 / requests if requests else None
+    return row
+
+
+def measured_workers(url: str, concurrency: int, seconds: float, script: Path, root: int) -> dict[str, Any]:
+    """One wrk run against ``tether serve --workers N`` (supervisor ``root``): the workers' CPU
+    milliseconds per request, and each worker's share of that CPU (how evenly the load spread)."""
+    before = worker_cpu(root)
+    row = wrk(url, concurrency, seconds, script)
+    after = worker_cpu(root)
+    requests = row["rps"] * max(1, round(seconds))
+    used = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+    row["server_cpu_ms_per_request"] = used * 1000 / requests if requests else None
+    row["worker_cpu_shares"] = worker_shares(before, after)
     return row
 
 
@@ -164,7 +190,8 @@ def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[tupl
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/api/v1/health", timeout=60)
+        wait_for(f"{url}/api/v1/health", timeout=180)  # a loaded machine starts processes slowly
+        wait_for_workers(folder / f"serve-{workers}{'-obs' if observe else ''}.log", workers)
         yield url, server.pid
     finally:
         server.terminate()
@@ -224,7 +251,9 @@ def measure(seconds: float) -> Rows:
                             if workers == 1:
                                 rows[name] = {c: measured(url, c, seconds, script, pid) for c in CONCURRENCY}
                             else:
-                                rows[name] = {c: wrk(url, c, seconds, script) for c in CONCURRENCY}
+                                rows[name] = {
+                                    c: measured_workers(url, c, seconds, script, pid) for c in CONCURRENCY
+                                }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return rows
@@ -245,6 +274,12 @@ def main() -> None:
             summary[f"added_p50_ms_{key}_c1_x{workers}"] = row[1]["p50_ms"] - direct[1]["p50_ms"]
             summary[f"throughput_{key}_vs_floor_c32_x{workers}"] = row[32]["rps"] / floor[32]["rps"]
             summary[f"throughput_{key}_vs_proxy_c32_x{workers}"] = row[32]["rps"] / proxy[32]["rps"]
+    for route in ("invoke", "/apim"):  # issue 14: two processes faster than one
+        key = route.strip("/")
+        two, one = rows[f"tether {route} x2"][32], rows[f"tether {route} x1"][32]
+        summary[f"throughput_{key}_x2_vs_x1_c32"] = two["rps"] / one["rps"]
+        if two["worker_cpu_shares"]:
+            summary[f"largest_worker_cpu_share_{key}_c32_x2"] = two["worker_cpu_shares"][0]
     for route in ("invoke", "/apim"):
         key = route.strip("/")
         for c in CONCURRENCY:

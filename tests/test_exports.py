@@ -27,7 +27,15 @@ EXPECTED = {
         "package_from_zip", "paconn_settings", "parse_api_properties", "parse_document", "read_document",
         "reference_cycles", "save_package",
     ],
-    tether.api: ["API_PREFIX", "app_connector_runner", "create_app", "free_port", "serve_in_thread"],
+    tether.api: [
+        "API_PREFIX",
+        "app_connector_runner",
+        "check_port_free",
+        "create_app",
+        "free_port",
+        "serve_in_thread",
+        "serve_workers",
+    ],
     tether.cli: ["app", "main"],
     tether: ["AsyncClient", "Client", "__version__"],
     tether.sdk: [

@@ -34,7 +34,8 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="Server processes sharing the port: one per CPU core serves the most calls. Each runs "
+            help="Server processes sharing the port: one per CPU core serves the most calls. On Linux "
+            "each has its own socket (SO_REUSEPORT), so the kernel spreads connections evenly. Each runs "
             "flows too; the scheduler's database leases keep every tick firing once.",
         ),
     ] = 1,
@@ -44,10 +45,13 @@ def serve(
     On first start it creates the database, the default environment and an 'admin' user
     (password from TETHER_ADMIN_PASSWORD, or generated and printed once).
     """
+    from tether.api import check_port_free, serve_workers
+
     settings = load_settings(
         database_url=database_url,
         public_url=public_url or (f"http://{host}:{port}" if port != 8000 or host != "127.0.0.1" else None),
     )
+    check_port_free(host, port)  # a taken port fails now, not after the migrations
     database = open_database(settings)
     err.print(
         f"Tether {escape(settings.public_url)} — API docs at {escape(settings.public_url)}/docs "
@@ -57,13 +61,10 @@ def serve(
         # Each process builds its app from TETHER_* variables, so hand it the settings resolved here.
         database.close()
         os.environ.update(settings_environment(settings))
-        uvicorn.run(
-            f"{__name__}:worker_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=_log_config(settings),
+        # Each process listens on a socket of its own (SO_REUSEPORT on Linux): the kernel spreads
+        # connections evenly, where one shared socket let one process take most keep-alive clients.
+        serve_workers(
+            f"{__name__}:worker_app", host=host, port=port, workers=workers, log_config=_log_config(settings)
         )
         return
     try:
