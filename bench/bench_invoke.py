@@ -13,10 +13,18 @@ wrk (a second process) on loopback only:
   the compiled connector, the environment's network policy, the runtime (policies, transport,
   response check) and the JSON answer, on every call;
 - ``tether /apim xN``     the same through the pass-through route (``GET /apim/…/data``);
-- ``… x1 +obs``           one process again, with tracing (OTLP to a sink in this process) and
-  Prometheus metrics on: the cost of observability, compared with the ``x1`` rows of the same run
-  (target: within 10%), as throughput and as the server's CPU time per request (read from /proc,
-  which a busy machine does not skew). ``span_off_ns`` is the CPU a span costs while tracing is off.
+- ``… x1 +obs``           one process again, with tracing of every request (OTLP to a sink in this
+  process, ``OTEL_TRACES_SAMPLER=parentbased_always_on``) and Prometheus metrics on: the cost of
+  observability, compared with the ``x1`` rows of the same run (target: within 10%), as throughput
+  and as the server's CPU time per request (read from /proc, which a busy machine does not skew);
+- ``… x1 +obs default``   the same as a user runs it by default: metrics, and tracing at Tether's
+  default head sampling (one new trace in 20, every trace whose caller recorded it);
+- ``… x1 metrics``        Prometheus metrics alone.
+  ``span_off_ns`` is the CPU a span costs while tracing is off.
+
+``--observability N`` measures only the one-process rows (off, metrics, +obs default, +obs),
+alternating, N times over, and reports each one's CPU per request and throughput against the
+``x1`` (off) server measured just before it, as ranges over the repetitions.
 
 at concurrency 1 and 32, each bounded in time, with 1 and 2 server processes. The per-connection
 rate limit is off (``TETHER_CONNECTION_RATE_LIMIT=0``), otherwise it would be what is measured.
@@ -62,7 +70,10 @@ TARGETS = {
     "throughput_ratio_vs_python_floor": 0.5,
     "observability_throughput_ratio": 0.9,
 }
-OBSERVED = "x1 +obs"
+OBSERVED = "x1 +obs"  # every request traced, and metrics (the row as first defined, issue 14)
+OBSERVED_DEFAULT = "x1 +obs default"  # metrics and tracing at the default head sampling
+METRICS_ONLY = "x1 metrics"
+METRICS_TOKEN = "bench-metrics-token"
 
 
 class _Sink(BaseHTTPRequestHandler):
@@ -137,21 +148,41 @@ def python_floor(backend: str) -> Iterator[tuple[str, int]]:
         server.wait(timeout=30)
 
 
+def observability_env(sink: str) -> dict[str, dict[str, str]]:
+    """The environment of each one-process configuration, by row label (``sink``: the OTLP endpoint)."""
+    return {
+        "x1": {},
+        METRICS_ONLY: {"TETHER_METRICS_TOKEN": METRICS_TOKEN},
+        OBSERVED_DEFAULT: {"TETHER_OTLP_ENDPOINT": sink, "TETHER_METRICS_TOKEN": METRICS_TOKEN},
+        OBSERVED: {
+            "TETHER_OTLP_ENDPOINT": sink,
+            "TETHER_METRICS_TOKEN": METRICS_TOKEN,
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+        },
+    }
+
+
 @contextlib.contextmanager
-def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[tuple[str, int]]:
+def tether_serve(
+    folder: Path, workers: int, observe: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """``tether serve --workers N`` on a fresh SQLite home, rate limit off; yields its URL and pid.
 
-    ``observe``: an OTLP endpoint to export spans to, with metrics on as well.
+    ``observe``: the observability settings (an :func:`observability_env` entry); none by default.
     """
     port = free_port()
+    home = folder / f"home-{workers}-{len(list(folder.glob('home-*')))}"
     env = {
-        **os.environ,
-        "TETHER_HOME": str(folder / f"home-{workers}{'-obs' if observe else ''}"),
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OTEL_", "TETHER_OTLP", "TETHER_METRICS"))
+        },
+        "TETHER_HOME": str(home),
         "TETHER_ADMIN_PASSWORD": PASSWORD,
         "TETHER_CONNECTION_RATE_LIMIT": "0",
+        **(observe or {}),
     }
-    if observe:
-        env |= {"TETHER_OTLP_ENDPOINT": observe, "TETHER_METRICS_TOKEN": "bench-metrics-token"}
     command = [
         str(Path(sys.executable).parent / "tether"),
         "serve",
@@ -160,7 +191,7 @@ def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[tupl
         "--workers",
         str(workers),
     ]
-    log = (folder / f"serve-{workers}{'-obs' if observe else ''}.log").open("w")
+    log = (folder / f"serve-{home.name}.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -210,8 +241,12 @@ def measure(seconds: float) -> Rows:
                 wrk(url, 4, 1, script)
                 rows["python floor"] = {c: measured(url, c, seconds, script, pid) for c in CONCURRENCY}
             with otlp_sink() as sink:
-                for workers, observe in [*((w, "") for w in WORKERS), (1, sink)]:
-                    label = OBSERVED if observe else f"x{workers}"
+                observed = observability_env(sink)
+                configurations = [*((w, f"x{w}", {}) for w in WORKERS)]
+                configurations += [
+                    (1, label, observed[label]) for label in (METRICS_ONLY, OBSERVED_DEFAULT, OBSERVED)
+                ]
+                for workers, label, observe in configurations:
                     with tether_serve(folder, workers, observe) as (tether, pid):
                         token, connector, connection = set_up(tether, urls.backend)
                         invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
@@ -230,11 +265,74 @@ def measure(seconds: float) -> Rows:
     return rows
 
 
+def measure_observability(seconds: float, repeat: int) -> tuple[Rows, dict[str, float]]:
+    """The one-process configurations, alternating, ``repeat`` times: rows, and each configuration's
+    CPU per request and throughput against the off server measured just before it (min and max)."""
+    folder = Path(tempfile.mkdtemp(prefix="tether-bench-obs-"))
+    rows: Rows = {}
+    ratios: dict[str, list[float]] = {}
+    try:
+        with nginx(folder) as urls, otlp_sink() as sink:
+            for n in range(1, repeat + 1):
+                for label, observe in observability_env(sink).items():
+                    with tether_serve(folder, 1, observe) as (tether, pid):
+                        token, connector, connection = set_up(tether, urls.backend)
+                        invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
+                        apim = f"{tether}/apim/{connector}/{connection}/data"
+                        for route, url, script in (
+                            ("invoke", invoke, lua(folder, "invoke", "POST", token)),
+                            ("apim", apim, lua(folder, "apim", "GET", token)),
+                        ):
+                            wrk(url, 4, 1, script)  # warm the caches and the connection pool
+                            name = f"{route} {label} #{n}"
+                            rows[name] = {c: measured(url, c, seconds, script, pid) for c in CONCURRENCY}
+                            if label == "x1":
+                                continue
+                            off = rows[f"{route} x1 #{n}"]
+                            for c in CONCURRENCY:
+                                on_cpu, off_cpu = (
+                                    rows[name][c]["server_cpu_ms_per_request"],
+                                    off[c]["server_cpu_ms_per_request"],
+                                )
+                                key = f"{label.removeprefix('x1 ').replace(' ', '_')}_{route}_c{c}"
+                                if on_cpu and off_cpu:
+                                    ratios.setdefault(f"cpu_per_request_ratio_{key}", []).append(
+                                        on_cpu / off_cpu
+                                    )
+                                ratios.setdefault(f"throughput_ratio_{key}", []).append(
+                                    rows[name][c]["rps"] / off[c]["rps"]
+                                )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    summary: dict[str, float] = {}
+    for key, values in sorted(ratios.items()):
+        summary[f"{key}_min"], summary[f"{key}_max"] = min(values), max(values)
+    for label in observability_env(""):
+        for route in ("invoke", "apim"):
+            for c in CONCURRENCY:
+                cpus = [
+                    rows[f"{route} {label} #{n}"][c]["server_cpu_ms_per_request"] or 0.0
+                    for n in range(1, repeat + 1)
+                ]
+                key = f"server_cpu_ms_per_request_{route}_c{c}_{label.replace(' ', '_')}"
+                summary[f"{key}_min"], summary[f"{key}_max"] = min(cpus), max(cpus)
+    return rows, summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
+    parser.add_argument(
+        "--observability", type=int, metavar="N", default=0,
+        help="only the one-process observability rows, alternating, N times over",
+    )  # fmt: skip
     args = parser.parse_args()
     require("nginx", "wrk")
+    if args.observability:
+        rows, summary = measure_observability(args.seconds, args.observability)
+        summary["span_off_ns"] = span_off_ns()
+        report("invoke-observability", rows, summary, args.seconds)
+        return
     rows = measure(args.seconds)
     direct, proxy, floor = rows["nginx direct"], rows["nginx proxy_pass"], rows["python floor"]
     summary: dict[str, float] = {}
@@ -254,15 +352,17 @@ def main() -> None:
             summary[f"server_cpu_ms_per_request_floor_c{c}"] = cpu_floor or 0.0
             if cpu and cpu_floor:
                 summary[f"floor_cpu_per_request_ratio_{key}_c{c}_x1"] = cpu_floor / cpu
-    for route in ("invoke", "/apim"):
-        on, off = rows[f"tether {route} {OBSERVED}"], rows[f"tether {route} x1"]
-        key = route.strip("/")
-        for c in CONCURRENCY:
-            summary[f"observability_throughput_ratio_{key}_c{c}"] = on[c]["rps"] / off[c]["rps"]
-            cpu_on, cpu_off = on[c]["server_cpu_ms_per_request"], off[c]["server_cpu_ms_per_request"]
-            if cpu_on and cpu_off:
-                summary[f"observability_cpu_per_request_ratio_{key}_c{c}"] = cpu_on / cpu_off
-        summary[f"observability_added_p50_ms_{key}_c1"] = on[1]["p50_ms"] - off[1]["p50_ms"]
+    for label, prefix in ((OBSERVED, "observability"), (OBSERVED_DEFAULT, "observability_default"),
+                          (METRICS_ONLY, "metrics_only")):  # fmt: skip
+        for route in ("invoke", "/apim"):
+            on, off = rows[f"tether {route} {label}"], rows[f"tether {route} x1"]
+            key = route.strip("/")
+            for c in CONCURRENCY:
+                summary[f"{prefix}_throughput_ratio_{key}_c{c}"] = on[c]["rps"] / off[c]["rps"]
+                cpu_on, cpu_off = on[c]["server_cpu_ms_per_request"], off[c]["server_cpu_ms_per_request"]
+                if cpu_on and cpu_off:
+                    summary[f"{prefix}_cpu_per_request_ratio_{key}_c{c}"] = cpu_on / cpu_off
+            summary[f"{prefix}_added_p50_ms_{key}_c1"] = on[1]["p50_ms"] - off[1]["p50_ms"]
     summary["span_off_ns"] = span_off_ns()
     report("invoke", rows, summary, args.seconds, targets=TARGETS)
 
