@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 import timeit
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,93 @@ def span_off_ns() -> float:
     runs = 200_000
     # CPU time, not wall time: the machine may be busy with other work.
     return min(timeit.repeat(off, number=runs, repeat=5, timer=time.process_time)) / runs * 1e9
+
+
+def _cpu_ns(work: Callable[[], object], runs: int) -> float:
+    """CPU nanoseconds (the whole process's, background threads included) one ``work()`` costs, best of 5."""
+    return min(timeit.repeat(work, number=runs, repeat=5, timer=time.process_time)) / runs * 1e9
+
+
+def telemetry_costs_ns() -> dict[str, float]:
+    """What the pieces of one invoke's observability cost in this process, in CPU nanoseconds.
+
+    ``trace_*``: the invoke's four nested spans (request → services → runtime → outbound call) with
+    the attributes the call sites give, as recorded (the SDK's spans and batch processor, export
+    to a no-op exporter) and as skipped by head sampling; ``otlp_encode_per_span``: encoding one
+    finished span for OTLP/HTTP (what the export thread does); ``metrics_*``: the request's counter
+    and histogram and the invoke's counter, as Tether records them and through ``labels()`` each time.
+    """
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import sampling
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    class Discard(SpanExporter):
+        def export(self, spans: object) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    def invoke_spans() -> None:
+        with telemetry.span("POST", {"http.request.method": "POST"}) as request:
+            with (
+                telemetry.span(
+                    "services.invoke",
+                    {
+                        "tether.connector_id": "c",
+                        "tether.connection_id": "x",
+                        "tether.operation_id": "GetData",
+                        "tether.environment": "e",
+                    },
+                ),
+                telemetry.span(
+                    "runtime.invoke", {"tether.operation_id": "GetData", "http.request.method": "GET"}
+                ),
+                telemetry.span(
+                    "GET 127.0.0.1",
+                    {
+                        "http.request.method": "GET",
+                        "server.address": "127.0.0.1",
+                        "server.port": 80,
+                        "url.scheme": "http",
+                    },
+                ) as call,
+            ):
+                call.set("http.response.status_code", 200)
+            request.set(
+                "http.route", "/api/v1/environments/{env}/connections/{connection}/invoke/{operation_id}"
+            )
+            request.set("http.response.status_code", 200)  # fmt: skip
+
+    costs: dict[str, float] = {}
+    telemetry.set_request_id("0f" * 16)
+    telemetry.enable_tracing(BatchSpanProcessor(Discard()))
+    costs["trace_recorded_invoke"] = _cpu_ns(invoke_spans, 5_000)
+    telemetry.enable_tracing(BatchSpanProcessor(Discard()), sampler=sampling.ParentBased(sampling.ALWAYS_OFF))
+    costs["trace_unrecorded_invoke"] = _cpu_ns(invoke_spans, 50_000)
+    memory = InMemorySpanExporter()
+    telemetry.enable_tracing(BatchSpanProcessor(memory, max_export_batch_size=512))
+    for _ in range(128):
+        invoke_spans()
+    telemetry.disable_tracing()
+    finished = memory.get_finished_spans()
+    costs["otlp_encode_per_span"] = _cpu_ns(lambda: encode_spans(finished).SerializeToString(), 20) / len(
+        finished
+    )
+    m = telemetry.enable_metrics()
+    route = "/api/v1/environments/{env}/connections/{connection}/invoke/{operation_id}"
+
+    def metrics() -> None:
+        telemetry.count_request("POST", route, 200, 0.0005)
+        telemetry.count_invoke("connector", 200)
+
+    def metrics_through_labels() -> None:
+        m.requests.labels("POST", route, "200").inc()
+        m.latency.labels("POST", route).observe(0.0005)
+        m.invokes.labels("connector", "200").inc()
+
+    costs["metrics_invoke"] = _cpu_ns(metrics, 50_000)
+    costs["metrics_invoke_through_labels"] = _cpu_ns(metrics_through_labels, 50_000)
+    telemetry.disable_metrics()
+    return {f"{k}_ns": v for k, v in costs.items()}
 
 
 @contextlib.contextmanager
@@ -331,6 +418,7 @@ def main() -> None:
     if args.observability:
         rows, summary = measure_observability(args.seconds, args.observability)
         summary["span_off_ns"] = span_off_ns()
+        summary |= telemetry_costs_ns()
         report("invoke-observability", rows, summary, args.seconds)
         return
     rows = measure(args.seconds)

@@ -138,6 +138,7 @@ class _State:
     detach: Callable[[Any], None]
     set_span_in_context: Callable[[Span], Context]
     extract: Callable[[dict[str, str]], Context]
+    current_span: Callable[[], Span]
 
 
 _state = _State()
@@ -175,6 +176,14 @@ def tracing() -> bool:
     return _state.tracer is not None
 
 
+def current_trace_id() -> str:
+    """The id of the recorded trace the current task is in (32 hex digits), or ``""``: for log lines."""
+    if _state.tracer is None or not _sampled.get():
+        return ""
+    context = _state.current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else ""
+
+
 def _clean(value: Any) -> Attribute:
     if isinstance(value, bool | int | float):
         return value
@@ -204,6 +213,7 @@ def enable_tracing(*processors: SpanProcessor, sampler: Sampler | None = None) -
     _state.attach, _state.detach = context.attach, context.detach
     _state.set_span_in_context = trace.set_span_in_context
     _state.extract = TraceContextTextMapPropagator().extract
+    _state.current_span = trace.get_current_span
     _state.provider, _state.tracer = provider, provider.get_tracer("tether")
     return provider
 
