@@ -282,7 +282,7 @@ def tether_serve(
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/api/v1/health", timeout=60)
+        wait_for(f"{url}/api/v1/health", timeout=180)  # a loaded machine starts slowly
         yield url, server.pid
     finally:
         server.terminate()

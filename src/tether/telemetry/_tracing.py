@@ -17,9 +17,12 @@ strings cut at 256 characters); the call sites choose only such facts.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
+from random import getrandbits
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +48,7 @@ __all__ = [
 
 Attribute = str | int | float | bool
 _MAX_TEXT = 256
+_LOW_64 = (1 << 64) - 1  # the part of a trace id the SDK's ratio sampler compares
 
 
 class SpanHandle:
@@ -76,17 +80,34 @@ class _LiveSpan(SpanHandle):
     asking the SDK again (most requests, with head sampling, cost one sampler call).
     """
 
-    __slots__ = ("_attributes", "_context_token", "_name", "_parent", "_sampled_token", "_span", "_tracer")
+    __slots__ = (
+        "_attributes",
+        "_context_token",
+        "_name",
+        "_parent",
+        "_sampled_token",
+        "_span",
+        "_trace_id",
+        "_tracer",
+    )
 
     def __init__(
-        self, tracer: Tracer, name: str, attributes: dict[str, Attribute], parent: Context | None
+        self,
+        tracer: Tracer,
+        name: str,
+        attributes: dict[str, Attribute],
+        parent: Context | None,
+        trace_id: int = 0,
     ) -> None:
         self._tracer, self._name, self._attributes, self._parent = tracer, name, attributes, parent
+        self._trace_id = trace_id  # drawn by :func:`span` for a root it already knows is recorded
         self._span: Span | None = None
         self._context_token: object = None
         self._sampled_token: Token[bool | None] | None = None
 
     def __enter__(self) -> SpanHandle:
+        if self._trace_id:
+            _ids.preset.trace_id = self._trace_id
         started = self._tracer.start_span(
             self._name,
             context=self._parent,
@@ -130,8 +151,44 @@ class _LiveSpan(SpanHandle):
             self._span.update_name(name)
 
 
+class _Unrecorded(SpanHandle):
+    """A root the sampler passed over: within it every span is :data:`NO_SPAN`."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> SpanHandle:
+        self._token = _sampled.set(False)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with contextlib.suppress(ValueError):  # left in another context: nothing to restore there
+            _sampled.reset(self._token)
+
+
+class _Ids:
+    """The trace id :func:`span` drew for a root, handed to the SDK's id generator (per thread)."""
+
+    def __init__(self) -> None:
+        self.preset = threading.local()
+
+    def generate_trace_id(self, fallback: Callable[[], int]) -> int:
+        trace_id: int = getattr(self.preset, "trace_id", 0)
+        if trace_id:
+            self.preset.trace_id = 0
+            return trace_id
+        return fallback()
+
+
+_ids = _Ids()
+
+
 class _State:
     tracer: Tracer | None = None
+    # A new trace (no parent) is recorded when its id's low 64 bits are below this, as the SDK's
+    # TraceIdRatioBased sampler decides; None when the sampler is not a ratio one (the SDK decides).
+    root_bound: int | None = None
     provider: TracerProvider | None = None
     # The SDK's context functions, looked up once rather than imported on every span.
     attach: Callable[[Context], object]
@@ -162,13 +219,24 @@ def span(
     sampled = _sampled.get()
     if sampled is False:
         return NO_SPAN  # under a root the sampler passed over
+    parent: Context | None = None
+    trace_id = 0
+    if sampled is None:  # a root
+        if traceparent:
+            parent = _state.extract({"traceparent": traceparent})
+        elif _state.root_bound is not None and not _state.current_span().get_span_context().is_valid:
+            # A new trace (no embedding application's span is current): decided here by the SDK's
+            # own rule on a trace id drawn here and handed to the SDK if recorded, so the common
+            # request under head sampling allocates no SDK span, context or sampling result.
+            trace_id = getrandbits(128) or 1
+            if trace_id & _LOW_64 >= _state.root_bound:
+                return _Unrecorded()
     clean = {k: _clean(v) for k, v in (attributes or {}).items() if v is not None}
     if request_id := current_request_id():
         clean["tether.request_id"] = request_id
     if run_id := current_run_id():
         clean["tether.run_id"] = run_id
-    parent = _state.extract({"traceparent": traceparent}) if traceparent and sampled is None else None
-    return _LiveSpan(tracer, name, clean, parent)
+    return _LiveSpan(tracer, name, clean, parent, trace_id)
 
 
 def tracing() -> bool:
@@ -201,12 +269,24 @@ def enable_tracing(*processors: SpanProcessor, sampler: Sampler | None = None) -
     from opentelemetry import context, trace
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider, sampling
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
     disable_tracing()
+    sampler = sampler or sampling.ParentBased(sampling.ALWAYS_ON)
+    ids = RandomIdGenerator()
+    ids.generate_trace_id = functools.partial(_ids.generate_trace_id, ids.generate_trace_id)  # type: ignore[method-assign]
     provider = TracerProvider(
-        resource=Resource.create({"service.name": "tether"}),
-        sampler=sampler or sampling.ParentBased(sampling.ALWAYS_ON),
+        resource=Resource.create({"service.name": "tether"}), sampler=sampler, id_generator=ids
+    )
+    # ParentBased keeps its root sampler in ``_root`` (no public accessor).
+    root = getattr(sampler, "_root", sampler)
+    _state.root_bound = (
+        root.bound
+        if isinstance(root, sampling.TraceIdRatioBased)
+        else 0
+        if root is sampling.ALWAYS_OFF
+        else None
     )
     for processor in processors:
         provider.add_span_processor(processor)
