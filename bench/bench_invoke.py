@@ -22,9 +22,11 @@ wrk (a second process) on loopback only:
 - ``… x1 metrics``        Prometheus metrics alone.
   ``span_off_ns`` is the CPU a span costs while tracing is off.
 
-``--observability N`` measures only the one-process rows (off, metrics, +obs default, +obs),
-alternating, N times over, and reports each one's CPU per request and throughput against the
-``x1`` (off) server measured just before it, as ranges over the repetitions.
+``--observability N`` measures only the one-process rows (off, metrics, +obs default, +obs), all
+four servers up at once and measured in turn, N rounds, and reports each one's CPU per request and
+throughput against the ``x1`` (off) server measured seconds before it (min, median, max over the
+rounds), with what each piece costs in-process in CPU ns. ``--base-src /path/to/main/src`` adds
+``x1 +obs base``: the ``+obs`` environment served by another checkout's code (an A/B against main).
 
 at concurrency 1 and 32, each bounded in time, with 1 and 2 server processes. The per-connection
 rate limit is off (``TETHER_CONNECTION_RATE_LIMIT=0``), otherwise it would be what is measured.
@@ -352,57 +354,69 @@ def measure(seconds: float) -> Rows:
     return rows
 
 
-def measure_observability(seconds: float, repeat: int) -> tuple[Rows, dict[str, float]]:
-    """The one-process configurations, alternating, ``repeat`` times: rows, and each configuration's
-    CPU per request and throughput against the off server measured just before it (min and max)."""
+def measure_observability(seconds: float, repeat: int, base_src: str = "") -> tuple[Rows, dict[str, float]]:
+    """The one-process configurations, all started at once and measured in turn, ``repeat`` rounds.
+
+    In each round, for each route and concurrency, the off server is measured and then each other
+    configuration right after it, so every ratio compares measurements seconds apart (a loaded
+    machine's state drifts over minutes). ``base_src``: another checkout's ``src`` (``main``'s), whose
+    server runs the ``x1 +obs`` environment too, as ``x1 +obs base``.
+    """
     folder = Path(tempfile.mkdtemp(prefix="tether-bench-obs-"))
     rows: Rows = {}
     ratios: dict[str, list[float]] = {}
     try:
-        with nginx(folder) as urls, otlp_sink() as sink:
+        with nginx(folder) as urls, otlp_sink() as sink, contextlib.ExitStack() as servers:
+            configurations = observability_env(sink)
+            if base_src:
+                configurations["x1 +obs base"] = {**configurations[OBSERVED], "PYTHONPATH": base_src}
+            targets: dict[str, dict[str, tuple[str, Path, int]]] = {}
+            for label, observe in configurations.items():
+                tether, pid = servers.enter_context(tether_serve(folder, 1, observe))
+                token, connector, connection = set_up(tether, urls.backend)
+                targets[label] = {
+                    "invoke": (f"{tether}{ENV}/connections/{connection}/invoke/GetData",
+                               lua(folder, f"invoke-{pid}", "POST", token), pid),
+                    "apim": (f"{tether}/apim/{connector}/{connection}/data",
+                             lua(folder, f"apim-{pid}", "GET", token), pid),
+                }  # fmt: skip
+                for url, script, _pid in targets[label].values():
+                    wrk(url, 4, 1, script)  # warm the caches and the connection pool
             for n in range(1, repeat + 1):
-                for label, observe in observability_env(sink).items():
-                    with tether_serve(folder, 1, observe) as (tether, pid):
-                        token, connector, connection = set_up(tether, urls.backend)
-                        invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
-                        apim = f"{tether}/apim/{connector}/{connection}/data"
-                        for route, url, script in (
-                            ("invoke", invoke, lua(folder, "invoke", "POST", token)),
-                            ("apim", apim, lua(folder, "apim", "GET", token)),
-                        ):
-                            wrk(url, 4, 1, script)  # warm the caches and the connection pool
-                            name = f"{route} {label} #{n}"
-                            rows[name] = {c: measured(url, c, seconds, script, pid) for c in CONCURRENCY}
-                            if label == "x1":
-                                continue
-                            off = rows[f"{route} x1 #{n}"]
-                            for c in CONCURRENCY:
-                                on_cpu, off_cpu = (
-                                    rows[name][c]["server_cpu_ms_per_request"],
-                                    off[c]["server_cpu_ms_per_request"],
+                for route in ("invoke", "apim"):
+                    for c in CONCURRENCY:
+                        for label, by_route in targets.items():
+                            url, script, pid = by_route[route]
+                            rows.setdefault(f"{route} {label} #{n}", {})[c] = measured(
+                                url, c, seconds, script, pid
+                            )
+                        off = rows[f"{route} x1 #{n}"][c]
+                        for label in targets:
+                            on = rows[f"{route} {label} #{n}"][c]
+                            key = (
+                                f"{label.removeprefix('x1').strip().replace(' ', '_') or 'off'}_{route}_c{c}"
+                            )
+                            if on["server_cpu_ms_per_request"] and off["server_cpu_ms_per_request"]:
+                                ratios.setdefault(f"cpu_per_request_ratio_{key}", []).append(
+                                    on["server_cpu_ms_per_request"] / off["server_cpu_ms_per_request"]
                                 )
-                                key = f"{label.removeprefix('x1 ').replace(' ', '_')}_{route}_c{c}"
-                                if on_cpu and off_cpu:
-                                    ratios.setdefault(f"cpu_per_request_ratio_{key}", []).append(
-                                        on_cpu / off_cpu
-                                    )
+                            if off["rps"]:
                                 ratios.setdefault(f"throughput_ratio_{key}", []).append(
-                                    rows[name][c]["rps"] / off[c]["rps"]
+                                    on["rps"] / off["rps"]
                                 )
+                            ratios.setdefault(f"server_cpu_ms_per_request_{key}", []).append(
+                                on["server_cpu_ms_per_request"] or 0.0
+                            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     summary: dict[str, float] = {}
     for key, values in sorted(ratios.items()):
-        summary[f"{key}_min"], summary[f"{key}_max"] = min(values), max(values)
-    for label in observability_env(""):
-        for route in ("invoke", "apim"):
-            for c in CONCURRENCY:
-                cpus = [
-                    rows[f"{route} {label} #{n}"][c]["server_cpu_ms_per_request"] or 0.0
-                    for n in range(1, repeat + 1)
-                ]
-                key = f"server_cpu_ms_per_request_{route}_c{c}_{label.replace(' ', '_')}"
-                summary[f"{key}_min"], summary[f"{key}_max"] = min(cpus), max(cpus)
+        if key.startswith("cpu_per_request_ratio_off") or key.startswith("throughput_ratio_off"):
+            continue
+        ordered = sorted(values)
+        summary[f"{key}_min"], summary[f"{key}_median"], summary[f"{key}_max"] = (
+            ordered[0], ordered[len(ordered) // 2], ordered[-1]
+        )  # fmt: skip
     return rows, summary
 
 
@@ -413,10 +427,14 @@ def main() -> None:
         "--observability", type=int, metavar="N", default=0,
         help="only the one-process observability rows, alternating, N times over",
     )  # fmt: skip
+    parser.add_argument(
+        "--base-src", default="", metavar="PATH",
+        help="with --observability: also serve the +obs environment from this src folder (main's checkout)",
+    )  # fmt: skip
     args = parser.parse_args()
     require("nginx", "wrk")
     if args.observability:
-        rows, summary = measure_observability(args.seconds, args.observability)
+        rows, summary = measure_observability(args.seconds, args.observability, args.base_src)
         summary["span_off_ns"] = span_off_ns()
         summary |= telemetry_costs_ns()
         report("invoke-observability", rows, summary, args.seconds)
