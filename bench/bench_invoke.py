@@ -13,10 +13,20 @@ wrk (a second process) on loopback only:
   the compiled connector, the environment's network policy, the runtime (policies, transport,
   response check) and the JSON answer, on every call;
 - ``tether /apim xN``     the same through the pass-through route (``GET /apim/…/data``);
-- ``… x1 +obs``           one process again, with tracing (OTLP to a sink in this process) and
-  Prometheus metrics on: the cost of observability, compared with the ``x1`` rows of the same run
-  (target: within 10%), as throughput and as the server's CPU time per request (read from /proc,
-  which a busy machine does not skew). ``span_off_ns`` is the CPU a span costs while tracing is off.
+- ``… x1 +obs``           one process again, with tracing of every request (OTLP to a sink in this
+  process, ``OTEL_TRACES_SAMPLER=parentbased_always_on``) and Prometheus metrics on: the cost of
+  observability, compared with the ``x1`` rows of the same run (target: within 10%), as throughput
+  and as the server's CPU time per request (read from /proc, which a busy machine does not skew);
+- ``… x1 +obs default``   the same as a user runs it by default: metrics, and tracing at Tether's
+  default head sampling (one new trace in 20, every trace whose caller recorded it);
+- ``… x1 metrics``        Prometheus metrics alone.
+  ``span_off_ns`` is the CPU a span costs while tracing is off.
+
+``--observability N`` measures only the one-process rows (off, metrics, +obs default, +obs), all
+four servers up at once and measured in turn, N rounds, and reports each one's CPU per request and
+throughput against the ``x1`` (off) server measured seconds before it (min, median, max over the
+rounds), with what each piece costs in-process in CPU ns. ``--base-src /path/to/main/src`` adds
+``x1 +obs base``: the ``+obs`` environment served by another checkout's code (an A/B against main).
 
 at concurrency 1 and 32, each bounded in time, with 1 and 2 server processes. The per-connection
 rate limit is off (``TETHER_CONNECTION_RATE_LIMIT=0``), otherwise it would be what is measured.
@@ -42,7 +52,7 @@ import tempfile
 import threading
 import time
 import timeit
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -75,7 +85,10 @@ TARGETS = {
     "throughput_ratio_vs_python_floor": 0.5,
     "observability_throughput_ratio": 0.9,
 }
-OBSERVED = "x1 +obs"
+OBSERVED = "x1 +obs"  # every request traced, and metrics (the row as first defined, issue 14)
+OBSERVED_DEFAULT = "x1 +obs default"  # metrics and tracing at the default head sampling
+METRICS_ONLY = "x1 metrics"
+METRICS_TOKEN = "bench-metrics-token"
 
 
 class _Sink(BaseHTTPRequestHandler):
@@ -147,6 +160,93 @@ def span_off_ns() -> float:
     return min(timeit.repeat(off, number=runs, repeat=5, timer=time.process_time)) / runs * 1e9
 
 
+def _cpu_ns(work: Callable[[], object], runs: int) -> float:
+    """CPU nanoseconds (the whole process's, background threads included) one ``work()`` costs, best of 5."""
+    return min(timeit.repeat(work, number=runs, repeat=5, timer=time.process_time)) / runs * 1e9
+
+
+def telemetry_costs_ns() -> dict[str, float]:
+    """What the pieces of one invoke's observability cost in this process, in CPU nanoseconds.
+
+    ``trace_*``: the invoke's four nested spans (request → services → runtime → outbound call) with
+    the attributes the call sites give, as recorded (the SDK's spans and batch processor, export
+    to a no-op exporter) and as skipped by head sampling; ``otlp_encode_per_span``: encoding one
+    finished span for OTLP/HTTP (what the export thread does); ``metrics_*``: the request's counter
+    and histogram and the invoke's counter, as Tether records them and through ``labels()`` each time.
+    """
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import sampling
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    class Discard(SpanExporter):
+        def export(self, spans: object) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    def invoke_spans() -> None:
+        with telemetry.span("POST", {"http.request.method": "POST"}) as request:
+            with (
+                telemetry.span(
+                    "services.invoke",
+                    {
+                        "tether.connector_id": "c",
+                        "tether.connection_id": "x",
+                        "tether.operation_id": "GetData",
+                        "tether.environment": "e",
+                    },
+                ),
+                telemetry.span(
+                    "runtime.invoke", {"tether.operation_id": "GetData", "http.request.method": "GET"}
+                ),
+                telemetry.span(
+                    "GET 127.0.0.1",
+                    {
+                        "http.request.method": "GET",
+                        "server.address": "127.0.0.1",
+                        "server.port": 80,
+                        "url.scheme": "http",
+                    },
+                ) as call,
+            ):
+                call.set("http.response.status_code", 200)
+            request.set(
+                "http.route", "/api/v1/environments/{env}/connections/{connection}/invoke/{operation_id}"
+            )
+            request.set("http.response.status_code", 200)  # fmt: skip
+
+    costs: dict[str, float] = {}
+    telemetry.set_request_id("0f" * 16)
+    telemetry.enable_tracing(BatchSpanProcessor(Discard()))
+    costs["trace_recorded_invoke"] = _cpu_ns(invoke_spans, 5_000)
+    telemetry.enable_tracing(BatchSpanProcessor(Discard()), sampler=sampling.ParentBased(sampling.ALWAYS_OFF))
+    costs["trace_unrecorded_invoke"] = _cpu_ns(invoke_spans, 50_000)
+    memory = InMemorySpanExporter()
+    telemetry.enable_tracing(BatchSpanProcessor(memory, max_export_batch_size=512))
+    for _ in range(128):
+        invoke_spans()
+    telemetry.disable_tracing()
+    finished = memory.get_finished_spans()
+    costs["otlp_encode_per_span"] = _cpu_ns(lambda: encode_spans(finished).SerializeToString(), 20) / len(
+        finished
+    )
+    m = telemetry.enable_metrics()
+    route = "/api/v1/environments/{env}/connections/{connection}/invoke/{operation_id}"
+
+    def metrics() -> None:
+        telemetry.count_request("POST", route, 200, 0.0005)
+        telemetry.count_invoke("connector", 200)
+
+    def metrics_through_labels() -> None:
+        m.requests.labels("POST", route, "200").inc()
+        m.latency.labels("POST", route).observe(0.0005)
+        m.invokes.labels("connector", "200").inc()
+
+    costs["metrics_invoke"] = _cpu_ns(metrics, 50_000)
+    costs["metrics_invoke_through_labels"] = _cpu_ns(metrics_through_labels, 50_000)
+    telemetry.disable_metrics()
+    return {f"{k}_ns": v for k, v in costs.items()}
+
+
 @contextlib.contextmanager
 def python_floor(backend: str) -> Iterator[tuple[str, int]]:
     """``bench_runtime.py``'s floor (raw ASGI on uvicorn, one aiohttp GET per request) in its own
@@ -163,21 +263,41 @@ def python_floor(backend: str) -> Iterator[tuple[str, int]]:
         server.wait(timeout=30)
 
 
+def observability_env(sink: str) -> dict[str, dict[str, str]]:
+    """The environment of each one-process configuration, by row label (``sink``: the OTLP endpoint)."""
+    return {
+        "x1": {},
+        METRICS_ONLY: {"TETHER_METRICS_TOKEN": METRICS_TOKEN},
+        OBSERVED_DEFAULT: {"TETHER_OTLP_ENDPOINT": sink, "TETHER_METRICS_TOKEN": METRICS_TOKEN},
+        OBSERVED: {
+            "TETHER_OTLP_ENDPOINT": sink,
+            "TETHER_METRICS_TOKEN": METRICS_TOKEN,
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+        },
+    }
+
+
 @contextlib.contextmanager
-def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[tuple[str, int]]:
+def tether_serve(
+    folder: Path, workers: int, observe: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
     """``tether serve --workers N`` on a fresh SQLite home, rate limit off; yields its URL and pid.
 
-    ``observe``: an OTLP endpoint to export spans to, with metrics on as well.
+    ``observe``: the observability settings (an :func:`observability_env` entry); none by default.
     """
     port = free_port()
+    home = folder / f"home-{workers}-{len(list(folder.glob('home-*')))}"
     env = {
-        **os.environ,
-        "TETHER_HOME": str(folder / f"home-{workers}{'-obs' if observe else ''}"),
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("OTEL_", "TETHER_OTLP", "TETHER_METRICS"))
+        },
+        "TETHER_HOME": str(home),
         "TETHER_ADMIN_PASSWORD": PASSWORD,
         "TETHER_CONNECTION_RATE_LIMIT": "0",
+        **(observe or {}),
     }
-    if observe:
-        env |= {"TETHER_OTLP_ENDPOINT": observe, "TETHER_METRICS_TOKEN": "bench-metrics-token"}
     command = [
         str(Path(sys.executable).parent / "tether"),
         "serve",
@@ -186,12 +306,12 @@ def tether_serve(folder: Path, workers: int, observe: str = "") -> Iterator[tupl
         "--workers",
         str(workers),
     ]
-    log = (folder / f"serve-{workers}{'-obs' if observe else ''}.log").open("w")
+    log = (folder / f"serve-{home.name}.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_for(f"{url}/api/v1/health", timeout=180)  # a loaded machine starts processes slowly
-        wait_for_workers(folder / f"serve-{workers}{'-obs' if observe else ''}.log", workers)
+        wait_for_workers(folder / f"serve-{home.name}.log", workers)
         yield url, server.pid
     finally:
         server.terminate()
@@ -237,8 +357,12 @@ def measure(seconds: float) -> Rows:
                 wrk(url, 4, 1, script)
                 rows["python floor"] = {c: measured(url, c, seconds, script, pid) for c in CONCURRENCY}
             with otlp_sink() as sink:
-                for workers, observe in [*((w, "") for w in WORKERS), (1, sink)]:
-                    label = OBSERVED if observe else f"x{workers}"
+                observed = observability_env(sink)
+                configurations = [*((w, f"x{w}", {}) for w in WORKERS)]
+                configurations += [
+                    (1, label, observed[label]) for label in (METRICS_ONLY, OBSERVED_DEFAULT, OBSERVED)
+                ]
+                for workers, label, observe in configurations:
                     with tether_serve(folder, workers, observe) as (tether, pid):
                         token, connector, connection = set_up(tether, urls.backend)
                         invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
@@ -259,11 +383,91 @@ def measure(seconds: float) -> Rows:
     return rows
 
 
+def measure_observability(seconds: float, repeat: int, base_src: str = "") -> tuple[Rows, dict[str, float]]:
+    """The one-process configurations, all started at once and measured in turn, ``repeat`` rounds.
+
+    In each round, for each route and concurrency, the off server is measured and then each other
+    configuration right after it, so every ratio compares measurements seconds apart (a loaded
+    machine's state drifts over minutes). ``base_src``: another checkout's ``src`` (``main``'s), whose
+    server runs the ``x1 +obs`` environment too, as ``x1 +obs base``.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="tether-bench-obs-"))
+    rows: Rows = {}
+    ratios: dict[str, list[float]] = {}
+    try:
+        with nginx(folder) as urls, otlp_sink() as sink, contextlib.ExitStack() as servers:
+            configurations = observability_env(sink)
+            if base_src:
+                configurations["x1 +obs base"] = {**configurations[OBSERVED], "PYTHONPATH": base_src}
+            targets: dict[str, dict[str, tuple[str, Path, int]]] = {}
+            for label, observe in configurations.items():
+                tether, pid = servers.enter_context(tether_serve(folder, 1, observe))
+                token, connector, connection = set_up(tether, urls.backend)
+                targets[label] = {
+                    "invoke": (f"{tether}{ENV}/connections/{connection}/invoke/GetData",
+                               lua(folder, f"invoke-{pid}", "POST", token), pid),
+                    "apim": (f"{tether}/apim/{connector}/{connection}/data",
+                             lua(folder, f"apim-{pid}", "GET", token), pid),
+                }  # fmt: skip
+                for url, script, _pid in targets[label].values():
+                    wrk(url, 4, 1, script)  # warm the caches and the connection pool
+            for n in range(1, repeat + 1):
+                for route in ("invoke", "apim"):
+                    for c in CONCURRENCY:
+                        for label, by_route in targets.items():
+                            url, script, pid = by_route[route]
+                            rows.setdefault(f"{route} {label} #{n}", {})[c] = measured(
+                                url, c, seconds, script, pid
+                            )
+                        off = rows[f"{route} x1 #{n}"][c]
+                        for label in targets:
+                            on = rows[f"{route} {label} #{n}"][c]
+                            key = (
+                                f"{label.removeprefix('x1').strip().replace(' ', '_') or 'off'}_{route}_c{c}"
+                            )
+                            if on["server_cpu_ms_per_request"] and off["server_cpu_ms_per_request"]:
+                                ratios.setdefault(f"cpu_per_request_ratio_{key}", []).append(
+                                    on["server_cpu_ms_per_request"] / off["server_cpu_ms_per_request"]
+                                )
+                            if off["rps"]:
+                                ratios.setdefault(f"throughput_ratio_{key}", []).append(
+                                    on["rps"] / off["rps"]
+                                )
+                            ratios.setdefault(f"server_cpu_ms_per_request_{key}", []).append(
+                                on["server_cpu_ms_per_request"] or 0.0
+                            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    summary: dict[str, float] = {}
+    for key, values in sorted(ratios.items()):
+        if key.startswith("cpu_per_request_ratio_off") or key.startswith("throughput_ratio_off"):
+            continue
+        ordered = sorted(values)
+        summary[f"{key}_min"], summary[f"{key}_median"], summary[f"{key}_max"] = (
+            ordered[0], ordered[len(ordered) // 2], ordered[-1]
+        )  # fmt: skip
+    return rows, summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each measurement")
+    parser.add_argument(
+        "--observability", type=int, metavar="N", default=0,
+        help="only the one-process observability rows, alternating, N times over",
+    )  # fmt: skip
+    parser.add_argument(
+        "--base-src", default="", metavar="PATH",
+        help="with --observability: also serve the +obs environment from this src folder (main's checkout)",
+    )  # fmt: skip
     args = parser.parse_args()
     require("nginx", "wrk")
+    if args.observability:
+        rows, summary = measure_observability(args.seconds, args.observability, args.base_src)
+        summary["span_off_ns"] = span_off_ns()
+        summary |= telemetry_costs_ns()
+        report("invoke-observability", rows, summary, args.seconds)
+        return
     rows = measure(args.seconds)
     direct, proxy, floor = rows["nginx direct"], rows["nginx proxy_pass"], rows["python floor"]
     summary: dict[str, float] = {}
@@ -289,15 +493,17 @@ def main() -> None:
             summary[f"server_cpu_ms_per_request_floor_c{c}"] = cpu_floor or 0.0
             if cpu and cpu_floor:
                 summary[f"floor_cpu_per_request_ratio_{key}_c{c}_x1"] = cpu_floor / cpu
-    for route in ("invoke", "/apim"):
-        on, off = rows[f"tether {route} {OBSERVED}"], rows[f"tether {route} x1"]
-        key = route.strip("/")
-        for c in CONCURRENCY:
-            summary[f"observability_throughput_ratio_{key}_c{c}"] = on[c]["rps"] / off[c]["rps"]
-            cpu_on, cpu_off = on[c]["server_cpu_ms_per_request"], off[c]["server_cpu_ms_per_request"]
-            if cpu_on and cpu_off:
-                summary[f"observability_cpu_per_request_ratio_{key}_c{c}"] = cpu_on / cpu_off
-        summary[f"observability_added_p50_ms_{key}_c1"] = on[1]["p50_ms"] - off[1]["p50_ms"]
+    for label, prefix in ((OBSERVED, "observability"), (OBSERVED_DEFAULT, "observability_default"),
+                          (METRICS_ONLY, "metrics_only")):  # fmt: skip
+        for route in ("invoke", "/apim"):
+            on, off = rows[f"tether {route} {label}"], rows[f"tether {route} x1"]
+            key = route.strip("/")
+            for c in CONCURRENCY:
+                summary[f"{prefix}_throughput_ratio_{key}_c{c}"] = on[c]["rps"] / off[c]["rps"]
+                cpu_on, cpu_off = on[c]["server_cpu_ms_per_request"], off[c]["server_cpu_ms_per_request"]
+                if cpu_on and cpu_off:
+                    summary[f"{prefix}_cpu_per_request_ratio_{key}_c{c}"] = cpu_on / cpu_off
+            summary[f"{prefix}_added_p50_ms_{key}_c1"] = on[1]["p50_ms"] - off[1]["p50_ms"]
     summary["span_off_ns"] = span_off_ns()
     report("invoke", rows, summary, args.seconds, targets=TARGETS)
 

@@ -28,6 +28,10 @@ from tests.services._invoke_kit import KEY, echo_package, values_for
 from tether.api import free_port
 
 QUERY_VALUE = "otlp-private-query-value"
+# A caller that recorded its side of the trace: with the default head sampling (one new trace in
+# 20) the server records every request that comes with a sampled parent, in the caller's trace.
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = {"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}
 
 
 @dataclass
@@ -100,7 +104,7 @@ def served(
     folder = tmp_path_factory.mktemp("otlp-serve")
     port = free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_TRACES_SAMPLER")},  # the default
         "TETHER_HOME": str(folder / "home"),
         "TETHER_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "TETHER_OTLP_ENDPOINT": collector[0],
@@ -139,7 +143,7 @@ def test_an_invoke_reaches_an_otlp_collector_as_one_ordered_trace_without_secret
     answer = served.client.post(
         f"{ENV}/connections/{served.connection}/invoke/GetItem",
         json={"item": "5", "q": QUERY_VALUE},
-        headers={"X-Request-Id": "otlp-invoke-1"},
+        headers={"X-Request-Id": "otlp-invoke-1", **TRACEPARENT},
     )
     assert answer.status_code == 200, answer.text
 
@@ -157,7 +161,8 @@ def test_an_invoke_reaches_an_otlp_collector_as_one_ordered_trace_without_secret
 
     spans = wait_for(chain, "the invoke's four spans at the collector")
     assert [s["name"] for s in spans][1:] == ["services.invoke", "runtime.invoke", "GET 127.0.0.1"]
-    assert len({s["trace_id"] for s in spans}) == 1
+    assert {s["trace_id"] for s in spans} == {TRACE_ID}
+    assert spans[0]["parent"] == "00f067aa0ba902b7"  # the caller's span
     assert [s["start"] for s in spans] == sorted(s["start"] for s in spans)
     with received.lock:
         everything = json.dumps(received.spans)
@@ -172,7 +177,7 @@ def test_the_request_id_of_an_error_answer_finds_the_json_log_lines(served: Serv
     connector = served.client.post(f"{ENV}/connectors", files=files).json()["id"]
     body = {"connector": connector, "parameters": values_for("query")}
     connection = served.client.post(f"{ENV}/connections", json=body).json()["id"]
-    failed = served.client.post(f"{ENV}/connections/{connection}/invoke/GetLatest")
+    failed = served.client.post(f"{ENV}/connections/{connection}/invoke/GetLatest", headers=TRACEPARENT)
     assert failed.status_code == 502, failed.text
     assert failed.headers["content-type"] == "application/problem+json"
     request_id = failed.json()["requestId"]
@@ -192,7 +197,8 @@ def test_the_request_id_of_an_error_answer_finds_the_json_log_lines(served: Serv
     records = wait_for(lines_of_the_request, f"log lines with request_id {request_id}")
     runtime = next(r for r in records if r["logger"].startswith("tether."))
     assert "failed" in runtime["message"] and runtime["level"] == "WARNING"
-    assert {"time", "level", "logger", "message", "trace_id"} <= runtime.keys()
+    assert {"time", "level", "logger", "message"} <= runtime.keys()
+    assert runtime["trace_id"] == TRACE_ID
     text = served.log.read_text()
     assert KEY not in text, "the log redaction applies to JSON lines too"
     for line in text.splitlines():

@@ -2,8 +2,9 @@
 
 :class:`RequestTelemetry` is the outermost of Tether's middlewares: it names the request (the
 client's ``X-Request-Id`` or a new id, echoed in the answer's header and in every problem+json
-body as ``requestId``), opens the span every deeper span hangs from, and counts the answer per
-route *template*, so ``/connections/abc`` and ``/connections/xyz`` are one series.
+body as ``requestId``), opens the span every deeper span hangs from (the child of the caller's
+``traceparent`` when one is sent), and counts the answer per route *template*, so
+``/connections/abc`` and ``/connections/xyz`` are one series.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ class RequestTelemetry:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope["headers"] if k == _HEADER_KEY), None)
+        given = traceparent = None
+        for key, value in scope["headers"]:
+            if key == _HEADER_KEY:
+                given = value
+            elif key == b"traceparent":
+                traceparent = value
         request_id = telemetry.request_id_from(given.decode("latin-1") if given is not None else None)
         # Not reset afterwards: each request runs in a task of its own, and the framework's
         # last-resort 500 handler (outside this middleware) still reads it for its answer.
@@ -58,7 +64,9 @@ class RequestTelemetry:
         if not (telemetry.tracing() or telemetry.metrics_enabled()):
             await self.app(scope, receive, send_with_id)  # the id only: no route to find, nothing to count
             return
-        with telemetry.span(method, {"http.request.method": method}) as handle:
+        # The caller's trace, when it sent one: recorded whenever the caller recorded it.
+        parent = traceparent.decode("latin-1") if traceparent is not None else None
+        with telemetry.span(method, {"http.request.method": method}, traceparent=parent) as handle:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from tether.telemetry._context import current_request_id, current_run_id
+from tether.telemetry._tracing import current_trace_id
 
 __all__ = ["LOG_FORMATS", "JsonFormatter", "configure_logs"]
 
@@ -37,23 +38,12 @@ class JsonFormatter(logging.Formatter):
             line["request_id"] = request_id
         if run_id := current_run_id():
             line["run_id"] = run_id
-        if trace_id := _trace_id():
+        if trace_id := current_trace_id():
             line["trace_id"] = trace_id
         if record.exc_info:
             # The exception's type and traceback lines; its message was already redacted if it names a secret.
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
-
-
-def _trace_id() -> str:
-    from tether.telemetry._tracing import tracing
-
-    if not tracing():
-        return ""
-    from opentelemetry import trace
-
-    context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else ""
 
 
 def configure_logs(log_format: str, *, level: int = logging.INFO, stream: TextIO | None = None) -> None:

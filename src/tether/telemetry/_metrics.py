@@ -12,7 +12,7 @@ them (Prometheus' multiprocess mode is not used).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tether._extras import require_extra
 
@@ -81,6 +81,17 @@ class Metrics:
             "tether_queue_depth", "Runs waiting for a worker (distributed mode)", registry=self.registry
         )
         self.queue_source: QueueDepth | None = None
+        # The labelled children, found by a dict lookup per request rather than by ``labels()``,
+        # which validates, joins and locks on every call. The label sets are bounded (see above).
+        self.children: dict[tuple[object, ...], Any] = {}
+
+    def child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """``metric.labels(*labels)``, made once."""
+        key = (metric, *labels)
+        found = self.children.get(key)
+        if found is None:
+            found = self.children[key] = metric.labels(*labels)
+        return found
 
 
 class _State:
@@ -112,22 +123,22 @@ def count_request(method: str, route: str, status: int, seconds: float) -> None:
     """One API request answered: ``route`` is its template (``/api/v1/environments/{env}/…``)."""
     m = _state.metrics
     if m is not None:
-        m.requests.labels(method, route, str(status)).inc()
-        m.latency.labels(method, route).observe(seconds)
+        m.child(m.requests, method, route, str(status)).inc()
+        m.child(m.latency, method, route).observe(seconds)
 
 
 def count_invoke(connector: str, status: int | str) -> None:
     """One operation call through a connection: the upstream status, or the error code when none came."""
     m = _state.metrics
     if m is not None:
-        m.invokes.labels(connector, str(status)).inc()
+        m.child(m.invokes, connector, str(status)).inc()
 
 
 def count_run(flow: str, status: str) -> None:
     """One flow run ended with ``status`` (Succeeded, Failed, Cancelled)."""
     m = _state.metrics
     if m is not None:
-        m.runs.labels(flow or "-", status).inc()
+        m.child(m.runs, flow or "-", status).inc()
 
 
 def observe_trigger_lag(trigger: str, seconds: float) -> None:
