@@ -470,11 +470,11 @@ def main() -> int:
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before"
     )
     heading = ("runs/s", "p50 ms", "p99 ms", "vs floor")
-    print(f"  {'':<22} " + " ".join(f"{h:>8}" for h in heading) + f"  {'CPU ms/run':>11} {'errors':>7}")
+    print(f"  {'':<31} " + " ".join(f"{h:>8}" for h in heading) + f"  {'CPU ms/run':>11} {'errors':>7}")
     for label, row in rows.items():
         cpu = f"{row['cpu_ms_per_run']:.2f}" if row.get("cpu_ms_per_run") is not None else "-"
         print(
-            f"  {label:<22} {row['rps']:8.1f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
+            f"  {label:<31} {row['rps']:8.1f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
             f"{row['rps'] / baseline:8.3f}x {cpu:>11} {row['errors']:>7}"
         )
     for note in notes:
