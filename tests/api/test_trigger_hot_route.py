@@ -15,6 +15,7 @@ from tether.api._problems import install_problem_handlers
 from tether.api._telemetry import _route_template
 from tether.api.routes import flows
 from tether.api.routes._plain_trigger import encode_trigger_answer
+from tether.runtime import RateLimited
 
 FLOWS = "/api/v1/environments/default/flows"
 ANSWERS = {
@@ -29,12 +30,21 @@ async def _passed_on(scope: Any, receive: Any, send: Any) -> None:
     raise AssertionError("a Request-trigger call must not reach the router")
 
 
-def _scope_after_hot_route(path: str) -> dict[str, Any]:
-    """What the hot route leaves in the scope for the telemetry. The app (a real one, with the
-    product's problem handlers) has no flow host in its state, so the call is refused by the
-    app's handler with the problem of flows not running, and never passed on."""
+class _RefusingHost:
+    """Stands in for the flow host (no real part refuses a trigger call with a 429 today): what
+    a refusal with a Retry-After looks like once the app's own handler has answered it."""
+
+    async def fire_request(self, *args: Any, **kwargs: Any) -> Any:
+        raise RateLimited("too many runs of this flow", retry_after=2.4)
+
+
+def _call_hot_route(path: str, *, host: Any = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One call through the hot routes of a real app with the product's problem handlers (and
+    ``host`` as its flow host, if any): the scope it leaves and the messages it sent."""
     app = FastAPI()
     install_problem_handlers(app)
+    if host is not None:
+        app.state.flow_host = host
     scope: dict[str, Any] = {
         "type": "http",
         "method": "POST",
@@ -53,9 +63,25 @@ def _scope_after_hot_route(path: str) -> dict[str, Any]:
         sent.append(message)
 
     asyncio.run(HotRoutes(_passed_on, routes=flows.hot_routes("/api/v1"))(scope, receive, send))
+    return scope, sent
+
+
+def _scope_after_hot_route(path: str) -> dict[str, Any]:
+    """What the hot route leaves in the scope for the telemetry. The app has no flow host in its
+    state, so the call is refused by the app's handler with the problem of flows not running,
+    and never passed on."""
+    scope, sent = _call_hot_route(path)
     assert sent[0]["status"] == 500 and b"flows are not running" in sent[1]["body"]
     assert (b"content-type", b"application/problem+json") in sent[0]["headers"]
     return scope
+
+
+def test_a_refusal_gets_the_app_handlers_problem_and_retry_after() -> None:
+    _scope, sent = _call_hot_route("/api/v1/flows/f1/triggers/manual/invoke", host=_RefusingHost())
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 429 and headers[b"retry-after"] == b"2"
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert b"too many runs of this flow" in sent[1]["body"]
 
 
 def test_metrics_name_trigger_calls_by_their_route_template() -> None:
