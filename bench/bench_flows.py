@@ -19,8 +19,13 @@ Measured in this one run, with the same load:
   a bare ASGI app on uvicorn that parses the body and answers the same JSON, with no backend hop;
 - ``invoke (connector op)`` and ``flow Request → Http`` (one server process, connection rate limit
   off as in ``bench_invoke.py``): ``POST …/connections/{id}/invoke/GetData`` of a connector whose
-  operation GETs nginx's ``/data``, beside a flow Request → Http (GET the same URL) → Response;
-  the flow's throughput over invoke's is the "one-Http-action flow ≥ 80% of invoke" ratio;
+  operation GETs nginx's ``/data``, beside a flow Request → Http (GET the same URL) → Response,
+  saved as a Stateful flow (the default kind, as when the issue was filed) and as a Stateless one
+  (``flow Request → Http (stateless)``). The three rows are measured in turn ``--pairs`` times
+  (3 by default), each flow row right after an invoke row, so a change in the machine's load hits
+  both sides of a ratio alike; the table shows each row's median, and under it the "one-Http-action
+  flow ≥ 80% of invoke" ratio as the median and range of those adjacent pairs' ratios, with the
+  CPU per run of each side;
 - ``celery xN``: ``tether serve`` on PostgreSQL submitting to N ``tether worker`` processes
   (prefork, 4 each) over Redis, beside ``embedded (PostgreSQL)`` on the same database server
   (``bench_flows_celery.py``); skipped with ``--no-celery`` or when PostgreSQL or Redis is missing.
@@ -47,6 +52,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,7 +75,8 @@ from _loopback import (
 )
 
 CONCURRENCY = 16
-HTTP_ROWS = ("invoke (connector op)", "flow Request → Http")
+HTTP_ROWS = ("invoke (connector op)", "flow Request → Http", "flow Request → Http (stateless)")
+PAIRS = 3  # invoke / one-Http flow rows measured in turn this many times (--pairs)
 ISSUE_STATEFUL = 372.0  # runs/s of the stateful 3-step flow when issue 14 was filed
 TARGET = 220.0  # runs/s embedded on the 2-core reference machine (issue 6, "Engine and executors")
 SERVERS = (1, 2)  # tether serve --workers N
@@ -305,25 +312,76 @@ def compose_callback(tether: str, kind: str) -> str:
     return url
 
 
-def http_pair(tether: str, backend: str, folder: Path) -> tuple[tuple[str, Path], tuple[str, Path]]:
-    """The invoke row's URL and wrk script (a connector operation GET ``backend``/data, through a
-    connection) and the one-Http-action flow's (Request → Http GET the same URL → Response)."""
+def http_rows(tether: str, backend: str, folder: Path) -> list[tuple[str, Path]]:
+    """The URL and wrk script of each of ``HTTP_ROWS``: invoke (a connector operation GET
+    ``backend``/data, through a connection), then the one-Http-action flow (Request → Http GET the
+    same URL → Response) saved Stateful and saved Stateless."""
     from bench_invoke import lua, set_up
 
     token, _connector, connection = set_up(tether, backend)
     invoke = f"{tether}{ENV}/connections/{connection}/invoke/GetData"
+    rows = [(invoke, lua(folder, "invoke", "POST", token))]
     with httpx.Client(base_url=tether, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
-        flow = {"name": "one-http", "definition": HTTP_FLOW, "parameters": {"backend": f"{backend}/data"}}
-        http.post(f"{ENV}/flows", json=flow).raise_for_status()
-        url = str(http.post(f"{ENV}/flows/one-http/callback-url").json()["value"])
-    check = httpx.post(url, json={"n": 1}, timeout=60)
-    if check.status_code != 200 or check.json() != json.loads(BODY):
-        raise RuntimeError(f"the one-Http-action flow answers {check.status_code} {check.text}")
-    return (invoke, lua(folder, "invoke", "POST", token)), (url, post_script(folder))
+        for name, kind in (("one-http", "Stateful"), ("one-http-stateless", "Stateless")):
+            flow = {"name": name, "definition": HTTP_FLOW, "parameters": {"backend": f"{backend}/data"}}
+            http.post(f"{ENV}/flows", json={**flow, "kind": kind}).raise_for_status()
+            url = str(http.post(f"{ENV}/flows/{name}/callback-url").json()["value"])
+            check = httpx.post(url, json={"n": 1}, timeout=60)
+            if check.status_code != 200 or check.json() != json.loads(BODY):
+                raise RuntimeError(
+                    f"the {kind} one-Http-action flow answers {check.status_code} {check.text}"
+                )
+            rows.append((url, post_script(folder)))
+    return rows
+
+
+def alternated(rows: list[tuple[str, Path]], seconds: float, pairs: int, pid: int) -> list[dict[str, Any]]:
+    """Each of ``rows`` measured in turn, ``pairs`` times over: ``[{row label: measurement}, …]``."""
+    for url, script in rows:
+        load(url, 2, script)  # warm up: caches, connection pools
+    return [
+        {
+            label: load(url, seconds, script, processes=(pid,))
+            for label, (url, script) in zip(HTTP_ROWS, rows, strict=True)
+        }
+        for _ in range(pairs)
+    ]
+
+
+def median_row(measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """The measurement with the median throughput, with every repetition's figures beside it."""
+    ordered = sorted(measured, key=lambda row: row["rps"])
+    return {**ordered[len(ordered) // 2], "repetitions": measured}
+
+
+def pair_ratios(rounds: list[dict[str, dict[str, Any]]], label: str) -> dict[str, Any]:
+    """``label``'s throughput over invoke's, and invoke's CPU per run over ``label``'s, per round."""
+    throughput = [r[label]["rps"] / r[HTTP_ROWS[0]]["rps"] for r in rounds]
+    cpu = [
+        r[HTTP_ROWS[0]]["cpu_ms_per_run"] / r[label]["cpu_ms_per_run"]
+        for r in rounds
+        if r[label]["cpu_ms_per_run"] and r[HTTP_ROWS[0]]["cpu_ms_per_run"]
+    ]
+    return {"throughput": throughput, "cpu": cpu}
+
+
+def spread(values: list[float]) -> str:
+    """Median and range: ``0.85x (0.80 to 0.91, n=3)``."""
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    middle = statistics.median(ordered)
+    return f"{middle:.3f}x ({ordered[0]:.3f} to {ordered[-1]:.3f}, n={len(ordered)})"
 
 
 def measure_embedded(
-    folder: Path, backend: str, seconds: float, script: Path, *, embedded_only: bool = False
+    folder: Path,
+    backend: str,
+    seconds: float,
+    script: Path,
+    *,
+    embedded_only: bool = False,
+    pairs: int = PAIRS,
 ) -> dict[str, dict[str, Any]]:
     rows = {}
     for workers in SERVERS:
@@ -349,11 +407,11 @@ def measure_embedded(
                     load(url, 2, script)
                     rows[f"{kind.lower()} compose"] = load(url, seconds, script, processes=(pid,))
                 nginx_root = backend.rsplit("/", 1)[0]
-                for label, (url, lua_script) in zip(
-                    HTTP_ROWS, http_pair(tether, nginx_root, folder), strict=True
-                ):
-                    load(url, 2, lua_script)
-                    rows[label] = load(url, seconds, lua_script, processes=(pid,))
+                rounds = alternated(http_rows(tether, nginx_root, folder), seconds, pairs, pid)
+                for label in HTTP_ROWS:
+                    rows[label] = median_row([r[label] for r in rounds])
+                    if label != HTTP_ROWS[0]:
+                        rows[label]["vs_invoke"] = pair_ratios(rounds, label)
     return rows
 
 
@@ -365,6 +423,9 @@ def main() -> int:
         "--servers-only",
         action="store_true",
         help="only the floors and embedded xN (one and two processes): the quick A/B of --workers",
+    )
+    parser.add_argument(
+        "--pairs", type=int, default=PAIRS, help="invoke / one-Http flow rounds (median, range)"
     )
     parser.add_argument("--serve-floor", nargs=2, metavar=("PORT", "BACKEND"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-compose-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -391,8 +452,9 @@ def main() -> int:
             with floor(None) as (url, pid):
                 load(url, 2, script)
                 rows["python floor (no call)"] = load(url, args.seconds, script, processes=(pid,))
-            only = args.servers_only
-            rows.update(measure_embedded(folder, backend, args.seconds, script, embedded_only=only))
+            only, pairs = args.servers_only, max(1, args.pairs)
+            found = measure_embedded(folder, backend, args.seconds, script, embedded_only=only, pairs=pairs)
+            rows.update(found)
             if not args.no_celery and not args.servers_only:
                 from bench_flows_celery import measure_celery
 
@@ -408,11 +470,11 @@ def main() -> int:
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.2f} before"
     )
     heading = ("runs/s", "p50 ms", "p99 ms", "vs floor")
-    print(f"  {'':<22} " + " ".join(f"{h:>8}" for h in heading) + f"  {'CPU ms/run':>11} {'errors':>7}")
+    print(f"  {'':<31} " + " ".join(f"{h:>8}" for h in heading) + f"  {'CPU ms/run':>11} {'errors':>7}")
     for label, row in rows.items():
         cpu = f"{row['cpu_ms_per_run']:.2f}" if row.get("cpu_ms_per_run") is not None else "-"
         print(
-            f"  {label:<22} {row['rps']:8.1f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
+            f"  {label:<31} {row['rps']:8.1f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
             f"{row['rps'] / baseline:8.3f}x {cpu:>11} {row['errors']:>7}"
         )
     for note in notes:
@@ -425,9 +487,13 @@ def main() -> int:
                 f"  {kind} Request → Compose → Compose → Response: {row['rps'] / no_call:.3f}x the no-call "
                 f"floor, {row['rps'] / baseline:.3f}x the python floor"
             )
-    if HTTP_ROWS[1] in rows:
-        invoke_rps, flow_rps = rows[HTTP_ROWS[0]]["rps"], rows[HTTP_ROWS[1]]["rps"]
-        print(f"  one-Http-action flow: {flow_rps / invoke_rps:.3f}x invoke's throughput (target ≥ 0.8)")
+    for label in HTTP_ROWS[1:]:
+        if label in rows:
+            ratios = rows[label]["vs_invoke"]
+            print(
+                f"  {label}: {spread(ratios['throughput'])} invoke's throughput in adjacent rounds "
+                f"(target ≥ 0.8 on the median); invoke's CPU/run over the flow's: {spread(ratios['cpu'])}"
+            )
     for label in ("embedded x1", "stateful compose"):
         if label in rows:
             rps = rows[label]["rps"]

@@ -22,7 +22,6 @@ from tether.api._hot_routes import HotRoutes
 from tether.api._idempotency import IdempotentCreates
 from tether.api._problems import install_problem_handlers
 from tether.api._telemetry import install_telemetry
-from tether.api._trigger_front import RequestTriggerFront
 from tether.api.routes import (
     account,
     admin,
@@ -82,8 +81,8 @@ def create_app(settings: Settings, database: Database) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(IdempotentCreates)  # Idempotency-Key on creates and run starts (inside the cap below)
     app.add_middleware(UploadBodyLimit)  # before multipart parsing spools a hostile body to disk
-    app.add_middleware(RequestTriggerFront)  # the flow hot path: Request-trigger calls skip the router
-    app.add_middleware(HotRoutes, routes=invoke.hot_routes(API_PREFIX))  # invoke and /apim: see the module
+    # invoke, /apim and the Request trigger's signed URL: answered ahead of the router (see the module)
+    app.add_middleware(HotRoutes, routes=[*invoke.hot_routes(API_PREFIX), *flows.hot_routes(API_PREFIX)])
     install_telemetry(app, settings)  # outermost: every answer, a refused upload's too, has its request id
     install_docs(app, openapi_url=app.openapi_url or "")
     install_error_responses(app)  # every operation's problem+json answers, derived in one place

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI, Request
 
@@ -19,7 +20,7 @@ from tether.flows.engine import EngineServices
 from tether.hosting import DispatchOptions, FlowConnectorCaller, FlowHost
 from tether.secrets import KeyRing
 
-__all__ = ["flow_host", "flow_lifespan"]
+__all__ = ["app_flow_host", "flow_host", "flow_lifespan"]
 
 
 @asynccontextmanager
@@ -55,7 +56,12 @@ async def flow_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def flow_host(request: Request) -> FlowHost:
     """The app's runtime (async: FastAPI runs a plain function dependency in a worker thread)."""
-    runtime: FlowHost | None = getattr(request.app.state, "flow_host", None)
+    return app_flow_host(request.app)
+
+
+def app_flow_host(app: Any) -> FlowHost:
+    """The runtime of ``app`` (the plain trigger endpoint has the app, not a ``Request``)."""
+    runtime: FlowHost | None = getattr(app.state, "flow_host", None)
     if runtime is None:
         raise ConfigurationError(
             "flows are not running in this server (the app was started without its lifespan)"

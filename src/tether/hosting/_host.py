@@ -198,9 +198,8 @@ class FlowHost:
         check_trigger_signature(self.signing_key, flow_id, trigger, sig)
         target = self._targets.get(flow_id)
         if target is None:
-            stamp = self._targets.stamp()
-            target = await asyncio.to_thread(request_target, self.db, flow_id, keyring=self.keyring)
-            self._targets.put(flow_id, target, stamp)
+            # One read for all the calls that find it stale at once (every few seconds under load).
+            target = await self._targets.read_through(flow_id, lambda: (self._request_target(flow_id), None))
         result = accept_request(
             target, trigger, method=method, headers=headers, queries=queries, body=body, path=path
         )
@@ -238,6 +237,9 @@ class FlowHost:
             self._waiters.pop(run_id, None)
             raise
         return run_id, future
+
+    def _request_target(self, flow_id: str) -> RequestTarget:
+        return request_target(self.db, flow_id, keyring=self.keyring)
 
     def _fire_stateless(
         self, target: RequestTarget, trigger: dict[str, Any]

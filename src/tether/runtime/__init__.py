@@ -22,7 +22,13 @@ from tether.runtime._gateway import (
     NoHealthyMember,
     Relay,
 )
-from tether.runtime._http import NETWORK_POLICY_EXTENSION, GuardedTransport, shared_client
+from tether.runtime._http import (
+    EAGER_BODY_BYTES,
+    EAGER_BODY_EXTENSION,
+    NETWORK_POLICY_EXTENSION,
+    GuardedTransport,
+    shared_client,
+)
 from tether.runtime._invoke import InvokeResult, Runtime, follow_up, invoke_sync
 from tether.runtime._oneshot import OneShotTransport, road_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging
@@ -53,6 +59,8 @@ __all__ = [
     "DEFAULT_RATE_LIMIT",
     "DEFAULT_RETRY",
     "DEFAULT_TIMEOUT",
+    "EAGER_BODY_BYTES",
+    "EAGER_BODY_EXTENSION",
     "NETWORK_POLICY_EXTENSION",
     "AgentTooOld",
     "ArgumentError",

@@ -15,12 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from starlette.routing import BaseRoute
 
 from tether import services
 from tether.api._deps import AppSettings, CurrentPrincipal, Db, IfMatch, set_etag
 from tether.api._flow_host import flow_host
 from tether.api._paging import Page, paged, paging
+from tether.api.routes._plain_trigger import PlainTrigger, encode_trigger_answer
 from tether.api.routes.connections import Keys
 from tether.errors import NotFound
 from tether.flows.engine import form_body
@@ -281,7 +281,7 @@ async def invoke_trigger(
     if future is not None:
         answer = await runtime.wait_response(run_id, future)
         if answer is not None:
-            return _answer(answer, headers)
+            return _answer(answer, run_id)
     return JSONResponse({"runId": run_id, "status": "Accepted"}, status_code=202, headers=headers)
 
 
@@ -309,37 +309,27 @@ router.add_api_route(
 )
 
 
-async def _invoke_plain(request: Request) -> Response:
-    """The hot path's plain Starlette endpoint: no dependency solving or parameter models per call
-    (most of a stateless run's cost over HTTP); same checks, same answers as :func:`invoke_trigger`."""
-    params = request.path_params
-    return await invoke_trigger(
-        params["flow_id"],
-        params["trigger"],
-        request,
-        await flow_host(request),
-        sig=request.query_params.get("sig"),
-        path=params.get("path", ""),
+# Registered first, so they serve the calls when the router is reached (the app's hot routes,
+# api/_hot_routes.py, answer them before it); the FastAPI routes below document the endpoints in
+# the OpenAPI schema. Same path templates: metrics and traces name the calls alike.
+_TRIGGER_PATHS = ("/invoke", "/paths/invoke/{path:path}")
+_plain_triggers = [PlainTrigger(_parse_body) for _ in _TRIGGER_PATHS]
+for _plain, _suffix in zip(_plain_triggers, _TRIGGER_PATHS, strict=True):
+    router.add_route(
+        "/flows/{flow_id}/triggers/{trigger}" + _suffix,
+        _plain,  # type: ignore[arg-type]
+        methods=_INVOKE_METHODS,
+        include_in_schema=False,
     )
+    _plain.route = router.routes[-1]
 
 
-# Registered first, so they serve every call the app's RequestTriggerFront (api/_trigger_front.py)
-# does not answer itself; the FastAPI routes below, never reached, document the endpoints in the
-# OpenAPI schema.
-_plain_routes: list[BaseRoute] = []
-for _plain in ("/invoke", "/paths/invoke/{path:path}"):
-    _path = "/flows/{flow_id}/triggers/{trigger}" + _plain
-    router.add_route(_path, _invoke_plain, methods=_INVOKE_METHODS, include_in_schema=False)
-    _plain_routes.append(router.routes[-1])
-
-# What the front door of the hot path shares with these routes: same methods, parsing and answers.
-INVOKE_METHODS = tuple(_INVOKE_METHODS)
-parse_trigger_body = _parse_body
-
-
-def invoke_routes() -> tuple[BaseRoute, BaseRoute]:
-    """The plain ``/invoke`` and ``/paths/invoke/{path}`` routes (metrics name a call by their template)."""
-    return _plain_routes[0], _plain_routes[1]
+def hot_routes(prefix: str) -> list[tuple[frozenset[str], str, PlainTrigger]]:
+    """The plain trigger endpoints with their methods and full path templates (``api/_hot_routes.py``)."""
+    return [
+        (frozenset(_INVOKE_METHODS), f"{prefix}/flows/{{flow_id}}/triggers/{{trigger}}{suffix}", plain)
+        for plain, suffix in zip(_plain_triggers, _TRIGGER_PATHS, strict=True)
+    ]
 
 
 # POST is documented; a trigger declaring another method is reached the same way (one OpenAPI entry,
@@ -366,17 +356,9 @@ for _method in _INVOKE_METHODS:
     )
 
 
-def _answer(answer: dict[str, Any], headers: dict[str, str]) -> Response:
-    extra = {str(k): str(v) for k, v in (answer.get("headers") or {}).items()}
-    body = answer.get("body")
-    code = int(answer.get("statusCode", 200))
-    if body is None:
-        return Response(status_code=code, headers={**extra, **headers})
-    if isinstance(body, str) and "content-type" not in {k.lower() for k in extra}:
-        return Response(body, status_code=code, headers={**extra, **headers}, media_type="text/plain")
-    if isinstance(body, str):
-        return Response(body, status_code=code, headers={**extra, **headers})
-    return JSONResponse(body, status_code=code, headers={**extra, **headers})
-
-
-trigger_answer = _answer  # the front door of the hot path answers as these routes do
+def _answer(answer: dict[str, Any], run_id: str) -> Response:
+    """The Response action's answer, encoded as the plain endpoint encodes it."""
+    status, raw_headers, content = encode_trigger_answer(answer, run_id)
+    response = Response(content, status_code=status)
+    response.raw_headers = raw_headers
+    return response
