@@ -43,6 +43,9 @@ def test_the_app_acknowledges_late_and_takes_one_task_at_a_time() -> None:
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert conf.task_ignore_result
+    # No per-task extras: events, remote control (its pidbox channel), rate limits.
+    assert not conf.worker_send_task_events and not conf.task_send_sent_event
+    assert not conf.worker_enable_remote_control and conf.worker_disable_rate_limits
     assert conf.task_routes[ADVANCE_RUN_TASK] == {"queue": RUN_QUEUE}
     assert conf.broker_transport_options == transport_options(settings)
     assert transport_options(settings) == {

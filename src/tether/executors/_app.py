@@ -4,7 +4,9 @@ Every option here serves one promise (DESIGN.md, Durability): a run task is ackn
 after the run's state is committed (``acks_late``), a worker that dies puts its task back
 (``task_reject_on_worker_lost``, and Redis's visibility timeout for a SIGKILL), and a worker
 takes one task at a time so a crash strands at most the run it was advancing. Results are not
-stored: a run's state lives in the database, not in a result backend.
+stored: a run's state lives in the database, not in a result backend. Nothing else rides on a
+task: no task events, no remote control (a worker consumes the run queue only, with no pidbox
+channel on Redis to poll beside it), no rate-limit bookkeeping.
 """
 
 from __future__ import annotations
@@ -65,6 +67,11 @@ def create_celery_app(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         # A worker that lost the broker stops its tasks: they are redelivered elsewhere anyway.
         worker_cancel_long_running_tasks_on_connection_loss=True,
+        # Per-task work nobody reads: events, the remote-control channel, rate limits.
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+        worker_enable_remote_control=False,
+        worker_disable_rate_limits=True,
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         enable_utc=True,

@@ -8,7 +8,10 @@ wait for and no heartbeat column to keep.
 All the leases of one process live on one connection of its own (:class:`LeaseBook`): taking or
 giving one back is a single statement, and a process advancing many runs at once holds one
 connection for them, not one per run out of the pool its runs' own queries need (which would
-starve them). A process that lost that connection (network split, backend killed) lost every
+starve them). The statements go straight to the psycopg connection under SQLAlchemy's, as
+server-side prepared statements: a lease is taken and given back for every run, and SQLAlchemy's
+execution layer (compiling, parameter processing, result wrapping) cost more CPU than the round
+trip itself. A process that lost that connection (network split, backend killed) lost every
 lease on it; :meth:`RunLease.alive`, which the task checks on a timer, says so, and those runs
 stop here and are taken over elsewhere.
 """
@@ -21,8 +24,10 @@ import os
 import threading
 import weakref
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Connection, text
+import psycopg
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from tether.errors import ConfigurationError
@@ -32,6 +37,11 @@ __all__ = ["LEASE_NAMESPACE", "LeaseBook", "RunLease", "lease_key"]
 
 #: Mixed into every key so that run leases do not collide with other users of advisory locks.
 LEASE_NAMESPACE = "tether.run"
+_TAKE = "SELECT pg_try_advisory_lock(%s::bigint)"
+_GIVE_BACK = "SELECT pg_advisory_unlock(%s::bigint)"
+_PING = "SELECT 1"
+#: What a failed lease statement raises: psycopg's own errors (the raw connection), SQLAlchemy's.
+_FAILURES = (psycopg.Error, SQLAlchemyError)
 _log = logging.getLogger("tether.executors")
 
 
@@ -61,6 +71,7 @@ class LeaseBook:
         self.generation = 0
         self._lock = threading.Lock()
         self._connection: Connection | None = None
+        self._driver: Any = None  # the psycopg connection under ``_connection``
         self._pid = os.getpid()
         self._held: set[int] = set()
 
@@ -77,15 +88,22 @@ class LeaseBook:
         if self._connection is None:
             try:
                 engine = self.database.engine
-                self._connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self._driver = connection.connection.driver_connection
             except DBAPIError as exc:
                 raise DatabaseUnavailable("Could not reach the database to take a run lease.") from exc
+            self._connection = connection
             self.generation += 1
         return self._connection
 
+    def _scalar(self, statement: str, key: int | None = None) -> Any:
+        """One lease statement on the driver's connection (prepared, one round trip); its value."""
+        row = self._driver.execute(statement, (key,) if key is not None else None, prepare=True).fetchone()
+        return row[0] if row is not None else None
+
     def _lost(self) -> None:
         """The connection failed: every lease on it is gone (PostgreSQL freed them with the backend)."""
-        connection, self._connection = self._connection, None
+        connection, self._connection, self._driver = self._connection, None, None
         self._held.clear()
         if connection is not None:
             _log.warning("lease connection lost: the runs advanced here are given up")
@@ -97,10 +115,10 @@ class LeaseBook:
         with self._lock:
             if key in self._held:
                 return None
-            connection = self._connect()
+            self._connect()
             try:
-                taken = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-            except SQLAlchemyError as exc:
+                taken = self._scalar(_TAKE, key)
+            except _FAILURES as exc:
                 self._lost()
                 raise DatabaseUnavailable("Lost the database while taking a run lease.") from exc
             if not taken:
@@ -114,8 +132,8 @@ class LeaseBook:
             if generation != self.generation or key not in self._held or self._connection is None:
                 return False
             try:
-                self._connection.execute(text("SELECT 1"))
-            except SQLAlchemyError:
+                self._scalar(_PING)
+            except _FAILURES:
                 self._lost()
                 return False
             return True
@@ -127,14 +145,14 @@ class LeaseBook:
                 return
             self._held.discard(key)
             try:
-                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            except SQLAlchemyError:
+                self._scalar(_GIVE_BACK, key)
+            except _FAILURES:
                 self._lost()
 
     def close(self) -> None:
         """Close the connection, which frees every lease still held (worker shutdown)."""
         with self._lock:
-            connection, self._connection = self._connection, None
+            connection, self._connection, self._driver = self._connection, None, None
             self._held.clear()
             if connection is not None:
                 try:
