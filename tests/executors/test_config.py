@@ -22,7 +22,8 @@ from tether.executors import (
 )
 
 EXPORTS = [
-    "ADVANCE_RUN_TASK", "FLEET_INSTANCE", "LEASE_CHECK_INTERVAL", "POOLS", "RESPONSE_CHANNEL", "RUN_QUEUE",
+    "ADVANCE_RUN_TASK", "FLEET_INSTANCE", "LEASE_CHECK_INTERVAL", "NOT_CLAIMED", "POOLS", "RESPONSE_CHANNEL",
+    "RUN_QUEUE",
     "Advance", "AdvanceFactory", "BrokerUnavailable", "CeleryExecutor", "LeaseBook", "LeaseLost",
     "ResponseListener",
     "ResponsePublisher", "RunAdvance", "RunLease", "WorkerOptions", "WorkerHost", "advance_leased",

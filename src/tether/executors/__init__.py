@@ -16,6 +16,7 @@ from tether.executors._responses import RESPONSE_CHANNEL, ResponseListener, Resp
 from tether.executors._runs import FLEET_INSTANCE, distributed_flow_host, engine_services, services_advance
 from tether.executors._tasks import (
     LEASE_CHECK_INTERVAL,
+    NOT_CLAIMED,
     Advance,
     AdvanceFactory,
     LeaseLost,
@@ -38,6 +39,7 @@ __all__ = [
     "ADVANCE_RUN_TASK",
     "FLEET_INSTANCE",
     "LEASE_CHECK_INTERVAL",
+    "NOT_CLAIMED",
     "POOLS",
     "RESPONSE_CHANNEL",
     "RUN_QUEUE",

@@ -21,7 +21,7 @@ from tether.config import Settings
 from tether.errors import ConfigurationError
 from tether.executors._executor import CeleryExecutor
 from tether.executors._responses import ResponsePublisher
-from tether.executors._tasks import RunAdvance
+from tether.executors._tasks import NOT_CLAIMED, RunAdvance
 from tether.flows.engine import EngineServices
 from tether.secrets import KeyRing
 from tether.store import Database
@@ -54,8 +54,31 @@ def services_advance(
     engine, connectors = engine_services(database, settings)
     publisher = ResponsePublisher(settings.broker_url)
     keyring = KeyRing.from_settings(settings)  # decrypts the environments' secure variables
+    advance = _ServicesAdvance(database, engine, publisher, keyring)
 
-    async def advance(run_id: str, *, reply_to: str | None = None) -> None:
+    async def close() -> None:
+        publisher.close()
+        await engine.aclose()
+        await connectors.aclose()
+
+    return advance, close
+
+
+class _ServicesAdvance:
+    """:func:`services_advance`'s :class:`~tether.executors.RunAdvance`: the claim (blocking, on
+    the caller's thread) and the advance (on the worker's loop) of ``hosting.advance_run``."""
+
+    def __init__(
+        self, database: Database, engine: EngineServices, publisher: ResponsePublisher, keyring: KeyRing
+    ) -> None:
+        self.database, self.engine, self.publisher, self.keyring = database, engine, publisher, keyring
+
+    def claim(self, run_id: str) -> hosting.ClaimedRun | None:
+        """Take the run for the fleet and read its journal; None when it is over or held elsewhere."""
+        return hosting.claim_run(self.database, run_id, FLEET_INSTANCE, self.keyring)
+
+    async def __call__(self, run_id: str, *, reply_to: str | None = None, claimed: Any = NOT_CLAIMED) -> None:
+        publisher = self.publisher
         answered = False
 
         def on_response(answered_run: str, response: dict[str, Any]) -> None:
@@ -64,20 +87,20 @@ def services_advance(
                 answered = True
                 publisher.publish(reply_to, answered_run, response)
 
-        await hosting.advance_run(
-            database, run_id, engine, instance=FLEET_INSTANCE, on_response=on_response, keyring=keyring
-        )
+        if claimed is NOT_CLAIMED or claimed is not None:  # None: claimed beforehand, nothing to do
+            await hosting.advance_run(
+                self.database,
+                run_id,
+                self.engine,
+                instance=FLEET_INSTANCE,
+                on_response=on_response,
+                keyring=self.keyring,
+                claimed=None if claimed is NOT_CLAIMED else claimed,
+            )
         # The run ended (or was already over): a caller still waiting gets "no response" now rather
         # than at its timeout. Not on errors: then the run is resumed elsewhere and may still answer.
         if reply_to is not None and not answered:
             publisher.publish(reply_to, run_id, None)
-
-    async def close() -> None:
-        publisher.close()
-        await engine.aclose()
-        await connectors.aclose()
-
-    return advance, close
 
 
 def distributed_flow_host(

@@ -10,11 +10,12 @@ there created and checked (a run row, a trigger's subscription), and holds no pe
 from tether.hosting._connector_calls import FlowConnectorCaller
 from tether.hosting._event_dispatch import DispatchOptions, EventDispatcher
 from tether.hosting._host import FlowHost
-from tether.hosting._journal import advance_run
+from tether.hosting._journal import ClaimedRun, advance_run, claim_run
 from tether.hosting._scheduler import RecurrenceScheduler
 from tether.hosting._triggers import ConnectorTriggers
 
 __all__ = [
+    "ClaimedRun",
     "ConnectorTriggers",
     "DispatchOptions",
     "EventDispatcher",
@@ -22,4 +23,5 @@ __all__ = [
     "FlowHost",
     "RecurrenceScheduler",
     "advance_run",
+    "claim_run",
 ]
