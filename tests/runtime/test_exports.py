@@ -17,7 +17,7 @@ EXPECTED = [
     "UpstreamUnavailable", "build_pipeline", "build_request", "invoke_sync", "prepare_arguments",
     "shared_client", "DEADLINE_EXTENSION", "DEFAULT_DEADLINE", "RetryNote", "RoadTransport",
     "OneShotTransport", "road_client", "wants_polling", "follow_up", "poll_flow",
-    "connection_secrets", "install_log_redaction", "redacting",
+    "connection_secrets", "install_log_redaction", "redacting", "new_correlation_id",
     "AgentTooOld", "GatewayDoor", "GatewayError", "GatewayHostNotAllowed", "GatewayOffline", "GatewayTarget",
     "NoHealthyMember", "Relay",
 ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,6 +77,17 @@ def test_metadata_host_names_are_refused_without_dns() -> None:
 def test_policies_are_hashable_values() -> None:
     assert NetworkPolicy(allow_cidrs=["10.0.0.0/8"]) == NetworkPolicy(allow_cidrs=("10.0.0.0/8",))
     assert len({NetworkPolicy(), NetworkPolicy(), LOOPBACK}) == 2
+
+
+def test_a_policy_hash_is_not_carried_between_processes() -> None:
+    # The hash is computed once and kept on the policy; a pickle (a worker process, the other
+    # end of a queue) must not carry it, since string hashes differ from process to process.
+    policy = NetworkPolicy(allow_hosts=["api.example"], allow_loopback=True)
+    pools = {policy: "pool"}
+    state = policy.__reduce_ex__(2)
+    assert "_hash" not in repr(state)
+    copied = pickle.loads(pickle.dumps(policy))
+    assert copied == policy and hash(copied) == hash(policy) and pools[copied] == "pool"
 
 
 async def test_loopback_is_refused_by_default_with_a_clear_error(httpbin, httpbin_spec) -> None:

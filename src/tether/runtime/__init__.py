@@ -29,7 +29,7 @@ from tether.runtime._http import (
     GuardedTransport,
     shared_client,
 )
-from tether.runtime._invoke import InvokeResult, Runtime, follow_up, invoke_sync
+from tether.runtime._invoke import InvokeResult, Runtime, follow_up, invoke_sync, new_correlation_id
 from tether.runtime._oneshot import OneShotTransport, road_client
 from tether.runtime._paging import DEFAULT_PAGING, Paging
 from tether.runtime._pipeline import ConnectionContext, Exchange, Send, Stage, build_pipeline
@@ -108,6 +108,7 @@ __all__ = [
     "follow_up",
     "install_log_redaction",
     "invoke_sync",
+    "new_correlation_id",
     "poll_flow",
     "prepare_arguments",
     "redacting",

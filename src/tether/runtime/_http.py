@@ -171,12 +171,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                     content = await response.read()
                 finally:
                     response.release()
-            return httpx.Response(
-                status_code=response.status,
-                headers=list(response.raw_headers),
-                content=content,
-                extensions=extensions,
-            )
+            return _read_response(response.status, list(response.raw_headers), content, extensions)
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
@@ -239,6 +234,24 @@ async def _one_hop(client: httpx.AsyncClient, request: httpx.Request) -> httpx.R
             response.reason_phrase,
         )
     return response
+
+
+def _read_response(
+    status: int, headers: list[tuple[bytes, bytes]], content: bytes, extensions: dict[str, Any]
+) -> httpx.Response:
+    """An already read ``httpx.Response``, as ``Response(content=...)`` makes it, minus its work.
+
+    That constructor re-reads the bytes through httpx's decoder chain and looks up the framing
+    headers again; the body is not encoded (the caller checks) and its length is declared, so
+    that work changes nothing here. The fields set are the ones ``read()`` and ``close()`` set
+    (httpx is pinned below 0.29 in pyproject.toml).
+    """
+    answer = httpx.Response(status, headers=headers, stream=httpx.ByteStream(content), extensions=extensions)
+    answer._content = content
+    answer.is_stream_consumed = True
+    answer.is_closed = True
+    answer._num_bytes_downloaded = len(content)
+    return answer
 
 
 def shared_client(transport: httpx.AsyncBaseTransport, timeout: httpx.Timeout | float) -> httpx.AsyncClient:

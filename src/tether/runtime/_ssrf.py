@@ -21,7 +21,7 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
@@ -80,6 +80,18 @@ class NetworkPolicy:
         )
         object.__setattr__(self, "allow_loopback", allow_loopback)
         object.__setattr__(self, "allow_private", allow_private)
+
+    def __hash__(self) -> int:
+        # Hashed once: a policy is a dict key several times per call (pools, transports, checks).
+        # Kept out of pickles and copies (__getstate__): string hashes differ between processes.
+        found: int | None = self.__dict__.get("_hash")
+        if found is None:
+            found = hash((self.allow_hosts, self.allow_cidrs, self.allow_loopback, self.allow_private))
+            object.__setattr__(self, "_hash", found)
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
 
     def host_allowed(self, host: str) -> bool:
         """Whether ``host`` is on the allow list (then any address it resolves to is accepted)."""

@@ -14,7 +14,6 @@ language; only the path must be one of its operations.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -22,7 +21,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from tether.runtime import DEADLINE_EXTENSION, Exchange, build_pipeline, wants_polling
+from tether.runtime import DEADLINE_EXTENSION, Exchange, build_pipeline, new_correlation_id, wants_polling
 from tether.secrets import KeyRing
 from tether.services._access import Principal
 from tether.services._connection_call import guarded, prepare_call
@@ -83,7 +82,7 @@ async def pass_through(
         connection=call.connection,
         request=request,
         arguments=arguments,
-        correlation_id=uuid.uuid4().hex,
+        correlation_id=new_correlation_id(),
     )
     road = runtime.runtime
     request.extensions[DEADLINE_EXTENSION] = time.monotonic() + road.deadline
