@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from tether.definition import compile_api
 from tether.errors import InputError, ValidationFailed
 from tether.runtime import ArgumentError, ConnectionContext, build_request, prepare_arguments
+from tether.runtime._request import _in_memory_request
 from tether.runtime._schema import SchemaChecker
 
 CHECKER = SchemaChecker()
@@ -213,3 +215,24 @@ def test_no_host_and_no_base_url_is_a_clear_error() -> None:
 )
 def test_schema_checks_are_lenient_about_real_world_schemas(schema, value, ok) -> None:
     assert (CHECKER.issues(schema, value) == []) is ok
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "body"),
+    [
+        pytest.param("GET", {"user-agent": "t"}, b"", id="get"),
+        pytest.param("POST", {"user-agent": "t"}, b"", id="empty-post"),
+        pytest.param("POST", {"content-type": "application/json"}, b"{}", id="post"),
+        pytest.param("PUT", {"Host": "other", "x": "y"}, b"abc", id="own-host"),
+        pytest.param("PATCH", {"content-length": "3"}, b"abc", id="own-length"),
+        pytest.param("DELETE", {"a": "b"}, b"zz", id="delete-with-body"),
+        pytest.param("POST", {"Transfer-Encoding": "chunked"}, b"", id="chunked"),
+    ],
+)
+def test_in_memory_requests_are_the_ones_httpx_builds(method, headers, body) -> None:
+    url = httpx.URL("http://api.test:8080/v1/x?a=1")
+    expected = httpx.Request(method, url, headers=headers, content=body or None)
+    built = _in_memory_request(method, url, headers, body)
+    assert built.headers.raw == expected.headers.raw  # names, values and order
+    assert built.content == expected.content and built.method == expected.method
+    assert type(built.stream) is type(expected.stream)

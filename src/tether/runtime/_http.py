@@ -31,6 +31,7 @@ import httpx
 from multidict import CIMultiDict
 from yarl import URL
 
+from tether.auth import NoAuth
 from tether.runtime._ssrf import DEFAULT_NETWORK_POLICY, GuardedResolver, HostResolver, NetworkPolicy, is_ip
 
 __all__ = [
@@ -202,6 +203,10 @@ async def send_one_hop(
         return await client.send(request, auth=auth, follow_redirects=False, stream=True)
     if "timeout" not in request.extensions:
         request.extensions["timeout"] = client.timeout.as_dict()
+    if (auth is None or type(auth) is NoAuth) and not request.url.userinfo:
+        # An auth flow that only hands the request on (what httpx runs for no auth, or for
+        # userinfo in the URL when there is some) is one hop: skip the generator's round trips.
+        return await _one_hop(client, request)
     flow = client._build_request_auth(request, auth).async_auth_flow(request)
     try:
         request = await flow.__anext__()

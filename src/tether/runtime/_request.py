@@ -95,7 +95,12 @@ def build_request(
     elif content_type_argument:
         headers["content-type"] = content_type_argument
     try:
-        request = httpx.Request(operation.method.upper(), _parsed_url(url), headers=headers, **kwargs)
+        method, parsed = operation.method.upper(), _parsed_url(url)
+        content = kwargs.get("content")
+        if "files" not in kwargs and (content is None or isinstance(content, bytes)):
+            request = _in_memory_request(method, parsed, headers, content or b"")
+        else:
+            request = httpx.Request(method, parsed, headers=headers, **kwargs)
     except httpx.InvalidURL as exc:
         raise InputError(
             f"{api.name}: operation '{operation.operation_id}' builds the URL {url!r}, which is not a "
@@ -104,6 +109,28 @@ def build_request(
         ) from exc
     if "files" in kwargs:
         request.read()  # in-memory parts: read now so a retry or a 307 can send them again
+    return request
+
+
+def _in_memory_request(method: str, url: httpx.URL, headers: dict[str, str], body: bytes) -> httpx.Request:
+    """``httpx.Request(method, url, headers=headers, content=body)``, with its headers normalized once.
+
+    That constructor builds the header list, then rebuilds it to put ``Host`` (and for a POST,
+    PUT or PATCH without a body, ``Content-Length: 0``) first, then reads the body from its
+    stream: the same request comes out of this, in that header order, already read.
+    """
+    present = {name.lower() for name in headers}
+    items: list[tuple[str | bytes, str | bytes]] = []
+    if "host" not in present and url.host:
+        items.append((b"Host", url.netloc))
+    framed = "content-length" in present or "transfer-encoding" in present
+    if not framed and not body and method in ("POST", "PUT", "PATCH"):
+        items.append((b"Content-Length", b"0"))  # httpx's auto header, ahead of the others
+    items.extend(headers.items())
+    if body and "content-length" not in present:
+        items.append(("Content-Length", str(len(body))))  # httpx's content header, after the others
+    request = httpx.Request(method, url, headers=items, stream=httpx.ByteStream(body))
+    request._content = body  # what read() would set: the body is in memory, sendable again
     return request
 
 
