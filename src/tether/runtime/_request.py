@@ -120,12 +120,12 @@ def _in_memory_request(method: str, url: httpx.URL, headers: dict[str, str], bod
     stream: the same request comes out of this, in that header order, already read.
     """
     present = {name.lower() for name in headers}
-    items: list[tuple[str | bytes, str | bytes]] = []
+    items: list[tuple[str, str]] = []
     if "host" not in present and url.host:
-        items.append((b"Host", url.netloc))
+        items.append(("Host", url.netloc.decode("ascii")))
     framed = "content-length" in present or "transfer-encoding" in present
     if not framed and not body and method in ("POST", "PUT", "PATCH"):
-        items.append((b"Content-Length", b"0"))  # httpx's auto header, ahead of the others
+        items.append(("Content-Length", "0"))  # httpx's auto header, ahead of the others
     items.extend(headers.items())
     if body and "content-length" not in present:
         items.append(("Content-Length", str(len(body))))  # httpx's content header, after the others
