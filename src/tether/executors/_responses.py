@@ -60,8 +60,8 @@ class ResponseListener:
         self.channel = channel
         self._client = redis.Redis.from_url(broker_url, health_check_interval=30)
         self._deliver = deliver
-        # redis-py leaves Redis.pubsub unannotated (its PubSub class is typed).
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+        # redis-py 8.1 leaves Redis.pubsub unannotated, 8.2 annotates it: the ignore must suit both.
+        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call,unused-ignore]
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
