@@ -134,6 +134,7 @@ def test_hosting_exports() -> None:
 
     assert sorted(tether.hosting.__all__) == sorted(
         [
+            "ClaimedRun",
             "ConnectorTriggers",
             "DispatchOptions",
             "EventDispatcher",
@@ -141,6 +142,7 @@ def test_hosting_exports() -> None:
             "FlowHost",
             "RecurrenceScheduler",
             "advance_run",
+            "claim_run",
         ]
     )
     for name in tether.hosting.__all__:
