@@ -131,7 +131,6 @@ class DbJournal:
         instance: str,
         on_response: Callable[[str, dict[str, Any]], None] | None = None,
         cancelled: Callable[[str], bool] | None = None,
-        saved: set[str] | None = None,
         writer: JournalWriter | None = None,
         progress: str | None = None,
         privacy: RunPrivacy | None = None,
@@ -146,7 +145,6 @@ class DbJournal:
         self.writer = writer or JournalWriter(db)
         self._on_response = on_response
         self._cancelled = cancelled
-        self._saved = set(saved or ())  # paths with a stored record (informational: segments append)
         self._pending: dict[str, ActionRecord] = {}
         self._answer: dict[str, Any] | None = None  # a Response's answer, stored by the next commit
         self._lock = asyncio.Lock()  # one commit of a run at a time: progress is never overwritten by older
@@ -177,7 +175,6 @@ class DbJournal:
             writes_state = changed if outcome is not None else changed or response is not None or renew
             kept = privacy.stored_state(plain) if writes_state else plain
             stored_progress = progress if kept is plain else encode(kept)  # the same unless sealed or masked
-            saved = self._saved
             run_id, flow_id = self.run_id, self.flow_id
             shown_error = _event_error(outcome, privacy) if outcome is not None else None
             row = self._row
@@ -212,7 +209,6 @@ class DbJournal:
             await self.writer.write(work)
             if row is not None:
                 row.stored, self._row = True, None
-            saved.update(batch)
             if changed or response is not None or renew:
                 self._progress, self._claimed_at = progress, now
         if answer is not None and self._on_response is not None:
@@ -436,7 +432,6 @@ async def advance_run(
         instance=instance,
         on_response=on_response,
         cancelled=cancelled,
-        saved=set(run.state.records),
         writer=writer,
         progress=run.progress,
         privacy=privacy,

@@ -182,11 +182,6 @@ class FlowRuns:
         }
         self.session.execute(_INSERT_ACTION, values)
 
-    def update_action(self, run_id: str, path: str, record: str, status: str, seq: int) -> None:
-        self.session.execute(
-            _UPDATE_ACTION, {"b_run": run_id, "b_path": path, "record": record, "status": status, "seq": seq}
-        )
-
     def save_progress(
         self,
         run_id: str,
@@ -349,11 +344,6 @@ _INSERT_ACTION = _actions_table.insert().values(
     status=bindparam("status"),
     seq=bindparam("seq"),
     idempotency_key=bindparam("idempotency_key"),
-)
-_UPDATE_ACTION = (
-    _actions_table.update()
-    .where(_actions_table.c.run_id == bindparam("b_run"), _actions_table.c.path == bindparam("b_path"))
-    .values(record=_json("record"), status=bindparam("status"), seq=bindparam("seq"))
 )
 _SAVE_PROGRESS = (
     _runs_table.update()
